@@ -1,0 +1,311 @@
+//! Server functions behind the dashboard. Each is a thin call into `domain::Herald`; the
+//! types here are what crosses the wire to the browser.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+/// The signed-in user and the tenant they are working in.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    pub email: String,
+    pub name: String,
+    pub staff_role: Option<String>,
+    pub tenant: Option<CurrentTenant>,
+    pub tenants: Vec<TenantChoice>,
+}
+
+impl SessionInfo {
+    pub fn is_admin(&self) -> bool {
+        self.tenant.as_ref().is_some_and(|t| t.role == "owner" || t.role == "admin")
+    }
+    pub fn display_name(&self) -> String {
+        if self.name.is_empty() { self.email.clone() } else { self.name.clone() }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CurrentTenant {
+    pub id: String,
+    pub name: String,
+    pub plan: String,
+    pub plan_label: String,
+    pub role: String,
+    pub endpoint_limit: i64,
+    pub webhooks_enabled: bool,
+    pub retention_days: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TenantChoice {
+    pub id: String,
+    pub name: String,
+    pub role: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MemberRow {
+    pub user_id: String,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub joined: String,
+    pub is_you: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InvitationRow {
+    pub id: String,
+    pub email: String,
+    pub role: String,
+    pub expires: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Team {
+    pub members: Vec<MemberRow>,
+    pub invitations: Vec<InvitationRow>,
+    pub can_manage: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NewInvitation {
+    pub email: String,
+    pub link: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InvitationInfo {
+    pub tenant_name: String,
+    pub email: String,
+    pub role: String,
+    pub account_exists: bool,
+    pub signed_in_as: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TenantSummary {
+    pub id: String,
+    pub name: String,
+    pub plan_label: String,
+    pub members: i64,
+    pub created: String,
+}
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    //! Reaching the domain and the session from inside a server function.
+    use super::*;
+    use domain::{Actor, Herald};
+    use tower_sessions::Session;
+
+    pub fn herald() -> Result<Herald, AppError> {
+        use_context::<Herald>().ok_or_else(|| domain::Error::Internal("Herald missing from context".into()).into())
+    }
+
+    pub async fn session() -> Result<Session, AppError> {
+        leptos_axum::extract::<Session>()
+            .await
+            .map_err(|e| domain::Error::internal("session layer", e).into())
+    }
+
+    /// The signed-in actor, or a 401 "Sign in first".
+    pub async fn actor() -> Result<(Herald, Actor), AppError> {
+        let herald = herald()?;
+        let actor = domain::session::actor(&herald, &session().await?).await?;
+        Ok((herald, actor))
+    }
+
+    /// The client's address, for sign-in throttling.
+    pub async fn client_address() -> String {
+        use axum::extract::ConnectInfo;
+        leptos_axum::extract::<ConnectInfo<std::net::SocketAddr>>()
+            .await
+            .map(|ConnectInfo(addr)| addr.ip().to_string())
+            .unwrap_or_else(|_| "unknown".into())
+    }
+
+    pub fn date(ms: i64) -> String {
+        domain::clock::rfc3339(ms).get(..10).unwrap_or_default().to_string()
+    }
+}
+
+#[server(prefix = "/rpc", endpoint = "session")]
+pub async fn get_session() -> Result<Option<SessionInfo>, AppError> {
+    use domain::tenants::Plan;
+    let herald = ssr::herald()?;
+    let actor = match domain::session::actor(&herald, &ssr::session().await?).await {
+        Ok(actor) => actor,
+        Err(domain::Error::Unauthenticated) => return Ok(None),
+        Err(err) => return Err(err.into()),
+    };
+    let user = herald.user(&actor.user_id).await?;
+    let tenants = herald.memberships(&actor.user_id).await?;
+    let tenant = match &actor.tenant {
+        Some((id, role)) => {
+            let t = herald.tenant(id).await?;
+            Some(CurrentTenant {
+                id: t.id.clone(),
+                name: t.name.clone(),
+                plan: t.plan.clone(),
+                plan_label: t.plan().label().to_string(),
+                role: role.as_str().to_string(),
+                endpoint_limit: Plan::endpoint_limit(t.plan()),
+                webhooks_enabled: t.webhooks_enabled,
+                retention_days: t.retention_days,
+            })
+        }
+        None => None,
+    };
+    Ok(Some(SessionInfo {
+        email: user.email,
+        name: user.name,
+        staff_role: user.staff_role,
+        tenant,
+        tenants: tenants.into_iter().map(|m| TenantChoice { id: m.tenant_id, name: m.tenant_name, role: m.role }).collect(),
+    }))
+}
+
+#[server(prefix = "/rpc", endpoint = "sign_up")]
+pub async fn sign_up(name: String, email: String, password: String, tenant_name: String) -> Result<(), AppError> {
+    let herald = ssr::herald()?;
+    let (user, tenant_id) = herald.sign_up(domain::accounts::SignUp { name, email, password, tenant_name }).await?;
+    domain::session::sign_in(&ssr::session().await?, &user.id, Some(&tenant_id)).await?;
+    leptos_axum::redirect("/endpoints");
+    Ok(())
+}
+
+#[server(prefix = "/rpc", endpoint = "sign_in")]
+pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
+    let herald = ssr::herald()?;
+    let user = herald.sign_in(&email, &password, &ssr::client_address().await).await?;
+    domain::session::sign_in(&ssr::session().await?, &user.id, None).await?;
+    let home = if user.staff_role.is_some() && herald.memberships(&user.id).await?.is_empty() { "/staff" } else { "/endpoints" };
+    leptos_axum::redirect(home);
+    Ok(())
+}
+
+#[server(prefix = "/rpc", endpoint = "sign_out")]
+pub async fn sign_out() -> Result<(), AppError> {
+    domain::session::sign_out(&ssr::session().await?).await?;
+    leptos_axum::redirect("/signin");
+    Ok(())
+}
+
+#[server(prefix = "/rpc", endpoint = "switch_tenant")]
+pub async fn switch_tenant(tenant_id: String) -> Result<(), AppError> {
+    let (herald, actor) = ssr::actor().await?;
+    if herald.role_in(&actor.user_id, &tenant_id).await?.is_none() {
+        return Err(domain::Error::NotFound("tenant").into());
+    }
+    domain::session::switch_tenant(&ssr::session().await?, &tenant_id).await?;
+    Ok(())
+}
+
+#[server(prefix = "/rpc", endpoint = "team")]
+pub async fn get_team() -> Result<Team, AppError> {
+    let (herald, actor) = ssr::actor().await?;
+    let tenant_id = actor.tenant_id()?.to_string();
+    let can_manage = actor.require_admin().is_ok();
+    let members = herald.members(&tenant_id).await?;
+    let invitations = if can_manage { herald.pending_invitations(&tenant_id).await? } else { Vec::new() };
+    Ok(Team {
+        members: members
+            .into_iter()
+            .map(|m| MemberRow {
+                is_you: m.user_id == actor.user_id,
+                user_id: m.user_id,
+                email: m.email,
+                name: m.name,
+                role: m.role,
+                joined: ssr::date(m.created_at),
+            })
+            .collect(),
+        invitations: invitations
+            .into_iter()
+            .map(|i| InvitationRow { id: i.id, email: i.email, role: i.role, expires: ssr::date(i.expires_at) })
+            .collect(),
+        can_manage,
+    })
+}
+
+#[server(prefix = "/rpc", endpoint = "invite")]
+pub async fn invite_member(email: String, role: String) -> Result<NewInvitation, AppError> {
+    let (herald, actor) = ssr::actor().await?;
+    let (invitation, link) = herald.invite(&actor, &email, &role).await?;
+    Ok(NewInvitation { email: invitation.email, link })
+}
+
+#[server(prefix = "/rpc", endpoint = "revoke_invitation")]
+pub async fn revoke_invitation(id: String) -> Result<(), AppError> {
+    let (herald, actor) = ssr::actor().await?;
+    Ok(herald.revoke_invitation(&actor, &id).await?)
+}
+
+#[server(prefix = "/rpc", endpoint = "remove_member")]
+pub async fn remove_member(user_id: String) -> Result<(), AppError> {
+    let (herald, actor) = ssr::actor().await?;
+    Ok(herald.remove_member(&actor, &user_id).await?)
+}
+
+#[server(prefix = "/rpc", endpoint = "invitation")]
+pub async fn get_invitation(token: String) -> Result<InvitationInfo, AppError> {
+    let herald = ssr::herald()?;
+    let preview = herald.invitation_preview(&token).await?;
+    let signed_in_as = match domain::session::actor(&herald, &ssr::session().await?).await {
+        Ok(actor) => Some(actor.email),
+        Err(_) => None,
+    };
+    Ok(InvitationInfo {
+        tenant_name: preview.tenant_name,
+        email: preview.email,
+        role: preview.role,
+        account_exists: preview.account_exists,
+        signed_in_as,
+    })
+}
+
+/// Accepts an invitation: as the signed-in user, or by creating the invited account.
+#[server(prefix = "/rpc", endpoint = "accept_invitation")]
+pub async fn accept_invitation(token: String, name: Option<String>, password: Option<String>) -> Result<(), AppError> {
+    let herald = ssr::herald()?;
+    let session = ssr::session().await?;
+    let (user_id, tenant_id) = match domain::session::actor(&herald, &session).await {
+        Ok(actor) => {
+            let user = herald.user(&actor.user_id).await?;
+            let tenant_id = herald.accept_invitation(&token, &user).await?;
+            (user.id, tenant_id)
+        }
+        Err(_) => {
+            let (user, tenant_id) = herald
+                .accept_invitation_as_new_user(&token, name.as_deref().unwrap_or_default(), password.as_deref().unwrap_or_default())
+                .await?;
+            (user.id, tenant_id)
+        }
+    };
+    domain::session::sign_in(&session, &user_id, Some(&tenant_id)).await?;
+    leptos_axum::redirect("/endpoints");
+    Ok(())
+}
+
+/// Staff: every tenant, newest first.
+#[server(prefix = "/rpc", endpoint = "staff_tenants")]
+pub async fn staff_tenants() -> Result<Vec<TenantSummary>, AppError> {
+    let (herald, actor) = ssr::actor().await?;
+    if !actor.is_staff() {
+        return Err(domain::Error::NotFound("page").into());
+    }
+    Ok(herald
+        .all_tenants()
+        .await?
+        .into_iter()
+        .map(|(t, members)| TenantSummary {
+            plan_label: t.plan().label().to_string(),
+            id: t.id,
+            name: t.name,
+            members,
+            created: ssr::date(t.created_at),
+        })
+        .collect())
+}

@@ -1,0 +1,112 @@
+//! The signed-in frame: sidebar with tenant, plan and navigation; the page in the middle.
+
+use leptos::prelude::*;
+use leptos_router::components::{Outlet, Redirect, A};
+
+use crate::api::{get_session, SessionInfo, SignOut, SwitchTenant};
+use crate::components::{LoadError, Loading};
+
+/// The session of the signed-in user, provided to every page under the dashboard.
+pub fn use_session() -> SessionInfo {
+    expect_context::<SessionInfo>()
+}
+
+#[component]
+pub fn Dashboard() -> impl IntoView {
+    let session = Resource::new(|| (), |_| get_session());
+    view! {
+        <Suspense fallback=|| view! { <Loading/> }>
+            {move || Suspend::new(async move {
+                match session.await {
+                    Ok(Some(info)) => {
+                        provide_context(info.clone());
+                        view! {
+                            <div class="shell">
+                                <Sidebar info=info/>
+                                <main class="content" id="main"><Outlet/></main>
+                            </div>
+                        }.into_any()
+                    }
+                    Ok(None) => view! { <Redirect path="/signin"/> }.into_any(),
+                    Err(e) => view! { <main class="content"><LoadError error=e/></main> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Sidebar(info: SessionInfo) -> impl IntoView {
+    let sign_out = ServerAction::<SignOut>::new();
+    let has_tenant = info.tenant.is_some();
+    let staff = info.staff_role.clone();
+    let user_label = info.display_name();
+    let email = info.email.clone();
+    view! {
+        <aside class="sidebar">
+            <A href="/" attr:class="brand"><span class="logo-mark">"H"</span>"Herald"</A>
+            <TenantBadge info=info.clone()/>
+            <nav class="nav" aria-label="Main">
+                {has_tenant.then(|| view! {
+                    <A href="/endpoints"><span class="nav-icon">"⇢"</span>"Endpoints"</A>
+                    <A href="/logs"><span class="nav-icon">"☰"</span>"Logs"</A>
+                    <A href="/team"><span class="nav-icon">"☺"</span>"Team"</A>
+                    <A href="/settings"><span class="nav-icon">"⚙"</span>"Settings"</A>
+                })}
+                {staff.map(|role| view! {
+                    <p class="nav-section">{if role == "operator" { "Operator" } else { "Support" }}</p>
+                    <A href="/staff"><span class="nav-icon">"▦"</span>"All tenants"</A>
+                })}
+            </nav>
+            <div class="user-box">
+                <div class="user-name" title=email.clone()>{user_label}</div>
+                <div class="user-email muted">{email}</div>
+                <ActionForm action=sign_out>
+                    <button type="submit" class="btn btn-ghost btn-sm" id="sign-out">"Sign out"</button>
+                </ActionForm>
+            </div>
+        </aside>
+    }
+}
+
+/// The current tenant and plan; a switcher when the user belongs to several tenants.
+#[component]
+fn TenantBadge(info: SessionInfo) -> impl IntoView {
+    let switch = ServerAction::<SwitchTenant>::new();
+    // A tenant switch changes everything on screen: load the dashboard afresh.
+    Effect::new(move |_| {
+        if let Some(Ok(())) = switch.value().get() {
+            #[cfg(feature = "hydrate")]
+            if let Some(window) = web_sys::window() {
+                let _ = window.location().set_href("/endpoints");
+            }
+        }
+    });
+    let Some(tenant) = info.tenant.clone() else {
+        return view! { <div class="tenant-box muted">"No workspace"</div> }.into_any();
+    };
+    let several = info.tenants.len() > 1;
+    view! {
+        <div class="tenant-box">
+            {if several {
+                let current = tenant.id.clone();
+                view! {
+                    <label class="sr-only" for="tenant-switcher">"Workspace"</label>
+                    <select id="tenant-switcher" class="tenant-select" on:change=move |ev| {
+                        switch.dispatch(SwitchTenant { tenant_id: event_target_value(&ev) });
+                    }>
+                        {info.tenants.iter().map(|t| view! {
+                            <option value=t.id.clone() selected=t.id == current>{t.name.clone()}</option>
+                        }).collect_view()}
+                    </select>
+                }.into_any()
+            } else {
+                view! { <div class="tenant-name">{tenant.name.clone()}</div> }.into_any()
+            }}
+            <div class="tenant-meta">
+                <span class="badge badge-plan">{tenant.plan_label.clone()} " plan"</span>
+                <span class="badge">{tenant.role.clone()}</span>
+            </div>
+        </div>
+    }.into_any()
+}

@@ -1,0 +1,277 @@
+//! Users: sign-up, sign-in, staff accounts, and resolving who is behind a session.
+
+use serde::Serialize;
+
+use crate::crypto;
+use crate::error::{is_unique_violation, Error, Result};
+use crate::roles::{Actor, Role, StaffRole};
+use crate::tenants::{validate_tenant_name, Plan};
+use crate::{ids, on_pool, on_tx, Herald};
+
+pub const MIN_PASSWORD_LEN: usize = 10;
+
+#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
+pub struct User {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub staff_role: Option<String>,
+    pub created_at: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct UserWithHash {
+    id: String,
+    password_hash: String,
+}
+
+/// What the sign-up form sends.
+#[derive(Clone, Debug, Default)]
+pub struct SignUp {
+    pub name: String,
+    pub email: String,
+    pub password: String,
+    pub tenant_name: String,
+}
+
+/// Trims and lower-cases an email address and checks it is one.
+pub fn normalize_email(email: &str) -> Result<String> {
+    let email = email.trim().to_lowercase();
+    if email.is_empty() {
+        return Err(Error::invalid("email", "Enter your email address."));
+    }
+    let valid = email.len() <= 254
+        && email.parse::<lettre::Address>().is_ok()
+        && email.split('@').nth(1).is_some_and(|domain| domain.contains('.') || domain == "localhost");
+    if !valid {
+        return Err(Error::invalid("email", format!("\"{email}\" is not a valid email address.")));
+    }
+    Ok(email)
+}
+
+pub fn validate_password(password: &str) -> Result<()> {
+    if password.chars().count() < MIN_PASSWORD_LEN {
+        return Err(Error::invalid("password", format!("Use at least {MIN_PASSWORD_LEN} characters for the password.")));
+    }
+    if password.len() > 1024 {
+        return Err(Error::invalid("password", "The password can be at most 1024 characters."));
+    }
+    Ok(())
+}
+
+fn validate_name(name: &str) -> Result<String> {
+    let name = name.trim();
+    if name.chars().count() > 100 {
+        return Err(Error::invalid("name", "The name can be at most 100 characters."));
+    }
+    Ok(name.to_string())
+}
+
+/// Argon2 is deliberately slow: keep it off the async executor.
+pub(crate) async fn hash_password(password: &str) -> Result<String> {
+    let password = password.to_string();
+    tokio::task::spawn_blocking(move || crypto::hash_password(&password))
+        .await
+        .map_err(|e| Error::internal("hash task", e))?
+}
+
+async fn verify_password(password: &str, hash: String) -> bool {
+    let password = password.to_string();
+    tokio::task::spawn_blocking(move || crypto::verify_password(&password, &hash)).await.unwrap_or(false)
+}
+
+/// A valid hash of nothing in particular, checked when the email is unknown so that unknown and
+/// known accounts take the same time to refuse.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3y0fU2pC4B0Nq2d7bq2fC3yRk2bXzKjJkqkQ0hH7m3k";
+
+impl Herald {
+    /// Creates a user, their tenant on the Basic plan, and makes them its owner — all or nothing.
+    pub async fn sign_up(&self, input: SignUp) -> Result<(User, String)> {
+        let email = normalize_email(&input.email)?;
+        let name = validate_name(&input.name)?;
+        validate_password(&input.password)?;
+        let tenant_name = validate_tenant_name(&input.tenant_name)?;
+        let hash = hash_password(&input.password).await?;
+
+        let mut tx = self.store.begin().await?;
+        let user = self.insert_user(&mut tx, &email, &name, &hash, None).await?;
+        let tenant_id = self.insert_tenant(&mut tx, &tenant_name, Plan::Basic, false).await?;
+        self.insert_membership(&mut tx, &tenant_id, &user.id, Role::Owner).await?;
+        tx.commit().await?;
+        tracing::info!(user_id = %user.id, tenant_id = %tenant_id, "signed up");
+        Ok((user, tenant_id))
+    }
+
+    pub(crate) async fn insert_user(
+        &self,
+        tx: &mut crate::store::Tx,
+        email: &str,
+        name: &str,
+        password_hash: &str,
+        staff: Option<StaffRole>,
+    ) -> Result<User> {
+        let user = User {
+            id: ids::new_id("usr"),
+            email: email.to_string(),
+            name: name.to_string(),
+            staff_role: staff.map(|s| s.as_str().to_string()),
+            created_at: self.clock.now(),
+        };
+        let inserted = on_tx!(tx, conn => sqlx::query(
+            "INSERT INTO users (id, email, name, password_hash, staff_role, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(&user.id).bind(&user.email).bind(&user.name).bind(password_hash).bind(&user.staff_role).bind(user.created_at)
+            .execute(conn).await.map(|r| r.rows_affected()));
+        match inserted {
+            Err(e) if is_unique_violation(&e) => Err(Error::conflict(
+                "email_taken",
+                Some("email"),
+                "An account with this email already exists. Sign in instead.",
+            )),
+            other => other.map(|_| user).map_err(Error::from),
+        }
+    }
+
+    /// Checks an email and password, throttled per account and per client address.
+    pub async fn sign_in(&self, email: &str, password: &str, address: &str) -> Result<User> {
+        let email_key = email.trim().to_lowercase();
+        if email_key.is_empty() {
+            return Err(Error::invalid("email", "Enter your email address."));
+        }
+        if password.is_empty() {
+            return Err(Error::invalid("password", "Enter your password."));
+        }
+        let now = self.clock.now();
+        if let Some(minutes) = self.login_limiter.blocked_for(&email_key, address, now) {
+            return Err(Error::RateLimited(format!(
+                "Too many failed sign-in attempts. Try again in {minutes} minute{}.",
+                if minutes == 1 { "" } else { "s" }
+            )));
+        }
+        let found: Option<UserWithHash> = on_pool!(&self.store, pool => sqlx::query_as(
+            "SELECT id, password_hash FROM users WHERE email = $1")
+            .bind(&email_key).fetch_optional(pool).await)?;
+        let (id, hash) = match found {
+            Some(u) => (Some(u.id), u.password_hash),
+            None => (None, DUMMY_HASH.to_string()),
+        };
+        let ok = verify_password(password, hash).await;
+        match id {
+            Some(id) if ok => {
+                self.login_limiter.record_success(&email_key);
+                self.user(&id).await
+            }
+            _ => {
+                self.login_limiter.record_failure(&email_key, address, now);
+                tracing::info!("sign-in refused");
+                Err(Error::Invalid {
+                    code: "invalid_credentials",
+                    message: "That email and password do not match an account.".into(),
+                    field: Some("password"),
+                })
+            }
+        }
+    }
+
+    pub async fn user(&self, user_id: &str) -> Result<User> {
+        on_pool!(&self.store, pool => sqlx::query_as::<_, User>(
+            "SELECT id, email, name, staff_role, created_at FROM users WHERE id = $1")
+            .bind(user_id).fetch_optional(pool).await)?
+        .ok_or(Error::NotFound("user"))
+    }
+
+    pub async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
+        Ok(on_pool!(&self.store, pool => sqlx::query_as::<_, User>(
+            "SELECT id, email, name, staff_role, created_at FROM users WHERE email = $1")
+            .bind(email.trim().to_lowercase()).fetch_optional(pool).await)?)
+    }
+
+    pub async fn user_count(&self) -> Result<i64> {
+        let (n,): (i64,) = on_pool!(&self.store, pool => sqlx::query_as("SELECT COUNT(*) FROM users").fetch_one(pool).await)?;
+        Ok(n)
+    }
+
+    /// Resolves a session's user and chosen tenant into an [`Actor`]. A tenant the user no
+    /// longer belongs to is dropped (the caller falls back to their first tenant).
+    pub async fn actor(&self, user_id: &str, tenant_id: Option<&str>) -> Result<Actor> {
+        let user = self.user(user_id).await.map_err(|_| Error::Unauthenticated)?;
+        let tenant = match tenant_id {
+            Some(t) => self.role_in(user_id, t).await?.map(|role| (t.to_string(), role)),
+            None => None,
+        };
+        let tenant = match tenant {
+            Some(t) => Some(t),
+            None => self.memberships(user_id).await?.into_iter().next().and_then(|m| Role::parse(&m.role).map(|r| (m.tenant_id, r))),
+        };
+        Ok(Actor {
+            user_id: user.id,
+            email: user.email,
+            staff: user.staff_role.as_deref().and_then(StaffRole::parse),
+            tenant,
+        })
+    }
+
+    /// Creates a platform staff account, or gives an existing user the staff role.
+    pub async fn create_staff(&self, email: &str, password: &str, role: StaffRole) -> Result<User> {
+        let email = normalize_email(email)?;
+        if let Some(existing) = self.user_by_email(&email).await? {
+            on_pool!(&self.store, pool => sqlx::query("UPDATE users SET staff_role = $1 WHERE id = $2")
+                .bind(role.as_str()).bind(&existing.id).execute(pool).await.map(|r| r.rows_affected()))?;
+            return self.user(&existing.id).await;
+        }
+        validate_password(password)?;
+        let hash = hash_password(password).await?;
+        let mut tx = self.store.begin().await?;
+        let user = self.insert_user(&mut tx, &email, "", &hash, Some(role)).await?;
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    /// Operator: creates a tenant with its first admin (owner). An existing user becomes the
+    /// owner without a new password; a new one needs `password`.
+    pub async fn create_tenant(&self, name: &str, plan: Plan, admin_email: &str, password: Option<&str>, allow_private_urls: bool) -> Result<String> {
+        let name = validate_tenant_name(name)?;
+        let email = normalize_email(admin_email)?;
+        let existing = self.user_by_email(&email).await?;
+        let hash = match (&existing, password) {
+            (Some(_), _) => None,
+            (None, Some(p)) => {
+                validate_password(p)?;
+                Some(hash_password(p).await?)
+            }
+            (None, None) => return Err(Error::invalid("password", "A new admin account needs a password.")),
+        };
+        let mut tx = self.store.begin().await?;
+        let tenant_id = self.insert_tenant(&mut tx, &name, plan, allow_private_urls).await?;
+        let user_id = match existing {
+            Some(user) => user.id,
+            None => self.insert_user(&mut tx, &email, "", hash.as_deref().unwrap_or_default(), None).await?.id,
+        };
+        self.insert_membership(&mut tx, &tenant_id, &user_id, Role::Owner).await?;
+        tx.commit().await?;
+        Ok(tenant_id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_normalised_and_checked() {
+        assert_eq!(normalize_email("  Ana@Salon.Example ").unwrap(), "ana@salon.example");
+        for bad in ["", "ana", "ana@", "@x.io", "ana@nodot", "a b@x.io"] {
+            assert!(normalize_email(bad).is_err(), "{bad:?} should be refused");
+        }
+    }
+
+    #[test]
+    fn short_passwords_are_refused() {
+        assert!(validate_password("short").is_err());
+        assert!(validate_password("long enough!").is_ok());
+    }
+
+    #[test]
+    fn the_dummy_hash_parses() {
+        assert!(argon2::password_hash::PasswordHash::new(DUMMY_HASH).is_ok());
+    }
+}

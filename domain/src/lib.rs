@@ -1,0 +1,61 @@
+//! Herald's domain: the model, its storage on SQLite or PostgreSQL, accounts, crypto and mail.
+//! The web layers (`app` for the dashboard, `server` for the HTTP API) are thin calls into
+//! [`Herald`]; nothing in here knows about Leptos or HTTP.
+
+pub mod accounts;
+pub mod clock;
+pub mod crypto;
+pub mod error;
+pub mod ids;
+pub mod invitations;
+pub mod mail;
+pub mod ratelimit;
+pub mod roles;
+pub mod session;
+pub mod store;
+pub mod tenants;
+
+use std::sync::Arc;
+
+pub use error::{Error, ErrorBody, Result};
+pub use roles::{Actor, Role, StaffRole};
+pub use store::Store;
+
+use clock::Clock;
+use crypto::Cipher;
+use mail::Mailer;
+use ratelimit::LoginLimiter;
+
+/// Everything the domain needs, shared by every request and worker.
+#[derive(Clone)]
+pub struct Herald(Arc<Inner>);
+
+pub struct Inner {
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
+    pub cipher: Cipher,
+    pub mailer: Mailer,
+    pub login_limiter: LoginLimiter,
+    /// Base URL for links in emails, without a trailing slash.
+    pub public_url: String,
+}
+
+impl std::ops::Deref for Herald {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl Herald {
+    pub fn new(store: Store, clock: Arc<dyn Clock>, cipher: Cipher, mailer: Mailer, public_url: &str) -> Herald {
+        Herald(Arc::new(Inner {
+            store,
+            clock,
+            cipher,
+            mailer,
+            login_limiter: LoginLimiter::default(),
+            public_url: public_url.trim_end_matches('/').to_string(),
+        }))
+    }
+}

@@ -1,0 +1,55 @@
+//! What a dashboard session holds, and turning it into an [`Actor`]. Shared by the server
+//! functions and the HTTP API so both read sessions the same way.
+
+use tower_sessions::Session;
+
+use crate::error::{Error, Result};
+use crate::roles::Actor;
+use crate::Herald;
+
+const USER: &str = "user_id";
+const TENANT: &str = "tenant_id";
+const CSRF: &str = "csrf_token";
+
+fn store_error(err: tower_sessions::session::Error) -> Error {
+    Error::internal("session store", err)
+}
+
+/// Starts a fresh session for `user_id` (a new id, so a planted session id is useless).
+pub async fn sign_in(session: &Session, user_id: &str, tenant_id: Option<&str>) -> Result<()> {
+    session.cycle_id().await.map_err(store_error)?;
+    session.insert(USER, user_id).await.map_err(store_error)?;
+    session.insert(CSRF, crate::ids::random_string(32)).await.map_err(store_error)?;
+    if let Some(t) = tenant_id {
+        session.insert(TENANT, t).await.map_err(store_error)?;
+    }
+    Ok(())
+}
+
+pub async fn sign_out(session: &Session) -> Result<()> {
+    session.flush().await.map_err(store_error)
+}
+
+pub async fn switch_tenant(session: &Session, tenant_id: &str) -> Result<()> {
+    session.insert(TENANT, tenant_id).await.map_err(store_error)
+}
+
+/// The token a script using a session cookie must echo in `x-csrf-token`.
+pub async fn csrf_token(session: &Session) -> Result<Option<String>> {
+    session.get::<String>(CSRF).await.map_err(store_error)
+}
+
+/// The signed-in actor, or `Unauthenticated`.
+pub async fn actor(herald: &Herald, session: &Session) -> Result<Actor> {
+    let user_id: Option<String> = session.get(USER).await.map_err(store_error)?;
+    let user_id = user_id.ok_or(Error::Unauthenticated)?;
+    let tenant_id: Option<String> = session.get(TENANT).await.map_err(store_error)?;
+    let actor = herald.actor(&user_id, tenant_id.as_deref()).await?;
+    // Remember the tenant we fell back to, so the next request does not search again.
+    if let Some((current, _)) = &actor.tenant {
+        if tenant_id.as_deref() != Some(current) {
+            session.insert(TENANT, current).await.map_err(store_error)?;
+        }
+    }
+    Ok(actor)
+}

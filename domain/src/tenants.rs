@@ -1,0 +1,236 @@
+//! Tenants (the businesses using Herald), their plans and their memberships.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::roles::Role;
+use crate::{ids, on_pool, on_tx, Herald};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Plan {
+    Basic,
+    Professional,
+    Business,
+    Enterprise,
+}
+
+impl Plan {
+    pub const ALL: [Plan; 4] = [Plan::Basic, Plan::Professional, Plan::Business, Plan::Enterprise];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Plan::Basic => "basic",
+            Plan::Professional => "professional",
+            Plan::Business => "business",
+            Plan::Enterprise => "enterprise",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Plan::Basic => "Basic",
+            Plan::Professional => "Professional",
+            Plan::Business => "Business",
+            Plan::Enterprise => "Enterprise",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Plan> {
+        Plan::ALL.into_iter().find(|p| p.as_str() == value.trim().to_lowercase())
+    }
+
+    /// How many endpoints (active or inactive) a tenant on this plan may have.
+    pub fn endpoint_limit(self) -> i64 {
+        match self {
+            Plan::Basic => 1,
+            Plan::Professional => 3,
+            Plan::Business => 5,
+            Plan::Enterprise => 10,
+        }
+    }
+
+    /// The smallest plan that allows more endpoints than this one.
+    pub fn next_up(self) -> Option<Plan> {
+        Plan::ALL.into_iter().find(|p| p.endpoint_limit() > self.endpoint_limit())
+    }
+}
+
+#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
+pub struct Tenant {
+    pub id: String,
+    pub name: String,
+    pub plan: String,
+    pub retention_days: i64,
+    pub allow_private_urls: bool,
+    pub webhooks_enabled: bool,
+    pub suspended: bool,
+    pub created_at: i64,
+}
+
+impl Tenant {
+    pub fn plan(&self) -> Plan {
+        Plan::parse(&self.plan).unwrap_or(Plan::Basic)
+    }
+}
+
+/// A tenant as seen by one of its users.
+#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
+pub struct Membership {
+    pub tenant_id: String,
+    pub tenant_name: String,
+    pub plan: String,
+    pub role: String,
+}
+
+/// A user as seen on the team page.
+#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
+pub struct Member {
+    pub user_id: String,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub created_at: i64,
+}
+
+/// What an operator may change on a tenant; `None` leaves a value as it is.
+#[derive(Clone, Debug, Default)]
+pub struct TenantUpdate {
+    pub plan: Option<Plan>,
+    pub retention_days: Option<i64>,
+    pub allow_private_urls: Option<bool>,
+}
+
+pub fn validate_tenant_name(name: &str) -> Result<String> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(Error::invalid("tenant_name", "Enter the name of your business."));
+    }
+    if name.chars().count() > 100 {
+        return Err(Error::invalid("tenant_name", "The business name can be at most 100 characters."));
+    }
+    Ok(name.to_string())
+}
+
+const TENANT_COLUMNS: &str =
+    "id, name, plan, retention_days, allow_private_urls, webhooks_enabled, suspended, created_at";
+
+impl Herald {
+    pub async fn tenant(&self, tenant_id: &str) -> Result<Tenant> {
+        let sql = format!("SELECT {TENANT_COLUMNS} FROM tenants WHERE id = $1");
+        on_pool!(&self.store, pool => sqlx::query_as::<_, Tenant>(&sql).bind(tenant_id).fetch_optional(pool).await)?
+            .ok_or(Error::NotFound("tenant"))
+    }
+
+    /// Inserts a tenant inside an open transaction.
+    pub(crate) async fn insert_tenant(&self, tx: &mut crate::store::Tx, name: &str, plan: Plan, allow_private_urls: bool) -> Result<String> {
+        let id = ids::new_id("ten");
+        let now = self.clock.now();
+        on_tx!(tx, conn => sqlx::query(
+            "INSERT INTO tenants (id, name, plan, allow_private_urls, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(&id).bind(name).bind(plan.as_str()).bind(allow_private_urls).bind(now)
+            .execute(conn).await.map(|r| r.rows_affected()))?;
+        Ok(id)
+    }
+
+    pub(crate) async fn insert_membership(&self, tx: &mut crate::store::Tx, tenant_id: &str, user_id: &str, role: Role) -> Result<()> {
+        let now = self.clock.now();
+        let inserted = on_tx!(tx, conn => sqlx::query(
+            "INSERT INTO memberships (tenant_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(tenant_id).bind(user_id).bind(role.as_str()).bind(now)
+            .execute(conn).await.map(|r| r.rows_affected()));
+        match inserted {
+            Err(e) if crate::error::is_unique_violation(&e) => {
+                Err(Error::conflict("already_member", Some("email"), "This person is already on the team."))
+            }
+            other => other.map(|_| ()).map_err(Error::from),
+        }
+    }
+
+    /// Every tenant with its member count, newest first (staff consoles).
+    pub async fn all_tenants(&self) -> Result<Vec<(Tenant, i64)>> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            #[sqlx(flatten)]
+            tenant: Tenant,
+            members: i64,
+        }
+        let sql = format!(
+            "SELECT {TENANT_COLUMNS}, (SELECT COUNT(*) FROM memberships m WHERE m.tenant_id = tenants.id) AS members
+             FROM tenants ORDER BY created_at DESC, id"
+        );
+        let rows = on_pool!(&self.store, pool => sqlx::query_as::<_, Row>(&sql).fetch_all(pool).await)?;
+        Ok(rows.into_iter().map(|r| (r.tenant, r.members)).collect())
+    }
+
+    /// Operator: changes a tenant's plan, retention or URL policy.
+    pub async fn update_tenant(&self, tenant_id: &str, update: TenantUpdate) -> Result<Tenant> {
+        let current = self.tenant(tenant_id).await?;
+        if let Some(days) = update.retention_days {
+            if !(1..=3650).contains(&days) {
+                return Err(Error::invalid("retention_days", "Retention must be between 1 and 3650 days."));
+            }
+        }
+        let plan = update.plan.unwrap_or(current.plan());
+        on_pool!(&self.store, pool => sqlx::query(
+            "UPDATE tenants SET plan = $1, retention_days = $2, allow_private_urls = $3 WHERE id = $4")
+            .bind(plan.as_str())
+            .bind(update.retention_days.unwrap_or(current.retention_days))
+            .bind(update.allow_private_urls.unwrap_or(current.allow_private_urls))
+            .bind(tenant_id)
+            .execute(pool).await.map(|r| r.rows_affected()))?;
+        self.tenant(tenant_id).await
+    }
+
+    /// The tenants a user belongs to, by name.
+    pub async fn memberships(&self, user_id: &str) -> Result<Vec<Membership>> {
+        let sql = "SELECT t.id AS tenant_id, t.name AS tenant_name, t.plan, m.role
+                   FROM memberships m JOIN tenants t ON t.id = m.tenant_id
+                   WHERE m.user_id = $1 ORDER BY t.name, t.id";
+        Ok(on_pool!(&self.store, pool => sqlx::query_as::<_, Membership>(sql).bind(user_id).fetch_all(pool).await)?)
+    }
+
+    /// The user's role in a tenant, if they belong to it.
+    pub async fn role_in(&self, user_id: &str, tenant_id: &str) -> Result<Option<Role>> {
+        let row: Option<(String,)> = on_pool!(&self.store, pool => sqlx::query_as(
+            "SELECT role FROM memberships WHERE user_id = $1 AND tenant_id = $2")
+            .bind(user_id).bind(tenant_id).fetch_optional(pool).await)?;
+        Ok(row.and_then(|(r,)| Role::parse(&r)))
+    }
+
+    pub async fn members(&self, tenant_id: &str) -> Result<Vec<Member>> {
+        let sql = "SELECT u.id AS user_id, u.email, u.name, m.role, m.created_at
+                   FROM memberships m JOIN users u ON u.id = m.user_id
+                   WHERE m.tenant_id = $1 ORDER BY m.created_at, u.email";
+        Ok(on_pool!(&self.store, pool => sqlx::query_as::<_, Member>(sql).bind(tenant_id).fetch_all(pool).await)?)
+    }
+
+    /// Removes someone from the actor's tenant. Owners stay: a tenant always keeps its owner.
+    pub async fn remove_member(&self, actor: &crate::Actor, user_id: &str) -> Result<()> {
+        let tenant_id = actor.require_admin()?;
+        match self.role_in(user_id, tenant_id).await? {
+            None => Err(Error::NotFound("member")),
+            Some(Role::Owner) => Err(Error::Forbidden("The owner cannot be removed from the team.".into())),
+            Some(_) => {
+                on_pool!(&self.store, pool => sqlx::query("DELETE FROM memberships WHERE tenant_id = $1 AND user_id = $2")
+                    .bind(tenant_id).bind(user_id).execute(pool).await.map(|r| r.rows_affected()))?;
+                Ok(())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Plan;
+
+    #[test]
+    fn plans_allow_1_3_5_10_endpoints() {
+        let limits: Vec<i64> = Plan::ALL.iter().map(|p| p.endpoint_limit()).collect();
+        assert_eq!(limits, [1, 3, 5, 10]);
+        assert_eq!(Plan::Basic.next_up(), Some(Plan::Professional));
+        assert_eq!(Plan::Enterprise.next_up(), None);
+        assert_eq!(Plan::parse(" Business "), Some(Plan::Business));
+        assert_eq!(Plan::parse("gold"), None);
+    }
+}

@@ -1,0 +1,19 @@
+import { defineConfig } from '@playwright/test';
+
+// The server is started by scripts/test.sh (a fresh data directory each run) on BASE_URL.
+export default defineConfig({
+  testDir: './tests',
+  timeout: 60_000,
+  expect: { timeout: 10_000 },
+  workers: 1,
+  reporter: 'list',
+  outputDir: './test-results',
+  use: {
+    baseURL: process.env.BASE_URL ?? 'http://127.0.0.1:3100',
+    launchOptions: {
+      executablePath: '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+             '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    },
+  },
+});

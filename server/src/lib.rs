@@ -1,0 +1,105 @@
+//! The `herald` server: wires the domain to the dashboard (Leptos) and the JSON API (axum),
+//! and runs the background tasks.
+
+pub mod api;
+pub mod config;
+mod web;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, FromRef, State};
+use axum::http::StatusCode;
+use axum::middleware::from_fn;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, Router};
+use domain::clock::Clock;
+use domain::crypto::Cipher;
+use domain::mail::Mailer;
+use domain::{Herald, Store};
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tokio::net::TcpListener;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+pub use config::Config;
+
+/// What every handler can reach.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub herald: Herald,
+    pub leptos_options: LeptosOptions,
+}
+
+/// Opens the database (running migrations) and assembles the domain.
+pub async fn open(config: &mut Config, clock: Arc<dyn Clock>) -> Result<Herald, String> {
+    if config.database_url.starts_with("sqlite:") {
+        std::fs::create_dir_all(&config.data_dir).map_err(|e| format!("create {}: {e}", config.data_dir.display()))?;
+    }
+    let store = Store::connect(&config.database_url).await.map_err(|e| format!("{e:?}"))?;
+    let cipher = Cipher::from_secret(&config.secret_key()?);
+    let mailer = Mailer::new(config.smtp_url.as_deref(), config.data_dir.join("outbox"), &config.mail_from).map_err(|e| format!("{e:?}"))?;
+    Ok(Herald::new(store, clock, cipher, mailer, &config.public_url))
+}
+
+pub fn leptos_options(config: &Config) -> LeptosOptions {
+    LeptosOptions::builder()
+        .output_name("herald")
+        .site_root(config.site_root.as_str())
+        .site_pkg_dir("pkg")
+        .site_addr(config.bind)
+        .build()
+}
+
+/// The whole HTTP surface: dashboard pages, server functions, `/api/v1`, `/healthz`.
+pub fn router(herald: Herald, options: LeptosOptions, secure_cookies: bool) -> Router {
+    let sessions = SessionManagerLayer::new(herald.store.session_store())
+        .with_name("herald_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(secure_cookies)
+        .with_expiry(Expiry::OnInactivity(time::Duration::days(14)));
+    let state = AppState { herald: herald.clone(), leptos_options: options.clone() };
+    let routes = generate_route_list(app::App);
+    let context = move || provide_context(herald.clone());
+    Router::new()
+        .route("/healthz", get(healthz))
+        .nest("/api/v1", api::routes())
+        .leptos_routes_with_context(&state, routes, context, move || app::shell(options.clone()))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
+        .layer(from_fn(web::csrf_guard))
+        .layer(sessions)
+        .layer(from_fn(web::body_limit))
+        .layer(DefaultBodyLimit::max(web::MAX_BODY))
+        .with_state(state)
+}
+
+async fn healthz(State(herald): State<Herald>) -> impl IntoResponse {
+    if herald.store.ping().await {
+        (StatusCode::OK, Json(serde_json::json!({ "status": "ok" })))
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "database unreachable" })))
+    }
+}
+
+/// Serves until `shutdown` resolves.
+pub async fn serve(listener: TcpListener, router: Router, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Housekeeping that every process may run: expired sessions are removed hourly.
+pub fn spawn_housekeeping(herald: Herald) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            every.tick().await;
+            if let Err(err) = herald.store.session_store().delete_expired_sessions().await {
+                tracing::warn!(error = ?err, "could not delete expired sessions");
+            }
+        }
+    })
+}

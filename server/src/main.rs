@@ -1,0 +1,200 @@
+//! `herald`: one binary for the dashboard, the API, the workers and administration.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use domain::clock::SystemClock;
+use domain::tenants::{Plan, TenantUpdate};
+use domain::StaffRole;
+use server::Config;
+
+#[derive(Parser)]
+#[command(name = "herald", version, about = "Herald: a multi-tenant webhook control plane")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the dashboard and API, and run the delivery workers.
+    Serve {
+        #[arg(long, value_enum, default_value_t = Role::All)]
+        role: Role,
+        /// Address to listen on (default: HERALD_BIND or 127.0.0.1:3000).
+        #[arg(long)]
+        bind: Option<SocketAddr>,
+    },
+    /// Create or upgrade the database schema, then exit.
+    Migrate,
+    /// Platform operators: create tenants, set plans and retention.
+    Operator {
+        #[command(subcommand)]
+        action: StaffAction,
+    },
+    /// Platform support staff: read-only access to every tenant.
+    Support {
+        #[command(subcommand)]
+        action: StaffAction,
+    },
+    /// Create and change tenants.
+    Tenant {
+        #[command(subcommand)]
+        action: TenantAction,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq)]
+enum Role {
+    All,
+    Web,
+    Worker,
+}
+
+#[derive(Subcommand)]
+enum StaffAction {
+    /// Create the account (password from HERALD_PASSWORD or a prompt), or grant the role.
+    Create {
+        #[arg(long)]
+        email: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum TenantAction {
+    /// Create a tenant with its first admin; prints the tenant id alone.
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_parser = parse_plan)]
+        plan: Plan,
+        #[arg(long)]
+        admin_email: String,
+        #[arg(long)]
+        allow_private_urls: bool,
+    },
+    /// Change a tenant's plan, retention or URL policy.
+    Update {
+        id: String,
+        #[arg(long, value_parser = parse_plan)]
+        plan: Option<Plan>,
+        #[arg(long)]
+        retention_days: Option<i64>,
+        #[arg(long)]
+        allow_private_urls: Option<bool>,
+    },
+}
+
+fn parse_plan(value: &str) -> Result<Plan, String> {
+    Plan::parse(value).ok_or_else(|| "expected basic, professional, business or enterprise".to_string())
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn,tower_sessions=warn,leptos=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    let mut config = Config::from_env()?;
+    let herald = server::open(&mut config, Arc::new(SystemClock)).await?;
+    let describe = |e: domain::Error| e.body().message;
+    match cli.command {
+        Command::Migrate => {
+            println!("database is up to date");
+        }
+        Command::Serve { role, bind } => {
+            if let Some(bind) = bind {
+                config = config.with_bind(bind);
+            }
+            return serve(config, herald, role).await;
+        }
+        Command::Operator { action: StaffAction::Create { email } } => {
+            let user = herald.create_staff(&email, &password(&email)?, StaffRole::Operator).await.map_err(describe)?;
+            eprintln!("operator {} can now sign in", user.email);
+        }
+        Command::Support { action: StaffAction::Create { email } } => {
+            let user = herald.create_staff(&email, &password(&email)?, StaffRole::Support).await.map_err(describe)?;
+            eprintln!("support {} can now sign in", user.email);
+        }
+        Command::Tenant { action: TenantAction::Create { name, plan, admin_email, allow_private_urls } } => {
+            let existing = herald.user_by_email(&admin_email).await.map_err(describe)?;
+            let password = if existing.is_some() { None } else { Some(password(&admin_email)?) };
+            let id = herald
+                .create_tenant(&name, plan, &admin_email, password.as_deref(), allow_private_urls)
+                .await
+                .map_err(describe)?;
+            println!("{id}");
+        }
+        Command::Tenant { action: TenantAction::Update { id, plan, retention_days, allow_private_urls } } => {
+            let tenant = herald
+                .update_tenant(&id, TenantUpdate { plan, retention_days, allow_private_urls })
+                .await
+                .map_err(describe)?;
+            eprintln!(
+                "{}: plan {}, retention {} days, private URLs {}",
+                tenant.name,
+                tenant.plan,
+                tenant.retention_days,
+                if tenant.allow_private_urls { "allowed" } else { "refused" }
+            );
+        }
+    }
+    herald.store.close().await;
+    Ok(())
+}
+
+/// The password for a new account: `HERALD_PASSWORD`, or asked for on the terminal.
+fn password(email: &str) -> Result<String, String> {
+    if let Ok(p) = std::env::var("HERALD_PASSWORD") {
+        return Ok(p);
+    }
+    rpassword::prompt_password(format!("Password for {email}: ")).map_err(|e| format!("no HERALD_PASSWORD and cannot prompt: {e}"))
+}
+
+async fn serve(config: Config, herald: domain::Herald, role: Role) -> Result<(), String> {
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    server::spawn_housekeeping(herald.clone());
+    if role == Role::Worker {
+        tracing::info!("worker started");
+        shutdown.await;
+        return Ok(());
+    }
+    let listener = tokio::net::TcpListener::bind(config.bind).await.map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
+    let url = config.public_url.clone();
+    eprintln!("\n  Herald is running at {url}");
+    if herald.user_count().await.unwrap_or(0) == 0 {
+        eprintln!("  No accounts yet: create one at {url}/signup");
+        eprintln!("  (or an operator: HERALD_PASSWORD=… herald operator create --email you@example.com)");
+    } else {
+        eprintln!("  Sign in at {url}/signin, or create a new workspace at {url}/signup");
+    }
+    eprintln!("  Email goes to {}\n", herald.mailer.describe());
+    let router = server::router(herald.clone(), server::leptos_options(&config), config.secure_cookies());
+    server::serve(listener, router, shutdown).await.map_err(|e| format!("server stopped: {e}"))?;
+    herald.store.close().await;
+    Ok(())
+}
