@@ -24,12 +24,20 @@ impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        let bad_request = matches!(value, ServerFnErrorErr::Args(_) | ServerFnErrorErr::Deserialization(_));
+        #[cfg(feature = "ssr")]
+        if bad_request {
+            if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+                response.set_status(axum::http::StatusCode::BAD_REQUEST);
+            }
+        }
         let message = match value {
             ServerFnErrorErr::Request(_) => "Herald could not be reached. Check your connection and try again.".to_string(),
             ServerFnErrorErr::Args(_) | ServerFnErrorErr::Deserialization(_) => "The form was incomplete. Reload the page and try again.".to_string(),
             other => format!("Something went wrong: {other}"),
         };
-        AppError { code: "request_failed".into(), message, field: None }
+        let code = if bad_request { "bad_request" } else { "request_failed" };
+        AppError { code: code.into(), message, field: None }
     }
 }
 

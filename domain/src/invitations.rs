@@ -75,7 +75,7 @@ impl Herald {
         let link = format!("{}/invite/{token}", self.public_url);
         let tenant = self.tenant(&tenant_id).await?;
         let body = format!(
-            "{} invited you to join {} on Herald as {}.\n\nAccept the invitation: {link}\n\nThe link works for 7 days.\n",
+            "{} invited you to join {} on Herald as {}.\n\nAccept the invitation:\n{link}\n\nThe link works for 7 days.\n",
             actor.email, tenant.name, invitation.role
         );
         if let Err(err) = self.mailer.send(&email, &format!("You are invited to {} on Herald", tenant.name), &body).await {

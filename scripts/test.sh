@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The whole test suite: unit tests, integration tests on SQLite and PostgreSQL, browser tests.
+# PostgreSQL is expected at 127.0.0.1:5432 (user postgres, trust auth); without it the
+# PostgreSQL tests say SKIPPED, unless REQUIRE_POSTGRES=1, which makes them fail.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/setup.sh test
+scripts/build.sh
+
+echo "==> unit and integration tests"
+cargo test -p domain -p server
+
+echo "==> browser tests"
+TARGET="${CARGO_TARGET_DIR:-target}"
+DATA_DIR="$(mktemp -d)"
+PORT="${E2E_PORT:-3100}"
+HERALD_DATA_DIR="$DATA_DIR" HERALD_BIND="127.0.0.1:$PORT" DATABASE_URL="sqlite://$DATA_DIR/herald.db" \
+  "$TARGET/debug/herald" serve > "$DATA_DIR/server.log" 2>&1 &
+SERVER_PID=$!
+trap 'kill $SERVER_PID 2>/dev/null || true; rm -rf "$DATA_DIR"' EXIT
+for _ in $(seq 1 100); do
+  curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break
+  kill -0 $SERVER_PID 2>/dev/null || { cat "$DATA_DIR/server.log"; exit 1; }
+  sleep 0.2
+done
+mkdir -p e2e/screenshots
+(cd e2e && BASE_URL="http://127.0.0.1:$PORT" npx playwright test) || { echo "--- server log"; tail -50 "$DATA_DIR/server.log"; exit 1; }

@@ -1,0 +1,87 @@
+//! CSRF, body size, health and not-found behaviour.
+
+use crate::both_databases;
+use crate::helpers::TestApp;
+
+both_databases!(
+    state_changes_without_csrf_proof_are_refused,
+    oversize_bodies_get_413_with_a_json_error,
+    health_and_unknown_routes,
+    session_cookies_are_httponly_and_lax,
+);
+
+async fn state_changes_without_csrf_proof_are_refused(app: TestApp) {
+    let bare = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let sign_up = [("name", ""), ("email", "a@spa.example"), ("password", "long enough pw"), ("tenant_name", "Spa")];
+    let url = format!("{}/rpc/sign_up", app.base);
+
+    let r = bare.post(&url).form(&sign_up).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "csrf_failed");
+    assert!(body["error"]["message"].as_str().unwrap().contains("CSRF token"));
+
+    let r = bare.post(&url).header("origin", "https://evil.example").form(&sign_up).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    let r = bare.post(&url).header("sec-fetch-site", "cross-site").header("origin", &app.origin).form(&sign_up).send().await.unwrap();
+    assert_eq!(r.status(), 403, "the browser's cross-site verdict wins");
+    assert_eq!(app.herald.user_count().await.unwrap(), 0, "nothing was created");
+
+    let r = bare.post(&url).header("sec-fetch-site", "same-origin").form(&sign_up).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+
+    // A script holding the session cookie can use the session's token instead of Origin.
+    let token = bare.get(format!("{}/api/v1/me", app.base)).send().await.unwrap().json::<serde_json::Value>().await.unwrap()["csrf_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let invite = [("email", "b@spa.example"), ("role", "member")];
+    let r = bare.post(format!("{}/rpc/invite", app.base)).header("x-csrf-token", "wrong").form(&invite).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    let r = bare.post(format!("{}/rpc/invite", app.base)).header("x-csrf-token", token).form(&invite).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+async fn oversize_bodies_get_413_with_a_json_error(app: TestApp) {
+    let big = "x".repeat(70 * 1024);
+    let r = app.rpc(&app.new_browser(), "sign_up", &[("name", &big), ("email", "a@spa.example"), ("password", "long enough pw"), ("tenant_name", "Spa")]).await;
+    assert_eq!(r.status, 413);
+    assert_eq!(r.error()["code"], "payload_too_large");
+    assert_eq!(app.herald.user_count().await.unwrap(), 0);
+    // Long but acceptable values get a field error instead.
+    let long = "x".repeat(300);
+    let r = app.rpc(&app.new_browser(), "sign_up", &[("name", &long), ("email", "a@spa.example"), ("password", "long enough pw"), ("tenant_name", "Spa")]).await;
+    assert_eq!((r.status.as_u16(), r.error()["field"].as_str()), (422, Some("name")));
+}
+
+async fn health_and_unknown_routes(app: TestApp) {
+    let client = app.new_browser();
+    let r = app.get(&client, "/healthz").await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["status"], "ok");
+    let r = app.get(&client, "/api/v1/nope").await;
+    assert_eq!(r.status, 404);
+    assert_eq!(r.error()["code"], "not_found");
+    let r = client.get(format!("{}/no-such-page", app.base)).header("accept", "text/html").send().await.unwrap();
+    assert_eq!(r.status(), 404);
+    assert!(r.text().await.unwrap().contains("Page not found"));
+}
+
+async fn session_cookies_are_httponly_and_lax(app: TestApp) {
+    let client = app.new_browser();
+    let r = client
+        .post(format!("{}/rpc/sign_up", app.base))
+        .form(&[("name", ""), ("email", "a@spa.example"), ("password", "long enough pw"), ("tenant_name", "Spa")])
+        .send()
+        .await
+        .unwrap();
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(cookie.starts_with("herald_session="), "{cookie}");
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(!cookie.contains("Secure"), "plain http in tests: no Secure flag");
+    let session_id = cookie.split(';').next().unwrap().trim_start_matches("herald_session=").to_string();
+    let body = r.text().await.unwrap();
+    assert!(!body.contains(&session_id));
+    let me = app.get(&client, "/api/v1/me").await.text;
+    assert!(!me.contains(&session_id), "the session id never appears in a response body");
+}

@@ -1,0 +1,221 @@
+//! Starts the real server on a random port against a fresh database, once per backend.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use domain::clock::{ManualClock, DAY};
+use domain::Herald;
+use reqwest::StatusCode;
+use serde_json::Value;
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+const ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+/// A database made for one test and removed after it.
+pub struct TestDb {
+    pub url: String,
+    postgres_name: Option<String>,
+    _dir: Option<TempDir>,
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some(name) = self.postgres_name.take() {
+            // Drop runs outside the test's runtime: use a small one of our own.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                rt.block_on(async {
+                    use sqlx::Connection;
+                    if let Ok(mut conn) = sqlx::PgConnection::connect(ADMIN_URL).await {
+                        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+/// A temporary directory removed on drop.
+pub struct TempDir(pub std::path::PathBuf);
+
+impl TempDir {
+    pub fn new() -> TempDir {
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let path = std::env::temp_dir().join(format!("herald-test-{}-{n}-{}", std::process::id(), domain::ids::random_string(6)));
+        std::fs::create_dir_all(&path).unwrap();
+        TempDir(path)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A fresh database, or `None` (with a visible message) when PostgreSQL is not reachable
+/// and `REQUIRE_POSTGRES` is not set.
+pub async fn fresh_db(backend: Backend) -> Option<TestDb> {
+    match backend {
+        Backend::Sqlite => {
+            let dir = TempDir::new();
+            let url = format!("sqlite://{}", dir.0.join("herald.db").display());
+            Some(TestDb { url, postgres_name: None, _dir: Some(dir) })
+        }
+        Backend::Postgres => {
+            use sqlx::Connection;
+            let mut conn = match sqlx::PgConnection::connect(ADMIN_URL).await {
+                Ok(conn) => conn,
+                Err(err) => {
+                    if std::env::var("REQUIRE_POSTGRES").is_ok_and(|v| v == "1") {
+                        panic!("PostgreSQL is required (REQUIRE_POSTGRES=1) but unreachable at 127.0.0.1:5432: {err}");
+                    }
+                    eprintln!("SKIPPED: PostgreSQL unreachable at 127.0.0.1:5432 ({err}); set REQUIRE_POSTGRES=1 to fail instead");
+                    return None;
+                }
+            };
+            let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+            let name = format!("herald_test_{}_{n}_{}", std::process::id(), domain::ids::random_string(6).to_lowercase());
+            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.unwrap();
+            Some(TestDb { url: format!("postgres://postgres@127.0.0.1:5432/{name}"), postgres_name: Some(name), _dir: None })
+        }
+    }
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub origin: String,
+    pub herald: Herald,
+    pub clock: ManualClock,
+    pub data_dir: TempDir,
+    /// A browser-like client: keeps cookies, sends this site's Origin.
+    pub client: reqwest::Client,
+    pub db: TestDb,
+}
+
+/// A fresh server on 127.0.0.1 with a moveable clock, or `None` when the backend is unavailable.
+pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    let db = fresh_db(backend).await?;
+    let data_dir = TempDir::new();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut config = server::Config::from_env().unwrap().with_bind(addr);
+    config.database_url = db.url.clone();
+    config.data_dir = data_dir.0.clone();
+    config.public_url = format!("http://{addr}");
+    let clock = ManualClock::new(1_767_261_600_000); // 2026-01-01T10:00:00Z
+    let herald = server::open(&mut config, Arc::new(clock.clone())).await.expect("open herald");
+    let router = server::router(herald.clone(), server::leptos_options(&config), false);
+    tokio::spawn(server::serve(listener, router, std::future::pending()));
+    let base = format!("http://{addr}");
+    Some(TestApp {
+        client: browser(&base),
+        origin: base.clone(),
+        base,
+        herald,
+        clock,
+        data_dir,
+        db,
+    })
+}
+
+/// A client that behaves like a browser on the dashboard.
+pub fn browser(origin: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("origin", origin.parse().unwrap());
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .default_headers(headers)
+        .build()
+        .unwrap()
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub text: String,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or_else(|_| panic!("not JSON ({}): {}", self.status, self.text))
+    }
+    /// For server-function errors: `{code, message, field}`; for API errors: `{"error": {...}}`.
+    pub fn error(&self) -> Value {
+        let v = self.json();
+        v.get("error").cloned().unwrap_or(v)
+    }
+}
+
+async fn reply(response: reqwest::Response) -> Reply {
+    Reply { status: response.status(), headers: response.headers().clone(), text: response.text().await.unwrap() }
+}
+
+impl TestApp {
+    pub fn new_browser(&self) -> reqwest::Client {
+        browser(&self.origin)
+    }
+
+    /// Calls a dashboard server function the way a form does.
+    pub async fn rpc(&self, client: &reqwest::Client, name: &str, form: &[(&str, &str)]) -> Reply {
+        reply(client.post(format!("{}/rpc/{name}", self.base)).form(form).send().await.unwrap()).await
+    }
+
+    pub async fn get(&self, client: &reqwest::Client, path: &str) -> Reply {
+        reply(client.get(format!("{}{path}", self.base)).send().await.unwrap()).await
+    }
+
+    /// Signs up a new owner with their own tenant in a new browser; returns the browser.
+    pub async fn owner(&self, email: &str, business: &str) -> reqwest::Client {
+        let client = self.new_browser();
+        let r = self
+            .rpc(&client, "sign_up", &[("name", "Owner"), ("email", email), ("password", "correct horse battery"), ("tenant_name", business)])
+            .await;
+        assert_eq!(r.status, 200, "sign up failed: {}", r.text);
+        client
+    }
+
+    pub async fn me(&self, client: &reqwest::Client) -> Value {
+        let r = self.get(client, "/api/v1/me").await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.json()
+    }
+
+    /// Files in the email outbox, as text.
+    pub fn outbox(&self) -> Vec<String> {
+        let dir = self.data_dir.0.join("outbox");
+        let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+        entries.filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok()).collect()
+    }
+
+    pub fn advance_days(&self, days: i64) {
+        self.clock.advance(days * DAY);
+    }
+}
+
+/// Defines `#[tokio::test]`s that run the same async fn on SQLite and on PostgreSQL.
+#[macro_export]
+macro_rules! both_databases {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                if let Some(app) = $crate::helpers::spawn_app($crate::helpers::Backend::Sqlite).await { super::$name(app).await }
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                if let Some(app) = $crate::helpers::spawn_app($crate::helpers::Backend::Postgres).await { super::$name(app).await }
+            })*
+        }
+    };
+}

@@ -1,0 +1,5 @@
+//! Integration tests: the real server over HTTP, on SQLite and on PostgreSQL.
+
+mod accounts;
+mod guards;
+pub mod helpers;
