@@ -10,7 +10,7 @@ use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
-use pages::{auth, layout, staff, team, workspace};
+use pages::{auth, endpoints, layout, staff, team, workspace};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -43,7 +43,11 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/invite/:token") view=auth::AcceptInvitation ssr=SsrMode::Async/>
                 <ParentRoute path=path!("") view=layout::Dashboard ssr=SsrMode::Async>
                     <Route path=path!("/") view=|| view! { <Redirect path="/endpoints"/> }/>
-                    <Route path=path!("/endpoints") view=workspace::Endpoints/>
+                    <Route path=path!("/endpoints") view=endpoints::EndpointsPage/>
+                    <Route path=path!("/endpoints/new") view=endpoints::NewEndpoint/>
+                    <Route path=path!("/endpoints/:id") view=endpoints::EndpointDetail/>
+                    <Route path=path!("/endpoints/:id/edit") view=endpoints::EditEndpoint/>
+                    <Route path=path!("/event-types") view=endpoints::CatalogPage/>
                     <Route path=path!("/logs") view=workspace::Logs/>
                     <Route path=path!("/settings") view=workspace::Settings/>
                     <Route path=path!("/team") view=team::TeamPage/>

@@ -10,6 +10,9 @@ pub enum Error {
     Invalid { code: &'static str, message: String, field: Option<&'static str> },
     #[error("not signed in")]
     Unauthenticated,
+    /// A credential (API key) was presented but is not valid.
+    #[error("{message}")]
+    Unauthorized { code: &'static str, message: String },
     #[error("{0}")]
     Forbidden(String),
     /// Missing, or belonging to another tenant (we never tell the two apart).
@@ -42,7 +45,7 @@ impl Error {
     pub fn status(&self) -> u16 {
         match self {
             Error::Invalid { .. } => 422,
-            Error::Unauthenticated => 401,
+            Error::Unauthenticated | Error::Unauthorized { .. } => 401,
             Error::Forbidden(_) => 403,
             Error::NotFound(_) => 404,
             Error::Conflict { .. } => 409,
@@ -56,6 +59,7 @@ impl Error {
         let (code, field) = match self {
             Error::Invalid { code, field, .. } | Error::Conflict { code, field, .. } => (*code, *field),
             Error::Unauthenticated => ("unauthenticated", None),
+            Error::Unauthorized { code, .. } => (*code, None),
             Error::Forbidden(_) => ("forbidden", None),
             Error::NotFound(_) => ("not_found", None),
             Error::RateLimited(_) => ("rate_limited", None),
@@ -63,7 +67,7 @@ impl Error {
         };
         let message = match self {
             Error::Internal(_) => "Something went wrong on our side. Please try again.".to_string(),
-            Error::Unauthenticated => "Sign in first.".to_string(),
+            Error::Unauthenticated => "Sign in first, or send an API key as Authorization: Bearer hk_….".to_string(),
             other => other.to_string(),
         };
         ErrorBody { code: code.to_string(), message, field: field.map(str::to_string) }

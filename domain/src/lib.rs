@@ -3,12 +3,16 @@
 //! [`Herald`]; nothing in here knows about Leptos or HTTP.
 
 pub mod accounts;
+pub mod api_keys;
+pub mod catalog;
 pub mod clock;
 pub mod crypto;
+pub mod endpoints;
 pub mod error;
 pub mod ids;
 pub mod invitations;
 pub mod mail;
+pub mod net;
 pub mod ratelimit;
 pub mod roles;
 pub mod session;

@@ -74,6 +74,15 @@ impl Tenant {
     }
 }
 
+/// A tenant with how much of it is in use.
+#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
+pub struct TenantUsage {
+    #[sqlx(flatten)]
+    pub tenant: Tenant,
+    pub members: i64,
+    pub endpoints: i64,
+}
+
 /// A tenant as seen by one of its users.
 #[derive(Clone, Debug, Serialize, sqlx::FromRow)]
 pub struct Membership {
@@ -147,23 +156,19 @@ impl Herald {
         }
     }
 
-    /// Every tenant with its member count, newest first (staff consoles).
-    pub async fn all_tenants(&self) -> Result<Vec<(Tenant, i64)>> {
-        #[derive(sqlx::FromRow)]
-        struct Row {
-            #[sqlx(flatten)]
-            tenant: Tenant,
-            members: i64,
-        }
+    /// Every tenant with its member and endpoint counts, newest first (staff consoles).
+    pub async fn all_tenants(&self) -> Result<Vec<TenantUsage>> {
         let sql = format!(
-            "SELECT {TENANT_COLUMNS}, (SELECT COUNT(*) FROM memberships m WHERE m.tenant_id = tenants.id) AS members
+            "SELECT {TENANT_COLUMNS},
+                 (SELECT COUNT(*) FROM memberships m WHERE m.tenant_id = tenants.id) AS members,
+                 (SELECT COUNT(*) FROM endpoints e WHERE e.tenant_id = tenants.id) AS endpoints
              FROM tenants ORDER BY created_at DESC, id"
         );
-        let rows = on_pool!(&self.store, pool => sqlx::query_as::<_, Row>(&sql).fetch_all(pool).await)?;
-        Ok(rows.into_iter().map(|r| (r.tenant, r.members)).collect())
+        Ok(on_pool!(&self.store, pool => sqlx::query_as::<_, TenantUsage>(&sql).fetch_all(pool).await)?)
     }
 
-    /// Operator: changes a tenant's plan, retention or URL policy.
+    /// Operator: changes a tenant's plan, retention or URL policy. A plan that allows fewer
+    /// endpoints than the tenant has is refused, saying how many must go first.
     pub async fn update_tenant(&self, tenant_id: &str, update: TenantUpdate) -> Result<Tenant> {
         let current = self.tenant(tenant_id).await?;
         if let Some(days) = update.retention_days {
@@ -172,13 +177,34 @@ impl Herald {
             }
         }
         let plan = update.plan.unwrap_or(current.plan());
-        on_pool!(&self.store, pool => sqlx::query(
-            "UPDATE tenants SET plan = $1, retention_days = $2, allow_private_urls = $3 WHERE id = $4")
+        let mut tx = self.store.begin().await?;
+        self.lock_tenant(&mut tx, tenant_id).await?;
+        // The plan only changes if the tenant's endpoints still fit, checked in the same statement.
+        let changed = on_tx!(&mut tx, conn => sqlx::query(
+            "UPDATE tenants SET plan = $1, retention_days = $2, allow_private_urls = $3 WHERE id = $4
+             AND (SELECT COUNT(*) FROM endpoints WHERE tenant_id = $4) <= $5")
             .bind(plan.as_str())
             .bind(update.retention_days.unwrap_or(current.retention_days))
             .bind(update.allow_private_urls.unwrap_or(current.allow_private_urls))
             .bind(tenant_id)
-            .execute(pool).await.map(|r| r.rows_affected()))?;
+            .bind(plan.endpoint_limit())
+            .execute(conn).await.map(|r| r.rows_affected()))?;
+        tx.commit().await?;
+        if changed == 0 {
+            let count = self.endpoint_count(tenant_id).await?;
+            let excess = count - plan.endpoint_limit();
+            return Err(Error::conflict(
+                "plan_below_usage",
+                Some("plan"),
+                format!(
+                    "{} has {count} endpoints, and the {} plan allows {}. Remove {excess} endpoint{} first.",
+                    current.name,
+                    plan.label(),
+                    plan.endpoint_limit(),
+                    if excess == 1 { "" } else { "s" }
+                ),
+            ));
+        }
         self.tenant(tenant_id).await
     }
 

@@ -44,6 +44,22 @@ enum Command {
         #[command(subcommand)]
         action: TenantAction,
     },
+    /// Tenant API keys for the HTTP API.
+    ApiKey {
+        #[command(subcommand)]
+        action: ApiKeyAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum ApiKeyAction {
+    /// Create a key; prints the `hk_…` key alone, once.
+    Create {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long, default_value = "API key")]
+        name: String,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq)]
@@ -146,6 +162,10 @@ async fn run(cli: Cli) -> Result<(), String> {
                 .await
                 .map_err(describe)?;
             println!("{id}");
+        }
+        Command::ApiKey { action: ApiKeyAction::Create { tenant, name } } => {
+            let (_, key) = herald.create_api_key(&tenant, &name, None).await.map_err(describe)?;
+            println!("{key}");
         }
         Command::Tenant { action: TenantAction::Update { id, plan, retention_days, allow_private_urls } } => {
             let tenant = herald

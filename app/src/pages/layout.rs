@@ -50,6 +50,7 @@ fn Sidebar(info: SessionInfo) -> impl IntoView {
                 {has_tenant.then(|| view! {
                     <A href="/endpoints"><span class="nav-icon">"⇢"</span>"Endpoints"</A>
                     <A href="/logs"><span class="nav-icon">"☰"</span>"Logs"</A>
+                    <A href="/event-types"><span class="nav-icon">"◇"</span>"Event catalog"</A>
                     <A href="/team"><span class="nav-icon">"☺"</span>"Team"</A>
                     <A href="/settings"><span class="nav-icon">"⚙"</span>"Settings"</A>
                 })}

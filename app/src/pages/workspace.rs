@@ -4,32 +4,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::layout::use_session;
-use crate::components::EmptyState;
-
-#[component]
-pub fn Endpoints() -> impl IntoView {
-    let session = use_session();
-    let limit = session.tenant.as_ref().map(|t| t.endpoint_limit).unwrap_or(0);
-    let plan = session.tenant.as_ref().map(|t| t.plan_label.clone()).unwrap_or_default();
-    view! {
-        <Title text="Endpoints"/>
-        <header class="page-header">
-            <div>
-                <h1>"Endpoints"</h1>
-                <p class="muted">"Where Herald delivers your events. Each endpoint chooses the event types it receives."</p>
-            </div>
-            <div class="usage" id="endpoint-usage">
-                <span class="usage-count">"0 of " {limit} " endpoints"</span>
-                <span class="muted small">{plan} " plan"</span>
-            </div>
-        </header>
-        <section class="card">
-            <EmptyState title="No endpoints yet">
-                <p class="muted">"Once an endpoint is added, every matching event is signed and delivered to it, with retries."</p>
-            </EmptyState>
-        </section>
-    }
-}
+use crate::api::SetWebhooksEnabled;
+use crate::components::{Alert, EmptyState};
 
 #[component]
 pub fn Logs() -> impl IntoView {
@@ -70,9 +46,31 @@ pub fn Settings() -> impl IntoView {
                 <dt>"Workspace id"</dt><dd><code>{tenant.id.clone()}</code></dd>
                 <dt>"Plan"</dt><dd>{tenant.plan_label.clone()} " · up to " {tenant.endpoint_limit} " endpoints"</dd>
                 <dt>"Log retention"</dt><dd>{tenant.retention_days} " days, then payloads are archived"</dd>
-                <dt>"Webhooks"</dt><dd>{if tenant.webhooks_enabled { "Enabled: events are delivered" } else { "Disabled: events are recorded, not delivered" }}</dd>
                 <dt>"Your role"</dt><dd>{tenant.role.clone()}</dd>
             </dl>
         </section>
+        <WebhooksSwitch enabled=tenant.webhooks_enabled can_change=session.is_admin()/>
     }.into_any()
+}
+
+/// The tenant-wide switch: when off, events are still recorded but nothing is delivered.
+#[component]
+fn WebhooksSwitch(enabled: bool, can_change: bool) -> impl IntoView {
+    let set = ServerAction::<SetWebhooksEnabled>::new();
+    let on = RwSignal::new(enabled);
+    Effect::new(move |_| if let Some(Ok(now)) = set.value().get() { on.set(now) });
+    let error = Signal::derive(move || set.value().get().and_then(Result::err).map(|e| e.message));
+    view! {
+        <section class="card">
+            <div class="card-header"><h2>"Webhook delivery"</h2></div>
+            <Alert message=error/>
+            <label class="switch">
+                <input type="checkbox" id="webhooks-enabled" prop:checked=move || on.get() disabled=!can_change
+                    on:change=move |ev| { set.dispatch(SetWebhooksEnabled { enabled: event_target_checked(&ev) }); }/>
+                <span class="switch-track" aria-hidden="true"></span>
+                <span id="webhooks-state">{move || if on.get() { "Webhooks enabled: events are delivered to your endpoints" } else { "Webhooks disabled: events are recorded but not delivered" }}</span>
+            </label>
+            {(!can_change).then(|| view! { <p class="hint">"Only admins can change this."</p> })}
+        </section>
+    }
 }

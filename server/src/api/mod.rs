@@ -1,6 +1,8 @@
 //! The JSON HTTP API under `/api/v1`. Handlers are thin: parse, call `domain::Herald`, answer.
 //! Errors always look like `{"error": {"code", "message", "field"?}}`.
 
+mod endpoints;
+
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
@@ -13,7 +15,7 @@ use serde_json::json;
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/me", get(me)).fallback(not_found)
+    Router::new().route("/me", get(me)).merge(endpoints::routes()).fallback(not_found)
 }
 
 /// Any domain error, as an HTTP answer.
@@ -43,7 +45,8 @@ async fn not_found() -> Response {
     error_response(StatusCode::NOT_FOUND, "not_found", "There is no such API route.")
 }
 
-/// The caller of an API request: a signed-in dashboard session (API keys come with ingest).
+/// The caller of an API request: a tenant API key (`Authorization: Bearer hk_…`), which acts
+/// as an admin of its tenant, or a signed-in dashboard session.
 pub struct Caller(pub Actor);
 
 impl<S> FromRequestParts<S> for Caller
@@ -55,6 +58,10 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let herald = Herald::from_ref(state);
+        if let Some(auth) = parts.headers.get(axum::http::header::AUTHORIZATION) {
+            let key = auth.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).map(str::trim).unwrap_or_default();
+            return Ok(Caller(herald.authenticate_api_key(key).await?));
+        }
         let session = tower_sessions::Session::from_request_parts(parts, state)
             .await
             .map_err(|_| ApiError(domain::Error::Unauthenticated))?;
@@ -82,4 +89,50 @@ async fn me(
         "csrf_token": domain::session::csrf_token(&session).await?,
         "tenants": tenants.iter().map(|m| json!({ "id": m.tenant_id, "name": m.tenant_name, "role": m.role })).collect::<Vec<_>>(),
     })))
+}
+
+/// A JSON body whose problems (syntax, a missing or mistyped field) answer as API errors.
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> axum::extract::FromRequest<S> for ApiJson<T>
+where
+    S: Send + Sync,
+    T: serde::de::DeserializeOwned,
+{
+    type Rejection = Response;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        use axum::extract::rejection::JsonRejection;
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(value)) => Ok(ApiJson(value)),
+            Err(rejection) => {
+                let (status, code) = match &rejection {
+                    JsonRejection::JsonDataError(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"),
+                    JsonRejection::MissingJsonContentType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
+                    JsonRejection::BytesRejection(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+                    _ => (StatusCode::BAD_REQUEST, "invalid_json"),
+                };
+                let detail = rejection.body_text();
+                let detail = detail.split_once("target type: ").map_or(detail.as_str(), |(_, rest)| rest).to_string();
+                let field = (code == "invalid_field").then(|| json_error_field(&detail)).flatten();
+                let message = match code {
+                    "unsupported_media_type" => "Send the body as JSON with content-type: application/json.".to_string(),
+                    _ => detail,
+                };
+                let mut body = json!({ "error": { "code": code, "message": message } });
+                if let Some(field) = field {
+                    body["error"]["field"] = json!(field);
+                }
+                Err((status, Json(body)).into_response())
+            }
+        }
+    }
+}
+
+/// The field a serde error is about: `name: invalid type…` or "missing field `name`".
+fn json_error_field(detail: &str) -> Option<String> {
+    if detail.starts_with("missing field") || detail.starts_with("unknown field") {
+        return detail.split('`').nth(1).map(str::to_string);
+    }
+    detail.split_once(": ").map(|(path, _)| path.to_string()).filter(|p| !p.contains(' ') && p != ".")
 }

@@ -88,8 +88,11 @@ pub struct InvitationInfo {
 pub struct TenantSummary {
     pub id: String,
     pub name: String,
+    pub plan: String,
     pub plan_label: String,
     pub members: i64,
+    pub endpoints: i64,
+    pub endpoint_limit: i64,
     pub created: String,
 }
 
@@ -300,12 +303,18 @@ pub async fn staff_tenants() -> Result<Vec<TenantSummary>, AppError> {
         .all_tenants()
         .await?
         .into_iter()
-        .map(|(t, members)| TenantSummary {
-            plan_label: t.plan().label().to_string(),
-            id: t.id,
-            name: t.name,
-            members,
-            created: ssr::date(t.created_at),
+        .map(|u| TenantSummary {
+            plan_label: u.tenant.plan().label().to_string(),
+            endpoint_limit: u.tenant.plan().endpoint_limit(),
+            plan: u.tenant.plan,
+            id: u.tenant.id,
+            name: u.tenant.name,
+            members: u.members,
+            endpoints: u.endpoints,
+            created: ssr::date(u.tenant.created_at),
         })
         .collect())
 }
+
+mod endpoints;
+pub use endpoints::*;

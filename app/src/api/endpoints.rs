@@ -1,0 +1,226 @@
+//! Server functions for endpoints, the event catalog and tenant settings.
+
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EndpointView {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub url: String,
+    pub method: String,
+    pub auth_header_name: Option<String>,
+    pub auth_header_hint: Option<String>,
+    pub event_types: Vec<String>,
+    pub payload_shape: String,
+    pub channel: String,
+    pub email: Option<String>,
+    pub status: String,
+    pub inactive_reason: Option<String>,
+    pub inactive_since: Option<String>,
+    pub created_at: String,
+}
+
+impl EndpointView {
+    /// Where deliveries go, for lists: the URL, or the email address.
+    pub fn target(&self) -> String {
+        if self.channel == "email" { format!("✉ {}", self.email.clone().unwrap_or_default()) } else { self.url.clone() }
+    }
+    pub fn events_label(&self) -> String {
+        match self.event_types.as_slice() {
+            [all] if all == "*" => "All events".into(),
+            [one] => one.clone(),
+            many => format!("{} event types", many.len()),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EndpointList {
+    pub endpoints: Vec<EndpointView>,
+    pub limit: i64,
+    pub plan_label: String,
+    /// The plan that would allow more, and its limit.
+    pub next_plan: Option<(String, i64)>,
+}
+
+/// What the endpoint form sends.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct EndpointForm {
+    pub name: String,
+    pub description: String,
+    pub url: String,
+    pub method: String,
+    pub channel: String,
+    pub email: String,
+    pub payload_shape: String,
+    pub event_types: Vec<String>,
+    pub auth_header_name: String,
+    /// Empty keeps the saved value.
+    pub auth_header_value: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CatalogGroup {
+    pub resource: String,
+    pub label: String,
+    pub types: Vec<CatalogType>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CatalogType {
+    pub name: String,
+    pub description: String,
+    /// Pretty JSON of the whole envelope with the sample data, and of the data alone.
+    pub envelope: String,
+    pub data: String,
+}
+
+#[cfg(feature = "ssr")]
+mod convert {
+    use super::*;
+
+    pub fn view(e: domain::endpoints::Endpoint) -> EndpointView {
+        EndpointView {
+            auth_header_name: e.auth_header.as_ref().map(|h| h.name.clone()),
+            auth_header_hint: e.auth_header.map(|h| h.value_hint),
+            id: e.id,
+            name: e.name,
+            description: e.description,
+            url: e.url,
+            method: e.method,
+            event_types: e.event_types,
+            payload_shape: e.payload_shape,
+            channel: e.channel,
+            email: e.email,
+            status: e.status,
+            inactive_reason: e.inactive_reason,
+            inactive_since: e.inactive_since,
+            created_at: e.created_at,
+        }
+    }
+
+    pub fn input(form: EndpointForm) -> domain::endpoints::EndpointInput {
+        use domain::endpoints::{AuthHeaderInput, EndpointInput};
+        let auth_header = if form.auth_header_name.trim().is_empty() {
+            Some(None)
+        } else {
+            Some(Some(AuthHeaderInput { name: form.auth_header_name, value: Some(form.auth_header_value) }))
+        };
+        let email_channel = form.channel == "email";
+        EndpointInput {
+            name: Some(form.name),
+            description: Some(form.description),
+            url: (!email_channel).then_some(form.url),
+            method: Some(form.method),
+            auth_header,
+            event_types: Some(form.event_types),
+            payload_shape: Some(form.payload_shape),
+            channel: Some(form.channel),
+            email: email_channel.then_some(form.email),
+        }
+    }
+}
+
+#[server(prefix = "/rpc", endpoint = "endpoints")]
+pub async fn list_endpoints() -> Result<EndpointList, AppError> {
+    let (herald, actor) = super::ssr::actor().await?;
+    let tenant = herald.tenant(actor.tenant_id()?).await?;
+    let plan = tenant.plan();
+    Ok(EndpointList {
+        endpoints: herald.endpoints(&tenant.id).await?.into_iter().map(convert::view).collect(),
+        limit: plan.endpoint_limit(),
+        plan_label: plan.label().into(),
+        next_plan: plan.next_up().map(|p| (p.label().to_string(), p.endpoint_limit())),
+    })
+}
+
+#[server(prefix = "/rpc", endpoint = "endpoint")]
+pub async fn get_endpoint(id: String) -> Result<EndpointView, AppError> {
+    let (herald, actor) = super::ssr::actor().await?;
+    Ok(convert::view(herald.endpoint(actor.tenant_id()?, &id).await?))
+}
+
+/// Creates (no `id`) or updates an endpoint.
+#[server(prefix = "/rpc", endpoint = "save_endpoint", input = Json)]
+pub async fn save_endpoint(id: Option<String>, form: EndpointForm) -> Result<EndpointView, AppError> {
+    let (herald, actor) = super::ssr::actor().await?;
+    let input = convert::input(form);
+    let saved = match id {
+        Some(id) => herald.update_endpoint(&actor, &id, input).await?,
+        None => herald.create_endpoint(&actor, input).await?,
+    };
+    Ok(convert::view(saved))
+}
+
+#[server(prefix = "/rpc", endpoint = "delete_endpoint")]
+pub async fn delete_endpoint(id: String) -> Result<(), AppError> {
+    let (herald, actor) = super::ssr::actor().await?;
+    herald.delete_endpoint(&actor, &id).await?;
+    leptos_axum::redirect("/endpoints");
+    Ok(())
+}
+
+#[server(prefix = "/rpc", endpoint = "set_endpoint_active")]
+pub async fn set_endpoint_active(id: String, active: bool) -> Result<EndpointView, AppError> {
+    let (herald, actor) = super::ssr::actor().await?;
+    let endpoint = if active { herald.activate_endpoint(&actor, &id).await? } else { herald.deactivate_endpoint(&actor, &id).await? };
+    Ok(convert::view(endpoint))
+}
+
+#[server(prefix = "/rpc", endpoint = "reveal_secret")]
+pub async fn reveal_secret(id: String) -> Result<String, AppError> {
+    let (herald, actor) = super::ssr::actor().await?;
+    Ok(herald.endpoint_secret(&actor, &id).await?)
+}
+
+#[server(prefix = "/rpc", endpoint = "rotate_secret")]
+pub async fn rotate_secret(id: String) -> Result<String, AppError> {
+    let (herald, actor) = super::ssr::actor().await?;
+    Ok(herald.rotate_endpoint_secret(&actor, &id).await?)
+}
+
+/// The event catalog with each type's JSON hierarchy (envelope and data alone).
+#[server(prefix = "/rpc", endpoint = "event_catalog")]
+pub async fn event_catalog() -> Result<Vec<CatalogGroup>, AppError> {
+    let pretty = |v: &serde_json::Value| serde_json::to_string_pretty(v).unwrap_or_default();
+    Ok(domain::catalog::resources()
+        .into_iter()
+        .map(|(resource, label)| CatalogGroup {
+            resource: resource.into(),
+            label: label.into(),
+            types: domain::catalog::all()
+                .iter()
+                .filter(|t| t.resource == resource)
+                .map(|t| {
+                    let envelope = serde_json::json!({
+                        "id": "msg_2fJk9QzT1xV8mN4bR6cW3a", "event_id": "evt-10293", "event_schema": "v1",
+                        "event_resource": t.resource, "event_type": t.name, "event_timestamp": "2026-03-14T09:30:00Z",
+                        "tenant_id": "ten_…", "data": t.sample,
+                    });
+                    CatalogType { name: t.name.into(), description: t.description.into(), envelope: pretty(&envelope), data: pretty(&t.sample) }
+                })
+                .collect(),
+        })
+        .collect())
+}
+
+#[server(prefix = "/rpc", endpoint = "set_webhooks_enabled")]
+pub async fn set_webhooks_enabled(enabled: bool) -> Result<bool, AppError> {
+    let (herald, actor) = super::ssr::actor().await?;
+    Ok(herald.set_webhooks_enabled(&actor, enabled).await?.webhooks_enabled)
+}
+
+/// Operators change a tenant's plan; a downgrade below the tenant's endpoint count is refused.
+#[server(prefix = "/rpc", endpoint = "set_tenant_plan")]
+pub async fn set_tenant_plan(tenant_id: String, plan: String) -> Result<String, AppError> {
+    let (herald, actor) = super::ssr::actor().await?;
+    actor.require_operator()?;
+    let plan = domain::tenants::Plan::parse(&plan).ok_or_else(|| domain::Error::invalid("plan", "Choose basic, professional, business or enterprise."))?;
+    let tenant = herald.update_tenant(&tenant_id, domain::tenants::TenantUpdate { plan: Some(plan), ..Default::default() }).await?;
+    Ok(tenant.plan().label().to_string())
+}

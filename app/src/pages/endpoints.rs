@@ -1,0 +1,505 @@
+//! Endpoints: the list with the plan's limit, the detail page with the signing secret, and
+//! the form that creates and edits them.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use leptos_router::hooks::{use_navigate, use_params_map};
+
+use super::layout::use_session;
+use crate::api::{
+    event_catalog, get_endpoint, list_endpoints, CatalogGroup, DeleteEndpoint, EndpointForm, EndpointList, EndpointView, RevealSecret,
+    RotateSecret, SaveEndpoint, SetEndpointActive,
+};
+use crate::components::{field_error, form_error, last_error, Alert, Confirm, CopyButton, EmptyState, LoadError, Loading};
+
+const AUTH_HEADER_SUGGESTIONS: [&str; 3] = ["Authorization", "Ocp-Apim-Subscription-Key", "X-API-Key"];
+
+fn status_badge(status: &str) -> impl IntoView {
+    let class = if status == "active" { "badge badge-ok" } else { "badge badge-off" };
+    view! { <span class=class>{status.to_string()}</span> }
+}
+
+#[component]
+pub fn EndpointsPage() -> impl IntoView {
+    let list = Resource::new(|| (), |_| list_endpoints());
+    view! {
+        <Title text="Endpoints"/>
+        <Transition fallback=|| view! { <Loading/> }>
+            {move || Suspend::new(async move {
+                match list.await {
+                    Err(e) => view! { <LoadError error=e/> }.into_any(),
+                    Ok(list) => view! { <EndpointTable list=list/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn EndpointTable(list: EndpointList) -> impl IntoView {
+    let used = list.endpoints.len() as i64;
+    let at_limit = used >= list.limit;
+    let limit_note = at_limit.then(|| {
+        let upgrade = match &list.next_plan {
+            Some((plan, limit)) => format!(" The {plan} plan allows {limit}: ask your Herald operator to upgrade, or delete an endpoint."),
+            None => " Delete an endpoint to add another.".into(),
+        };
+        format!("You have reached your plan's limit: the {} plan allows {} endpoint{}.{upgrade}", list.plan_label, list.limit, if list.limit == 1 { "" } else { "s" })
+    });
+    view! {
+        <header class="page-header">
+            <div>
+                <h1>"Endpoints"</h1>
+                <p class="muted">"Where Herald delivers your events. Each endpoint chooses the event types it receives. "
+                    <A href="/event-types">"Browse the event catalog"</A></p>
+            </div>
+            <div class="header-actions">
+                <div class="usage" id="endpoint-usage">
+                    <span class="usage-count">{used} " of " {list.limit} " endpoints"</span>
+                    <span class="muted small">{list.plan_label.clone()} " plan"</span>
+                </div>
+                {if at_limit {
+                    view! { <button class="btn btn-primary" disabled=true title="Plan limit reached">"Add endpoint"</button> }.into_any()
+                } else {
+                    view! { <A href="/endpoints/new" attr:class="btn btn-primary">"Add endpoint"</A> }.into_any()
+                }}
+            </div>
+        </header>
+        {limit_note.map(|note| view! { <div class="alert alert-warn" id="limit-note" role="status">{note}</div> })}
+        <section class="card card-flush">
+            {if list.endpoints.is_empty() {
+                view! {
+                    <EmptyState title="No endpoints yet">
+                        <p class="muted">"Add an endpoint and every matching event is signed and delivered to it, with retries."</p>
+                        <A href="/endpoints/new" attr:class="btn btn-primary">"Add your first endpoint"</A>
+                    </EmptyState>
+                }.into_any()
+            } else {
+                view! {
+                    <table class="table" id="endpoints">
+                        <thead><tr><th>"Endpoint"</th><th>"Events"</th><th>"Verb"</th><th>"Status"</th><th>"Created"</th></tr></thead>
+                        <tbody>
+                            {list.endpoints.into_iter().map(|e| {
+                                let (href, name) = (format!("/endpoints/{}", e.id), e.name.clone());
+                                view! {
+                                <tr>
+                                    <td>
+                                        <A href=href attr:class="strong">{name}</A>
+                                        <div class="muted small mono truncate">{e.target()}</div>
+                                    </td>
+                                    <td>{e.events_label()}</td>
+                                    <td><code>{if e.channel == "email" { "EMAIL".to_string() } else { e.method.clone() }}</code></td>
+                                    <td>{status_badge(&e.status)}</td>
+                                    <td class="muted">{e.created_at.get(..10).unwrap_or_default().to_string()}</td>
+                                </tr>
+                            }}).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any()
+            }}
+        </section>
+    }
+}
+
+#[component]
+pub fn EndpointDetail() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.read().get("id").unwrap_or_default();
+    let toggle = ServerAction::<SetEndpointActive>::new();
+    let endpoint = Resource::new(move || (id(), toggle.version().get()), |(id, _)| get_endpoint(id));
+    view! {
+        <Title text="Endpoint"/>
+        <Transition fallback=|| view! { <Loading/> }>
+            {move || Suspend::new(async move {
+                match endpoint.await {
+                    Err(e) => view! { <LoadError error=e/> <A href="/endpoints">"Back to endpoints"</A> }.into_any(),
+                    Ok(e) => view! { <EndpointOverview endpoint=e toggle=toggle/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn EndpointOverview(endpoint: EndpointView, toggle: ServerAction<SetEndpointActive>) -> impl IntoView {
+    let session = use_session();
+    let delete = ServerAction::<DeleteEndpoint>::new();
+    let toggle_error = last_error(move || toggle.value().get());
+    let delete_error = last_error(move || delete.value().get());
+    let active = endpoint.status == "active";
+    let id = endpoint.id.clone();
+    let auth = match (&endpoint.auth_header_name, &endpoint.auth_header_hint) {
+        (Some(name), Some(hint)) => format!("{name}: {hint}"),
+        _ => "None".to_string(),
+    };
+    view! {
+        <header class="page-header">
+            <div>
+                <p class="crumbs"><A href="/endpoints">"Endpoints"</A> " / "</p>
+                <h1>{endpoint.name.clone()} " " {status_badge(&endpoint.status)}</h1>
+                <p class="muted">{if endpoint.description.is_empty() { "No description.".to_string() } else { endpoint.description.clone() }}</p>
+            </div>
+            <div class="header-actions">
+                <A href=format!("/endpoints/{}/edit", endpoint.id) attr:class="btn btn-secondary">"Edit"</A>
+                {if active {
+                    let id = id.clone();
+                    view! { <button class="btn btn-secondary" on:click=move |_| { toggle.dispatch(SetEndpointActive { id: id.clone(), active: false }); }>"Deactivate"</button> }.into_any()
+                } else if session.is_admin() {
+                    let id = id.clone();
+                    view! { <button class="btn btn-primary" on:click=move |_| { toggle.dispatch(SetEndpointActive { id: id.clone(), active: true }); }>"Reactivate"</button> }.into_any()
+                } else {
+                    view! { <span class="muted small">"An admin can reactivate it."</span> }.into_any()
+                }}
+            </div>
+        </header>
+        <Alert message=Signal::derive(move || toggle_error.get().or(delete_error.get()).map(|e| e.message))/>
+        {(!active).then(|| {
+            let reason = match endpoint.inactive_reason.as_deref() {
+                Some("manual") => "It was deactivated by hand".to_string(),
+                Some(other) => format!("It was deactivated: {other}"),
+                None => "It is inactive".to_string(),
+            };
+            let since = endpoint.inactive_since.clone().map(|s| format!(" on {}", s.replace('T', " ").trim_end_matches('Z'))).unwrap_or_default();
+            view! { <div class="alert alert-warn" role="status">{format!("This endpoint receives nothing. {reason}{since} UTC. New events are recorded as skipped.")}</div> }
+        })}
+        <section class="card">
+            <div class="card-header"><h2>"Configuration"</h2></div>
+            <dl class="facts" id="endpoint-facts">
+                {if endpoint.channel == "email" {
+                    view! { <dt>"Delivers to"</dt><dd>"Email: " {endpoint.email.clone().unwrap_or_default()}</dd> }.into_any()
+                } else {
+                    view! { <dt>"URL"</dt><dd class="mono">{endpoint.url.clone()}</dd><dt>"HTTP verb"</dt><dd><code>{endpoint.method.clone()}</code></dd> }.into_any()
+                }}
+                <dt>"Auth header"</dt><dd class="mono" id="auth-header">{auth}</dd>
+                <dt>"Events"</dt>
+                <dd>{endpoint.event_types.iter().map(|t| view! { <span class="chip">{if t == "*" { "All events".to_string() } else { t.clone() }}</span> }).collect_view()}</dd>
+                <dt>"Payload"</dt><dd>{if endpoint.payload_shape == "data" { "The data object alone" } else { "The full event envelope" }}</dd>
+                <dt>"Created"</dt><dd>{endpoint.created_at.replace('T', " ").trim_end_matches('Z').to_string()} " UTC"</dd>
+            </dl>
+        </section>
+        <SigningSecret id=endpoint.id.clone()/>
+        <section class="card card-danger">
+            <div class="card-header"><h2>"Delete endpoint"</h2></div>
+            <p class="muted">"Deleting stops all deliveries to this endpoint. It cannot be undone."</p>
+            <Confirm label="Delete endpoint" question=format!("Delete \"{}\"?", endpoint.name)>
+                <ActionForm action=delete>
+                    <input type="hidden" name="id" value=endpoint.id.clone()/>
+                    <button type="submit" class="btn btn-danger btn-sm">"Yes, delete"</button>
+                </ActionForm>
+            </Confirm>
+        </section>
+    }
+}
+
+#[component]
+fn SigningSecret(id: String) -> impl IntoView {
+    let reveal = ServerAction::<RevealSecret>::new();
+    let rotate = ServerAction::<RotateSecret>::new();
+    // Whichever answered last is what is on screen.
+    let shown = RwSignal::new(None::<String>);
+    Effect::new(move |_| if let Some(Ok(s)) = reveal.value().get() { shown.set(Some(s)) });
+    Effect::new(move |_| if let Some(Ok(s)) = rotate.value().get() { shown.set(Some(s)) });
+    let rotated = move || matches!(rotate.value().get(), Some(Ok(_)));
+    let error = Signal::derive(move || {
+        reveal.value().get().and_then(Result::err).or_else(|| rotate.value().get().and_then(Result::err)).map(|e| e.message)
+    });
+    let reveal_id = id.clone();
+    view! {
+        <section class="card">
+            <div class="card-header"><h2>"Signing secret"</h2></div>
+            <p class="muted">"Every request carries " <code>"webhook-signature"</code> ": verify it with this secret (Standard Webhooks) to know the request came from Herald."</p>
+            <Alert message=error/>
+            <div class="secret-row">
+                {move || match shown.get() {
+                    Some(secret) => view! { <code class="secret" id="signing-secret">{secret.clone()}</code> <CopyButton text=secret/> }.into_any(),
+                    None => {
+                        let id = reveal_id.clone();
+                        view! {
+                            <code class="secret muted">"whsec_••••••••••••••••••••••••"</code>
+                            <button type="button" class="btn btn-secondary btn-sm" on:click=move |_| { reveal.dispatch(RevealSecret { id: id.clone() }); }>"Reveal"</button>
+                        }.into_any()
+                    }
+                }}
+            </div>
+            {move || rotated().then(|| view! { <p class="hint">"New secret in use. The previous secret also signs deliveries for the next 24 hours, so receivers can switch over."</p> })}
+            <div class="secret-actions">
+                <Confirm label="Rotate secret" question="Replace the secret?".to_string()>
+                    <button type="button" class="btn btn-danger btn-sm" on:click={
+                        let id = id.clone();
+                        move |_| { rotate.dispatch(RotateSecret { id: id.clone() }); }
+                    }>"Yes, rotate"</button>
+                </Confirm>
+            </div>
+        </section>
+    }
+}
+
+#[component]
+pub fn NewEndpoint() -> impl IntoView {
+    let catalog = Resource::new(|| (), |_| event_catalog());
+    view! {
+        <Title text="Add endpoint"/>
+        <header class="page-header">
+            <div>
+                <p class="crumbs"><A href="/endpoints">"Endpoints"</A> " / "</p>
+                <h1>"Add endpoint"</h1>
+                <p class="muted">"Tell Herald where to send events, which ones, and how."</p>
+            </div>
+        </header>
+        <Suspense fallback=|| view! { <Loading/> }>
+            {move || Suspend::new(async move {
+                match catalog.await {
+                    Err(e) => view! { <LoadError error=e/> }.into_any(),
+                    Ok(groups) => view! { <EndpointEditor initial=None catalog=groups/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+pub fn EditEndpoint() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.read().get("id").unwrap_or_default();
+    let data = Resource::new(id, |id| async move { Ok::<_, crate::error::AppError>((get_endpoint(id).await?, event_catalog().await?)) });
+    view! {
+        <Title text="Edit endpoint"/>
+        <Suspense fallback=|| view! { <Loading/> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Err(e) => view! { <LoadError error=e/> }.into_any(),
+                    Ok((endpoint, groups)) => {
+                        let (href, name) = (format!("/endpoints/{}", endpoint.id), endpoint.name.clone());
+                        view! {
+                        <header class="page-header">
+                            <div>
+                                <p class="crumbs"><A href="/endpoints">"Endpoints"</A> " / " <A href=href>{name}</A> " / "</p>
+                                <h1>"Edit endpoint"</h1>
+                            </div>
+                        </header>
+                        <EndpointEditor initial=Some(endpoint) catalog=groups/>
+                    }.into_any() }
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// The create/edit form. Every input is a signal, so the form can show the URL or the email
+/// field for the chosen channel and keep the event picker consistent.
+#[component]
+fn EndpointEditor(initial: Option<EndpointView>, catalog: Vec<CatalogGroup>) -> impl IntoView {
+    let editing_id = initial.as_ref().map(|e| e.id.clone());
+    let get = |f: fn(&EndpointView) -> String, default: &str| initial.as_ref().map(f).unwrap_or_else(|| default.to_string());
+    let name = RwSignal::new(get(|e| e.name.clone(), ""));
+    let description = RwSignal::new(get(|e| e.description.clone(), ""));
+    let channel = RwSignal::new(get(|e| e.channel.clone(), "http"));
+    let url = RwSignal::new(get(|e| e.url.clone(), ""));
+    let email = RwSignal::new(get(|e| e.email.clone().unwrap_or_default(), ""));
+    let method = RwSignal::new(get(|e| e.method.clone(), "POST"));
+    let shape = RwSignal::new(get(|e| e.payload_shape.clone(), "envelope"));
+    let header_name = RwSignal::new(get(|e| e.auth_header_name.clone().unwrap_or_default(), ""));
+    let header_value = RwSignal::new(String::new());
+    let saved_hint = initial.as_ref().and_then(|e| e.auth_header_hint.clone());
+    let initial_types = initial.as_ref().map(|e| e.event_types.clone()).unwrap_or_default();
+    let all_events = RwSignal::new(initial_types.iter().any(|t| t == "*"));
+    let selected = RwSignal::new(initial_types.into_iter().filter(|t| t != "*").collect::<Vec<_>>());
+
+    let save = ServerAction::<SaveEndpoint>::new();
+    let error = last_error(move || save.value().get());
+    let pending = save.pending();
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(saved)) = save.value().get() {
+            navigate(&format!("/endpoints/{}", saved.id), Default::default());
+        }
+    });
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let event_types = if all_events.get() { vec!["*".to_string()] } else { selected.get() };
+        save.dispatch(SaveEndpoint {
+            id: editing_id.clone(),
+            form: EndpointForm {
+                name: name.get(),
+                description: description.get(),
+                url: url.get(),
+                method: method.get(),
+                channel: channel.get(),
+                email: email.get(),
+                payload_shape: shape.get(),
+                event_types,
+                auth_header_name: header_name.get(),
+                auth_header_value: header_value.get(),
+            },
+        });
+    };
+    let is_email = move || channel.get() == "email";
+    let value_placeholder = match &saved_hint {
+        Some(hint) => format!("Saved ({hint}). Leave empty to keep it."),
+        None => "e.g. Bearer sk_live_…".into(),
+    };
+    let has_saved = saved_hint.is_some();
+    let cancel_href = initial.as_ref().map(|e| format!("/endpoints/{}", e.id)).unwrap_or_else(|| "/endpoints".into());
+
+    view! {
+        <form class="card form-card" on:submit=on_submit novalidate=true>
+            <Alert message=form_error(error, &["name", "description", "url", "email", "method", "channel", "payload_shape", "event_types", "auth_header.name", "auth_header.value"])/>
+            <div class="form-section">
+                <h2>"Basics"</h2>
+                <div class="field" class:has-error=move || field_error(error, "name").get().is_some()>
+                    <label for="ep-name">"Name"</label>
+                    <input id="ep-name" bind:value=name placeholder="e.g. Booking sync" maxlength="100" required=true/>
+                    <p class="field-error" role="alert">{move || field_error(error, "name").get()}</p>
+                </div>
+                <div class="field">
+                    <label for="ep-description">"Description " <span class="muted">"(optional)"</span></label>
+                    <input id="ep-description" bind:value=description placeholder="What this endpoint is for" maxlength="500"/>
+                    <p class="field-error" role="alert">{move || field_error(error, "description").get()}</p>
+                </div>
+            </div>
+            <div class="form-section">
+                <h2>"Destination"</h2>
+                <div class="segmented" role="radiogroup" aria-label="Channel">
+                    <label><input type="radio" name="channel" value="http" prop:checked=move || !is_email() on:change=move |_| channel.set("http".into())/>" HTTP request"</label>
+                    <label><input type="radio" name="channel" value="email" prop:checked=is_email on:change=move |_| channel.set("email".into())/>" Email"</label>
+                </div>
+                <Show when=move || !is_email() fallback=move || view! {
+                    <div class="field" class:has-error=move || field_error(error, "email").get().is_some()>
+                        <label for="ep-email">"Email address"</label>
+                        <input id="ep-email" type="email" bind:value=email placeholder="ops@business.com"/>
+                        <p class="hint">"The event JSON is emailed here; no HTTP request is made."</p>
+                        <p class="field-error" role="alert">{move || field_error(error, "email").get()}</p>
+                    </div>
+                }>
+                    <div class="form-row-2">
+                        <div class="field field-grow" class:has-error=move || field_error(error, "url").get().is_some()>
+                            <label for="ep-url">"URL"</label>
+                            <input id="ep-url" type="url" bind:value=url placeholder="https://hooks.example.com/herald" class="mono"/>
+                            <p class="field-error" role="alert">{move || field_error(error, "url").get()}</p>
+                        </div>
+                        <div class="field">
+                            <label for="ep-method">"HTTP verb"</label>
+                            <select id="ep-method" bind:value=method>
+                                <option value="POST">"POST"</option>
+                                <option value="PUT">"PUT"</option>
+                                <option value="PATCH">"PATCH"</option>
+                            </select>
+                        </div>
+                    </div>
+                </Show>
+            </div>
+            <div class="form-section" id="event-picker">
+                <h2>"Events"</h2>
+                <p class="field-error" role="alert">{move || field_error(error, "event_types").get()}</p>
+                <label class="check check-strong">
+                    <input type="checkbox" id="all-events" bind:checked=all_events/>
+                    " All events, including types added later"
+                </label>
+                <div class="event-groups" class:disabled=move || all_events.get()>
+                    {catalog.into_iter().map(|group| view! {
+                        <fieldset class="event-group">
+                            <legend>{group.label.clone()}</legend>
+                            {group.types.into_iter().map(|t| {
+                                let name = t.name.clone();
+                                let toggle_name = t.name.clone();
+                                view! {
+                                    <label class="check" title=t.description.clone()>
+                                        <input type="checkbox" value=t.name.clone()
+                                            prop:checked=move || selected.with(|s| s.contains(&name))
+                                            prop:disabled=move || all_events.get()
+                                            on:change=move |ev| {
+                                                let on = event_target_checked(&ev);
+                                                selected.update(|s| {
+                                                    s.retain(|x| x != &toggle_name);
+                                                    if on { s.push(toggle_name.clone()); }
+                                                });
+                                            }/>
+                                        " " <span class="mono">{t.name.clone()}</span>
+                                    </label>
+                                }
+                            }).collect_view()}
+                        </fieldset>
+                    }).collect_view()}
+                </div>
+            </div>
+            <div class="form-section">
+                <h2>"Payload"</h2>
+                <div class="segmented" role="radiogroup" aria-label="Payload shape">
+                    <label><input type="radio" name="payload_shape" value="envelope" prop:checked=move || shape.get() == "envelope" on:change=move |_| shape.set("envelope".into())/>" Full envelope " <span class="muted">"(id, event type, timestamp, data)"</span></label>
+                    <label><input type="radio" name="payload_shape" value="data" prop:checked=move || shape.get() == "data" on:change=move |_| shape.set("data".into())/>" Data object only"</label>
+                </div>
+            </div>
+            <div class="form-section">
+                <h2>"Auth header " <span class="muted">"(optional)"</span></h2>
+                <p class="muted">"Sent with every request so your receiver can authenticate Herald. The value is stored encrypted and never shown again."</p>
+                <div class="form-row-2">
+                    <div class="field" class:has-error=move || field_error(error, "auth_header.name").get().is_some()>
+                        <label for="ep-header-name">"Header name"</label>
+                        <input id="ep-header-name" list="auth-header-suggestions" bind:value=header_name placeholder="Authorization"/>
+                        <datalist id="auth-header-suggestions">
+                            {AUTH_HEADER_SUGGESTIONS.iter().map(|h| view! { <option value=*h></option> }).collect_view()}
+                        </datalist>
+                        <p class="field-error" role="alert">{move || field_error(error, "auth_header.name").get()}</p>
+                    </div>
+                    <div class="field field-grow" class:has-error=move || field_error(error, "auth_header.value").get().is_some()>
+                        <label for="ep-header-value">"Header value"</label>
+                        <input id="ep-header-value" type="password" autocomplete="off" bind:value=header_value placeholder=value_placeholder/>
+                        <p class="field-error" role="alert">{move || field_error(error, "auth_header.value").get()}</p>
+                    </div>
+                </div>
+                {has_saved.then(|| view! {
+                    <button type="button" class="btn btn-ghost btn-sm btn-danger-text" id="remove-auth-header"
+                        on:click=move |_| { header_name.set(String::new()); header_value.set(String::new()); }>
+                        "Remove the auth header"
+                    </button>
+                    <span class="hint">" (then save)"</span>
+                })}
+            </div>
+            <div class="form-actions">
+                <A href=cancel_href attr:class="btn btn-ghost">"Cancel"</A>
+                <button type="submit" class="btn btn-primary" disabled=move || pending.get()>
+                    {move || if pending.get() { "Saving…" } else { "Save endpoint" }}
+                </button>
+            </div>
+        </form>
+    }
+}
+
+/// The event catalog: every type, with its envelope and data as JSON.
+#[component]
+pub fn CatalogPage() -> impl IntoView {
+    let catalog = Resource::new(|| (), |_| event_catalog());
+    view! {
+        <Title text="Event catalog"/>
+        <header class="page-header">
+            <div>
+                <h1>"Event catalog"</h1>
+                <p class="muted">"Every event type Herald delivers. Endpoints receive the full envelope, or only its "
+                    <code>"data"</code> " object if they choose so. Also at " <code>"GET /api/v1/event-types"</code> "."</p>
+            </div>
+        </header>
+        <Suspense fallback=|| view! { <Loading/> }>
+            {move || Suspend::new(async move {
+                match catalog.await {
+                    Err(e) => view! { <LoadError error=e/> }.into_any(),
+                    Ok(groups) if groups.is_empty() => view! { <EmptyState title="No event types"><p/></EmptyState> }.into_any(),
+                    Ok(groups) => groups.into_iter().map(|g| view! {
+                        <section class="card catalog-group" id=format!("resource-{}", g.resource)>
+                            <div class="card-header"><h2>{g.label.clone()}</h2><span class="muted">{g.types.len()} " types"</span></div>
+                            {g.types.into_iter().map(|t| view! {
+                                <details class="catalog-type">
+                                    <summary><span class="mono strong">{t.name.clone()}</span> <span class="muted">{t.description.clone()}</span></summary>
+                                    <div class="json-pair">
+                                        <div><h3>"Envelope (default)"</h3><pre class="json">{t.envelope.clone()}</pre></div>
+                                        <div><h3>"Data only"</h3><pre class="json">{t.data.clone()}</pre></div>
+                                    </div>
+                                </details>
+                            }).collect_view()}
+                        </section>
+                    }).collect_view().into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}

@@ -1,0 +1,68 @@
+//! Tenant API keys (`hk_…`): random, shown once, stored as SHA-256 digests, revocable. A key
+//! acts as an admin of its tenant.
+
+use serde::Serialize;
+
+use crate::crypto::sha256_hex;
+use crate::error::{Error, Result};
+use crate::roles::{Actor, Role};
+use crate::{ids, on_pool, Herald};
+
+#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
+pub struct ApiKey {
+    pub id: String,
+    pub tenant_id: String,
+    pub name: String,
+    /// The first characters of the key, so people can tell their keys apart.
+    pub prefix: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+impl Herald {
+    /// Creates a key for `tenant_id`; the plain key is returned once and never stored.
+    pub async fn create_api_key(&self, tenant_id: &str, name: &str, created_by: Option<&str>) -> Result<(ApiKey, String)> {
+        let name = name.trim();
+        let name = if name.is_empty() { "API key" } else { name };
+        if name.chars().count() > 100 {
+            return Err(Error::invalid("name", "The key name can be at most 100 characters."));
+        }
+        self.tenant(tenant_id).await?;
+        let plain = format!("hk_{}", ids::random_string(40));
+        let key = ApiKey {
+            id: ids::new_id("key"),
+            tenant_id: tenant_id.to_string(),
+            name: name.to_string(),
+            prefix: plain[..10].to_string(),
+            created_at: self.clock.now(),
+            last_used_at: None,
+            revoked_at: None,
+        };
+        on_pool!(&self.store, pool => sqlx::query(
+            "INSERT INTO api_keys (id, tenant_id, name, prefix, key_hash, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+            .bind(&key.id).bind(&key.tenant_id).bind(&key.name).bind(&key.prefix).bind(sha256_hex(&plain))
+            .bind(created_by).bind(key.created_at)
+            .execute(pool).await.map(|r| r.rows_affected()))?;
+        Ok((key, plain))
+    }
+
+    /// The actor behind a bearer key: an admin of the key's tenant.
+    pub async fn authenticate_api_key(&self, plain: &str) -> Result<Actor> {
+        let unauthorized = || Error::Unauthorized { code: "invalid_api_key", message: "The API key is unknown or revoked.".into() };
+        if !plain.starts_with("hk_") {
+            return Err(unauthorized());
+        }
+        let found = on_pool!(&self.store, pool => sqlx::query_as::<_, ApiKey>(
+            "SELECT id, tenant_id, name, prefix, created_at, last_used_at, revoked_at FROM api_keys WHERE key_hash = $1")
+            .bind(sha256_hex(plain)).fetch_optional(pool).await)?;
+        let key = found.filter(|k| k.revoked_at.is_none()).ok_or_else(unauthorized)?;
+        let now = self.clock.now();
+        // Note usage at most once a minute: ingest must not turn every request into a write.
+        if key.last_used_at.is_none_or(|t| now - t > crate::clock::MINUTE) {
+            on_pool!(&self.store, pool => sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE id = $2")
+                .bind(now).bind(&key.id).execute(pool).await.map(|r| r.rows_affected()))?;
+        }
+        Ok(Actor { user_id: key.id, email: format!("API key \"{}\"", key.name), staff: None, tenant: Some((key.tenant_id, Role::Admin)) })
+    }
+}

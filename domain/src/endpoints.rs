@@ -1,0 +1,555 @@
+//! Endpoints: where a tenant's events go. Validation, the plan limit (race-free on both
+//! databases), write-only auth headers, signing secrets with a 24 h rotation overlap.
+
+use base64::{engine::general_purpose::STANDARD as B64, Engine};
+use rand::RngCore;
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::accounts::normalize_email;
+use crate::catalog;
+use crate::clock::{rfc3339, Millis, HOUR};
+use crate::error::{Error, Result};
+use crate::roles::Actor;
+use crate::store::Tx;
+use crate::tenants::{Plan, Tenant};
+use crate::{ids, net, on_pool, on_tx, Herald};
+
+pub const METHODS: [&str; 3] = ["POST", "PUT", "PATCH"];
+pub const SUGGESTED_AUTH_HEADERS: [&str; 3] = ["Authorization", "Ocp-Apim-Subscription-Key", "X-API-Key"];
+/// Headers Herald sets itself or that only make sense hop-by-hop.
+const RESERVED_HEADERS: [&str; 15] = [
+    "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection", "te", "trailer",
+    "transfer-encoding", "upgrade", "host", "content-length", "content-type", "user-agent", "webhook-id", "webhook-timestamp",
+];
+pub const SECRET_OVERLAP: Millis = 24 * HOUR;
+
+/// What a client sends to create or change an endpoint. Every field is optional so that a
+/// PATCH can name only what changes; `auth_header: null` removes the header.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EndpointInput {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub url: Option<String>,
+    pub method: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    pub auth_header: Option<Option<AuthHeaderInput>>,
+    pub event_types: Option<Vec<String>>,
+    pub payload_shape: Option<String>,
+    pub channel: Option<String>,
+    pub email: Option<String>,
+}
+
+/// An auth header to set. Without `value`, an existing value is kept (renaming the header).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthHeaderInput {
+    pub name: String,
+    pub value: Option<String>,
+}
+
+/// Tells a field that is present but null (`Some(None)`) from one that is absent (`None`).
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> std::result::Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// An endpoint as the API and the dashboard show it: no secret, the auth value only hinted.
+#[derive(Clone, Debug, Serialize)]
+pub struct Endpoint {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub url: String,
+    pub method: String,
+    pub auth_header: Option<AuthHeaderOut>,
+    pub event_types: Vec<String>,
+    pub payload_shape: String,
+    pub channel: String,
+    pub email: Option<String>,
+    pub status: String,
+    pub inactive_reason: Option<String>,
+    pub inactive_since: Option<String>,
+    pub created_at: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct AuthHeaderOut {
+    pub name: String,
+    pub value_hint: String,
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct EndpointRow {
+    pub id: String,
+    pub tenant_id: String,
+    pub name: String,
+    pub description: String,
+    pub url: String,
+    pub method: String,
+    pub auth_header_name: Option<String>,
+    pub auth_header_value: Option<String>,
+    pub event_types: String,
+    pub payload_shape: String,
+    pub channel: String,
+    pub email: Option<String>,
+    pub secret: String,
+    pub previous_secret: Option<String>,
+    pub previous_secret_expires_at: Option<i64>,
+    pub status: String,
+    pub inactive_reason: Option<String>,
+    pub inactive_since: Option<i64>,
+    pub consecutive_failures: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const COLUMNS: &str = "id, tenant_id, name, description, url, method, auth_header_name, auth_header_value, event_types, \
+    payload_shape, channel, email, secret, previous_secret, previous_secret_expires_at, status, inactive_reason, \
+    inactive_since, consecutive_failures, created_at, updated_at";
+
+impl EndpointRow {
+    pub fn event_types(&self) -> Vec<String> {
+        serde_json::from_str(&self.event_types).unwrap_or_default()
+    }
+
+    pub fn subscribes_to(&self, event_type: &str) -> bool {
+        self.event_types().iter().any(|t| t == "*" || t == event_type)
+    }
+}
+
+/// `••••abcd`: at most the last four characters, and none of a short value.
+pub fn mask(value: &str) -> String {
+    let chars: Vec<char> = value.chars().collect();
+    if chars.len() < 12 {
+        return "••••••••".into();
+    }
+    let tail: String = chars[chars.len() - 4..].iter().collect();
+    format!("••••••••{tail}")
+}
+
+/// A Standard Webhooks signing secret: `whsec_` and 24 random bytes in base64.
+pub fn new_signing_secret() -> String {
+    let mut bytes = [0u8; 24];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    format!("whsec_{}", B64.encode(bytes))
+}
+
+/// The validated, complete state of an endpoint about to be written.
+struct Fields {
+    name: String,
+    description: String,
+    url: String,
+    method: String,
+    auth: Option<(String, String)>,
+    event_types: Vec<String>,
+    payload_shape: String,
+    channel: String,
+    email: Option<String>,
+}
+
+fn limited(field: &'static str, value: &str, max: usize, label: &str) -> Result<String> {
+    let value = value.trim();
+    if value.chars().count() > max {
+        return Err(Error::invalid(field, format!("{label} can be at most {max} characters.")));
+    }
+    Ok(value.to_string())
+}
+
+pub fn validate_header_name(name: &str) -> Result<String> {
+    let name = name.trim();
+    let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+    if name.is_empty() {
+        return Err(Error::invalid("auth_header.name", "Enter the header name, e.g. Authorization."));
+    }
+    if name.len() > 100 || !name.chars().all(token) {
+        return Err(Error::invalid("auth_header.name", "A header name may only use letters, digits and - _ . (no spaces or colons)."));
+    }
+    if RESERVED_HEADERS.contains(&name.to_ascii_lowercase().as_str()) || name.to_ascii_lowercase().starts_with("webhook-") {
+        return Err(Error::invalid("auth_header.name", format!("{name} is set by Herald itself and cannot be used as the auth header.")));
+    }
+    Ok(name.to_string())
+}
+
+pub fn validate_header_value(value: &str) -> Result<String> {
+    if value.contains(['\r', '\n', '\0']) {
+        return Err(Error::invalid("auth_header.value", "The header value cannot contain line breaks."));
+    }
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(Error::invalid("auth_header.value", "Enter the header value."));
+    }
+    if value.len() > 4096 || !value.chars().all(|c| c == '\t' || (' '..='~').contains(&c)) {
+        return Err(Error::invalid("auth_header.value", "The header value must be printable ASCII, at most 4096 characters."));
+    }
+    Ok(value.to_string())
+}
+
+fn validate_event_types(types: &[String]) -> Result<Vec<String>> {
+    let mut out: Vec<String> = Vec::new();
+    for t in types {
+        let t = t.trim().to_lowercase();
+        if t != "*" && catalog::find(&t).is_none() {
+            return Err(Error::invalid("event_types", format!("\"{t}\" is not an event type. See GET /api/v1/event-types.")));
+        }
+        if !out.contains(&t) {
+            out.push(t);
+        }
+    }
+    if out.is_empty() {
+        return Err(Error::invalid("event_types", "Choose at least one event type, or all events."));
+    }
+    if out.iter().any(|t| t == "*") {
+        return Ok(vec!["*".into()]);
+    }
+    Ok(out)
+}
+
+/// Checks an endpoint URL against the tenant's policy (https; public addresses unless allowed).
+pub async fn check_url(url: &str, allow_private: bool) -> Result<String> {
+    let url = url.trim();
+    if url.is_empty() {
+        return Err(Error::invalid("url", "Enter the URL that should receive the webhooks."));
+    }
+    if url.len() > 2048 {
+        return Err(Error::invalid("url", "The URL can be at most 2048 characters."));
+    }
+    let parsed = url::Url::parse(url).map_err(|_| Error::invalid("url", "Enter a full URL such as https://hooks.example.com/herald."))?;
+    match parsed.scheme() {
+        "https" => {}
+        "http" if allow_private => {}
+        "http" => return Err(Error::invalid("url", "Use an https:// URL. Plain http is only allowed where the operator enabled it for your workspace.")),
+        _ => return Err(Error::invalid("url", "Only https:// URLs can receive webhooks.")),
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(Error::invalid("url", "Put credentials in the auth header, not in the URL."));
+    }
+    let private = "is a private, loopback or link-local address. Such URLs are only allowed where the operator enabled them for your workspace.";
+    match parsed.host() {
+        None => return Err(Error::invalid("url", "The URL needs a host name.")),
+        Some(url::Host::Ipv4(ip)) if !allow_private && net::is_private(ip.into()) => return Err(Error::invalid("url", format!("{ip} {private}"))),
+        Some(url::Host::Ipv6(ip)) if !allow_private && net::is_private(ip.into()) => return Err(Error::invalid("url", format!("{ip} {private}"))),
+        Some(url::Host::Domain(host)) if !allow_private => {
+            if net::is_private_host_name(host) {
+                return Err(Error::invalid("url", format!("{host} {private}")));
+            }
+            // A name that resolves into a private network is refused now; one that does not
+            // resolve yet is accepted and checked again at every delivery.
+            let port = parsed.port_or_known_default().unwrap_or(443);
+            let lookup = tokio::time::timeout(std::time::Duration::from_secs(3), tokio::net::lookup_host((host, port))).await;
+            if let Ok(Ok(addrs)) = lookup {
+                if let Some(addr) = addrs.into_iter().find(|a| net::is_private(a.ip())) {
+                    return Err(Error::invalid("url", format!("{host} resolves to {} which {}", addr.ip(), &private[3..])));
+                }
+            }
+        }
+        Some(_) => {}
+    }
+    Ok(parsed.to_string())
+}
+
+impl Herald {
+    fn to_endpoint(&self, row: &EndpointRow) -> Endpoint {
+        let auth_header = row.auth_header_name.as_ref().map(|name| AuthHeaderOut {
+            name: name.clone(),
+            value_hint: row.auth_header_value.as_deref().and_then(|v| self.cipher.open(v).ok()).map(|v| mask(&v)).unwrap_or_default(),
+        });
+        Endpoint {
+            id: row.id.clone(),
+            name: row.name.clone(),
+            description: row.description.clone(),
+            url: row.url.clone(),
+            method: row.method.clone(),
+            auth_header,
+            event_types: row.event_types(),
+            payload_shape: row.payload_shape.clone(),
+            channel: row.channel.clone(),
+            email: row.email.clone(),
+            status: row.status.clone(),
+            inactive_reason: row.inactive_reason.clone(),
+            inactive_since: row.inactive_since.map(rfc3339),
+            created_at: rfc3339(row.created_at),
+        }
+    }
+
+    /// Merges `input` over `current` (nothing, for a new endpoint) and validates the result.
+    async fn validate(&self, input: EndpointInput, current: Option<&EndpointRow>, tenant: &Tenant) -> Result<Fields> {
+        let keep = |new: Option<String>, old: Option<&str>| new.or_else(|| old.map(str::to_string));
+        let name = limited("name", &keep(input.name, current.map(|c| c.name.as_str())).unwrap_or_default(), 100, "The name")?;
+        if name.is_empty() {
+            return Err(Error::invalid("name", "Give the endpoint a name, e.g. \"Booking sync\"."));
+        }
+        let description = limited("description", &keep(input.description, current.map(|c| c.description.as_str())).unwrap_or_default(), 500, "The description")?;
+        let channel = keep(input.channel, current.map(|c| c.channel.as_str())).unwrap_or_else(|| "http".into()).trim().to_lowercase();
+        if channel != "http" && channel != "email" {
+            return Err(Error::invalid("channel", "The channel is http or email."));
+        }
+        let method = keep(input.method, current.map(|c| c.method.as_str())).unwrap_or_else(|| "POST".into()).trim().to_uppercase();
+        if !METHODS.contains(&method.as_str()) {
+            return Err(Error::invalid("method", "The HTTP verb is POST, PUT or PATCH."));
+        }
+        let payload_shape = keep(input.payload_shape, current.map(|c| c.payload_shape.as_str())).unwrap_or_else(|| "envelope".into()).trim().to_lowercase();
+        if payload_shape != "envelope" && payload_shape != "data" {
+            return Err(Error::invalid("payload_shape", "The payload shape is envelope (the full event) or data (the data object alone)."));
+        }
+        let event_types = match input.event_types {
+            Some(types) => validate_event_types(&types)?,
+            None => current.map(EndpointRow::event_types).ok_or_else(|| Error::invalid("event_types", "Choose at least one event type, or all events."))?,
+        };
+        let (url, email) = if channel == "email" {
+            let email = keep(input.email, current.and_then(|c| c.email.as_deref())).unwrap_or_default();
+            let email = normalize_email(&email).map_err(|_| Error::invalid("email", "Enter the email address that should receive the events."))?;
+            (String::new(), Some(email))
+        } else {
+            let url = keep(input.url, current.map(|c| c.url.as_str())).unwrap_or_default();
+            (check_url(&url, tenant.allow_private_urls).await?, None)
+        };
+        let current_auth = current.and_then(|c| {
+            let value = c.auth_header_value.as_deref().and_then(|v| self.cipher.open(v).ok())?;
+            Some((c.auth_header_name.clone()?, value))
+        });
+        let auth = match input.auth_header {
+            None => current_auth,
+            Some(None) => None,
+            Some(Some(header)) => {
+                let name = validate_header_name(&header.name)?;
+                let value = match (header.value.filter(|v| !v.trim().is_empty()), current_auth) {
+                    (Some(v), _) => validate_header_value(&v)?,
+                    (None, Some((_, old))) => old,
+                    (None, None) => return Err(Error::invalid("auth_header.value", "Enter the header value.")),
+                };
+                Some((name, value))
+            }
+        };
+        Ok(Fields { name, description, url, method, auth, event_types, payload_shape, channel, email })
+    }
+
+    pub async fn endpoints(&self, tenant_id: &str) -> Result<Vec<Endpoint>> {
+        Ok(self.endpoint_rows(tenant_id).await?.iter().map(|r| self.to_endpoint(r)).collect())
+    }
+
+    pub async fn endpoint_rows(&self, tenant_id: &str) -> Result<Vec<EndpointRow>> {
+        let sql = format!("SELECT {COLUMNS} FROM endpoints WHERE tenant_id = $1 ORDER BY created_at, id");
+        Ok(on_pool!(&self.store, pool => sqlx::query_as::<_, EndpointRow>(&sql).bind(tenant_id).fetch_all(pool).await)?)
+    }
+
+    pub async fn endpoint_row(&self, tenant_id: &str, id: &str) -> Result<EndpointRow> {
+        let sql = format!("SELECT {COLUMNS} FROM endpoints WHERE id = $1 AND tenant_id = $2");
+        on_pool!(&self.store, pool => sqlx::query_as::<_, EndpointRow>(&sql).bind(id).bind(tenant_id).fetch_optional(pool).await)?
+            .ok_or(Error::NotFound("endpoint"))
+    }
+
+    pub async fn endpoint(&self, tenant_id: &str, id: &str) -> Result<Endpoint> {
+        Ok(self.to_endpoint(&self.endpoint_row(tenant_id, id).await?))
+    }
+
+    pub async fn endpoint_count(&self, tenant_id: &str) -> Result<i64> {
+        let (n,): (i64,) = on_pool!(&self.store, pool => sqlx::query_as("SELECT COUNT(*) FROM endpoints WHERE tenant_id = $1")
+            .bind(tenant_id).fetch_one(pool).await)?;
+        Ok(n)
+    }
+
+    /// Takes the tenant's row lock on PostgreSQL, so that plan checks and endpoint inserts of
+    /// one tenant happen one at a time. (SQLite runs one writer at a time anyway.)
+    pub(crate) async fn lock_tenant(&self, tx: &mut Tx, tenant_id: &str) -> Result<()> {
+        if let Tx::Postgres(t) = tx {
+            sqlx::query("SELECT id FROM tenants WHERE id = $1 FOR UPDATE").bind(tenant_id).execute(&mut **t).await?;
+        }
+        Ok(())
+    }
+
+    pub async fn create_endpoint(&self, actor: &Actor, input: EndpointInput) -> Result<Endpoint> {
+        let tenant = self.tenant(actor.tenant_id()?).await?;
+        let f = self.validate(input, None, &tenant).await?;
+        let plan = tenant.plan();
+        let now = self.clock.now();
+        let id = ids::new_id("ep");
+        let auth_value = f.auth.as_ref().map(|(_, v)| self.cipher.seal(v)).transpose()?;
+        let secret = self.cipher.seal(&new_signing_secret())?;
+        let event_types = serde_json::to_string(&f.event_types).map_err(|e| Error::internal("event types", e))?;
+
+        let mut tx = self.store.begin().await?;
+        self.lock_tenant(&mut tx, &tenant.id).await?;
+        // One statement checks the limit and inserts, so concurrent creates cannot both pass.
+        let inserted = on_tx!(&mut tx, conn => sqlx::query(
+            "INSERT INTO endpoints (id, tenant_id, name, description, url, method, auth_header_name, auth_header_value,
+                 event_types, payload_shape, channel, email, secret, created_at, updated_at)
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14
+             WHERE (SELECT COUNT(*) FROM endpoints WHERE tenant_id = $2) < $15")
+            .bind(&id).bind(&tenant.id).bind(&f.name).bind(&f.description).bind(&f.url).bind(&f.method)
+            .bind(f.auth.as_ref().map(|(n, _)| n)).bind(&auth_value).bind(&event_types).bind(&f.payload_shape)
+            .bind(&f.channel).bind(&f.email).bind(&secret).bind(now).bind(plan.endpoint_limit())
+            .execute(conn).await.map(|r| r.rows_affected()))?;
+        tx.commit().await?;
+        if inserted == 0 {
+            return Err(limit_reached(plan));
+        }
+        tracing::info!(tenant_id = %tenant.id, endpoint_id = %id, "endpoint created");
+        self.endpoint(&tenant.id, &id).await
+    }
+
+    pub async fn update_endpoint(&self, actor: &Actor, id: &str, input: EndpointInput) -> Result<Endpoint> {
+        let tenant = self.tenant(actor.tenant_id()?).await?;
+        let current = self.endpoint_row(&tenant.id, id).await?;
+        let f = self.validate(input, Some(&current), &tenant).await?;
+        let auth_value = f.auth.as_ref().map(|(_, v)| self.cipher.seal(v)).transpose()?;
+        let event_types = serde_json::to_string(&f.event_types).map_err(|e| Error::internal("event types", e))?;
+        on_pool!(&self.store, pool => sqlx::query(
+            "UPDATE endpoints SET name = $1, description = $2, url = $3, method = $4, auth_header_name = $5,
+                 auth_header_value = $6, event_types = $7, payload_shape = $8, channel = $9, email = $10, updated_at = $11
+             WHERE id = $12 AND tenant_id = $13")
+            .bind(&f.name).bind(&f.description).bind(&f.url).bind(&f.method).bind(f.auth.as_ref().map(|(n, _)| n))
+            .bind(&auth_value).bind(&event_types).bind(&f.payload_shape).bind(&f.channel).bind(&f.email)
+            .bind(self.clock.now()).bind(id).bind(&tenant.id)
+            .execute(pool).await.map(|r| r.rows_affected()))?;
+        self.endpoint(&tenant.id, id).await
+    }
+
+    pub async fn delete_endpoint(&self, actor: &Actor, id: &str) -> Result<()> {
+        let tenant_id = actor.tenant_id()?;
+        let deleted = on_pool!(&self.store, pool => sqlx::query("DELETE FROM endpoints WHERE id = $1 AND tenant_id = $2")
+            .bind(id).bind(tenant_id).execute(pool).await.map(|r| r.rows_affected()))?;
+        if deleted == 0 {
+            return Err(Error::NotFound("endpoint"));
+        }
+        Ok(())
+    }
+
+    /// Reactivation is for admins: it resumes deliveries to a URL that was failing.
+    pub async fn activate_endpoint(&self, actor: &Actor, id: &str) -> Result<Endpoint> {
+        let tenant_id = actor.require_admin()?;
+        self.set_status(tenant_id, id, "active", None).await
+    }
+
+    pub async fn deactivate_endpoint(&self, actor: &Actor, id: &str) -> Result<Endpoint> {
+        self.set_status(actor.tenant_id()?, id, "inactive", Some("manual")).await
+    }
+
+    pub(crate) async fn set_status(&self, tenant_id: &str, id: &str, status: &str, reason: Option<&str>) -> Result<Endpoint> {
+        let since = reason.map(|_| self.clock.now());
+        let changed = on_pool!(&self.store, pool => sqlx::query(
+            "UPDATE endpoints SET status = $1, inactive_reason = $2, inactive_since = $3, consecutive_failures = 0, updated_at = $4
+             WHERE id = $5 AND tenant_id = $6")
+            .bind(status).bind(reason).bind(since).bind(self.clock.now()).bind(id).bind(tenant_id)
+            .execute(pool).await.map(|r| r.rows_affected()))?;
+        if changed == 0 {
+            return Err(Error::NotFound("endpoint"));
+        }
+        self.endpoint(tenant_id, id).await
+    }
+
+    /// The current signing secret, revealed on demand.
+    pub async fn endpoint_secret(&self, actor: &Actor, id: &str) -> Result<String> {
+        let row = self.endpoint_row(actor.tenant_id()?, id).await?;
+        self.cipher.open(&row.secret)
+    }
+
+    /// A new secret; the previous one keeps signing (alongside) for 24 hours.
+    pub async fn rotate_endpoint_secret(&self, actor: &Actor, id: &str) -> Result<String> {
+        let tenant_id = actor.tenant_id()?;
+        let row = self.endpoint_row(tenant_id, id).await?;
+        let fresh = new_signing_secret();
+        let now = self.clock.now();
+        on_pool!(&self.store, pool => sqlx::query(
+            "UPDATE endpoints SET secret = $1, previous_secret = $2, previous_secret_expires_at = $3, updated_at = $4
+             WHERE id = $5 AND tenant_id = $6")
+            .bind(self.cipher.seal(&fresh)?).bind(&row.secret).bind(now + SECRET_OVERLAP).bind(now).bind(id).bind(tenant_id)
+            .execute(pool).await.map(|r| r.rows_affected()))?;
+        Ok(fresh)
+    }
+
+    /// The secrets that sign a delivery now: the current one, and the previous one while its
+    /// overlap lasts.
+    pub fn signing_secrets(&self, row: &EndpointRow) -> Result<Vec<String>> {
+        let mut secrets = vec![self.cipher.open(&row.secret)?];
+        if let (Some(previous), Some(until)) = (&row.previous_secret, row.previous_secret_expires_at) {
+            if until > self.clock.now() {
+                secrets.push(self.cipher.open(previous)?);
+            }
+        }
+        Ok(secrets)
+    }
+
+    /// Tenant admins switch all deliveries on or off; events are recorded either way.
+    pub async fn set_webhooks_enabled(&self, actor: &Actor, enabled: bool) -> Result<Tenant> {
+        let tenant_id = actor.require_admin()?;
+        on_pool!(&self.store, pool => sqlx::query("UPDATE tenants SET webhooks_enabled = $1 WHERE id = $2")
+            .bind(enabled).bind(tenant_id).execute(pool).await.map(|r| r.rows_affected()))?;
+        self.tenant(tenant_id).await
+    }
+}
+
+pub fn limit_reached(plan: Plan) -> Error {
+    let limit = plan.endpoint_limit();
+    let upgrade = match plan.next_up() {
+        Some(next) => format!(" Upgrade to {} for up to {} endpoints, or delete one first.", next.label(), next.endpoint_limit()),
+        None => " Delete an endpoint first.".to_string(),
+    };
+    Error::conflict(
+        "plan_limit_reached",
+        None,
+        format!("Your {} plan allows {limit} endpoint{}, and all are in use.{upgrade}", plan.label(), if limit == 1 { "" } else { "s" }),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_show_at_most_the_last_four_characters() {
+        assert_eq!(mask("Bearer abcdefgh1234"), "••••••••1234");
+        assert_eq!(mask("short"), "••••••••");
+    }
+
+    #[test]
+    fn header_names_and_values_are_checked() {
+        assert!(validate_header_name("Authorization").is_ok());
+        assert!(validate_header_name("Ocp-Apim-Subscription-Key").is_ok());
+        for bad in ["", "Bad Header", "X:Y", "Host", "transfer-encoding", "Webhook-Signature", "Content-Type"] {
+            assert!(validate_header_name(bad).is_err(), "{bad:?}");
+        }
+        assert!(validate_header_value("Bearer abc").is_ok());
+        assert!(validate_header_value("a\r\nX-Evil: 1").is_err());
+        assert!(validate_header_value("caf\u{e9}").is_err());
+    }
+
+    #[test]
+    fn event_type_lists_are_normalised() {
+        assert_eq!(validate_event_types(&["Invoice.Closed".into(), "invoice.closed".into()]).unwrap(), ["invoice.closed"]);
+        assert_eq!(validate_event_types(&["invoice.closed".into(), "*".into()]).unwrap(), ["*"]);
+        assert!(validate_event_types(&["invoice.opened".into()]).is_err());
+        assert!(validate_event_types(&[]).is_err());
+    }
+
+    #[test]
+    fn signing_secrets_follow_standard_webhooks() {
+        let s = new_signing_secret();
+        assert!(s.starts_with("whsec_"));
+        assert_eq!(B64.decode(&s[6..]).unwrap().len(), 24);
+    }
+
+    #[test]
+    fn limit_message_names_the_next_plan() {
+        let msg = limit_reached(Plan::Basic).to_string();
+        assert!(msg.contains("Basic plan allows 1 endpoint,") && msg.contains("Upgrade to Professional for up to 3"), "{msg}");
+    }
+
+    #[tokio::test]
+    async fn urls_follow_the_tenant_policy() {
+        assert!(check_url("https://hooks.example.com/x", false).await.is_ok());
+        for (bad, why) in [
+            ("http://hooks.example.com/x", "https"),
+            ("ftp://hooks.example.com", "https"),
+            ("https://user:pw@hooks.example.com", "credentials"),
+            ("https://127.0.0.1/x", "private"),
+            ("https://[::1]/x", "private"),
+            ("https://169.254.169.254/latest", "private"),
+            ("https://localhost:8080", "private"),
+            ("not a url", "full URL"),
+        ] {
+            let err = check_url(bad, false).await.unwrap_err().to_string();
+            assert!(err.contains(why), "{bad}: {err}");
+        }
+        assert!(check_url("http://127.0.0.1:9000/hook", true).await.is_ok(), "allowed by the operator");
+    }
+}
