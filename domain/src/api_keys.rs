@@ -66,3 +66,25 @@ impl Herald {
         Ok(Actor { user_id: key.id, email: format!("API key \"{}\"", key.name), staff: None, tenant: Some((key.tenant_id, Role::Admin)) })
     }
 }
+
+impl Herald {
+    /// The tenant's keys, newest first (never the keys themselves).
+    pub async fn api_keys(&self, actor: &Actor) -> Result<Vec<ApiKey>> {
+        let tenant_id = actor.require_admin()?;
+        Ok(on_pool!(&self.store, pool => sqlx::query_as::<_, ApiKey>(
+            "SELECT id, tenant_id, name, prefix, created_at, last_used_at, revoked_at FROM api_keys WHERE tenant_id = $1 ORDER BY created_at DESC, id")
+            .bind(tenant_id).fetch_all(pool).await)?)
+    }
+
+    /// Stops a key from working, at once.
+    pub async fn revoke_api_key(&self, actor: &Actor, key_id: &str) -> Result<()> {
+        let tenant_id = actor.require_admin()?;
+        let changed = on_pool!(&self.store, pool => sqlx::query(
+            "UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND tenant_id = $3 AND revoked_at IS NULL")
+            .bind(self.clock.now()).bind(key_id).bind(tenant_id).execute(pool).await.map(|r| r.rows_affected()))?;
+        if changed == 0 {
+            return Err(Error::NotFound("API key"));
+        }
+        Ok(())
+    }
+}

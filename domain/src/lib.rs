@@ -7,11 +7,13 @@ pub mod api_keys;
 pub mod catalog;
 pub mod clock;
 pub mod crypto;
+pub mod delivery;
 pub mod endpoints;
 pub mod error;
 pub mod ids;
 pub mod invitations;
 pub mod mail;
+pub mod messages;
 pub mod net;
 pub mod ratelimit;
 pub mod roles;
@@ -42,6 +44,10 @@ pub struct Inner {
     pub login_limiter: LoginLimiter,
     /// Base URL for links in emails, without a trailing slash.
     pub public_url: String,
+    pub engine: delivery::EngineSettings,
+    pub http: delivery::http::Clients,
+    /// Rung after an ingest so a worker in this process starts at once.
+    pub wake: tokio::sync::Notify,
 }
 
 impl std::ops::Deref for Herald {
@@ -52,7 +58,7 @@ impl std::ops::Deref for Herald {
 }
 
 impl Herald {
-    pub fn new(store: Store, clock: Arc<dyn Clock>, cipher: Cipher, mailer: Mailer, public_url: &str) -> Herald {
+    pub fn new(store: Store, clock: Arc<dyn Clock>, cipher: Cipher, mailer: Mailer, public_url: &str, engine: delivery::EngineSettings) -> Herald {
         Herald(Arc::new(Inner {
             store,
             clock,
@@ -60,6 +66,13 @@ impl Herald {
             mailer,
             login_limiter: LoginLimiter::default(),
             public_url: public_url.trim_end_matches('/').to_string(),
+            http: delivery::http::Clients::new(engine.timeout),
+            engine,
+            wake: tokio::sync::Notify::new(),
         }))
+    }
+
+    pub fn wake_workers(&self) {
+        self.wake.notify_one();
     }
 }

@@ -3,8 +3,8 @@
 
 use std::path::PathBuf;
 
-use lettre::message::header::{ContentTransferEncoding, ContentType};
-use lettre::message::{Body, Mailbox, Message};
+use lettre::message::header::ContentType;
+use lettre::message::{Mailbox, Message};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
 use crate::error::{Error, Result};
@@ -46,8 +46,7 @@ impl Mailer {
             .to(to.clone())
             .subject(subject)
             .header(ContentType::TEXT_PLAIN)
-            // 8-bit (not quoted-printable) keeps long links intact in raw mail; other text gets lettre's choice.
-            .body(Body::new_with_encoding(body.to_string(), ContentTransferEncoding::EightBit).unwrap_or_else(|b| Body::new(b)))
+            .body(body.to_string())
             .map_err(|e| Error::internal("build email", e))?;
         match self {
             Mailer::Smtp { transport, .. } => {

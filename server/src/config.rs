@@ -15,6 +15,7 @@ pub struct Config {
     pub public_url: String,
     /// Where the built site (`pkg/herald.js`, `.wasm`, `.css`) lives.
     pub site_root: String,
+    pub engine: domain::delivery::EngineSettings,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -40,6 +41,7 @@ impl Config {
             bind,
             public_url,
             site_root: var("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
+            engine: engine_from_env()?,
         })
     }
 
@@ -76,6 +78,24 @@ impl Config {
         self.secret_key = Some(key.clone());
         Ok(key)
     }
+}
+
+/// Delivery tuning; the defaults follow the product rules (10 s timeout).
+fn engine_from_env() -> anyhow_like::Result<domain::delivery::EngineSettings> {
+    let mut engine = domain::delivery::EngineSettings::default();
+    let seconds = |name: &str| -> anyhow_like::Result<Option<f64>> {
+        var(name).map(|v| v.parse::<f64>().ok().filter(|s| *s > 0.0).ok_or(format!("{name} must be a positive number of seconds"))).transpose()
+    };
+    if let Some(s) = seconds("HERALD_DELIVERY_TIMEOUT_SECS")? {
+        engine.timeout = std::time::Duration::from_secs_f64(s);
+    }
+    if let Some(s) = seconds("HERALD_LEASE_SECS")? {
+        engine.lease = std::time::Duration::from_secs_f64(s);
+    }
+    if let Some(n) = var("HERALD_WORKER_CONCURRENCY") {
+        engine.concurrency = n.parse().ok().filter(|n| *n > 0).ok_or("HERALD_WORKER_CONCURRENCY must be a positive number")?;
+    }
+    Ok(engine)
 }
 
 fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> {

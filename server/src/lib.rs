@@ -41,7 +41,7 @@ pub async fn open(config: &mut Config, clock: Arc<dyn Clock>) -> Result<Herald, 
     let store = Store::connect(&config.database_url).await.map_err(|e| format!("{e:?}"))?;
     let cipher = Cipher::from_secret(&config.secret_key()?);
     let mailer = Mailer::new(config.smtp_url.as_deref(), config.data_dir.join("outbox"), &config.mail_from).map_err(|e| format!("{e:?}"))?;
-    Ok(Herald::new(store, clock, cipher, mailer, &config.public_url))
+    Ok(Herald::new(store, clock, cipher, mailer, &config.public_url, config.engine.clone()))
 }
 
 pub fn leptos_options(config: &Config) -> LeptosOptions {
@@ -72,7 +72,7 @@ pub fn router(herald: Herald, options: LeptosOptions, secure_cookies: bool) -> R
         .layer(from_fn(web::csrf_guard))
         .layer(sessions)
         .layer(from_fn(web::body_limit))
-        .layer(DefaultBodyLimit::max(web::MAX_BODY))
+        .layer(DefaultBodyLimit::max(domain::messages::MAX_BODY))
         .with_state(state)
 }
 

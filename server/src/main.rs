@@ -194,27 +194,55 @@ fn password(email: &str) -> Result<String, String> {
 }
 
 async fn serve(config: Config, herald: domain::Herald, role: Role) -> Result<(), String> {
-    let shutdown = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop.send(true);
+    });
     server::spawn_housekeeping(herald.clone());
+    let worker = (role != Role::Web).then(|| tokio::spawn(domain::delivery::worker::Worker::new(herald.clone()).run(stopped.clone())));
     if role == Role::Worker {
-        tracing::info!("worker started");
-        shutdown.await;
-        return Ok(());
-    }
-    let listener = tokio::net::TcpListener::bind(config.bind).await.map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
-    let url = config.public_url.clone();
-    eprintln!("\n  Herald is running at {url}");
-    if herald.user_count().await.unwrap_or(0) == 0 {
-        eprintln!("  No accounts yet: create one at {url}/signup");
-        eprintln!("  (or an operator: HERALD_PASSWORD=… herald operator create --email you@example.com)");
+        eprintln!("Herald worker started (delivering from {})", if herald.store.is_postgres() { "PostgreSQL" } else { "SQLite" });
     } else {
-        eprintln!("  Sign in at {url}/signin, or create a new workspace at {url}/signup");
+        let listener = tokio::net::TcpListener::bind(config.bind).await.map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
+        let url = config.public_url.clone();
+        eprintln!("\n  Herald is running at {url}");
+        if herald.user_count().await.unwrap_or(0) == 0 {
+            eprintln!("  No accounts yet: create one at {url}/signup");
+            eprintln!("  (or an operator: HERALD_PASSWORD=… herald operator create --email you@example.com)");
+        } else {
+            eprintln!("  Sign in at {url}/signin, or create a new workspace at {url}/signup");
+        }
+        eprintln!("  Email goes to {}\n", herald.mailer.describe());
+        let router = server::router(herald.clone(), server::leptos_options(&config), config.secure_cookies());
+        let mut web_stopped = stopped.clone();
+        let until = async move {
+            let _ = web_stopped.wait_for(|s| *s).await;
+        };
+        server::serve(listener, router, until).await.map_err(|e| format!("server stopped: {e}"))?;
     }
-    eprintln!("  Email goes to {}\n", herald.mailer.describe());
-    let router = server::router(herald.clone(), server::leptos_options(&config), config.secure_cookies());
-    server::serve(listener, router, shutdown).await.map_err(|e| format!("server stopped: {e}"))?;
+    if let Some(worker) = worker {
+        let _ = worker.await;
+    }
     herald.store.close().await;
     Ok(())
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
 }

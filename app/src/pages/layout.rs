@@ -48,15 +48,15 @@ fn Sidebar(info: SessionInfo) -> impl IntoView {
             <TenantBadge info=info.clone()/>
             <nav class="nav" aria-label="Main">
                 {has_tenant.then(|| view! {
-                    <A href="/endpoints"><span class="nav-icon">"⇢"</span>"Endpoints"</A>
-                    <A href="/logs"><span class="nav-icon">"☰"</span>"Logs"</A>
-                    <A href="/event-types"><span class="nav-icon">"◇"</span>"Event catalog"</A>
-                    <A href="/team"><span class="nav-icon">"☺"</span>"Team"</A>
-                    <A href="/settings"><span class="nav-icon">"⚙"</span>"Settings"</A>
+                    <A href="/endpoints"><span class="nav-icon" aria-hidden="true">"⇢"</span>"Endpoints"</A>
+                    <A href="/logs"><span class="nav-icon" aria-hidden="true">"☰"</span>"Logs"</A>
+                    <A href="/event-types"><span class="nav-icon" aria-hidden="true">"◇"</span>"Event catalog"</A>
+                    <A href="/team"><span class="nav-icon" aria-hidden="true">"☺"</span>"Team"</A>
+                    <A href="/settings"><span class="nav-icon" aria-hidden="true">"⚙"</span>"Settings"</A>
                 })}
                 {staff.map(|role| view! {
                     <p class="nav-section">{if role == "operator" { "Operator" } else { "Support" }}</p>
-                    <A href="/staff"><span class="nav-icon">"▦"</span>"All tenants"</A>
+                    <A href="/staff"><span class="nav-icon" aria-hidden="true">"▦"</span>"All tenants"</A>
                 })}
             </nav>
             <div class="user-box">

@@ -2,6 +2,7 @@
 //! Errors always look like `{"error": {"code", "message", "field"?}}`.
 
 mod endpoints;
+mod events;
 
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
@@ -15,7 +16,7 @@ use serde_json::json;
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/me", get(me)).merge(endpoints::routes()).fallback(not_found)
+    Router::new().route("/me", get(me)).merge(endpoints::routes()).merge(events::routes()).fallback(not_found)
 }
 
 /// Any domain error, as an HTTP answer.

@@ -111,6 +111,9 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
     config.data_dir = data_dir.0.clone();
     config.public_url = format!("http://{addr}");
     let clock = ManualClock::new(1_767_261_600_000); // 2026-01-01T10:00:00Z
+    // Short waits so that timeouts are tested in a second, not ten.
+    config.engine.timeout = std::time::Duration::from_millis(1500);
+    config.engine.lease = std::time::Duration::from_secs(30);
     let herald = server::open(&mut config, Arc::new(clock.clone())).await.expect("open herald");
     let router = server::router(herald.clone(), server::leptos_options(&config), false);
     tokio::spawn(server::serve(listener, router, std::future::pending()));
@@ -193,7 +196,16 @@ impl TestApp {
     pub fn outbox(&self) -> Vec<String> {
         let dir = self.data_dir.0.join("outbox");
         let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
-        entries.filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok()).collect()
+        entries.filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok()).map(|m| decode_quoted_printable(&m)).collect()
+    }
+
+    pub fn clock_now(&self) -> i64 {
+        domain::clock::Clock::now(&self.clock)
+    }
+
+    /// Runs the delivery worker until nothing is due at the current (test) time.
+    pub async fn deliver(&self) -> usize {
+        domain::delivery::worker::Worker::new(self.herald.clone()).run_until_idle().await
     }
 
     pub fn advance_days(&self, days: i64) {
@@ -218,4 +230,25 @@ macro_rules! both_databases {
             })*
         }
     };
+}
+
+/// Undoes quoted-printable (soft line breaks and `=XX`), as a mail client would.
+fn decode_quoted_printable(text: &str) -> String {
+    let joined = text.replace("=\r\n", "").replace("=\n", "");
+    let bytes = joined.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'=' && i + 2 < bytes.len() {
+            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }

@@ -1,6 +1,8 @@
 //! Integration tests: the real server over HTTP, on SQLite and on PostgreSQL.
 
 mod accounts;
+mod delivery;
 mod endpoints;
 mod guards;
 pub mod helpers;
+mod sink;

@@ -1,0 +1,371 @@
+//! The delivery engine. The `deliveries` table is the queue: a worker claims due rows with a
+//! lease, sends them (HTTP or email), records the attempt and schedules what comes next in one
+//! transaction. A worker that dies leaves its lease to expire, and the row is claimed again:
+//! at-least-once, and nothing accepted is lost.
+
+pub mod http;
+pub mod retry;
+pub mod sign;
+pub mod worker;
+
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::clock::Millis;
+use crate::endpoints::EndpointRow;
+use crate::error::{Error, Result};
+use crate::messages::Message;
+use crate::store::{Store, Tx};
+use crate::{ids, on_pool, on_tx, Herald};
+use retry::{Next, Verdict};
+
+pub const USER_AGENT: &str = concat!("Herald-Webhooks/", env!("CARGO_PKG_VERSION"));
+/// Response bodies are stored up to this size.
+pub const MAX_RESPONSE_BODY: usize = 64 * 1024;
+
+/// How the engine behaves; tests shorten the waits.
+#[derive(Clone, Debug)]
+pub struct EngineSettings {
+    pub timeout: Duration,
+    /// How long a claim holds before another worker may take the delivery over.
+    pub lease: Duration,
+    /// Deliveries in flight at once, per worker process.
+    pub concurrency: usize,
+    /// Deliveries in flight at once to one endpoint, per worker process.
+    pub per_endpoint: usize,
+}
+
+impl Default for EngineSettings {
+    fn default() -> Self {
+        EngineSettings { timeout: Duration::from_secs(10), lease: Duration::from_secs(60), concurrency: 64, per_endpoint: 8 }
+    }
+}
+
+/// A claimed delivery.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Claimed {
+    pub id: String,
+    pub tenant_id: String,
+    pub endpoint_id: String,
+    pub message_id: String,
+    pub event_type: String,
+    pub kind: String,
+    pub attempts: i64,
+}
+
+/// What one attempt produced.
+#[derive(Clone, Debug, Default)]
+pub struct AttemptRecord {
+    pub status_code: Option<i64>,
+    pub response_headers: Option<String>,
+    pub response_body: Option<String>,
+    pub error: Option<String>,
+    pub duration_ms: i64,
+}
+
+const CLAIM_SQLITE: &str = "
+UPDATE deliveries SET lease_until = $2
+WHERE id IN (
+    SELECT id FROM (
+        SELECT id, next_attempt_at, ROW_NUMBER() OVER (PARTITION BY endpoint_id ORDER BY next_attempt_at, id) AS rank
+        FROM deliveries
+        WHERE next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until < $1)
+          AND endpoint_id NOT IN (SELECT value FROM json_each($5))
+    ) WHERE rank <= $3 ORDER BY next_attempt_at LIMIT $4)
+RETURNING id, tenant_id, endpoint_id, message_id, event_type, kind, attempts";
+
+/// PostgreSQL: `SKIP LOCKED` lets many workers claim side by side; the outer conditions are
+/// re-checked on the locked row, so a row claimed meanwhile is not taken twice.
+const CLAIM_POSTGRES: &str = "
+UPDATE deliveries SET lease_until = $2
+WHERE id IN (
+    SELECT id FROM deliveries
+    WHERE id IN (
+        SELECT id FROM (
+            SELECT id, ROW_NUMBER() OVER (PARTITION BY endpoint_id ORDER BY next_attempt_at, id) AS rank
+            FROM deliveries
+            WHERE next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until < $1)
+              AND NOT (endpoint_id = ANY($5))
+        ) ranked WHERE rank <= $3)
+      AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until < $1)
+    ORDER BY next_attempt_at LIMIT $4
+    FOR UPDATE SKIP LOCKED)
+RETURNING id, tenant_id, endpoint_id, message_id, event_type, kind, attempts";
+
+impl Herald {
+    /// Claims up to `limit` due deliveries, at most `per_endpoint` per endpoint, none for the
+    /// endpoints in `busy` (already at their limit in this process).
+    pub async fn claim_due(&self, limit: usize, per_endpoint: usize, busy: &[String]) -> Result<Vec<Claimed>> {
+        let now = self.clock.now();
+        let lease_until = now + self.engine.lease.as_millis() as Millis;
+        let claimed = match &self.store {
+            Store::Sqlite(pool) => {
+                let busy = serde_json::to_string(busy).unwrap_or_else(|_| "[]".into());
+                sqlx::query_as::<_, Claimed>(CLAIM_SQLITE)
+                    .bind(now).bind(lease_until).bind(per_endpoint as i64).bind(limit as i64).bind(busy)
+                    .fetch_all(pool).await?
+            }
+            Store::Postgres(pool) => sqlx::query_as::<_, Claimed>(CLAIM_POSTGRES)
+                .bind(now).bind(lease_until).bind(per_endpoint as i64).bind(limit as i64).bind(busy)
+                .fetch_all(pool).await?,
+        };
+        Ok(claimed)
+    }
+
+    /// Sends one claimed delivery and records the outcome.
+    pub async fn deliver(&self, claimed: &Claimed) -> Result<()> {
+        let endpoint = match self.endpoint_row(&claimed.tenant_id, &claimed.endpoint_id).await {
+            Ok(e) => e,
+            Err(Error::NotFound(_)) => return Ok(()), // deleted meanwhile; its deliveries went with it
+            Err(e) => return Err(e),
+        };
+        let tenant = self.tenant(&claimed.tenant_id).await?;
+        let skip_reason = if !tenant.webhooks_enabled {
+            Some("Webhooks are switched off for this workspace")
+        } else if tenant.suspended {
+            Some("The workspace is suspended")
+        } else if endpoint.status != "active" {
+            Some("Endpoint inactive")
+        } else {
+            None
+        };
+        if let Some(reason) = skip_reason {
+            return self.skip(&claimed.id, reason).await;
+        }
+        let message = self.message(&claimed.tenant_id, &claimed.message_id).await?;
+        if message.payload.is_none() {
+            return self.skip(&claimed.id, "The payload was archived").await;
+        }
+        let (record, verdict) = if endpoint.channel == "email" {
+            self.send_email(&endpoint, &message).await
+        } else {
+            self.send_http(&endpoint, &message, tenant.allow_private_urls).await
+        };
+        self.record_attempt(claimed, &endpoint, record, verdict).await
+    }
+
+    async fn skip(&self, delivery_id: &str, reason: &str) -> Result<()> {
+        on_pool!(&self.store, pool => sqlx::query(
+            "UPDATE deliveries SET status = 'skipped', next_attempt_at = NULL, lease_until = NULL, last_error = $1, completed_at = $2 WHERE id = $3")
+            .bind(reason).bind(self.clock.now()).bind(delivery_id).execute(pool).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// The body an endpoint receives, in its payload shape.
+    pub fn body_for(endpoint: &EndpointRow, message: &Message) -> String {
+        if endpoint.payload_shape == "data" {
+            message.payload.clone().unwrap_or_else(|| "null".into())
+        } else {
+            message.envelope().to_string()
+        }
+    }
+
+    async fn send_http(&self, endpoint: &EndpointRow, message: &Message, allow_private: bool) -> (AttemptRecord, Verdict) {
+        let started = Instant::now();
+        let failed = |error: String, started: Instant| {
+            (AttemptRecord { error: Some(error), duration_ms: started.elapsed().as_millis() as i64, ..Default::default() }, Verdict::Failed { retry_after: None })
+        };
+        // Literal IP addresses bypass the resolver: check them here.
+        if !allow_private {
+            if let Ok(url) = url::Url::parse(&endpoint.url) {
+                let literal = match url.host() {
+                    Some(url::Host::Ipv4(ip)) => Some(std::net::IpAddr::V4(ip)),
+                    Some(url::Host::Ipv6(ip)) => Some(std::net::IpAddr::V6(ip)),
+                    _ => None,
+                };
+                if literal.is_some_and(crate::net::is_private) {
+                    return failed("Refused: the URL points to a private, loopback or link-local address".into(), started);
+                }
+            }
+        }
+        let body = Self::body_for(endpoint, message);
+        let timestamp = self.clock.now() / 1000;
+        let signature = match self.signing_secrets(endpoint).and_then(|s| sign::signature_header(&s, &message.id, timestamp, &body)) {
+            Ok(s) => s,
+            Err(e) => return failed(format!("Could not sign the request: {e}"), started),
+        };
+        let method = reqwest::Method::from_bytes(endpoint.method.as_bytes()).unwrap_or(reqwest::Method::POST);
+        let mut request = self
+            .http
+            .for_tenant(allow_private)
+            .request(method, &endpoint.url)
+            .header("content-type", "application/json")
+            .header("user-agent", USER_AGENT)
+            .header("webhook-id", &message.id)
+            .header("webhook-timestamp", timestamp.to_string())
+            .header("webhook-signature", signature);
+        if let (Some(name), Some(sealed)) = (&endpoint.auth_header_name, &endpoint.auth_header_value) {
+            match self.cipher.open(sealed) {
+                Ok(value) => request = request.header(name.as_str(), value),
+                Err(e) => return failed(format!("Could not read the auth header: {e}"), started),
+            }
+        }
+        let response = match request.body(body).send().await {
+            Ok(r) => r,
+            Err(e) => {
+                let why = if e.is_timeout() {
+                    format!("Timed out: no response within {} s", self.http.timeout.as_secs_f32())
+                } else if e.is_connect() {
+                    format!("Connection failed: {}", http::root_cause(&e))
+                } else {
+                    format!("Request failed: {}", http::root_cause(&e))
+                };
+                return failed(why, started);
+            }
+        };
+        let status = response.status().as_u16();
+        let headers: serde_json::Map<String, Value> = response
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.as_str().to_string(), Value::String(String::from_utf8_lossy(v.as_bytes()).into_owned())))
+            .collect();
+        let retry_after = response.headers().get("retry-after").and_then(|v| v.to_str().ok()).map(str::to_string);
+        let (body, body_error) = read_capped(response).await;
+        let verdict = match status {
+            200..=299 => Verdict::Succeeded,
+            410 => Verdict::Gone,
+            429 | 502 | 503 | 504 => Verdict::Failed { retry_after: retry_after.and_then(|v| retry::retry_after(&v, self.clock.now())) },
+            _ => Verdict::Failed { retry_after: None },
+        };
+        let error = match status {
+            200..=299 => body_error,
+            300..=399 => Some(format!("HTTP {status}: redirects are not followed; point the endpoint at the final URL")),
+            410 => Some("HTTP 410 Gone: the receiver asked not to be called again".into()),
+            _ => Some(format!("HTTP {status}")),
+        };
+        let record = AttemptRecord {
+            status_code: Some(status as i64),
+            response_headers: Some(Value::Object(headers).to_string()),
+            response_body: Some(body),
+            error,
+            duration_ms: started.elapsed().as_millis() as i64,
+        };
+        (record, verdict)
+    }
+
+    async fn send_email(&self, endpoint: &EndpointRow, message: &Message) -> (AttemptRecord, Verdict) {
+        let started = Instant::now();
+        let body = Self::body_for(endpoint, message);
+        let pretty = serde_json::from_str::<Value>(&body).ok().and_then(|v| serde_json::to_string_pretty(&v).ok()).unwrap_or(body);
+        let to = endpoint.email.clone().unwrap_or_default();
+        let subject = format!("[Herald] {} ({})", message.event_type, message.id);
+        let result = self.mailer.send(&to, &subject, &pretty).await;
+        let duration_ms = started.elapsed().as_millis() as i64;
+        match result {
+            Ok(()) => (AttemptRecord { duration_ms, ..Default::default() }, Verdict::Succeeded),
+            Err(e) => {
+                let why = match e {
+                    Error::Internal(detail) => detail,
+                    other => other.to_string(),
+                };
+                (AttemptRecord { error: Some(format!("Email not sent: {why}")), duration_ms, ..Default::default() }, Verdict::Failed { retry_after: None })
+            }
+        }
+    }
+
+    /// Stores the attempt, schedules the retry or closes the delivery, and keeps the endpoint's
+    /// failure streak, deactivating it at 20 (or at once on 410) — all in one transaction.
+    pub async fn record_attempt(&self, claimed: &Claimed, endpoint: &EndpointRow, record: AttemptRecord, verdict: Verdict) -> Result<()> {
+        let now = self.clock.now();
+        let attempts = claimed.attempts + 1;
+        let next = retry::next_step(attempts, verdict, rand::random::<f64>());
+        let (status, due, completed) = match next {
+            Next::Done { succeeded: true } => ("succeeded", None, Some(now)),
+            Next::Done { succeeded: false } => ("failed", None, Some(now)),
+            Next::RetryIn(delay) => ("retrying", Some(now + delay), None),
+        };
+        let mut tx = self.store.begin().await?;
+        on_tx!(&mut tx, conn => sqlx::query(
+            "INSERT INTO attempts (id, delivery_id, attempted_at, duration_ms, status_code, response_headers, response_body, error)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+            .bind(ids::new_id("att")).bind(&claimed.id).bind(now).bind(record.duration_ms).bind(record.status_code)
+            .bind(&record.response_headers).bind(&record.response_body).bind(&record.error)
+            .execute(conn).await.map(|r| r.rows_affected()))?;
+        on_tx!(&mut tx, conn => sqlx::query(
+            "UPDATE deliveries SET status = $1, attempts = $2, next_attempt_at = $3, lease_until = NULL, last_status_code = $4,
+                 last_duration_ms = $5, last_error = $6, completed_at = $7
+             WHERE id = $8")
+            .bind(status).bind(attempts).bind(due).bind(record.status_code).bind(record.duration_ms).bind(&record.error)
+            .bind(completed).bind(&claimed.id)
+            .execute(conn).await.map(|r| r.rows_affected()))?;
+        let deactivated = self.track_failures(&mut tx, endpoint, verdict).await?;
+        tx.commit().await?;
+        if let Some(reason) = deactivated {
+            tracing::warn!(endpoint_id = %endpoint.id, tenant_id = %endpoint.tenant_id, %reason, "endpoint deactivated");
+            self.notify_deactivated(endpoint, &reason).await;
+        }
+        Ok(())
+    }
+
+    /// Returns the reason when this attempt made the endpoint inactive.
+    async fn track_failures(&self, tx: &mut Tx, endpoint: &EndpointRow, verdict: Verdict) -> Result<Option<String>> {
+        if verdict == Verdict::Succeeded {
+            on_tx!(tx, conn => sqlx::query("UPDATE endpoints SET consecutive_failures = 0 WHERE id = $1 AND consecutive_failures <> 0")
+                .bind(&endpoint.id).execute(conn).await.map(|r| r.rows_affected()))?;
+            return Ok(None);
+        }
+        let (failures,): (i64,) = on_tx!(tx, conn => sqlx::query_as(
+            "UPDATE endpoints SET consecutive_failures = consecutive_failures + 1 WHERE id = $1 RETURNING consecutive_failures")
+            .bind(&endpoint.id).fetch_one(conn).await)?;
+        let reason = if verdict == Verdict::Gone {
+            "The receiver answered 410 Gone".to_string()
+        } else if failures >= retry::DEACTIVATE_AFTER {
+            format!("{} consecutive failed attempts", retry::DEACTIVATE_AFTER)
+        } else {
+            return Ok(None);
+        };
+        let changed = on_tx!(tx, conn => sqlx::query(
+            "UPDATE endpoints SET status = 'inactive', inactive_reason = $1, inactive_since = $2 WHERE id = $3 AND status = 'active'")
+            .bind(&reason).bind(self.clock.now()).bind(&endpoint.id).execute(conn).await.map(|r| r.rows_affected()))?;
+        Ok((changed > 0).then_some(reason))
+    }
+
+    /// Emails the tenant's admins that an endpoint stopped receiving, with a link to its failures.
+    async fn notify_deactivated(&self, endpoint: &EndpointRow, reason: &str) {
+        let admins: Vec<(String,)> = match on_pool!(&self.store, pool => sqlx::query_as(
+            "SELECT u.email FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.tenant_id = $1 AND m.role IN ('owner', 'admin') ORDER BY u.email")
+            .bind(&endpoint.tenant_id).fetch_all(pool).await)
+        {
+            Ok(rows) => rows,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot list admins for the deactivation email");
+                return;
+            }
+        };
+        let link = format!("{}/logs?endpoint_id={}&status=failed", self.public_url, endpoint.id);
+        let target = if endpoint.channel == "email" { endpoint.email.clone().unwrap_or_default() } else { endpoint.url.clone() };
+        let body = format!(
+            "Herald stopped delivering to your endpoint \"{}\" ({target}).\n\nReason: {reason}.\n\n\
+             New events for it are recorded as skipped, so they can be sent again once it works.\n\
+             See its failed deliveries:\n{link}\n\nWhen the receiver is fixed, reactivate the endpoint in the dashboard.\n",
+            endpoint.name
+        );
+        let subject = format!("Endpoint \"{}\" was deactivated", endpoint.name);
+        for (email,) in admins {
+            if let Err(e) = self.mailer.send(&email, &subject, &body).await {
+                tracing::error!(error = ?e, "deactivation email not sent");
+            }
+        }
+    }
+}
+
+/// Reads at most [`MAX_RESPONSE_BODY`] bytes of a response; returns the text and, if reading
+/// failed part-way, why.
+async fn read_capped(mut response: reqwest::Response) -> (String, Option<String>) {
+    let mut body = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                let room = MAX_RESPONSE_BODY - body.len();
+                body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                if body.len() >= MAX_RESPONSE_BODY {
+                    break;
+                }
+            }
+            Ok(None) => break,
+            Err(e) => return (String::from_utf8_lossy(&body).into_owned(), Some(format!("Reading the response failed: {}", http::root_cause(&e)))),
+        }
+    }
+    (String::from_utf8_lossy(&body).into_owned(), None)
+}

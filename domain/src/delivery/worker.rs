@@ -1,0 +1,111 @@
+//! The worker loop: claim what is due, send it concurrently (bounded overall and per endpoint,
+//! so a slow or dead endpoint cannot hold up the others), repeat; drain on shutdown.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{watch, Semaphore};
+use tokio::task::JoinSet;
+
+use super::Claimed;
+use crate::Herald;
+
+/// How long an idle worker waits before looking again (ingest in the same process wakes it sooner).
+const IDLE_POLL: Duration = Duration::from_millis(250);
+
+#[derive(Clone)]
+pub struct Worker {
+    herald: Herald,
+    permits: Arc<Semaphore>,
+    in_flight: Arc<Mutex<HashMap<String, usize>>>,
+}
+
+impl Worker {
+    pub fn new(herald: Herald) -> Worker {
+        let permits = Arc::new(Semaphore::new(herald.engine.concurrency));
+        Worker { herald, permits, in_flight: Arc::default() }
+    }
+
+    /// Endpoints already at their concurrency limit in this process.
+    fn busy_endpoints(&self) -> Vec<String> {
+        let limit = self.herald.engine.per_endpoint;
+        let in_flight = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+        in_flight.iter().filter(|(_, n)| **n >= limit).map(|(id, _)| id.clone()).collect()
+    }
+
+    fn track(&self, endpoint_id: &str, delta: isize) {
+        let mut in_flight = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+        let n = in_flight.entry(endpoint_id.to_string()).or_default();
+        *n = n.saturating_add_signed(delta);
+        if *n == 0 {
+            in_flight.remove(endpoint_id);
+        }
+    }
+
+    async fn deliver(&self, claimed: Claimed) {
+        if let Err(err) = self.herald.deliver(&claimed).await {
+            // The lease runs out and the delivery is claimed again: nothing is lost.
+            tracing::error!(delivery_id = %claimed.id, error = ?err, "delivery not recorded; will be retried after its lease");
+        }
+        self.track(&claimed.endpoint_id, -1);
+    }
+
+    /// Runs until `shutdown` turns true, then waits for deliveries in flight.
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        let mut tasks = JoinSet::new();
+        while !*shutdown.borrow() {
+            while tasks.try_join_next().is_some() {}
+            let free = self.permits.available_permits();
+            let claimed = if free == 0 {
+                Vec::new()
+            } else {
+                match self.herald.claim_due(free, self.herald.engine.per_endpoint, &self.busy_endpoints()).await {
+                    Ok(c) => c,
+                    Err(err) => {
+                        tracing::error!(error = ?err, "claiming deliveries failed");
+                        Vec::new()
+                    }
+                }
+            };
+            if claimed.is_empty() {
+                tokio::select! {
+                    _ = self.herald.wake.notified() => {}
+                    _ = tokio::time::sleep(IDLE_POLL) => {}
+                    _ = shutdown.changed() => {}
+                }
+                continue;
+            }
+            for delivery in claimed {
+                let Ok(permit) = self.permits.clone().acquire_owned().await else { break };
+                self.track(&delivery.endpoint_id, 1);
+                let worker = self.clone();
+                tasks.spawn(async move {
+                    worker.deliver(delivery).await;
+                    drop(permit);
+                });
+            }
+        }
+        tracing::info!(in_flight = tasks.len(), "worker stopping; finishing deliveries in flight");
+        while tasks.join_next().await.is_some() {}
+    }
+
+    /// Delivers everything due now, concurrently, until nothing is due (tests and tools).
+    pub async fn run_until_idle(&self) -> usize {
+        let mut total = 0;
+        loop {
+            let claimed = match self.herald.claim_due(1000, 1000, &[]).await {
+                Ok(c) if !c.is_empty() => c,
+                _ => return total,
+            };
+            total += claimed.len();
+            let mut tasks = JoinSet::new();
+            for delivery in claimed {
+                let worker = self.clone();
+                self.track(&delivery.endpoint_id, 1);
+                tasks.spawn(async move { worker.deliver(delivery).await });
+            }
+            while tasks.join_next().await.is_some() {}
+        }
+    }
+}

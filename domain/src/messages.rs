@@ -1,0 +1,149 @@
+//! Ingest: an accepted event becomes a message and one delivery per subscribed endpoint, in
+//! one transaction, so nothing accepted is ever lost or half-recorded.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::catalog;
+use crate::clock::rfc3339;
+use crate::error::{is_unique_violation, Error, Result};
+use crate::roles::Actor;
+use crate::store::Tx;
+use crate::{ids, on_pool, on_tx, Herald};
+
+pub const MAX_BODY: usize = 256 * 1024;
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Message {
+    pub id: String,
+    pub tenant_id: String,
+    pub event_id: Option<String>,
+    pub event_type: String,
+    pub payload: Option<String>,
+    pub created_at: i64,
+    pub archived_at: Option<i64>,
+}
+
+/// The answer to an ingest: the message id, and whether this call created it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Accepted {
+    pub id: String,
+    #[serde(skip)]
+    pub created: bool,
+}
+
+impl Message {
+    /// The Standard envelope (`id` equals the `webhook-id` header, so receivers can deduplicate).
+    pub fn envelope(&self) -> Value {
+        let data: Value = self.payload.as_deref().and_then(|p| serde_json::from_str(p).ok()).unwrap_or(Value::Null);
+        let resource = catalog::find(&self.event_type).map(|t| t.resource).unwrap_or_default();
+        serde_json::json!({
+            "id": self.id,
+            "event_id": self.event_id.clone().unwrap_or_else(|| self.id.clone()),
+            "event_schema": "v1",
+            "event_resource": resource,
+            "event_type": self.event_type,
+            "event_timestamp": rfc3339(self.created_at),
+            "tenant_id": self.tenant_id,
+            "data": data,
+        })
+    }
+}
+
+pub(crate) const MESSAGE_COLUMNS: &str = "id, tenant_id, event_id, event_type, payload, created_at, archived_at";
+
+impl Herald {
+    /// Records an event for the actor's tenant and queues its deliveries. A repeated
+    /// `event_id` returns the first message and creates nothing.
+    pub async fn ingest(&self, actor: &Actor, event_type: &str, data: Value, event_id: Option<String>) -> Result<Accepted> {
+        let tenant_id = actor.tenant_id()?.to_string();
+        let event_type = event_type.trim();
+        if catalog::find(event_type).is_none() {
+            return Err(Error::invalid("event_type", format!("\"{event_type}\" is not an event type. See GET /api/v1/event-types.")));
+        }
+        if !data.is_object() {
+            return Err(Error::invalid("data", "data must be a JSON object."));
+        }
+        let event_id = event_id.map(|e| e.trim().to_string()).filter(|e| !e.is_empty());
+        if event_id.as_ref().is_some_and(|e| e.len() > 200) {
+            return Err(Error::invalid("event_id", "event_id can be at most 200 characters."));
+        }
+        if let Some(existing) = self.message_by_event_id(&tenant_id, event_id.as_deref()).await? {
+            return Ok(Accepted { id: existing, created: false });
+        }
+        let tenant = self.tenant(&tenant_id).await?;
+        if tenant.suspended {
+            return Err(Error::Forbidden("This tenant is suspended: events are not accepted.".into()));
+        }
+        let endpoints = self.endpoint_rows(&tenant_id).await?;
+        let now = self.clock.now();
+        let message_id = ids::new_id("msg");
+        let payload = data.to_string();
+
+        let mut tx = self.store.begin().await?;
+        let inserted = on_tx!(&mut tx, conn => sqlx::query(
+            "INSERT INTO messages (id, tenant_id, event_id, event_type, payload, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(&message_id).bind(&tenant_id).bind(&event_id).bind(event_type).bind(&payload).bind(now)
+            .execute(conn).await.map(|r| r.rows_affected()));
+        match inserted {
+            Err(e) if is_unique_violation(&e) => {
+                // Another request with the same event_id won the race: answer with its message.
+                drop(tx);
+                let existing = self.message_by_event_id(&tenant_id, event_id.as_deref()).await?;
+                return existing.map(|id| Accepted { id, created: false }).ok_or_else(|| Error::internal("idempotency", "lost message"));
+            }
+            other => other?,
+        };
+        if tenant.webhooks_enabled {
+            for endpoint in endpoints.iter().filter(|e| e.subscribes_to(event_type)) {
+                let active = endpoint.status == "active";
+                let status = if active { "pending" } else { "skipped" };
+                let due = active.then_some(now);
+                let last_error = (!active).then_some("Endpoint inactive when the event arrived");
+                insert_delivery(&mut tx, &tenant_id, &endpoint.id, &message_id, event_type, status, "event", None, due, last_error, now).await?;
+            }
+        }
+        tx.commit().await?;
+        self.wake_workers();
+        Ok(Accepted { id: message_id, created: true })
+    }
+
+    async fn message_by_event_id(&self, tenant_id: &str, event_id: Option<&str>) -> Result<Option<String>> {
+        let Some(event_id) = event_id else { return Ok(None) };
+        let row: Option<(String,)> = on_pool!(&self.store, pool => sqlx::query_as(
+            "SELECT id FROM messages WHERE tenant_id = $1 AND event_id = $2")
+            .bind(tenant_id).bind(event_id).fetch_optional(pool).await)?;
+        Ok(row.map(|(id,)| id))
+    }
+
+    pub async fn message(&self, tenant_id: &str, id: &str) -> Result<Message> {
+        let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = $1 AND tenant_id = $2");
+        on_pool!(&self.store, pool => sqlx::query_as::<_, Message>(&sql).bind(id).bind(tenant_id).fetch_optional(pool).await)?
+            .ok_or(Error::NotFound("message"))
+    }
+}
+
+/// Queues one delivery inside an open transaction.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn insert_delivery(
+    tx: &mut Tx,
+    tenant_id: &str,
+    endpoint_id: &str,
+    message_id: &str,
+    event_type: &str,
+    status: &str,
+    kind: &str,
+    replay_of: Option<&str>,
+    due: Option<i64>,
+    last_error: Option<&str>,
+    now: i64,
+) -> Result<String> {
+    let id = ids::new_id("dlv");
+    on_tx!(tx, conn => sqlx::query(
+        "INSERT INTO deliveries (id, tenant_id, endpoint_id, message_id, event_type, status, kind, replay_of, next_attempt_at, last_error, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
+        .bind(&id).bind(tenant_id).bind(endpoint_id).bind(message_id).bind(event_type).bind(status).bind(kind)
+        .bind(replay_of).bind(due).bind(last_error).bind(now)
+        .execute(conn).await.map(|r| r.rows_affected()))?;
+    Ok(id)
+}

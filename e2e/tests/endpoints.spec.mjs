@@ -1,0 +1,102 @@
+import { test, expect } from '@playwright/test';
+import { hydrated, shot, signUp, unique, watchErrors } from './helpers.mjs';
+
+test('endpoints up to the Basic limit, masked auth header, events, secret, catalog', async ({ page }) => {
+  const errors = watchErrors(page);
+  await signUp(page, { business: 'Glow Salon', email: unique('glow') });
+  await expect(page.locator('#endpoint-usage')).toContainText('0 of 1 endpoints');
+  await expect(page.getByText('No endpoints yet')).toBeVisible();
+  await shot(page, 'endpoints-empty');
+
+  // Create one: bad input first, then good.
+  await page.getByRole('link', { name: 'Add endpoint' }).click();
+  await expect(page.getByRole('heading', { name: 'Add endpoint' })).toBeVisible();
+  await page.getByLabel('Name', { exact: true }).fill('Booking sync');
+  await page.getByLabel('URL').fill('http://hooks.example.com/herald');
+  await page.getByRole('button', { name: 'Save endpoint' }).click();
+  await expect(page.locator('#event-picker .field-error')).toContainText('Choose at least one event type');
+  await page.locator('input[value="appointment.booking.created"]').check();
+  await page.locator('input[value="invoice.closed"]').check();
+  await page.getByRole('button', { name: 'Save endpoint' }).click();
+  await expect(page.locator('.field.has-error').filter({ has: page.getByLabel('URL') })).toContainText('Use an https:// URL');
+  await page.getByLabel('URL').fill('https://hooks.example.com/herald');
+  await page.getByLabel('HTTP verb').selectOption('PUT');
+  await page.getByLabel('Header name').fill('Authorization');
+  await page.getByLabel('Header value').fill('Bearer abcd-secret-5678');
+  await shot(page, 'endpoint-form');
+  await page.getByRole('button', { name: 'Save endpoint' }).click();
+
+  await expect(page).toHaveURL(/\/endpoints\/ep_[A-Za-z0-9]+$/);
+  const detailUrl = page.url();
+  await expect(page.locator('#auth-header')).toHaveText('Authorization: ••••••••5678');
+  await expect(page.locator('#endpoint-facts')).toContainText('appointment.booking.created');
+  await expect(page.locator('#endpoint-facts')).toContainText('invoice.closed');
+  await expect(page.locator('#endpoint-facts')).toContainText('PUT');
+
+  // After a reload the value is still only hinted, and appears nowhere in the page.
+  await page.reload();
+  await hydrated(page);
+  await expect(page.locator('#auth-header')).toHaveText('Authorization: ••••••••5678');
+  expect(await page.content()).not.toContain('abcd-secret');
+
+  // Signing secret: revealed on demand, rotated after confirming.
+  await page.getByRole('button', { name: 'Reveal' }).click();
+  const secret = page.locator('#signing-secret');
+  await expect(secret).toHaveText(/^whsec_[A-Za-z0-9+/=]{32}$/);
+  const first = await secret.textContent();
+  await page.getByRole('button', { name: 'Rotate secret' }).click();
+  await page.getByRole('button', { name: 'Yes, rotate' }).click();
+  await expect(secret).not.toHaveText(first);
+  await expect(page.getByText('The previous secret also signs deliveries for the next 24 hours')).toBeVisible();
+  await shot(page, 'endpoint-detail');
+
+  // At the limit: the button is disabled and the next plan is named.
+  await page.locator('.nav').getByRole('link', { name: 'Endpoints' }).click();
+  await expect(page.locator('#endpoint-usage')).toContainText('1 of 1 endpoints');
+  await expect(page.getByRole('button', { name: 'Add endpoint' })).toBeDisabled();
+  await expect(page.locator('#limit-note')).toContainText('the Basic plan allows 1 endpoint');
+  await expect(page.locator('#limit-note')).toContainText('The Professional plan allows 3');
+  await expect(page.locator('#endpoints')).toContainText('Booking sync');
+  await shot(page, 'endpoints-list');
+
+  // Edit: the form shows what is saved; subscribe to all events.
+  await page.goto(detailUrl + '/edit');
+  await hydrated(page);
+  await expect(page.getByLabel('Name', { exact: true })).toHaveValue('Booking sync');
+  await expect(page.locator('input[value="invoice.closed"]')).toBeChecked();
+  await expect(page.getByLabel('Header value')).toHaveAttribute('placeholder', /Saved \(••••••••5678\)/);
+  await page.locator('#all-events').check();
+  await page.getByRole('button', { name: 'Save endpoint' }).click();
+  await expect(page).toHaveURL(detailUrl);
+  await expect(page.locator('#endpoint-facts')).toContainText('All events');
+  await expect(page.locator('#auth-header')).toHaveText('Authorization: ••••••••5678');
+
+  // Deactivate, then delete after confirming.
+  await page.getByRole('button', { name: 'Deactivate' }).click();
+  await expect(page.getByText('This endpoint receives nothing. It was deactivated by hand')).toBeVisible();
+  await page.getByRole('button', { name: 'Delete endpoint' }).click();
+  await page.getByRole('button', { name: 'Yes, delete' }).click();
+  await expect(page).toHaveURL(/\/endpoints$/);
+  await expect(page.locator('#endpoint-usage')).toContainText('0 of 1 endpoints');
+
+  // The catalog shows each type's JSON hierarchy.
+  await page.locator('.nav').getByRole('link', { name: 'Event catalog' }).click();
+  await expect(page.getByRole('heading', { name: 'Event catalog' })).toBeVisible();
+  const type = page.locator('details', { hasText: 'appointment.booking.created' }).first();
+  await type.locator('summary').click();
+  await expect(type.locator('pre').first()).toContainText('"event_type": "appointment.booking.created"');
+  await expect(type.locator('pre').nth(1)).not.toContainText('event_type');
+  await shot(page, 'catalog');
+
+  // Settings: the tenant-wide switch.
+  await page.locator('.nav').getByRole('link', { name: 'Settings' }).click();
+  await expect(page.locator('#webhooks-state')).toContainText('Webhooks enabled');
+  await page.locator('.switch').click();
+  await expect(page.locator('#webhooks-state')).toContainText('Webhooks disabled');
+  await page.reload();
+  await hydrated(page);
+  await expect(page.locator('#webhooks-state')).toContainText('Webhooks disabled');
+  await shot(page, 'settings');
+
+  expect(errors).toEqual([]);
+});

@@ -1,0 +1,354 @@
+//! Ingest and delivery: fan-out, the request on the wire, retries, deactivation, email.
+
+use domain::clock::{MINUTE, SECOND};
+use serde_json::{json, Value};
+
+use crate::both_databases;
+use crate::helpers::{Reply, TestApp};
+use crate::sink::{Answer, Sink};
+
+both_databases!(
+    events_fan_out_to_subscribed_endpoints_only,
+    the_request_carries_verb_signature_and_auth_header,
+    a_repeated_event_id_returns_the_first_message,
+    bad_events_are_refused_and_store_nothing,
+    failures_retry_five_times_with_backoff,
+    retry_after_is_honoured_and_410_deactivates_at_once,
+    twenty_consecutive_failures_deactivate_and_email_the_admins,
+    a_receiver_that_never_answers_times_out,
+    responses_are_recorded_and_capped,
+    the_email_channel_delivers_json_by_mail,
+    private_addresses_are_refused_again_at_delivery,
+    webhooks_switched_off_record_events_without_deliveries,
+);
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct DeliveryRow {
+    pub id: String,
+    pub endpoint_id: String,
+    #[allow(dead_code)]
+    pub message_id: String,
+    pub status: String,
+    pub attempts: i64,
+    pub next_attempt_at: Option<i64>,
+    pub last_status_code: Option<i64>,
+    pub last_error: Option<String>,
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct AttemptRow {
+    pub attempted_at: i64,
+    pub status_code: Option<i64>,
+    pub response_headers: Option<String>,
+    pub response_body: Option<String>,
+    pub error: Option<String>,
+}
+
+pub async fn deliveries(app: &TestApp) -> Vec<DeliveryRow> {
+    let sql = "SELECT id, endpoint_id, message_id, status, attempts, next_attempt_at, last_status_code, last_error FROM deliveries ORDER BY created_at, id";
+    domain::on_pool!(&app.herald.store, pool => sqlx::query_as::<_, DeliveryRow>(sql).fetch_all(pool).await).unwrap()
+}
+
+pub async fn attempts(app: &TestApp, delivery_id: &str) -> Vec<AttemptRow> {
+    let sql = "SELECT attempted_at, status_code, response_headers, response_body, error FROM attempts WHERE delivery_id = $1 ORDER BY attempted_at, id";
+    domain::on_pool!(&app.herald.store, pool => sqlx::query_as::<_, AttemptRow>(sql).bind(delivery_id).fetch_all(pool).await).unwrap()
+}
+
+async fn count(app: &TestApp, table: &str) -> i64 {
+    let sql = format!("SELECT COUNT(*) FROM {table}");
+    let (n,): (i64,) = domain::on_pool!(&app.herald.store, pool => sqlx::query_as(&sql).fetch_one(pool).await).unwrap();
+    n
+}
+
+/// A tenant allowed to deliver to the loopback sink, with an API key.
+pub async fn tenant(app: &TestApp, name: &str) -> (String, String) {
+    let owner = app.owner(&format!("owner@{}.example", name.to_lowercase()), name).await;
+    let tenant_id = app.me(&owner).await["tenant"]["id"].as_str().unwrap().to_string();
+    let update = domain::tenants::TenantUpdate {
+        plan: Some(domain::tenants::Plan::Enterprise),
+        allow_private_urls: Some(true),
+        ..Default::default()
+    };
+    app.herald.update_tenant(&tenant_id, update).await.unwrap();
+    let (_, key) = app.herald.create_api_key(&tenant_id, "tests", None).await.unwrap();
+    (tenant_id, key)
+}
+
+pub async fn post(app: &TestApp, key: &str, path: &str, body: Value) -> Reply {
+    let r = reqwest::Client::new().post(format!("{}/api/v1{path}", app.base)).bearer_auth(key).json(&body).send().await.unwrap();
+    Reply { status: r.status(), headers: r.headers().clone(), text: r.text().await.unwrap() }
+}
+
+pub async fn add_endpoint(app: &TestApp, key: &str, body: Value) -> String {
+    let r = post(app, key, "/endpoints", body).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    r.json()["id"].as_str().unwrap().to_string()
+}
+
+pub async fn send_event(app: &TestApp, key: &str, event_type: &str, data: Value) -> String {
+    let r = post(app, key, "/events", json!({ "event_type": event_type, "data": data })).await;
+    assert_eq!(r.status, 202, "{}", r.text);
+    r.json()["id"].as_str().unwrap().to_string()
+}
+
+async fn events_fan_out_to_subscribed_endpoints_only(app: TestApp) {
+    let sink = Sink::start().await;
+    let (_, key) = tenant(&app, "Lotus").await;
+    let bookings = add_endpoint(&app, &key, json!({ "name": "Bookings", "url": format!("{}/bookings", sink.url), "event_types": ["appointment.booking.created"] })).await;
+    add_endpoint(&app, &key, json!({ "name": "Invoices", "url": format!("{}/invoices", sink.url), "event_types": ["invoice.closed"] })).await;
+    let paused = add_endpoint(&app, &key, json!({ "name": "Everything", "url": format!("{}/all", sink.url), "event_types": ["*"] })).await;
+    post(&app, &key, &format!("/endpoints/{paused}/deactivate"), json!({})).await;
+
+    let msg = send_event(&app, &key, "appointment.booking.created", json!({ "id": "apt_1" })).await;
+    assert!(msg.starts_with("msg_"));
+    let rows = deliveries(&app).await;
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    let by = |id: &str| rows.iter().find(|r| r.endpoint_id == id).unwrap();
+    assert_eq!(by(&bookings).status, "pending");
+    assert_eq!(by(&paused).status, "skipped", "inactive endpoints get a skipped delivery, to replay later");
+
+    assert_eq!(app.deliver().await, 1);
+    let got = sink.received();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].path, "/bookings");
+    assert_eq!(deliveries(&app).await.iter().find(|r| r.endpoint_id == bookings).unwrap().status, "succeeded");
+}
+
+async fn the_request_carries_verb_signature_and_auth_header(app: TestApp) {
+    let sink = Sink::start().await;
+    let (tenant_id, key) = tenant(&app, "Lotus").await;
+    let envelope_ep = add_endpoint(&app, &key, json!({
+        "name": "Envelope", "url": format!("{}/env", sink.url), "method": "PUT", "event_types": ["*"],
+        "auth_header": { "name": "Ocp-Apim-Subscription-Key", "value": "subscription-key-123456" },
+    })).await;
+    add_endpoint(&app, &key, json!({ "name": "Data", "url": format!("{}/data", sink.url), "method": "PATCH", "event_types": ["*"], "payload_shape": "data" })).await;
+    let data = json!({ "id": "apt_1", "customer": { "name": "Sophie" } });
+    let r = post(&app, &key, "/events", json!({ "event_type": "appointment.booking.created", "data": data, "event_id": "evt-77" })).await;
+    let msg = r.json()["id"].as_str().unwrap().to_string();
+    app.deliver().await;
+
+    let got = sink.received();
+    let env = got.iter().find(|r| r.path == "/env").unwrap();
+    assert_eq!(env.method, "PUT");
+    assert_eq!(env.header("content-type"), "application/json");
+    assert_eq!(env.header("user-agent"), format!("Herald-Webhooks/{}", env!("CARGO_PKG_VERSION")));
+    assert_eq!(env.header("ocp-apim-subscription-key"), "subscription-key-123456");
+    assert_eq!(env.header("webhook-id"), msg);
+    let timestamp: i64 = env.header("webhook-timestamp").parse().unwrap();
+    assert_eq!(timestamp, app.clock_now() / 1000);
+    let body = env.json();
+    assert_eq!(body["id"], msg.as_str(), "the envelope id equals webhook-id");
+    assert_eq!(body["event_id"], "evt-77");
+    assert_eq!(body["event_type"], "appointment.booking.created");
+    assert_eq!(body["event_resource"], "appointment");
+    assert_eq!(body["event_schema"], "v1");
+    assert_eq!(body["event_timestamp"], "2026-01-01T10:00:00Z");
+    assert_eq!(body["tenant_id"], tenant_id.as_str());
+    assert_eq!(body["data"], data);
+    // The signature verifies with the endpoint's secret (Standard Webhooks).
+    let row = app.herald.endpoint_row(&tenant_id, &envelope_ep).await.unwrap();
+    let secret = app.herald.signing_secrets(&row).unwrap().remove(0);
+    let expected = domain::delivery::sign::sign(&secret, &msg, timestamp, &env.body).unwrap();
+    assert_eq!(env.header("webhook-signature"), expected);
+
+    let data_req = got.iter().find(|r| r.path == "/data").unwrap();
+    assert_eq!(data_req.method, "PATCH");
+    assert_eq!(data_req.json(), data, "the data shape sends the data object alone");
+    assert!(data_req.header("ocp-apim-subscription-key").is_empty());
+}
+
+async fn a_repeated_event_id_returns_the_first_message(app: TestApp) {
+    let sink = Sink::start().await;
+    let (_, key) = tenant(&app, "Lotus").await;
+    add_endpoint(&app, &key, json!({ "name": "E", "url": sink.url, "event_types": ["*"] })).await;
+    let body = json!({ "event_type": "invoice.closed", "data": { "total": 1 }, "event_id": "inv-1" });
+    let first = post(&app, &key, "/events", body.clone()).await;
+    assert_eq!(first.status, 202);
+    let again = post(&app, &key, "/events", body).await;
+    assert_eq!(again.status, 200, "{}", again.text);
+    assert_eq!(again.json()["id"], first.json()["id"]);
+    assert_eq!((count(&app, "messages").await, count(&app, "deliveries").await), (1, 1));
+    // Another tenant may use the same key for its own event.
+    let (_, other) = tenant(&app, "Zen").await;
+    let r = post(&app, &other, "/events", json!({ "event_type": "invoice.closed", "data": {}, "event_id": "inv-1" })).await;
+    assert_eq!(r.status, 202);
+    assert_ne!(r.json()["id"], first.json()["id"]);
+}
+
+async fn bad_events_are_refused_and_store_nothing(app: TestApp) {
+    let (tenant_id, key) = tenant(&app, "Lotus").await;
+    let r = post(&app, &key, "/events", json!({ "event_type": "booking.exploded", "data": {} })).await;
+    assert_eq!((r.status.as_u16(), r.error()["field"].as_str()), (422, Some("event_type")));
+    assert!(r.error()["message"].as_str().unwrap().contains("is not an event type"));
+    let r = post(&app, &key, "/events", json!({ "event_type": "invoice.closed", "data": [1, 2] })).await;
+    assert_eq!((r.status.as_u16(), r.error()["field"].as_str()), (422, Some("data")));
+    let r = post(&app, &key, "/events", json!({ "data": {} })).await;
+    assert_eq!((r.status.as_u16(), r.error()["field"].as_str()), (422, Some("event_type")), "{}", r.text);
+    let client = reqwest::Client::new();
+    let raw = |body: String| client.post(format!("{}/api/v1/events", app.base)).bearer_auth(&key).header("content-type", "application/json").body(body).send();
+    let r = raw("{not json".into()).await.unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], "invalid_json");
+    let big = format!(r#"{{"event_type":"invoice.closed","data":{{"blob":"{}"}}}}"#, "x".repeat(257 * 1024));
+    let r = raw(big).await.unwrap();
+    assert_eq!(r.status(), 413);
+    assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], "payload_too_large");
+    let fits = format!(r#"{{"event_type":"invoice.closed","data":{{"blob":"{}"}}}}"#, "x".repeat(200 * 1024));
+    assert_eq!(raw(fits).await.unwrap().status(), 202, "up to 256 KiB is accepted");
+
+    let r = reqwest::Client::new().post(format!("{}/api/v1/events", app.base)).json(&json!({ "event_type": "invoice.closed", "data": {} })).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    let actor = domain::Actor { user_id: "u".into(), email: "e".into(), staff: None, tenant: Some((tenant_id.clone(), domain::Role::Owner)) };
+    let keys = app.herald.api_keys(&actor).await.unwrap();
+    app.herald.revoke_api_key(&actor, &keys[0].id).await.unwrap();
+    let r = post(&app, &key, "/events", json!({ "event_type": "invoice.closed", "data": {} })).await;
+    assert_eq!(r.status, 401);
+    assert_eq!(r.error()["code"], "invalid_api_key");
+    assert_eq!(count(&app, "messages").await, 1, "only the one good event was stored");
+}
+
+async fn failures_retry_five_times_with_backoff(app: TestApp) {
+    let sink = Sink::start().await;
+    sink.answer(Answer::Status(500));
+    let (_, key) = tenant(&app, "Lotus").await;
+    add_endpoint(&app, &key, json!({ "name": "E", "url": sink.url, "event_types": ["*"] })).await;
+    send_event(&app, &key, "invoice.closed", json!({})).await;
+    let expected = [30, 60, 120, 240, 480];
+    for (i, base) in expected.iter().enumerate() {
+        app.deliver().await;
+        let d = &deliveries(&app).await[0];
+        assert_eq!((d.status.as_str(), d.attempts), ("retrying", i as i64 + 1));
+        let delay = d.next_attempt_at.unwrap() - app.clock_now();
+        let base = base * SECOND;
+        assert!(delay >= base * 8 / 10 && delay <= base * 12 / 10, "retry {}: {delay} ms not within 20% of {base}", i + 1);
+        assert_eq!(app.deliver().await, 0, "nothing is due before the delay");
+        app.clock.advance(delay);
+    }
+    app.deliver().await;
+    let d = &deliveries(&app).await[0];
+    assert_eq!((d.status.as_str(), d.attempts, d.next_attempt_at), ("failed", 6, None), "{d:?}");
+    assert_eq!(d.last_status_code, Some(500));
+    assert_eq!(sink.received().len(), 6, "one attempt and five retries");
+    assert_eq!(attempts(&app, &d.id).await.len(), 6, "every attempt is recorded");
+}
+
+async fn retry_after_is_honoured_and_410_deactivates_at_once(app: TestApp) {
+    let sink = Sink::start().await;
+    let (tenant_id, key) = tenant(&app, "Lotus").await;
+    let ep = add_endpoint(&app, &key, json!({ "name": "Picky", "url": sink.url, "event_types": ["*"] })).await;
+    sink.then(Answer::WithHeader(429, "retry-after", "120".into()));
+    sink.then(Answer::WithHeader(503, "retry-after", "99999".into()));
+    sink.then(Answer::Status(410));
+    send_event(&app, &key, "invoice.closed", json!({})).await;
+    app.deliver().await;
+    assert_eq!(deliveries(&app).await[0].next_attempt_at.unwrap() - app.clock_now(), 120 * SECOND);
+    app.clock.advance(120 * SECOND);
+    app.deliver().await;
+    assert_eq!(deliveries(&app).await[0].next_attempt_at.unwrap() - app.clock_now(), 10 * MINUTE, "Retry-After is capped at 10 min");
+    app.clock.advance(10 * MINUTE);
+    app.deliver().await;
+    let d = &deliveries(&app).await[0];
+    assert_eq!((d.status.as_str(), d.last_status_code), ("failed", Some(410)), "410 ends the delivery");
+    let endpoint = app.herald.endpoint(&tenant_id, &ep).await.unwrap();
+    assert_eq!(endpoint.status, "inactive");
+    assert!(endpoint.inactive_reason.unwrap().contains("410 Gone"));
+    assert!(app.outbox().iter().any(|m| m.contains("Endpoint \"Picky\" was deactivated")));
+}
+
+async fn twenty_consecutive_failures_deactivate_and_email_the_admins(app: TestApp) {
+    let sink = Sink::start().await;
+    sink.answer(Answer::Status(500));
+    let (tenant_id, key) = tenant(&app, "Lotus").await;
+    let ep = add_endpoint(&app, &key, json!({ "name": "Flaky CRM", "url": sink.url, "event_types": ["*"] })).await;
+    for i in 0..4 {
+        send_event(&app, &key, "invoice.closed", json!({ "n": i })).await;
+    }
+    // 4 events x 6 attempts = 24 > 20: run retries until the endpoint gives out.
+    for _ in 0..10 {
+        app.deliver().await;
+        app.clock.advance(11 * MINUTE);
+    }
+    assert_eq!(sink.received().len(), 20, "the 20th consecutive failure stops deliveries");
+    let endpoint = app.herald.endpoint(&tenant_id, &ep).await.unwrap();
+    assert_eq!(endpoint.status, "inactive");
+    assert_eq!(endpoint.inactive_reason.as_deref(), Some("20 consecutive failed attempts"));
+    assert!(endpoint.inactive_since.is_some());
+    let mail = app.outbox().into_iter().find(|m| m.contains("was deactivated")).expect("the admins are emailed");
+    assert!(mail.contains("To: owner@lotus.example"), "{mail}");
+    assert!(mail.contains("Flaky CRM") && mail.contains("20 consecutive failed attempts"), "{mail}");
+    assert!(mail.contains(&format!("{}/logs?endpoint_id={ep}&status=failed", app.base)), "{mail}");
+    // What was still queued is skipped; new events are recorded as skipped.
+    assert!(deliveries(&app).await.iter().all(|d| d.status == "failed" || d.status == "skipped"));
+    send_event(&app, &key, "invoice.closed", json!({})).await;
+    assert_eq!(deliveries(&app).await.last().unwrap().status, "skipped");
+    assert_eq!(app.deliver().await, 0);
+    assert_eq!(sink.received().len(), 20);
+}
+
+async fn a_receiver_that_never_answers_times_out(app: TestApp) {
+    let sink = Sink::start().await;
+    sink.answer(Answer::Hang);
+    let (_, key) = tenant(&app, "Lotus").await;
+    add_endpoint(&app, &key, json!({ "name": "Slow", "url": sink.url, "event_types": ["*"] })).await;
+    send_event(&app, &key, "invoice.closed", json!({})).await;
+    app.deliver().await;
+    let d = &deliveries(&app).await[0];
+    assert_eq!(d.status, "retrying");
+    assert!(d.last_error.as_deref().unwrap().starts_with("Timed out: no response within 1.5 s"), "{d:?}");
+    assert_eq!(d.last_status_code, None);
+}
+
+async fn responses_are_recorded_and_capped(app: TestApp) {
+    let sink = Sink::start().await;
+    sink.answer(Answer::Body(200, "y".repeat(100 * 1024)));
+    let (_, key) = tenant(&app, "Lotus").await;
+    add_endpoint(&app, &key, json!({ "name": "E", "url": sink.url, "event_types": ["*"] })).await;
+    send_event(&app, &key, "invoice.closed", json!({})).await;
+    app.deliver().await;
+    let d = &deliveries(&app).await[0];
+    assert_eq!(d.status, "succeeded");
+    let a = &attempts(&app, &d.id).await[0];
+    assert_eq!(a.status_code, Some(200));
+    assert_eq!(a.response_body.as_ref().unwrap().len(), 64 * 1024, "bodies are kept up to 64 KiB");
+    let headers: Value = serde_json::from_str(a.response_headers.as_ref().unwrap()).unwrap();
+    assert_eq!(headers["x-sink"], "yes");
+    assert!(a.error.is_none());
+    assert_eq!(a.attempted_at, app.clock_now());
+}
+
+async fn the_email_channel_delivers_json_by_mail(app: TestApp) {
+    let (_, key) = tenant(&app, "Lotus").await;
+    add_endpoint(&app, &key, json!({ "name": "Desk", "channel": "email", "email": "desk@lotus.example", "event_types": ["customer.created"] })).await;
+    let msg = send_event(&app, &key, "customer.created", json!({ "name": "Sophie Martin" })).await;
+    app.deliver().await;
+    assert_eq!(deliveries(&app).await[0].status, "succeeded");
+    let mail = app.outbox().into_iter().find(|m| m.contains("To: desk@lotus.example")).expect("an email");
+    assert!(mail.contains(&format!("Subject: [Herald] customer.created ({msg})")), "{mail}");
+    assert!(mail.contains("\"name\": \"Sophie Martin\""), "{mail}");
+}
+
+async fn private_addresses_are_refused_again_at_delivery(app: TestApp) {
+    let sink = Sink::start().await;
+    let (tenant_id, key) = tenant(&app, "Lotus").await;
+    add_endpoint(&app, &key, json!({ "name": "Local", "url": sink.url, "event_types": ["*"] })).await;
+    let update = domain::tenants::TenantUpdate { allow_private_urls: Some(false), ..Default::default() };
+    app.herald.update_tenant(&tenant_id, update).await.unwrap();
+    send_event(&app, &key, "invoice.closed", json!({})).await;
+    app.deliver().await;
+    let d = &deliveries(&app).await[0];
+    assert_eq!(d.status, "retrying");
+    assert!(d.last_error.as_deref().unwrap().contains("private"), "{d:?}");
+    assert!(sink.received().is_empty(), "no request left Herald");
+}
+
+async fn webhooks_switched_off_record_events_without_deliveries(app: TestApp) {
+    let sink = Sink::start().await;
+    let (_, key) = tenant(&app, "Lotus").await;
+    add_endpoint(&app, &key, json!({ "name": "E", "url": sink.url, "event_types": ["*"] })).await;
+    let r = reqwest::Client::new().patch(format!("{}/api/v1/settings", app.base)).bearer_auth(&key).json(&json!({ "webhooks_enabled": false })).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    send_event(&app, &key, "invoice.closed", json!({})).await;
+    assert_eq!((count(&app, "messages").await, count(&app, "deliveries").await), (1, 0));
+    app.deliver().await;
+    assert!(sink.received().is_empty());
+}
