@@ -96,7 +96,17 @@ test('endpoints up to the Basic limit, masked auth header, events, secret, catal
   await page.reload();
   await hydrated(page);
   await expect(page.locator('#webhooks-state')).toContainText('Webhooks disabled');
+
+  // API keys: created by an admin, shown once, revocable after confirming.
+  await page.getByLabel('Key name').fill('Booking platform');
+  await page.getByRole('button', { name: 'Create key' }).click();
+  await expect(page.locator('#new-api-key code')).toHaveText(/^hk_[A-Za-z0-9]{40}$/);
+  const keyRow = page.locator('#api-keys tr', { hasText: 'Booking platform' });
+  await expect(keyRow).toContainText('Never');
   await shot(page, 'settings');
+  await keyRow.getByRole('button', { name: 'Revoke' }).click();
+  await keyRow.getByRole('button', { name: 'Yes, revoke' }).click();
+  await expect(keyRow).toContainText('revoked');
 
   expect(errors).toEqual([]);
 });

@@ -224,3 +224,41 @@ pub async fn set_tenant_plan(tenant_id: String, plan: String) -> Result<String, 
     let tenant = herald.update_tenant(&tenant_id, domain::tenants::TenantUpdate { plan: Some(plan), ..Default::default() }).await?;
     Ok(tenant.plan().label().to_string())
 }
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ApiKeyRow {
+    pub id: String,
+    pub name: String,
+    pub prefix: String,
+    pub created: String,
+    pub last_used: Option<String>,
+    pub revoked: bool,
+}
+
+/// Admins: the tenant's API keys (never the keys themselves).
+#[server(prefix = "/rpc", endpoint = "api_keys")]
+pub async fn list_api_keys() -> Result<Vec<ApiKeyRow>, AppError> {
+    let (herald, actor) = super::ssr::actor().await?;
+    let when = |ms: i64| domain::clock::rfc3339(ms).replace('T', " ").trim_end_matches('Z').to_string() + " UTC";
+    Ok(herald
+        .api_keys(&actor)
+        .await?
+        .into_iter()
+        .map(|k| ApiKeyRow { id: k.id, name: k.name, prefix: k.prefix, created: when(k.created_at), last_used: k.last_used_at.map(when), revoked: k.revoked_at.is_some() })
+        .collect())
+}
+
+/// Admins: a new key, returned once.
+#[server(prefix = "/rpc", endpoint = "create_api_key")]
+pub async fn create_api_key(name: String) -> Result<String, AppError> {
+    let (herald, actor) = super::ssr::actor().await?;
+    let tenant_id = actor.require_admin()?.to_string();
+    let (_, key) = herald.create_api_key(&tenant_id, &name, Some(&actor.user_id)).await?;
+    Ok(key)
+}
+
+#[server(prefix = "/rpc", endpoint = "revoke_api_key")]
+pub async fn revoke_api_key(id: String) -> Result<(), AppError> {
+    let (herald, actor) = super::ssr::actor().await?;
+    Ok(herald.revoke_api_key(&actor, &id).await?)
+}

@@ -1,6 +1,7 @@
 //! Integration tests: the real server over HTTP, on SQLite and on PostgreSQL.
 
 mod accounts;
+mod crash;
 mod delivery;
 mod endpoints;
 mod guards;
