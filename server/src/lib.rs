@@ -2,6 +2,7 @@
 //! and runs the background tasks.
 
 pub mod api;
+pub mod bench;
 pub mod config;
 mod web;
 

@@ -44,6 +44,20 @@ enum Command {
         #[command(subcommand)]
         action: TenantAction,
     },
+    /// Measure ingest, delivery and latency on SQLite and PostgreSQL (prints the figures).
+    Bench {
+        #[arg(long, default_value_t = 20_000)]
+        events: usize,
+        #[arg(long, default_value_t = 16)]
+        clients: usize,
+        /// Events per second for the latency run.
+        #[arg(long, default_value_t = 500)]
+        rate: usize,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+        postgres_url: String,
+    },
     /// Tenant API keys for the HTTP API.
     ApiKey {
         #[command(subcommand)]
@@ -133,6 +147,9 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<(), String> {
+    if let Command::Bench { events, clients, rate, seconds, postgres_url } = cli.command {
+        return server::bench::run(server::bench::Options { events, clients, rate, seconds, postgres_url }).await;
+    }
     let mut config = Config::from_env()?;
     let herald = server::open(&mut config, Arc::new(SystemClock)).await?;
     let describe = |e: domain::Error| e.body().message;
@@ -163,6 +180,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                 .map_err(describe)?;
             println!("{id}");
         }
+        Command::Bench { .. } => return Err("bench is handled before opening the database".into()),
         Command::ApiKey { action: ApiKeyAction::Create { tenant, name } } => {
             let (_, key) = herald.create_api_key(&tenant, &name, None).await.map_err(describe)?;
             println!("{key}");

@@ -19,12 +19,14 @@ pub struct Worker {
     herald: Herald,
     permits: Arc<Semaphore>,
     in_flight: Arc<Mutex<HashMap<String, usize>>>,
+    /// Rung when a delivery finishes, so the loop can claim for the freed slot at once.
+    finished: Arc<tokio::sync::Notify>,
 }
 
 impl Worker {
     pub fn new(herald: Herald) -> Worker {
         let permits = Arc::new(Semaphore::new(herald.engine.concurrency));
-        Worker { herald, permits, in_flight: Arc::default() }
+        Worker { herald, permits, in_flight: Arc::default(), finished: Arc::default() }
     }
 
     /// Endpoints already at their concurrency limit in this process.
@@ -49,6 +51,7 @@ impl Worker {
             tracing::error!(delivery_id = %claimed.id, error = ?err, "delivery not recorded; will be retried after its lease");
         }
         self.track(&claimed.endpoint_id, -1);
+        self.finished.notify_one();
     }
 
     /// Runs until `shutdown` turns true, then waits for deliveries in flight.
@@ -71,6 +74,7 @@ impl Worker {
             if claimed.is_empty() {
                 tokio::select! {
                     _ = self.herald.wake.notified() => {}
+                    _ = self.finished.notified() => {}
                     _ = tokio::time::sleep(IDLE_POLL) => {}
                     _ = shutdown.changed() => {}
                 }
