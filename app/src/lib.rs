@@ -10,7 +10,7 @@ use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
-use pages::{auth, endpoints, layout, staff, team, workspace};
+use pages::{auth, endpoints, layout, logs, staff, team, workspace};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -48,7 +48,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/endpoints/:id") view=endpoints::EndpointDetail/>
                     <Route path=path!("/endpoints/:id/edit") view=endpoints::EditEndpoint/>
                     <Route path=path!("/event-types") view=endpoints::CatalogPage/>
-                    <Route path=path!("/logs") view=workspace::Logs/>
+                    <Route path=path!("/logs") view=logs::LogsPage/>
                     <Route path=path!("/settings") view=workspace::Settings/>
                     <Route path=path!("/team") view=team::TeamPage/>
                     <Route path=path!("/staff") view=staff::Tenants/>

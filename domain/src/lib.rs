@@ -12,6 +12,7 @@ pub mod endpoints;
 pub mod error;
 pub mod ids;
 pub mod invitations;
+pub mod logs;
 pub mod mail;
 pub mod messages;
 pub mod net;

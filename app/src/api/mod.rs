@@ -318,3 +318,5 @@ pub async fn staff_tenants() -> Result<Vec<TenantSummary>, AppError> {
 
 mod endpoints;
 pub use endpoints::*;
+mod logs;
+pub use logs::*;

@@ -1,4 +1,4 @@
-//! The tenant's own pages: endpoints, logs and settings.
+//! The tenant's settings: workspace facts, the webhooks switch, API keys.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -6,24 +6,6 @@ use leptos_meta::Title;
 use super::layout::use_session;
 use crate::api::{list_api_keys, CreateApiKey, RevokeApiKey, SetWebhooksEnabled};
 use crate::components::{field_error, form_error, last_error, Alert, Confirm, CopyButton, EmptyState, Field, LoadError, Loading};
-
-#[component]
-pub fn Logs() -> impl IntoView {
-    view! {
-        <Title text="Logs"/>
-        <header class="page-header">
-            <div>
-                <h1>"Delivery logs"</h1>
-                <p class="muted">"Every delivery attempt to your endpoints, with the request and the response."</p>
-            </div>
-        </header>
-        <section class="card">
-            <EmptyState title="No deliveries yet">
-                <p class="muted">"Deliveries appear here as soon as events arrive for your endpoints."</p>
-            </EmptyState>
-        </section>
-    }
-}
 
 #[component]
 pub fn Settings() -> impl IntoView {

@@ -1,6 +1,7 @@
 //! The JSON HTTP API under `/api/v1`. Handlers are thin: parse, call `domain::Herald`, answer.
 //! Errors always look like `{"error": {"code", "message", "field"?}}`.
 
+mod deliveries;
 mod endpoints;
 mod events;
 
@@ -16,7 +17,7 @@ use serde_json::json;
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/me", get(me)).merge(endpoints::routes()).merge(events::routes()).fallback(not_found)
+    Router::new().route("/me", get(me)).merge(endpoints::routes()).merge(events::routes()).merge(deliveries::routes()).fallback(not_found)
 }
 
 /// Any domain error, as an HTTP answer.

@@ -4,6 +4,7 @@ mod accounts;
 mod crash;
 mod delivery;
 mod endpoints;
+mod logs;
 mod guards;
 pub mod helpers;
 mod sink;
