@@ -125,3 +125,17 @@ pub fn CopyButton(#[prop(into)] text: String, #[prop(default = "Copy")] label: &
         </button>
     }
 }
+
+/// A page's title (also the browser tab's) with a line saying what the page is for.
+#[component]
+pub fn PageHeader(title: &'static str, children: Children) -> impl IntoView {
+    view! {
+        <leptos_meta::Title text=title/>
+        <header class="page-header">
+            <div>
+                <h1>{title}</h1>
+                <p class="muted">{children()}</p>
+            </div>
+        </header>
+    }
+}

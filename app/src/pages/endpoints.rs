@@ -11,7 +11,7 @@ use crate::api::{
     event_catalog, get_endpoint, list_endpoints, CatalogGroup, DeleteEndpoint, EndpointForm, EndpointList, EndpointView, RevealSecret,
     RotateSecret, SaveEndpoint, SetEndpointActive,
 };
-use crate::components::{field_error, form_error, last_error, Alert, Confirm, CopyButton, EmptyState, LoadError, Loading};
+use crate::components::{PageHeader, field_error, form_error, last_error, Alert, Confirm, CopyButton, EmptyState, LoadError, Loading};
 
 const AUTH_HEADER_SUGGESTIONS: [&str; 3] = ["Authorization", "Ocp-Apim-Subscription-Key", "X-API-Key"];
 
@@ -471,14 +471,8 @@ fn EndpointEditor(initial: Option<EndpointView>, catalog: Vec<CatalogGroup>) -> 
 pub fn CatalogPage() -> impl IntoView {
     let catalog = Resource::new(|| (), |_| event_catalog());
     view! {
-        <Title text="Event catalog"/>
-        <header class="page-header">
-            <div>
-                <h1>"Event catalog"</h1>
-                <p class="muted">"Every event type Herald delivers. Endpoints receive the full envelope, or only its "
-                    <code>"data"</code> " object if they choose so. Also at " <code>"GET /api/v1/event-types"</code> "."</p>
-            </div>
-        </header>
+        <PageHeader title="Event catalog">"Every event type Herald delivers. Endpoints receive the full envelope, or only its "
+            <code>"data"</code> " object if they choose so. Also at " <code>"GET /api/v1/event-types"</code> "."</PageHeader>
         <Suspense fallback=|| view! { <Loading/> }>
             {move || Suspend::new(async move {
                 match catalog.await {

@@ -2,12 +2,11 @@
 //! status through the URL (so a filtered view can be shared), paged by cursor.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::api::{delivery_log, LogPage};
-use crate::components::{EmptyState, LoadError, Loading};
+use crate::components::{EmptyState, LoadError, Loading, PageHeader};
 
 const STATUSES: [(&str, &str); 6] =
     [("", "Any status"), ("succeeded", "Succeeded"), ("failed", "Failed"), ("retrying", "Retrying"), ("pending", "Pending"), ("skipped", "Skipped")];
@@ -21,13 +20,7 @@ pub fn LogsPage() -> impl IntoView {
         |(endpoint_id, status, cursor)| delivery_log(endpoint_id, status, cursor),
     );
     view! {
-        <Title text="Logs"/>
-        <header class="page-header">
-            <div>
-                <h1>"Delivery logs"</h1>
-                <p class="muted">"Every delivery to your endpoints, newest first, with its outcome."</p>
-            </div>
-        </header>
+        <PageHeader title="Delivery logs">"Every delivery to your endpoints, newest first, with its outcome."</PageHeader>
         <Transition fallback=|| view! { <Loading/> }>
             {move || Suspend::new(async move {
                 match page.await {

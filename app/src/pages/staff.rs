@@ -1,24 +1,17 @@
 //! Platform staff: every tenant at a glance.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 use super::layout::use_session;
 use crate::api::{staff_tenants, SetTenantPlan, TenantSummary};
-use crate::components::{EmptyState, LoadError, Loading};
+use crate::components::{EmptyState, LoadError, Loading, PageHeader};
 
 #[component]
 pub fn Tenants() -> impl IntoView {
     let is_operator = use_session().staff_role.as_deref() == Some("operator");
     let tenants = Resource::new(|| (), |_| staff_tenants());
     view! {
-        <Title text="All tenants"/>
-        <header class="page-header">
-            <div>
-                <h1>"All tenants"</h1>
-                <p class="muted">"Every business on this Herald installation. Read-only for support staff."</p>
-            </div>
-        </header>
+        <PageHeader title="All tenants">"Every business on this Herald installation. Read-only for support staff."</PageHeader>
         <section class="card">
             <Suspense fallback=|| view! { <Loading/> }>
                 {move || Suspend::new(async move {

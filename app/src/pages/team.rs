@@ -1,10 +1,9 @@
 //! The team page: who belongs to the tenant, invitations, removal.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 use crate::api::{get_team, InviteMember, RemoveMember, RevokeInvitation, Team};
-use crate::components::{field_error, form_error, last_error, Alert, Confirm, CopyButton, EmptyState, Field, LoadError, Loading};
+use crate::components::{PageHeader, field_error, form_error, last_error, Alert, Confirm, CopyButton, EmptyState, Field, LoadError, Loading};
 
 #[component]
 pub fn TeamPage() -> impl IntoView {
@@ -19,13 +18,7 @@ pub fn TeamPage() -> impl IntoView {
         remove.value().get().and_then(Result::err).or_else(|| revoke.value().get().and_then(Result::err)).map(|e| e.message)
     });
     view! {
-        <Title text="Team"/>
-        <header class="page-header">
-            <div>
-                <h1>"Team"</h1>
-                <p class="muted">"People who can sign in to this workspace. Admins can replay deliveries and manage the team and API keys."</p>
-            </div>
-        </header>
+        <PageHeader title="Team">"People who can sign in to this workspace. Admins can replay deliveries and manage the team and API keys."</PageHeader>
         <Alert message=action_error/>
         <Transition fallback=|| view! { <Loading/> }>
             {move || Suspend::new(async move {

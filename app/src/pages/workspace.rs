@@ -1,11 +1,10 @@
 //! The tenant's settings: workspace facts, the webhooks switch, API keys.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 use super::layout::use_session;
 use crate::api::{list_api_keys, CreateApiKey, RevokeApiKey, SetWebhooksEnabled};
-use crate::components::{field_error, form_error, last_error, Alert, Confirm, CopyButton, EmptyState, Field, LoadError, Loading};
+use crate::components::{PageHeader, field_error, form_error, last_error, Alert, Confirm, CopyButton, EmptyState, Field, LoadError, Loading};
 
 #[component]
 pub fn Settings() -> impl IntoView {
@@ -14,13 +13,7 @@ pub fn Settings() -> impl IntoView {
         return view! { <p class="muted">"You are not a member of any workspace."</p> }.into_any();
     };
     view! {
-        <Title text="Settings"/>
-        <header class="page-header">
-            <div>
-                <h1>"Settings"</h1>
-                <p class="muted">"Your workspace and its plan."</p>
-            </div>
-        </header>
+        <PageHeader title="Settings">"Your workspace and its plan."</PageHeader>
         <section class="card">
             <div class="card-header"><h2>"Workspace"</h2></div>
             <dl class="facts">
