@@ -125,7 +125,7 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sqlx=warn,tower_sessions=warn,leptos=warn".into()),
+                .unwrap_or_else(|_| "info,sqlx=error,tower_sessions=warn,leptos=warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();

@@ -20,6 +20,7 @@ both_databases!(
     the_email_channel_delivers_json_by_mail,
     private_addresses_are_refused_again_at_delivery,
     webhooks_switched_off_record_events_without_deliveries,
+    concurrent_workers_never_send_a_delivery_twice,
 );
 
 #[derive(Debug, sqlx::FromRow)]
@@ -351,4 +352,23 @@ async fn webhooks_switched_off_record_events_without_deliveries(app: TestApp) {
     assert_eq!((count(&app, "messages").await, count(&app, "deliveries").await), (1, 0));
     app.deliver().await;
     assert!(sink.received().is_empty());
+}
+
+async fn concurrent_workers_never_send_a_delivery_twice(app: TestApp) {
+    let sink = Sink::start().await;
+    let (_, key) = tenant(&app, "Lotus").await;
+    for i in 0..4 {
+        add_endpoint(&app, &key, json!({ "name": format!("E{i}"), "url": format!("{}/{i}", sink.url), "event_types": ["*"] })).await;
+    }
+    for i in 0..50 {
+        send_event(&app, &key, "invoice.closed", json!({ "n": i })).await;
+    }
+    // Three workers claim from the same queue at once, as separate processes would.
+    let workers: Vec<_> = (0..3).map(|_| domain::delivery::worker::Worker::new(app.herald.clone())).collect();
+    let counts = futures::future::join_all(workers.iter().map(|w| w.run_until_idle())).await;
+    assert_eq!(counts.iter().sum::<usize>(), 200, "each delivery claimed by exactly one worker: {counts:?}");
+    let received = sink.received();
+    let distinct: std::collections::HashSet<(String, String)> = received.iter().map(|r| (r.path.clone(), r.header("webhook-id"))).collect();
+    assert_eq!((received.len(), distinct.len()), (200, 200));
+    assert!(deliveries(&app).await.iter().all(|d| d.status == "succeeded"));
 }
