@@ -64,14 +64,19 @@ pub struct AttemptRecord {
     pub duration_ms: i64,
 }
 
+/// Candidates come from the due index in time order (bounded, so a large backlog costs no more
+/// than a small one); among them, at most `$3` per endpoint are taken.
 const CLAIM_SQLITE: &str = "
 UPDATE deliveries SET lease_until = $2
 WHERE id IN (
     SELECT id FROM (
         SELECT id, next_attempt_at, ROW_NUMBER() OVER (PARTITION BY endpoint_id ORDER BY next_attempt_at, id) AS rank
-        FROM deliveries
-        WHERE next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until < $1)
-          AND endpoint_id NOT IN (SELECT value FROM json_each($5))
+        FROM (
+            SELECT id, endpoint_id, next_attempt_at FROM deliveries
+            WHERE next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until < $1)
+              AND endpoint_id NOT IN (SELECT value FROM json_each($5))
+            ORDER BY next_attempt_at LIMIT 1000
+        )
     ) WHERE rank <= $3 ORDER BY next_attempt_at LIMIT $4)
 RETURNING id, tenant_id, endpoint_id, message_id, event_type, kind, attempts";
 
@@ -84,9 +89,12 @@ WHERE id IN (
     WHERE id IN (
         SELECT id FROM (
             SELECT id, ROW_NUMBER() OVER (PARTITION BY endpoint_id ORDER BY next_attempt_at, id) AS rank
-            FROM deliveries
-            WHERE next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until < $1)
-              AND NOT (endpoint_id = ANY($5))
+            FROM (
+                SELECT id, endpoint_id, next_attempt_at FROM deliveries
+                WHERE next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until < $1)
+                  AND NOT (endpoint_id = ANY($5))
+                ORDER BY next_attempt_at LIMIT 1000
+            ) candidates
         ) ranked WHERE rank <= $3)
       AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until < $1)
     ORDER BY next_attempt_at LIMIT $4
@@ -102,6 +110,7 @@ impl Herald {
         let claimed = match &self.store {
             Store::Sqlite(pool) => {
                 let busy = serde_json::to_string(busy).unwrap_or_else(|_| "[]".into());
+                let _turn = crate::store::sqlite_write_turn().await;
                 sqlx::query_as::<_, Claimed>(CLAIM_SQLITE)
                     .bind(now).bind(lease_until).bind(per_endpoint as i64).bind(limit as i64).bind(busy)
                     .fetch_all(pool).await?

@@ -27,10 +27,21 @@ pub enum Store {
     Postgres(PgPool),
 }
 
-/// A transaction on either backend.
+/// A transaction on either backend. SQLite transactions also hold this process's write turn.
 pub enum Tx {
-    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>, WriteTurn),
     Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+/// SQLite lets one writer in at a time and makes the others poll with growing sleeps, which
+/// wrecks throughput under load. Writers of this process queue here instead, in order.
+static SQLITE_WRITES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+pub type WriteTurn = tokio::sync::MutexGuard<'static, ()>;
+
+/// Waits for this process's SQLite write turn (use around hot single-statement writes).
+pub async fn sqlite_write_turn() -> WriteTurn {
+    SQLITE_WRITES.lock().await
 }
 
 /// Runs `$body` with `$pool` bound to the concrete pool of `$store`.
@@ -49,7 +60,7 @@ macro_rules! on_pool {
 macro_rules! on_tx {
     ($tx:expr, $conn:ident => $body:expr) => {
         match $tx {
-            $crate::store::Tx::Sqlite(t) => {
+            $crate::store::Tx::Sqlite(t, _) => {
                 let $conn = &mut **t;
                 $body
             }
@@ -107,7 +118,10 @@ impl Store {
 
     pub async fn begin(&self) -> Result<Tx> {
         Ok(match self {
-            Store::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
+            Store::Sqlite(pool) => {
+                let turn = sqlite_write_turn().await;
+                Tx::Sqlite(pool.begin().await?, turn)
+            }
             Store::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         })
     }
@@ -129,7 +143,7 @@ impl Store {
 impl Tx {
     pub async fn commit(self) -> Result<()> {
         match self {
-            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Sqlite(t, _turn) => t.commit().await?,
             Tx::Postgres(t) => t.commit().await?,
         }
         Ok(())
