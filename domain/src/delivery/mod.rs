@@ -115,9 +115,15 @@ impl Herald {
                     .bind(now).bind(lease_until).bind(per_endpoint as i64).bind(limit as i64).bind(busy)
                     .fetch_all(pool).await?
             }
-            Store::Postgres(pool) => sqlx::query_as::<_, Claimed>(CLAIM_POSTGRES)
-                .bind(now).bind(lease_until).bind(per_endpoint as i64).bind(limit as i64).bind(busy)
-                .fetch_all(pool).await?,
+            Store::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                relaxed_commit(&mut tx).await?;
+                let claimed = sqlx::query_as::<_, Claimed>(CLAIM_POSTGRES)
+                    .bind(now).bind(lease_until).bind(per_endpoint as i64).bind(limit as i64).bind(busy)
+                    .fetch_all(&mut *tx).await?;
+                tx.commit().await?;
+                claimed
+            }
         };
         Ok(claimed)
     }
@@ -285,6 +291,9 @@ impl Herald {
             Next::RetryIn(delay) => ("retrying", Some(now + delay), None),
         };
         let mut tx = self.store.begin().await?;
+        if let Tx::Postgres(t) = &mut tx {
+            relaxed_commit(t).await?;
+        }
         on_tx!(&mut tx, conn => sqlx::query(
             "INSERT INTO attempts (id, delivery_id, attempted_at, duration_ms, status_code, response_headers, response_body, error)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
@@ -357,6 +366,14 @@ impl Herald {
             }
         }
     }
+}
+
+/// Claims and attempt records may be lost in a crash without breaking at-least-once (the
+/// lease runs out and the delivery is sent again), so they skip waiting for the disk flush.
+/// Ingest never does this: an accepted event must be on disk before the 202.
+async fn relaxed_commit(tx: &mut sqlx::Transaction<'static, sqlx::Postgres>) -> Result<()> {
+    sqlx::query("SET LOCAL synchronous_commit = off").execute(&mut **tx).await?;
+    Ok(())
 }
 
 /// Reads at most [`MAX_RESPONSE_BODY`] bytes of a response; returns the text and, if reading
