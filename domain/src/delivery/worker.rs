@@ -13,6 +13,8 @@ use crate::Herald;
 
 /// How long an idle worker waits before looking again (ingest in the same process wakes it sooner).
 const IDLE_POLL: Duration = Duration::from_millis(250);
+/// How long a worker lets finished slots gather before claiming again.
+const CLAIM_COALESCE: Duration = Duration::from_millis(3);
 
 #[derive(Clone)]
 pub struct Worker {
@@ -74,7 +76,10 @@ impl Worker {
             if claimed.is_empty() {
                 tokio::select! {
                     _ = self.herald.wake.notified() => {}
-                    _ = self.finished.notified() => {}
+                    _ = self.finished.notified() => {
+                        // Let a few more deliveries finish, so one claim refills several slots.
+                        tokio::time::sleep(CLAIM_COALESCE).await;
+                    }
                     _ = tokio::time::sleep(IDLE_POLL) => {}
                     _ = shutdown.changed() => {}
                 }
