@@ -15,7 +15,6 @@ use crate::tenants::{Plan, Tenant};
 use crate::{ids, net, on_pool, on_tx, Herald};
 
 pub const METHODS: [&str; 3] = ["POST", "PUT", "PATCH"];
-pub const SUGGESTED_AUTH_HEADERS: [&str; 3] = ["Authorization", "Ocp-Apim-Subscription-Key", "X-API-Key"];
 /// Headers Herald sets itself or that only make sense hop-by-hop.
 const RESERVED_HEADERS: [&str; 15] = [
     "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection", "te", "trailer",

@@ -3,7 +3,6 @@
 
 use serde::Serialize;
 
-use crate::clock::rfc3339;
 use crate::error::{Error, Result};
 use crate::{on_pool, Herald};
 
@@ -146,11 +145,5 @@ impl Herald {
             "SELECT attempted_at, duration_ms, status_code, response_headers, response_body, error FROM attempts WHERE delivery_id = $1 ORDER BY attempted_at, id")
             .bind(id).fetch_all(pool).await)?;
         Ok((row, attempts))
-    }
-}
-
-impl DeliveryRow {
-    pub fn created(&self) -> String {
-        rfc3339(self.created_at)
     }
 }
