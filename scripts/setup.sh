@@ -18,7 +18,7 @@ fi
 if [ ${#packages[@]} -gt 0 ]; then
   echo "==> installing ${packages[*]}"
   $SUDO apt-get update -q
-  $SUDO DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${packages[@]}"
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${packages[@]}"
 fi
 if ! command -v rustup >/dev/null; then
   echo "rustup is required (it selects Debian's rustc-web through rust-toolchain.toml)" >&2
