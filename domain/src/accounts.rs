@@ -191,23 +191,32 @@ impl Herald {
     }
 
     /// Resolves a session's user and chosen tenant into an [`Actor`]. A tenant the user no
-    /// longer belongs to is dropped (the caller falls back to their first tenant).
+    /// longer belongs to is dropped (the caller falls back to their first tenant), unless the
+    /// user is staff: staff may view any tenant, read-only.
     pub async fn actor(&self, user_id: &str, tenant_id: Option<&str>) -> Result<Actor> {
         let user = self.user(user_id).await.map_err(|_| Error::Unauthenticated)?;
+        let staff = user.staff_role.as_deref().and_then(StaffRole::parse);
+        let mut staff_view = false;
         let tenant = match tenant_id {
-            Some(t) => self.role_in(user_id, t).await?.map(|role| (t.to_string(), role)),
+            Some(t) => match self.role_in(user_id, t).await? {
+                Some(role) => Some((t.to_string(), role)),
+                None if staff.is_some() && self.tenant(t).await.is_ok() => {
+                    staff_view = true;
+                    Some((t.to_string(), Role::Member))
+                }
+                None => None,
+            },
             None => None,
         };
         let tenant = match tenant {
             Some(t) => Some(t),
             None => self.memberships(user_id).await?.into_iter().next().and_then(|m| Role::parse(&m.role).map(|r| (m.tenant_id, r))),
         };
-        Ok(Actor {
-            user_id: user.id,
-            email: user.email,
-            staff: user.staff_role.as_deref().and_then(StaffRole::parse),
-            tenant,
-        })
+        let suspended = match &tenant {
+            Some((id, _)) => self.tenant(id).await.map(|t| t.suspended).unwrap_or(false),
+            None => false,
+        };
+        Ok(Actor { staff, tenant, staff_view, suspended, ..Actor::user(user.id, user.email) })
     }
 
     /// Creates a platform staff account, or gives an existing user the staff role.

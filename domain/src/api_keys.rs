@@ -20,6 +20,13 @@ pub struct ApiKey {
     pub revoked_at: Option<i64>,
 }
 
+#[derive(sqlx::FromRow)]
+struct KeyWithTenant {
+    #[sqlx(flatten)]
+    key: ApiKey,
+    suspended: bool,
+}
+
 impl Herald {
     /// Creates a key for `tenant_id`; the plain key is returned once and never stored.
     pub async fn create_api_key(&self, tenant_id: &str, name: &str, created_by: Option<&str>) -> Result<(ApiKey, String)> {
@@ -53,27 +60,47 @@ impl Herald {
         if !plain.starts_with("hk_") {
             return Err(unauthorized());
         }
-        let found = on_pool!(&self.store, pool => sqlx::query_as::<_, ApiKey>(
-            "SELECT id, tenant_id, name, prefix, created_at, last_used_at, revoked_at FROM api_keys WHERE key_hash = $1")
+        let found = on_pool!(&self.store, pool => sqlx::query_as::<_, KeyWithTenant>(
+            "SELECT k.id, k.tenant_id, k.name, k.prefix, k.created_at, k.last_used_at, k.revoked_at, t.suspended
+             FROM api_keys k JOIN tenants t ON t.id = k.tenant_id WHERE k.key_hash = $1")
             .bind(sha256_hex(plain)).fetch_optional(pool).await)?;
-        let key = found.filter(|k| k.revoked_at.is_none()).ok_or_else(unauthorized)?;
+        let KeyWithTenant { key, suspended } = found.filter(|k| k.key.revoked_at.is_none()).ok_or_else(unauthorized)?;
         let now = self.clock.now();
         // Note usage at most once a minute: ingest must not turn every request into a write.
         if key.last_used_at.is_none_or(|t| now - t > crate::clock::MINUTE) {
             on_pool!(&self.store, pool => sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE id = $2")
                 .bind(now).bind(&key.id).execute(pool).await.map(|r| r.rows_affected()))?;
         }
-        Ok(Actor { user_id: key.id, email: format!("API key \"{}\"", key.name), staff: None, tenant: Some((key.tenant_id, Role::Admin)) })
+        Ok(Actor {
+            tenant: Some((key.tenant_id, Role::Admin)),
+            suspended,
+            kind: "api_key",
+            ..Actor::user(key.id, format!("API key \"{}\"", key.name))
+        })
     }
 }
 
 impl Herald {
     /// The tenant's keys, newest first (never the keys themselves).
     pub async fn api_keys(&self, actor: &Actor) -> Result<Vec<ApiKey>> {
-        let tenant_id = actor.require_admin()?;
+        if actor.staff_view {
+            return Err(Error::Forbidden("Support staff cannot see a tenant's API keys.".into()));
+        }
+        // Admins of a suspended tenant may still see (and not change) their keys.
+        let tenant_id = actor.require_admin_read()?;
         Ok(on_pool!(&self.store, pool => sqlx::query_as::<_, ApiKey>(
             "SELECT id, tenant_id, name, prefix, created_at, last_used_at, revoked_at FROM api_keys WHERE tenant_id = $1 ORDER BY created_at DESC, id")
             .bind(tenant_id).fetch_all(pool).await)?)
+    }
+
+    /// Admins (and API keys) create a key for their tenant; recorded in the audit log.
+    pub async fn create_tenant_api_key(&self, actor: &Actor, name: &str) -> Result<(ApiKey, String)> {
+        let tenant_id = actor.require_admin()?;
+        let created_by = (actor.kind == "user").then_some(actor.user_id.as_str());
+        let (key, plain) = self.create_api_key(tenant_id, name, created_by).await?;
+        let entry = crate::audit::Audit::new(Some(tenant_id), "api_key.created", format!("Created API key \"{}\" ({}…)", key.name, key.prefix)).target(&key.id);
+        self.audit(actor, entry).await;
+        Ok((key, plain))
     }
 
     /// Stops a key from working, at once.
@@ -85,6 +112,10 @@ impl Herald {
         if changed == 0 {
             return Err(Error::NotFound("API key"));
         }
+        let name: Option<(String,)> = on_pool!(&self.store, pool => sqlx::query_as("SELECT name FROM api_keys WHERE id = $1")
+            .bind(key_id).fetch_optional(pool).await)?;
+        let name = name.map(|(n,)| n).unwrap_or_default();
+        self.audit(actor, crate::audit::Audit::new(Some(tenant_id), "api_key.revoked", format!("Revoked API key \"{name}\"")).target(key_id)).await;
         Ok(())
     }
 }

@@ -56,9 +56,31 @@ pub fn rfc3339(ms: Millis) -> String {
         .unwrap_or_default()
 }
 
+/// Reads a UTC time typed by a person or sent by a form: RFC 3339, `2026-01-01T10:00`
+/// (a datetime-local input), `2026-01-01 10:00` or a bare date.
+pub fn parse_utc(value: &str) -> Option<Millis> {
+    use time::format_description::well_known::Rfc3339;
+    let value = value.trim().replace(' ', "T");
+    let candidates = [value.clone(), format!("{value}:00Z"), format!("{value}Z"), format!("{value}T00:00:00Z")];
+    candidates
+        .iter()
+        .find_map(|c| time::OffsetDateTime::parse(c, &Rfc3339).ok())
+        .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as Millis)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_times_people_type() {
+        let ten = 1_767_261_600_000;
+        for v in ["2026-01-01T10:00:00Z", "2026-01-01T10:00", "2026-01-01 10:00", " 2026-01-01T10:00:00 "] {
+            assert_eq!(parse_utc(v), Some(ten), "{v}");
+        }
+        assert_eq!(parse_utc("2026-01-01"), Some(ten - 10 * HOUR));
+        assert_eq!(parse_utc("yesterday"), None);
+    }
 
     #[test]
     fn manual_clock_moves_only_when_told() {

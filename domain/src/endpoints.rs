@@ -6,6 +6,7 @@ use rand::RngCore;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::accounts::normalize_email;
+use crate::audit::Audit;
 use crate::catalog;
 use crate::clock::{rfc3339, Millis, HOUR};
 use crate::error::{Error, Result};
@@ -357,7 +358,7 @@ impl Herald {
     }
 
     pub async fn create_endpoint(&self, actor: &Actor, input: EndpointInput) -> Result<Endpoint> {
-        let tenant = self.tenant(actor.tenant_id()?).await?;
+        let tenant = self.tenant(actor.require_writer()?).await?;
         let f = self.validate(input, None, &tenant).await?;
         let plan = tenant.plan();
         let now = self.clock.now();
@@ -383,12 +384,21 @@ impl Herald {
             return Err(limit_reached(plan));
         }
         tracing::info!(tenant_id = %tenant.id, endpoint_id = %id, "endpoint created");
+        let target = if f.channel == "email" { f.email.clone().unwrap_or_default() } else { f.url.clone() };
+        self.audit(actor, Audit::new(Some(&tenant.id), "endpoint.created", format!("Created endpoint \"{}\" ({target})", f.name))
+            .target(&id)
+            .details(serde_json::json!({ "name": f.name, "url": f.url, "channel": f.channel, "event_types": f.event_types })))
+            .await;
+        if let Some((name, _)) = &f.auth {
+            self.audit(actor, Audit::new(Some(&tenant.id), "endpoint.auth_header_set", format!("Set the auth header {name} of \"{}\"", f.name)).target(&id)).await;
+        }
         self.endpoint(&tenant.id, &id).await
     }
 
     pub async fn update_endpoint(&self, actor: &Actor, id: &str, input: EndpointInput) -> Result<Endpoint> {
-        let tenant = self.tenant(actor.tenant_id()?).await?;
+        let tenant = self.tenant(actor.require_writer()?).await?;
         let current = self.endpoint_row(&tenant.id, id).await?;
+        let auth_change = input.auth_header.clone();
         let f = self.validate(input, Some(&current), &tenant).await?;
         let auth_value = f.auth.as_ref().map(|(_, v)| self.cipher.seal(v)).transpose()?;
         let event_types = serde_json::to_string(&f.event_types).map_err(|e| Error::internal("event types", e))?;
@@ -400,27 +410,65 @@ impl Herald {
             .bind(&auth_value).bind(&event_types).bind(&f.payload_shape).bind(&f.channel).bind(&f.email)
             .bind(self.clock.now()).bind(id).bind(&tenant.id)
             .execute(pool).await.map(|r| r.rows_affected()))?;
+        let changed: Vec<&str> = [
+            ("name", f.name != current.name),
+            ("description", f.description != current.description),
+            ("url", f.url != current.url),
+            ("method", f.method != current.method),
+            ("event_types", f.event_types != current.event_types()),
+            ("payload_shape", f.payload_shape != current.payload_shape),
+            ("channel", f.channel != current.channel),
+            ("email", f.email != current.email),
+        ]
+        .into_iter()
+        .filter_map(|(field, differs)| differs.then_some(field))
+        .collect();
+        if !changed.is_empty() {
+            self.audit(actor, Audit::new(Some(&tenant.id), "endpoint.updated", format!("Changed {} of endpoint \"{}\"", changed.join(", "), f.name))
+                .target(id)
+                .details(serde_json::json!({ "changed": changed })))
+                .await;
+        }
+        match (auth_change, &current.auth_header_name) {
+            (Some(Some(header)), _) if header.value.as_deref().is_some_and(|v| !v.trim().is_empty()) => {
+                self.audit(actor, Audit::new(Some(&tenant.id), "endpoint.auth_header_set", format!("Set the auth header {} of \"{}\"", header.name.trim(), f.name)).target(id)).await;
+            }
+            (Some(Some(header)), Some(old)) if header.name.trim() != old.as_str() => {
+                self.audit(actor, Audit::new(Some(&tenant.id), "endpoint.auth_header_set", format!("Renamed the auth header of \"{}\" to {}", f.name, header.name.trim())).target(id)).await;
+            }
+            (Some(None), Some(old)) => {
+                self.audit(actor, Audit::new(Some(&tenant.id), "endpoint.auth_header_removed", format!("Removed the auth header {old} of \"{}\"", f.name)).target(id)).await;
+            }
+            _ => {}
+        }
         self.endpoint(&tenant.id, id).await
     }
 
     pub async fn delete_endpoint(&self, actor: &Actor, id: &str) -> Result<()> {
-        let tenant_id = actor.tenant_id()?;
+        let tenant_id = actor.require_writer()?;
+        let name = self.endpoint_row(tenant_id, id).await.map(|e| e.name).unwrap_or_default();
         let deleted = on_pool!(&self.store, pool => sqlx::query("DELETE FROM endpoints WHERE id = $1 AND tenant_id = $2")
             .bind(id).bind(tenant_id).execute(pool).await.map(|r| r.rows_affected()))?;
         if deleted == 0 {
             return Err(Error::NotFound("endpoint"));
         }
+        self.audit(actor, Audit::new(Some(tenant_id), "endpoint.deleted", format!("Deleted endpoint \"{name}\"")).target(id)).await;
         Ok(())
     }
 
     /// Reactivation is for admins: it resumes deliveries to a URL that was failing.
     pub async fn activate_endpoint(&self, actor: &Actor, id: &str) -> Result<Endpoint> {
         let tenant_id = actor.require_admin()?;
-        self.set_status(tenant_id, id, "active", None).await
+        let endpoint = self.set_status(tenant_id, id, "active", None).await?;
+        self.audit(actor, Audit::new(Some(tenant_id), "endpoint.activated", format!("Reactivated endpoint \"{}\"", endpoint.name)).target(id)).await;
+        Ok(endpoint)
     }
 
     pub async fn deactivate_endpoint(&self, actor: &Actor, id: &str) -> Result<Endpoint> {
-        self.set_status(actor.tenant_id()?, id, "inactive", Some("manual")).await
+        let tenant_id = actor.require_writer()?;
+        let endpoint = self.set_status(tenant_id, id, "inactive", Some("manual")).await?;
+        self.audit(actor, Audit::new(Some(tenant_id), "endpoint.deactivated", format!("Deactivated endpoint \"{}\"", endpoint.name)).target(id)).await;
+        Ok(endpoint)
     }
 
     pub(crate) async fn set_status(&self, tenant_id: &str, id: &str, status: &str, reason: Option<&str>) -> Result<Endpoint> {
@@ -438,13 +486,14 @@ impl Herald {
 
     /// The current signing secret, revealed on demand.
     pub async fn endpoint_secret(&self, actor: &Actor, id: &str) -> Result<String> {
-        let row = self.endpoint_row(actor.tenant_id()?, id).await?;
+        let row = self.endpoint_row(actor.require_secret_access()?, id).await?;
         self.cipher.open(&row.secret)
     }
 
     /// A new secret; the previous one keeps signing (alongside) for 24 hours.
     pub async fn rotate_endpoint_secret(&self, actor: &Actor, id: &str) -> Result<String> {
-        let tenant_id = actor.tenant_id()?;
+        actor.require_secret_access()?;
+        let tenant_id = actor.require_writer()?;
         let row = self.endpoint_row(tenant_id, id).await?;
         let fresh = new_signing_secret();
         let now = self.clock.now();
@@ -453,6 +502,7 @@ impl Herald {
              WHERE id = $5 AND tenant_id = $6")
             .bind(self.cipher.seal(&fresh)?).bind(&row.secret).bind(now + SECRET_OVERLAP).bind(now).bind(id).bind(tenant_id)
             .execute(pool).await.map(|r| r.rows_affected()))?;
+        self.audit(actor, Audit::new(Some(tenant_id), "endpoint.secret_rotated", format!("Rotated the signing secret of \"{}\"", row.name)).target(id)).await;
         Ok(fresh)
     }
 
@@ -473,6 +523,8 @@ impl Herald {
         let tenant_id = actor.require_admin()?;
         on_pool!(&self.store, pool => sqlx::query("UPDATE tenants SET webhooks_enabled = $1 WHERE id = $2")
             .bind(enabled).bind(tenant_id).execute(pool).await.map(|r| r.rows_affected()))?;
+        let (action, summary) = if enabled { ("tenant.webhooks_enabled", "Switched webhook delivery on") } else { ("tenant.webhooks_disabled", "Switched webhook delivery off") };
+        self.audit(actor, Audit::new(Some(tenant_id), action, summary)).await;
         self.tenant(tenant_id).await
     }
 }

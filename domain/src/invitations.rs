@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use crate::accounts::{normalize_email, validate_password, User};
+use crate::audit::Audit;
 use crate::clock::DAY;
 use crate::crypto::sha256_hex;
 use crate::error::{Error, Result};
@@ -71,6 +72,7 @@ impl Herald {
             .bind(&actor.user_id).bind(now).bind(invitation.expires_at)
             .execute(conn).await.map(|r| r.rows_affected()))?;
         tx.commit().await?;
+        self.audit(actor, Audit::new(Some(&tenant_id), "member.invited", format!("Invited {email} as {}", invitation.role)).target(&email)).await;
 
         let link = format!("{}/invite/{token}", self.public_url);
         let tenant = self.tenant(&tenant_id).await?;
@@ -93,12 +95,17 @@ impl Herald {
 
     pub async fn revoke_invitation(&self, actor: &Actor, invitation_id: &str) -> Result<()> {
         let tenant_id = actor.require_admin()?;
+        let email: Option<(String,)> = on_pool!(&self.store, pool => sqlx::query_as(
+            "SELECT email FROM invitations WHERE id = $1 AND tenant_id = $2 AND accepted_at IS NULL")
+            .bind(invitation_id).bind(tenant_id).fetch_optional(pool).await)?;
         let done = on_pool!(&self.store, pool => sqlx::query(
             "DELETE FROM invitations WHERE id = $1 AND tenant_id = $2 AND accepted_at IS NULL")
             .bind(invitation_id).bind(tenant_id).execute(pool).await.map(|r| r.rows_affected()))?;
         if done == 0 {
             return Err(Error::NotFound("invitation"));
         }
+        let email = email.map(|(e,)| e).unwrap_or_default();
+        self.audit(actor, Audit::new(Some(tenant_id), "invitation.revoked", format!("Revoked the invitation for {email}")).target(email)).await;
         Ok(())
     }
 
@@ -158,6 +165,10 @@ impl Herald {
     async fn join(&self, tx: &mut crate::store::Tx, invitation: &Invitation, user_id: &str) -> Result<()> {
         let role = Role::parse(&invitation.role).unwrap_or(Role::Member);
         self.insert_membership(tx, &invitation.tenant_id, user_id, role).await?;
+        let joined = Actor::user(user_id, invitation.email.clone());
+        let entry = Audit::new(Some(&invitation.tenant_id), "member.joined", format!("{} accepted the invitation and joined as {}", invitation.email, role.as_str()))
+            .target(&invitation.email);
+        self.audit_in(tx, &joined, entry).await?;
         // Only one acceptance wins, even if two arrive at once.
         let marked = on_tx!(tx, conn => sqlx::query("UPDATE invitations SET accepted_at = $1 WHERE id = $2 AND accepted_at IS NULL")
             .bind(self.clock.now()).bind(&invitation.id).execute(conn).await.map(|r| r.rows_affected()))?;

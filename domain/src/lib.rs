@@ -4,6 +4,8 @@
 
 pub mod accounts;
 pub mod api_keys;
+pub mod archive;
+pub mod audit;
 pub mod catalog;
 pub mod clock;
 pub mod crypto;
@@ -19,6 +21,7 @@ pub mod net;
 pub mod ratelimit;
 pub mod roles;
 pub mod session;
+pub mod staff;
 pub mod store;
 pub mod tenants;
 

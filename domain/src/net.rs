@@ -47,9 +47,35 @@ pub fn is_private_host_name(host: &str) -> bool {
         || !host.contains('.')
 }
 
+/// The client address recorded in the audit log. The socket's peer, unless that peer is a
+/// proxy on a private or loopback address (a reverse proxy in front of Herald): then the last
+/// address of `X-Forwarded-For`, the one that proxy appended. Addresses further left are
+/// whatever the client claimed and are not trusted.
+pub fn client_ip(peer: Option<IpAddr>, forwarded_for: Option<&str>) -> Option<String> {
+    let forwarded = forwarded_for
+        .and_then(|v| v.rsplit(',').next())
+        .map(str::trim)
+        .and_then(|v| v.parse::<IpAddr>().ok());
+    match (peer, forwarded) {
+        (Some(p), Some(f)) if is_private(p) => Some(f.to_string()),
+        (Some(p), _) => Some(p.to_string()),
+        (None, _) => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_client_address_trusts_only_a_local_proxy() {
+        let local = Some("127.0.0.1".parse().unwrap());
+        let public = Some("93.184.216.34".parse().unwrap());
+        assert_eq!(client_ip(local, None).as_deref(), Some("127.0.0.1"));
+        assert_eq!(client_ip(local, Some("6.6.6.6, 1.2.3.4")).as_deref(), Some("1.2.3.4"));
+        assert_eq!(client_ip(public, Some("1.2.3.4")).as_deref(), Some("93.184.216.34"), "a client cannot claim another address");
+        assert_eq!(client_ip(local, Some("garbage")).as_deref(), Some("127.0.0.1"));
+    }
 
     #[test]
     fn private_ranges_are_recognised() {

@@ -68,20 +68,92 @@ pub struct Actor {
     pub staff: Option<StaffRole>,
     /// The tenant the session is working in, with the actor's role there.
     pub tenant: Option<(String, Role)>,
+    /// Staff looking at a tenant they do not belong to: they may read, never change, and
+    /// never see secrets.
+    pub staff_view: bool,
+    /// The current tenant is suspended: its dashboard and API are read-only.
+    pub suspended: bool,
+    /// Where the request came from, for the audit log (see `net::client_ip`).
+    pub ip: Option<String>,
+    /// `user` (dashboard session), `api_key` or `system` (command line, background jobs).
+    pub kind: &'static str,
 }
 
+const SUPPORT_READ_ONLY: &str = "Staff view is read-only: nothing in a tenant can be changed from here.";
+const SUSPENDED: &str = "This workspace is suspended, so it is read-only. Contact your Herald operator.";
+
 impl Actor {
-    /// The current tenant; a session without one cannot reach tenant data.
+    /// A signed-in user (no tenant yet, not staff).
+    pub fn user(user_id: impl Into<String>, email: impl Into<String>) -> Actor {
+        Actor { user_id: user_id.into(), email: email.into(), staff: None, tenant: None, staff_view: false, suspended: false, ip: None, kind: "user" }
+    }
+
+    /// The command line and background jobs, for the audit log.
+    pub fn system(label: &str) -> Actor {
+        Actor { kind: "system", ..Actor::user("", label) }
+    }
+
+    /// The same actor, seen coming from `ip`.
+    pub fn with_ip(mut self, ip: Option<String>) -> Actor {
+        self.ip = ip;
+        self
+    }
+
+    /// The current tenant, for reading; a session without one cannot reach tenant data.
     pub fn tenant_id(&self) -> Result<&str> {
         self.tenant.as_ref().map(|(id, _)| id.as_str()).ok_or(Error::NotFound("tenant"))
     }
 
+    /// The current tenant, for changing something in it (any member may): refused to staff
+    /// viewing the tenant and while the tenant is suspended.
+    pub fn require_writer(&self) -> Result<&str> {
+        let id = self.tenant_id()?;
+        if self.staff_view {
+            return Err(Error::Forbidden(SUPPORT_READ_ONLY.into()));
+        }
+        if self.suspended {
+            return Err(Error::Forbidden(SUSPENDED.into()));
+        }
+        Ok(id)
+    }
+
+    /// Secrets (signing secrets, auth header values) are for the tenant's own people only.
+    pub fn require_secret_access(&self) -> Result<&str> {
+        let id = self.tenant_id()?;
+        if self.staff_view {
+            return Err(Error::Forbidden("Support staff cannot see secrets.".into()));
+        }
+        Ok(id)
+    }
+
     pub fn require_admin(&self) -> Result<&str> {
         match &self.tenant {
-            Some((id, role)) if role.is_admin() => Ok(id),
+            Some(_) if self.staff_view => Err(Error::Forbidden(SUPPORT_READ_ONLY.into())),
+            Some((id, role)) if role.is_admin() => {
+                if self.suspended {
+                    return Err(Error::Forbidden(SUSPENDED.into()));
+                }
+                Ok(id)
+            }
             Some(_) => Err(Error::Forbidden("Only admins of this tenant can do that.".into())),
             None => Err(Error::NotFound("tenant")),
         }
+    }
+
+    /// Admins may read their tenant's admin-only pages (audit log, API keys) even while
+    /// suspended; staff read every tenant's.
+    pub fn require_admin_read(&self) -> Result<&str> {
+        match &self.tenant {
+            Some((id, _)) if self.staff_view || self.is_staff() => Ok(id),
+            Some((id, role)) if role.is_admin() => Ok(id),
+            Some(_) => Err(Error::Forbidden("Only admins of this tenant can see that.".into())),
+            None => Err(Error::NotFound("tenant")),
+        }
+    }
+
+    /// True when this actor may change things in the current tenant.
+    pub fn can_write(&self) -> bool {
+        self.require_writer().is_ok()
     }
 
     pub fn is_operator(&self) -> bool {
@@ -100,5 +172,42 @@ impl Actor {
             // Staff areas do not exist for anyone else.
             Err(Error::NotFound("page"))
         }
+    }
+
+    pub fn require_staff(&self) -> Result<()> {
+        if self.is_staff() {
+            Ok(())
+        } else {
+            Err(Error::NotFound("page"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn member(role: Role) -> Actor {
+        Actor { tenant: Some(("ten_1".into(), role)), ..Actor::user("usr_1", "a@b.example") }
+    }
+
+    #[test]
+    fn staff_view_reads_but_never_writes_or_sees_secrets() {
+        let viewer = Actor { staff: Some(StaffRole::Operator), staff_view: true, ..member(Role::Member) };
+        assert_eq!(viewer.tenant_id().unwrap(), "ten_1");
+        assert!(matches!(viewer.require_writer(), Err(Error::Forbidden(_))));
+        assert!(matches!(viewer.require_admin(), Err(Error::Forbidden(_))));
+        assert!(matches!(viewer.require_secret_access(), Err(Error::Forbidden(_))));
+        assert!(viewer.require_admin_read().is_ok());
+    }
+
+    #[test]
+    fn a_suspended_tenant_is_read_only_but_keeps_its_secrets() {
+        let owner = Actor { suspended: true, ..member(Role::Owner) };
+        assert!(owner.require_writer().unwrap_err().to_string().contains("suspended"));
+        assert!(owner.require_admin().unwrap_err().to_string().contains("suspended"));
+        assert!(owner.require_secret_access().is_ok());
+        assert!(member(Role::Member).require_writer().is_ok());
+        assert!(member(Role::Member).require_admin().is_err());
     }
 }

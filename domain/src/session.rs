@@ -34,6 +34,12 @@ pub async fn switch_tenant(session: &Session, tenant_id: &str) -> Result<()> {
     session.insert(TENANT, tenant_id).await.map_err(store_error)
 }
 
+/// Leaves the tenant the session was viewing (staff going back to their console).
+pub async fn clear_tenant(session: &Session) -> Result<()> {
+    session.remove::<String>(TENANT).await.map_err(store_error)?;
+    Ok(())
+}
+
 /// The token a script using a session cookie must echo in `x-csrf-token`.
 pub async fn csrf_token(session: &Session) -> Result<Option<String>> {
     session.get::<String>(CSRF).await.map_err(store_error)

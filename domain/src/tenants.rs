@@ -108,6 +108,8 @@ pub struct TenantUpdate {
     pub plan: Option<Plan>,
     pub retention_days: Option<i64>,
     pub allow_private_urls: Option<bool>,
+    /// A suspended tenant accepts no events, delivers nothing, and its dashboard is read-only.
+    pub suspended: Option<bool>,
 }
 
 pub fn validate_tenant_name(name: &str) -> Result<String> {
@@ -181,13 +183,14 @@ impl Herald {
         self.lock_tenant(&mut tx, tenant_id).await?;
         // The plan only changes if the tenant's endpoints still fit, checked in the same statement.
         let changed = on_tx!(&mut tx, conn => sqlx::query(
-            "UPDATE tenants SET plan = $1, retention_days = $2, allow_private_urls = $3 WHERE id = $4
+            "UPDATE tenants SET plan = $1, retention_days = $2, allow_private_urls = $3, suspended = $6 WHERE id = $4
              AND (SELECT COUNT(*) FROM endpoints WHERE tenant_id = $4) <= $5")
             .bind(plan.as_str())
             .bind(update.retention_days.unwrap_or(current.retention_days))
             .bind(update.allow_private_urls.unwrap_or(current.allow_private_urls))
             .bind(tenant_id)
             .bind(plan.endpoint_limit())
+            .bind(update.suspended.unwrap_or(current.suspended))
             .execute(conn).await.map(|r| r.rows_affected()))?;
         tx.commit().await?;
         if changed == 0 {
@@ -206,6 +209,42 @@ impl Herald {
             ));
         }
         self.tenant(tenant_id).await
+    }
+
+    /// [`Herald::update_tenant`] by an operator (or the command line, `Actor::system`), with
+    /// an audit entry per change, visible to the tenant's admins too.
+    pub async fn change_tenant(&self, actor: &crate::Actor, tenant_id: &str, update: TenantUpdate) -> Result<Tenant> {
+        if actor.kind != "system" {
+            actor.require_operator()?;
+        }
+        let before = self.tenant(tenant_id).await?;
+        let after = self.update_tenant(tenant_id, update).await?;
+        use crate::audit::Audit;
+        let t = Some(tenant_id);
+        let mut entries = Vec::new();
+        if before.plan != after.plan {
+            entries.push(Audit::new(t, "tenant.plan_changed", format!("Changed the plan from {} to {} (up to {} endpoints)", before.plan().label(), after.plan().label(), after.plan().endpoint_limit()))
+                .details(serde_json::json!({ "from": before.plan, "to": after.plan })));
+        }
+        if before.retention_days != after.retention_days {
+            entries.push(Audit::new(t, "tenant.retention_changed", format!("Changed log retention from {} to {} days", before.retention_days, after.retention_days))
+                .details(serde_json::json!({ "from": before.retention_days, "to": after.retention_days })));
+        }
+        if before.allow_private_urls != after.allow_private_urls {
+            let summary = if after.allow_private_urls { "Allowed http and private endpoint URLs" } else { "Required public https endpoint URLs" };
+            entries.push(Audit::new(t, "tenant.private_urls_changed", summary));
+        }
+        if before.suspended != after.suspended {
+            entries.push(if after.suspended {
+                Audit::new(t, "tenant.suspended", "Suspended the workspace: no ingest, no delivery, read-only dashboard")
+            } else {
+                Audit::new(t, "tenant.unsuspended", "Lifted the suspension")
+            });
+        }
+        for entry in entries {
+            self.audit(actor, entry.target(tenant_id)).await;
+        }
+        Ok(after)
     }
 
     /// The tenants a user belongs to, by name.
@@ -238,8 +277,10 @@ impl Herald {
             None => Err(Error::NotFound("member")),
             Some(Role::Owner) => Err(Error::Forbidden("The owner cannot be removed from the team.".into())),
             Some(_) => {
+                let email = self.user(user_id).await.map(|u| u.email).unwrap_or_default();
                 on_pool!(&self.store, pool => sqlx::query("DELETE FROM memberships WHERE tenant_id = $1 AND user_id = $2")
                     .bind(tenant_id).bind(user_id).execute(pool).await.map(|r| r.rows_affected()))?;
+                self.audit(actor, crate::audit::Audit::new(Some(tenant_id), "member.removed", format!("Removed {email} from the team")).target(email)).await;
                 Ok(())
             }
         }

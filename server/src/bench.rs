@@ -117,7 +117,7 @@ async fn run_backend(label: &str, database_url: &str, dir: &std::path::Path, o: 
     let (_, key) = herald.create_api_key(&tenant_id, "bench", None).await.map_err(describe)?;
     let arrivals: Arrivals = Arc::default();
     let sink = start_sink(arrivals.clone()).await;
-    let actor = domain::Actor { user_id: "bench".into(), email: "bench".into(), staff: None, tenant: Some((tenant_id.clone(), domain::Role::Owner)) };
+    let actor = domain::Actor { tenant: Some((tenant_id.clone(), domain::Role::Owner)), ..domain::Actor::user("bench", "bench") };
     let input = domain::endpoints::EndpointInput {
         name: Some("Sink".into()),
         url: Some(sink),

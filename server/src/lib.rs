@@ -92,8 +92,28 @@ pub async fn serve(listener: TcpListener, router: Router, shutdown: impl std::fu
         .await
 }
 
-/// Housekeeping that every process may run: expired sessions are removed hourly.
+/// How often archival looks for deliveries past their tenant's retention.
+pub const ARCHIVE_EVERY: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
+/// Housekeeping that every process may run: expired sessions are removed hourly, and
+/// deliveries past retention are archived every 15 minutes (in small batches with pauses;
+/// idempotent, so several processes on PostgreSQL may run it side by side).
 pub fn spawn_housekeeping(herald: Herald) -> tokio::task::JoinHandle<()> {
+    let archiver = herald.clone();
+    tokio::spawn(async move {
+        // Let the server start up first.
+        tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+        if archiver.sqlite_auto_vacuum().await.ok().flatten() == Some(0) {
+            tracing::info!("this SQLite database predates incremental vacuum: archived space is reused by new rows, but the file does not shrink (run VACUUM once, offline, to change that)");
+        }
+        let mut every = tokio::time::interval(ARCHIVE_EVERY);
+        loop {
+            every.tick().await;
+            if let Err(err) = archiver.archive_once().await {
+                tracing::warn!(error = ?err, "archival run failed; it resumes on the next run");
+            }
+        }
+    });
     tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
         loop {

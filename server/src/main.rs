@@ -58,6 +58,13 @@ enum Command {
         #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
         postgres_url: String,
     },
+    /// Archive deliveries past their tenant's retention now (`serve` also does it every 15
+    /// minutes). Prints how many messages, deliveries and attempts were archived.
+    Archive {
+        /// Archive as if it were this time (RFC 3339), e.g. to rehearse a retention change.
+        #[arg(long)]
+        as_of: Option<String>,
+    },
     /// Tenant API keys for the HTTP API.
     ApiKey {
         #[command(subcommand)]
@@ -105,7 +112,7 @@ enum TenantAction {
         #[arg(long)]
         allow_private_urls: bool,
     },
-    /// Change a tenant's plan, retention or URL policy.
+    /// Change a tenant's plan, retention, URL policy or suspension.
     Update {
         id: String,
         #[arg(long, value_parser = parse_plan)]
@@ -114,6 +121,9 @@ enum TenantAction {
         retention_days: Option<i64>,
         #[arg(long)]
         allow_private_urls: Option<bool>,
+        /// A suspended tenant accepts no events, delivers nothing, and its dashboard is read-only.
+        #[arg(long)]
+        suspended: Option<bool>,
     },
 }
 
@@ -151,7 +161,14 @@ async fn run(cli: Cli) -> Result<(), String> {
         return server::bench::run(server::bench::Options { events, clients, rate, seconds, postgres_url }).await;
     }
     let mut config = Config::from_env()?;
-    let herald = server::open(&mut config, Arc::new(SystemClock)).await?;
+    let clock: Arc<dyn domain::clock::Clock> = match &cli.command {
+        Command::Archive { as_of: Some(time) } => {
+            let at = domain::clock::parse_utc(time).ok_or_else(|| format!("--as-of {time:?} is not a time such as 2026-03-01T00:00:00Z"))?;
+            Arc::new(domain::clock::ManualClock::new(at))
+        }
+        _ => Arc::new(SystemClock),
+    };
+    let herald = server::open(&mut config, clock).await?;
     let describe = |e: domain::Error| e.body().message;
     match cli.command {
         Command::Migrate => {
@@ -181,21 +198,26 @@ async fn run(cli: Cli) -> Result<(), String> {
             println!("{id}");
         }
         Command::Bench { .. } => return Err("bench is handled before opening the database".into()),
+        Command::Archive { .. } => {
+            let report = herald.archive_once().await.map_err(describe)?;
+            println!("archived {} messages, {} deliveries, {} attempts", report.messages, report.deliveries, report.attempts);
+        }
         Command::ApiKey { action: ApiKeyAction::Create { tenant, name } } => {
             let (_, key) = herald.create_api_key(&tenant, &name, None).await.map_err(describe)?;
             println!("{key}");
         }
-        Command::Tenant { action: TenantAction::Update { id, plan, retention_days, allow_private_urls } } => {
+        Command::Tenant { action: TenantAction::Update { id, plan, retention_days, allow_private_urls, suspended } } => {
             let tenant = herald
-                .update_tenant(&id, TenantUpdate { plan, retention_days, allow_private_urls })
+                .change_tenant(&domain::Actor::system("command line"), &id, TenantUpdate { plan, retention_days, allow_private_urls, suspended })
                 .await
                 .map_err(describe)?;
             eprintln!(
-                "{}: plan {}, retention {} days, private URLs {}",
+                "{}: plan {}, retention {} days, private URLs {}{}",
                 tenant.name,
                 tenant.plan,
                 tenant.retention_days,
-                if tenant.allow_private_urls { "allowed" } else { "refused" }
+                if tenant.allow_private_urls { "allowed" } else { "refused" },
+                if tenant.suspended { ", SUSPENDED" } else { "" }
             );
         }
     }

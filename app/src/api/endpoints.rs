@@ -221,7 +221,7 @@ pub async fn set_tenant_plan(tenant_id: String, plan: String) -> Result<String, 
     let (herald, actor) = super::ssr::actor().await?;
     actor.require_operator()?;
     let plan = domain::tenants::Plan::parse(&plan).ok_or_else(|| domain::Error::invalid("plan", "Choose basic, professional, business or enterprise."))?;
-    let tenant = herald.update_tenant(&tenant_id, domain::tenants::TenantUpdate { plan: Some(plan), ..Default::default() }).await?;
+    let tenant = herald.change_tenant(&actor, &tenant_id, domain::tenants::TenantUpdate { plan: Some(plan), ..Default::default() }).await?;
     Ok(tenant.plan().label().to_string())
 }
 
@@ -252,8 +252,7 @@ pub async fn list_api_keys() -> Result<Vec<ApiKeyRow>, AppError> {
 #[server(prefix = "/rpc", endpoint = "create_api_key")]
 pub async fn create_api_key(name: String) -> Result<String, AppError> {
     let (herald, actor) = super::ssr::actor().await?;
-    let tenant_id = actor.require_admin()?.to_string();
-    let (_, key) = herald.create_api_key(&tenant_id, &name, Some(&actor.user_id)).await?;
+    let (_, key) = herald.create_tenant_api_key(&actor, &name).await?;
     Ok(key)
 }
 

@@ -14,11 +14,26 @@ pub struct SessionInfo {
     pub staff_role: Option<String>,
     pub tenant: Option<CurrentTenant>,
     pub tenants: Vec<TenantChoice>,
+    /// Staff looking at a tenant they do not belong to: read-only, no secrets.
+    pub staff_view: bool,
 }
 
 impl SessionInfo {
+    /// May change things in the tenant: an admin, not staff viewing, not suspended.
     pub fn is_admin(&self) -> bool {
-        self.tenant.as_ref().is_some_and(|t| t.role == "owner" || t.role == "admin")
+        self.can_write() && self.tenant.as_ref().is_some_and(|t| t.role == "owner" || t.role == "admin")
+    }
+    /// May see admin-only pages (the audit log): the tenant's admins, and staff.
+    pub fn can_read_admin(&self) -> bool {
+        self.staff_role.is_some() || self.tenant.as_ref().is_some_and(|t| t.role == "owner" || t.role == "admin")
+    }
+    /// Any change at all (members too): not while staff view a tenant, not while suspended.
+    pub fn can_write(&self) -> bool {
+        !self.staff_view && self.tenant.as_ref().is_some_and(|t| !t.suspended)
+    }
+    /// Secrets are for the tenant's own people.
+    pub fn can_see_secrets(&self) -> bool {
+        !self.staff_view
     }
     pub fn display_name(&self) -> String {
         if self.name.is_empty() { self.email.clone() } else { self.name.clone() }
@@ -35,6 +50,7 @@ pub struct CurrentTenant {
     pub endpoint_limit: i64,
     pub webhooks_enabled: bool,
     pub retention_days: i64,
+    pub suspended: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -94,6 +110,11 @@ pub struct TenantSummary {
     pub endpoints: i64,
     pub endpoint_limit: i64,
     pub created: String,
+    pub retention_days: i64,
+    pub allow_private_urls: bool,
+    pub suspended: bool,
+    pub messages_today: i64,
+    pub messages_7d: i64,
 }
 
 #[cfg(feature = "ssr")]
@@ -113,11 +134,25 @@ pub mod ssr {
             .map_err(|e| domain::Error::internal("session layer", e).into())
     }
 
-    /// The signed-in actor, or a 401 "Sign in first".
+    /// The signed-in actor (with the client's address, for the audit log), or a 401 "Sign in first".
     pub async fn actor() -> Result<(Herald, Actor), AppError> {
         let herald = herald()?;
         let actor = domain::session::actor(&herald, &session().await?).await?;
-        Ok((herald, actor))
+        Ok((herald, actor.with_ip(client_ip().await)))
+    }
+
+    /// The client's address for the audit log (see `domain::net::client_ip`).
+    pub async fn client_ip() -> Option<String> {
+        use axum::extract::ConnectInfo;
+        let peer = leptos_axum::extract::<ConnectInfo<std::net::SocketAddr>>().await.ok().map(|ConnectInfo(addr)| addr.ip());
+        let headers = leptos_axum::extract::<axum::http::HeaderMap>().await.ok();
+        let forwarded = headers.as_ref().and_then(|h| h.get("x-forwarded-for")).and_then(|v| v.to_str().ok());
+        domain::net::client_ip(peer, forwarded)
+    }
+
+    /// `2026-01-01 10:00:00` (UTC).
+    pub fn when(ms: i64) -> String {
+        domain::clock::rfc3339(ms).replace('T', " ").trim_end_matches('Z').to_string()
     }
 
     /// The client's address, for sign-in throttling.
@@ -157,6 +192,7 @@ pub async fn get_session() -> Result<Option<SessionInfo>, AppError> {
                 endpoint_limit: Plan::endpoint_limit(t.plan()),
                 webhooks_enabled: t.webhooks_enabled,
                 retention_days: t.retention_days,
+                suspended: t.suspended,
             })
         }
         None => None,
@@ -167,6 +203,7 @@ pub async fn get_session() -> Result<Option<SessionInfo>, AppError> {
         staff_role: user.staff_role,
         tenant,
         tenants: tenants.into_iter().map(|m| TenantChoice { id: m.tenant_id, name: m.tenant_name, role: m.role }).collect(),
+        staff_view: actor.staff_view,
     }))
 }
 
@@ -292,31 +329,9 @@ pub async fn accept_invitation(token: String, name: Option<String>, password: Op
     Ok(())
 }
 
-/// Staff: every tenant, newest first.
-#[server(prefix = "/rpc", endpoint = "staff_tenants")]
-pub async fn staff_tenants() -> Result<Vec<TenantSummary>, AppError> {
-    let (herald, actor) = ssr::actor().await?;
-    if !actor.is_staff() {
-        return Err(domain::Error::NotFound("page").into());
-    }
-    Ok(herald
-        .all_tenants()
-        .await?
-        .into_iter()
-        .map(|u| TenantSummary {
-            plan_label: u.tenant.plan().label().to_string(),
-            endpoint_limit: u.tenant.plan().endpoint_limit(),
-            plan: u.tenant.plan,
-            id: u.tenant.id,
-            name: u.tenant.name,
-            members: u.members,
-            endpoints: u.endpoints,
-            created: ssr::date(u.tenant.created_at),
-        })
-        .collect())
-}
-
 mod endpoints;
 pub use endpoints::*;
 mod logs;
 pub use logs::*;
+mod staff;
+pub use staff::*;

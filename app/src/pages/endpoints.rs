@@ -38,6 +38,7 @@ pub fn EndpointsPage() -> impl IntoView {
 
 #[component]
 fn EndpointTable(list: EndpointList) -> impl IntoView {
+    let can_write = use_session().can_write();
     let used = list.endpoints.len() as i64;
     let at_limit = used >= list.limit;
     let limit_note = at_limit.then(|| {
@@ -59,7 +60,9 @@ fn EndpointTable(list: EndpointList) -> impl IntoView {
                     <span class="usage-count">{used} " of " {list.limit} " endpoints"</span>
                     <span class="muted small">{list.plan_label.clone()} " plan"</span>
                 </div>
-                {if at_limit {
+                {if !can_write {
+                    ().into_any()
+                } else if at_limit {
                     view! { <button class="btn btn-primary" disabled=true title="Plan limit reached">"Add endpoint"</button> }.into_any()
                 } else {
                     view! { <A href="/endpoints/new" attr:class="btn btn-primary">"Add endpoint"</A> }.into_any()
@@ -72,7 +75,7 @@ fn EndpointTable(list: EndpointList) -> impl IntoView {
                 view! {
                     <EmptyState title="No endpoints yet">
                         <p class="muted">"Add an endpoint and every matching event is signed and delivered to it, with retries."</p>
-                        <A href="/endpoints/new" attr:class="btn btn-primary">"Add your first endpoint"</A>
+                        {can_write.then(|| view! { <A href="/endpoints/new" attr:class="btn btn-primary">"Add your first endpoint"</A> })}
                     </EmptyState>
                 }.into_any()
             } else {
@@ -124,6 +127,7 @@ pub fn EndpointDetail() -> impl IntoView {
 #[component]
 fn EndpointOverview(endpoint: EndpointView, toggle: ServerAction<SetEndpointActive>) -> impl IntoView {
     let session = use_session();
+    let can_write = session.can_write();
     let delete = ServerAction::<DeleteEndpoint>::new();
     let toggle_error = last_error(move || toggle.value().get());
     let delete_error = last_error(move || delete.value().get());
@@ -141,8 +145,10 @@ fn EndpointOverview(endpoint: EndpointView, toggle: ServerAction<SetEndpointActi
                 <p class="muted">{if endpoint.description.is_empty() { "No description.".to_string() } else { endpoint.description.clone() }}</p>
             </div>
             <div class="header-actions">
-                <A href=format!("/endpoints/{}/edit", endpoint.id) attr:class="btn btn-secondary">"Edit"</A>
-                {if active {
+                {can_write.then(|| view! { <A href=format!("/endpoints/{}/edit", endpoint.id) attr:class="btn btn-secondary">"Edit"</A> })}
+                {if !can_write {
+                    view! { <span class="muted small">"Read-only"</span> }.into_any()
+                } else if active {
                     let id = id.clone();
                     view! { <button class="btn btn-secondary" on:click=move |_| { toggle.dispatch(SetEndpointActive { id: id.clone(), active: false }); }>"Deactivate"</button> }.into_any()
                 } else if session.is_admin() {
@@ -178,7 +184,17 @@ fn EndpointOverview(endpoint: EndpointView, toggle: ServerAction<SetEndpointActi
                 <dt>"Created"</dt><dd>{endpoint.created_at.replace('T', " ").trim_end_matches('Z').to_string()} " UTC"</dd>
             </dl>
         </section>
-        <SigningSecret id=endpoint.id.clone()/>
+        {if session.can_see_secrets() {
+            view! { <SigningSecret id=endpoint.id.clone() can_rotate=can_write/> }.into_any()
+        } else {
+            view! {
+                <section class="card">
+                    <div class="card-header"><h2>"Signing secret"</h2></div>
+                    <p class="muted" id="secret-hidden">"Signing secrets and auth header values are never shown to Herald staff."</p>
+                </section>
+            }.into_any()
+        }}
+        {can_write.then(|| view! {
         <section class="card card-danger">
             <div class="card-header"><h2>"Delete endpoint"</h2></div>
             <p class="muted">"Deleting stops all deliveries to this endpoint. It cannot be undone."</p>
@@ -189,11 +205,12 @@ fn EndpointOverview(endpoint: EndpointView, toggle: ServerAction<SetEndpointActi
                 </ActionForm>
             </Confirm>
         </section>
+        })}
     }
 }
 
 #[component]
-fn SigningSecret(id: String) -> impl IntoView {
+fn SigningSecret(id: String, can_rotate: bool) -> impl IntoView {
     let reveal = ServerAction::<RevealSecret>::new();
     let rotate = ServerAction::<RotateSecret>::new();
     // Whichever answered last is what is on screen.
@@ -223,6 +240,7 @@ fn SigningSecret(id: String) -> impl IntoView {
                 }}
             </div>
             {move || rotated().then(|| view! { <p class="hint">"New secret in use. The previous secret also signs deliveries for the next 24 hours, so receivers can switch over."</p> })}
+            {can_rotate.then(|| view! {
             <div class="secret-actions">
                 <Confirm label="Rotate secret" question="Replace the secret?".to_string()>
                     <button type="button" class="btn btn-danger btn-sm" on:click={
@@ -231,6 +249,7 @@ fn SigningSecret(id: String) -> impl IntoView {
                     }>"Yes, rotate"</button>
                 </Confirm>
             </div>
+            })}
         </section>
     }
 }

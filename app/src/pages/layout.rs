@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, Redirect, A};
 
-use crate::api::{get_session, SessionInfo, SignOut, SwitchTenant};
+use crate::api::{get_session, SessionInfo, SignOut, StopViewing, SwitchTenant};
 use crate::components::{LoadError, Loading};
 
 /// The session of the signed-in user, provided to every page under the dashboard.
@@ -22,8 +22,11 @@ pub fn Dashboard() -> impl IntoView {
                         provide_context(info.clone());
                         view! {
                             <div class="shell">
-                                <Sidebar info=info/>
-                                <main class="content" id="main"><Outlet/></main>
+                                <Sidebar info=info.clone()/>
+                                <main class="content" id="main">
+                                    <ReadOnlyBanner info=info/>
+                                    <Outlet/>
+                                </main>
                             </div>
                         }.into_any()
                     }
@@ -35,10 +38,35 @@ pub fn Dashboard() -> impl IntoView {
     }
 }
 
+/// Says why nothing can be changed here: staff viewing a tenant, or a suspended tenant.
+#[component]
+fn ReadOnlyBanner(info: SessionInfo) -> impl IntoView {
+    let stop = ServerAction::<StopViewing>::new();
+    let Some(tenant) = info.tenant.clone() else { return ().into_any() };
+    let role = info.staff_role.clone().unwrap_or_default();
+    view! {
+        {info.staff_view.then(|| view! {
+            <div class="banner banner-staff" id="staff-banner" role="status">
+                <span>"Viewing " <strong>{tenant.name.clone()}</strong> " as " {role.clone()} " (read-only). Changes are refused and secrets stay hidden."</span>
+                <ActionForm action=stop>
+                    <button type="submit" class="btn btn-secondary btn-sm">"Back to the staff console"</button>
+                </ActionForm>
+            </div>
+        })}
+        {tenant.suspended.then(|| view! {
+            <div class="banner banner-suspended" id="suspended-banner" role="status">
+                <span><strong>"This workspace is suspended."</strong>
+                    " No events are accepted and nothing is delivered; the dashboard is read-only. Contact your Herald operator."</span>
+            </div>
+        })}
+    }.into_any()
+}
+
 #[component]
 fn Sidebar(info: SessionInfo) -> impl IntoView {
     let sign_out = ServerAction::<SignOut>::new();
     let has_tenant = info.tenant.is_some();
+    let can_read_audit = info.can_read_admin();
     let staff = info.staff_role.clone();
     let user_label = info.display_name();
     let email = info.email.clone();
@@ -53,10 +81,13 @@ fn Sidebar(info: SessionInfo) -> impl IntoView {
                     <A href="/event-types"><span class="nav-icon" aria-hidden="true">"◇"</span>"Event catalog"</A>
                     <A href="/team"><span class="nav-icon" aria-hidden="true">"☺"</span>"Team"</A>
                     <A href="/settings"><span class="nav-icon" aria-hidden="true">"⚙"</span>"Settings"</A>
+                    {can_read_audit.then(|| view! { <A href="/audit"><span class="nav-icon" aria-hidden="true">"✎"</span>"Audit log"</A> })}
                 })}
                 {staff.map(|role| view! {
                     <p class="nav-section">{if role == "operator" { "Operator" } else { "Support" }}</p>
-                    <A href="/staff"><span class="nav-icon" aria-hidden="true">"▦"</span>"All tenants"</A>
+                    <A href="/staff" exact=true><span class="nav-icon" aria-hidden="true">"▦"</span>"All tenants"</A>
+                    <A href="/staff/search"><span class="nav-icon" aria-hidden="true">"⌕"</span>"Find deliveries"</A>
+                    <A href="/staff/audit"><span class="nav-icon" aria-hidden="true">"✎"</span>"Audit log, all tenants"</A>
                 })}
             </nav>
             <div class="user-box">
@@ -106,7 +137,7 @@ fn TenantBadge(info: SessionInfo) -> impl IntoView {
             }}
             <div class="tenant-meta">
                 <span class="badge badge-plan">{tenant.plan_label.clone()} " plan"</span>
-                <span class="badge">{tenant.role.clone()}</span>
+                <span class="badge">{if info.staff_view { "read-only".to_string() } else { tenant.role.clone() }}</span>
             </div>
         </div>
     }.into_any()

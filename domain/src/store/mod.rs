@@ -14,7 +14,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{SqliteAutoVacuum, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
 pub use sessions::SessionStore;
@@ -88,6 +88,9 @@ impl Store {
             let options = SqliteConnectOptions::from_str(url)
                 .map_err(|e| Error::internal("DATABASE_URL", e))?
                 .create_if_missing(true)
+                // Takes effect on a new database only (see `archive`): archival then hands
+                // freed pages back with `PRAGMA incremental_vacuum`.
+                .auto_vacuum(SqliteAutoVacuum::Incremental)
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))

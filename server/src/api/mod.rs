@@ -1,6 +1,7 @@
 //! The JSON HTTP API under `/api/v1`. Handlers are thin: parse, call `domain::Herald`, answer.
 //! Errors always look like `{"error": {"code", "message", "field"?}}`.
 
+mod audit;
 mod deliveries;
 mod endpoints;
 mod events;
@@ -17,7 +18,13 @@ use serde_json::json;
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/me", get(me)).merge(endpoints::routes()).merge(events::routes()).merge(deliveries::routes()).fallback(not_found)
+    Router::new()
+        .route("/me", get(me))
+        .merge(endpoints::routes())
+        .merge(events::routes())
+        .merge(deliveries::routes())
+        .merge(audit::routes())
+        .fallback(not_found)
 }
 
 /// Any domain error, as an HTTP answer.
@@ -60,15 +67,23 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let herald = Herald::from_ref(state);
+        let ip = client_ip(parts);
         if let Some(auth) = parts.headers.get(axum::http::header::AUTHORIZATION) {
             let key = auth.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).map(str::trim).unwrap_or_default();
-            return Ok(Caller(herald.authenticate_api_key(key).await?));
+            return Ok(Caller(herald.authenticate_api_key(key).await?.with_ip(ip)));
         }
         let session = tower_sessions::Session::from_request_parts(parts, state)
             .await
             .map_err(|_| ApiError(domain::Error::Unauthenticated))?;
-        Ok(Caller(domain::session::actor(&herald, &session).await?))
+        Ok(Caller(domain::session::actor(&herald, &session).await?.with_ip(ip)))
     }
+}
+
+/// The client's address for the audit log (see `domain::net::client_ip`).
+pub fn client_ip(parts: &Parts) -> Option<String> {
+    let peer = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+    let forwarded = parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
+    domain::net::client_ip(peer, forwarded)
 }
 
 async fn me(

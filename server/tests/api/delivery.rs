@@ -199,7 +199,7 @@ async fn bad_events_are_refused_and_store_nothing(app: TestApp) {
 
     let r = reqwest::Client::new().post(format!("{}/api/v1/events", app.base)).json(&json!({ "event_type": "invoice.closed", "data": {} })).send().await.unwrap();
     assert_eq!(r.status(), 401);
-    let actor = domain::Actor { user_id: "u".into(), email: "e".into(), staff: None, tenant: Some((tenant_id.clone(), domain::Role::Owner)) };
+    let actor = domain::Actor { tenant: Some((tenant_id.clone(), domain::Role::Owner)), ..domain::Actor::user("u", "e") };
     let keys = app.herald.api_keys(&actor).await.unwrap();
     app.herald.revoke_api_key(&actor, &keys[0].id).await.unwrap();
     let r = post(&app, &key, "/events", json!({ "event_type": "invoice.closed", "data": {} })).await;

@@ -1,6 +1,8 @@
 //! Integration tests: the real server over HTTP, on SQLite and on PostgreSQL.
 
 mod accounts;
+mod archive;
+mod audit;
 mod crash;
 mod delivery;
 mod endpoints;
@@ -8,3 +10,4 @@ mod logs;
 mod guards;
 pub mod helpers;
 mod sink;
+mod staff;

@@ -1,0 +1,291 @@
+//! Server functions for the staff consoles (operator and support) and the audit log.
+//! Everything staff-only answers 404 to anyone else.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::TenantSummary;
+use crate::error::AppError;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TenantDetail {
+    pub tenant: TenantSummary,
+    /// (day, messages) for the last 7 days, oldest first.
+    pub per_day: Vec<(String, i64)>,
+    pub webhooks_enabled: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NewTenant {
+    pub tenant_id: String,
+    pub name: String,
+    pub invitation_link: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FoundRow {
+    pub id: String,
+    pub time: String,
+    pub tenant_id: String,
+    pub tenant_name: String,
+    pub endpoint_name: String,
+    pub endpoint_url: String,
+    pub message_id: String,
+    pub event_id: Option<String>,
+    pub event_type: String,
+    pub status: String,
+    pub labels: Vec<String>,
+    pub http_code: Option<i64>,
+    pub attempts: i64,
+    pub duration_ms: Option<i64>,
+    pub archived: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SearchResults {
+    pub rows: Vec<FoundRow>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuditRow {
+    pub id: String,
+    pub time: String,
+    pub tenant_id: Option<String>,
+    pub tenant_name: Option<String>,
+    pub actor: String,
+    pub actor_kind: String,
+    pub action: String,
+    pub summary: String,
+    pub ip: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuditView {
+    pub rows: Vec<AuditRow>,
+    pub next_cursor: Option<String>,
+    /// True when the rows span every tenant (staff).
+    pub all_tenants: bool,
+}
+
+#[cfg(feature = "ssr")]
+mod convert {
+    use super::*;
+
+    pub fn summary(u: domain::staff::TenantOverview) -> TenantSummary {
+        let plan = u.tenant.plan();
+        TenantSummary {
+            plan_label: plan.label().to_string(),
+            endpoint_limit: plan.endpoint_limit(),
+            plan: u.tenant.plan,
+            id: u.tenant.id,
+            name: u.tenant.name,
+            members: u.members,
+            endpoints: u.endpoints,
+            created: super::super::ssr::date(u.tenant.created_at),
+            retention_days: u.tenant.retention_days,
+            allow_private_urls: u.tenant.allow_private_urls,
+            suspended: u.tenant.suspended,
+            messages_today: u.messages_today,
+            messages_7d: u.messages_7d,
+        }
+    }
+
+    /// `2026-01-01`, `2026-01-01T10:00` (from a datetime-local input) or RFC 3339; UTC.
+    pub fn time(field: &'static str, value: &str) -> Result<Option<i64>, domain::Error> {
+        if value.trim().is_empty() {
+            return Ok(None);
+        }
+        domain::clock::parse_utc(value)
+            .map(Some)
+            .ok_or_else(|| domain::Error::invalid(field, "Enter a date and time such as 2026-01-01 10:00 (UTC)."))
+    }
+}
+
+/// Staff: every tenant with its usage, newest first; `search` matches the name or the id.
+#[server(prefix = "/rpc", endpoint = "staff_tenants")]
+pub async fn staff_tenants(#[server(default)] search: String) -> Result<Vec<TenantSummary>, AppError> {
+    let (herald, actor) = super::ssr::actor().await?;
+    let search = Some(search).filter(|s| !s.trim().is_empty());
+    Ok(herald.tenant_overviews(&actor, search.as_deref()).await?.into_iter().map(convert::summary).collect())
+}
+
+#[server(prefix = "/rpc", endpoint = "staff_tenant")]
+pub async fn staff_tenant(tenant_id: String) -> Result<TenantDetail, AppError> {
+    let (herald, actor) = super::ssr::actor().await?;
+    let overview = herald.tenant_overview(&actor, &tenant_id).await?;
+    let per_day = herald
+        .messages_per_day(&actor, &tenant_id, 7)
+        .await?
+        .into_iter()
+        .map(|(day, n)| (super::ssr::date(day), n))
+        .collect();
+    let webhooks_enabled = overview.tenant.webhooks_enabled;
+    Ok(TenantDetail { tenant: convert::summary(overview), per_day, webhooks_enabled })
+}
+
+/// Operator: plan, retention and URL policy in one form.
+#[server(prefix = "/rpc", endpoint = "update_tenant_settings")]
+pub async fn update_tenant_settings(
+    tenant_id: String,
+    plan: String,
+    retention_days: String,
+    #[server(default)] allow_private_urls: Option<String>,
+) -> Result<TenantSummary, AppError> {
+    let (herald, actor) = super::ssr::actor().await?;
+    actor.require_operator()?;
+    let plan = domain::tenants::Plan::parse(&plan).ok_or_else(|| domain::Error::invalid("plan", "Choose basic, professional, business or enterprise."))?;
+    let retention_days: i64 = retention_days
+        .trim()
+        .parse()
+        .map_err(|_| domain::Error::invalid("retention_days", "Enter the retention as a whole number of days, e.g. 60."))?;
+    let update = domain::tenants::TenantUpdate {
+        plan: Some(plan),
+        retention_days: Some(retention_days),
+        allow_private_urls: Some(allow_private_urls.is_some_and(|v| !v.is_empty() && v != "false")),
+        suspended: None,
+    };
+    herald.change_tenant(&actor, &tenant_id, update).await?;
+    Ok(convert::summary(herald.tenant_overview(&actor, &tenant_id).await?))
+}
+
+/// Operator: suspend (no ingest, no delivery, read-only dashboard) or lift the suspension.
+#[server(prefix = "/rpc", endpoint = "set_tenant_suspended")]
+pub async fn set_tenant_suspended(tenant_id: String, suspended: bool) -> Result<bool, AppError> {
+    let (herald, actor) = super::ssr::actor().await?;
+    actor.require_operator()?;
+    let update = domain::tenants::TenantUpdate { suspended: Some(suspended), ..Default::default() };
+    Ok(herald.change_tenant(&actor, &tenant_id, update).await?.suspended)
+}
+
+/// Operator: a new tenant with its first admin.
+#[server(prefix = "/rpc", endpoint = "create_tenant")]
+pub async fn create_tenant(
+    name: String,
+    plan: String,
+    admin_email: String,
+    #[server(default)] allow_private_urls: Option<String>,
+) -> Result<NewTenant, AppError> {
+    let (herald, actor) = super::ssr::actor().await?;
+    actor.require_operator()?;
+    let plan = domain::tenants::Plan::parse(&plan).ok_or_else(|| domain::Error::invalid("plan", "Choose basic, professional, business or enterprise."))?;
+    let allow = allow_private_urls.is_some_and(|v| !v.is_empty() && v != "false");
+    let created = herald.create_tenant_by(&actor, &name, plan, &admin_email, allow).await?;
+    Ok(NewTenant { name: herald.tenant(&created.tenant_id).await?.name, tenant_id: created.tenant_id, invitation_link: created.invitation_link })
+}
+
+/// Support: deliveries of every tenant (archived ones too); empty fields mean "any".
+#[server(prefix = "/rpc", endpoint = "search_deliveries")]
+#[allow(clippy::too_many_arguments)]
+pub async fn search_deliveries(
+    tenant: String,
+    endpoint_url: String,
+    message_id: String,
+    event_id: String,
+    event_type: String,
+    since: String,
+    until: String,
+    cursor: String,
+) -> Result<SearchResults, AppError> {
+    let (herald, actor) = super::ssr::actor().await?;
+    let some = |v: String| Some(v).filter(|v| !v.trim().is_empty());
+    let search = domain::staff::DeliverySearch {
+        tenant: some(tenant),
+        endpoint_url: some(endpoint_url),
+        message_id: some(message_id),
+        event_id: some(event_id),
+        event_type: some(event_type),
+        since: convert::time("since", &since)?,
+        until: convert::time("until", &until)?,
+        cursor: some(cursor),
+        limit: Some(50),
+    };
+    let page = herald.search_deliveries(&actor, search).await?;
+    let rows = page
+        .data
+        .into_iter()
+        .map(|d| FoundRow {
+            time: super::ssr::when(d.created_at),
+            labels: match d.kind.as_str() {
+                "replay" => vec!["Replay".into()],
+                "test" => vec!["Test".into()],
+                _ => vec![],
+            },
+            archived: d.archived_at.is_some(),
+            id: d.id,
+            tenant_id: d.tenant_id,
+            tenant_name: d.tenant_name,
+            endpoint_name: d.endpoint_name,
+            endpoint_url: d.endpoint_url,
+            message_id: d.message_id,
+            event_id: d.event_id,
+            event_type: d.event_type,
+            status: d.status,
+            http_code: d.last_status_code,
+            attempts: d.attempts,
+            duration_ms: d.last_duration_ms,
+        })
+        .collect();
+    Ok(SearchResults { rows, next_cursor: page.next_cursor })
+}
+
+/// Staff: open a tenant's dashboard read-only (no changes, no secrets).
+#[server(prefix = "/rpc", endpoint = "view_tenant")]
+pub async fn view_tenant(tenant_id: String) -> Result<(), AppError> {
+    let (herald, actor) = super::ssr::actor().await?;
+    actor.require_staff()?;
+    herald.tenant(&tenant_id).await?;
+    domain::session::switch_tenant(&super::ssr::session().await?, &tenant_id).await?;
+    leptos_axum::redirect("/endpoints");
+    Ok(())
+}
+
+/// Staff: leave the tenant being viewed, back to the console.
+#[server(prefix = "/rpc", endpoint = "stop_viewing")]
+pub async fn stop_viewing() -> Result<(), AppError> {
+    let (_, actor) = super::ssr::actor().await?;
+    actor.require_staff()?;
+    domain::session::clear_tenant(&super::ssr::session().await?).await?;
+    leptos_axum::redirect("/staff");
+    Ok(())
+}
+
+/// The audit log: a tenant admin's own tenant, or for staff every tenant (`all`) or the one
+/// they are viewing.
+#[server(prefix = "/rpc", endpoint = "audit_entries")]
+pub async fn audit_entries(all: bool, #[server(default)] action: String, #[server(default)] cursor: String) -> Result<AuditView, AppError> {
+    let (herald, actor) = super::ssr::actor().await?;
+    let tenant_id = if all {
+        actor.require_staff()?;
+        None
+    } else {
+        Some(actor.require_admin_read()?.to_string())
+    };
+    let filter = domain::audit::AuditFilter {
+        tenant_id,
+        action: Some(action).filter(|a| !a.is_empty()),
+        cursor: Some(cursor).filter(|c| !c.is_empty()),
+        limit: Some(50),
+        ..Default::default()
+    };
+    let page = herald.audit_log(filter).await?;
+    Ok(AuditView {
+        rows: page
+            .data
+            .into_iter()
+            .map(|e| AuditRow {
+                time: super::ssr::when(e.created_at),
+                id: e.id,
+                tenant_id: e.tenant_id,
+                tenant_name: e.tenant_name,
+                actor: e.actor_label,
+                actor_kind: e.actor_kind,
+                action: e.action,
+                summary: e.summary,
+                ip: e.ip,
+            })
+            .collect(),
+        next_cursor: page.next_cursor,
+        all_tenants: all,
+    })
+}

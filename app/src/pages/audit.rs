@@ -1,0 +1,123 @@
+//! The audit log: who changed what, when and from where. Tenant admins see their tenant's;
+//! staff see every tenant's at /staff/audit.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::{use_navigate, use_query_map};
+
+use super::layout::use_session;
+use super::staff::StaffNotFound;
+use crate::api::{audit_entries, AuditView};
+use crate::components::{EmptyState, LoadError, Loading, PageHeader};
+
+const ACTIONS: [(&str, &str); 7] = [
+    ("", "All changes"),
+    ("endpoint.", "Endpoints"),
+    ("member.", "Team"),
+    ("api_key.", "API keys"),
+    ("tenant.", "Plan and workspace"),
+    ("delivery.", "Replays"),
+    ("deliveries.", "Bulk recovery"),
+];
+
+/// The current tenant's log (admins, and staff viewing the tenant).
+#[component]
+pub fn TenantAudit() -> impl IntoView {
+    if !use_session().can_read_admin() {
+        return view! { <StaffNotFound/> }.into_any();
+    }
+    view! {
+        <PageHeader title="Audit log">"Every change to this workspace: endpoints, auth headers, secrets, replays, team, API keys and plan, with who made it and from where."</PageHeader>
+        <AuditList all=false base="/audit"/>
+    }
+    .into_any()
+}
+
+/// Every tenant's log (staff).
+#[component]
+pub fn StaffAudit() -> impl IntoView {
+    if use_session().staff_role.is_none() {
+        return view! { <StaffNotFound/> }.into_any();
+    }
+    view! {
+        <PageHeader title="Audit log, all tenants">"Every change by tenant admins, members and staff, across all tenants."</PageHeader>
+        <AuditList all=true base="/staff/audit"/>
+    }
+    .into_any()
+}
+
+#[component]
+fn AuditList(all: bool, base: &'static str) -> impl IntoView {
+    let query = use_query_map();
+    let param = move |name: &str| query.read().get(name).unwrap_or_default();
+    let page = Resource::new(move || (param("action"), param("cursor")), move |(action, cursor)| audit_entries(all, action, cursor));
+    view! {
+        <Transition fallback=|| view! { <Loading/> }>
+            {move || Suspend::new(async move {
+                match page.await {
+                    Err(e) => view! { <LoadError error=e/> }.into_any(),
+                    Ok(p) => view! { <AuditTable view=p action=param("action") base=base/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn AuditTable(view: AuditView, action: String, base: &'static str) -> impl IntoView {
+    let navigate = use_navigate();
+    let on_action = move |ev| {
+        let value = event_target_value(&ev);
+        navigate(&if value.is_empty() { base.to_string() } else { format!("{base}?action={value}") }, Default::default());
+    };
+    let next = view.next_cursor.clone().map(|c| {
+        if action.is_empty() { format!("{base}?cursor={c}") } else { format!("{base}?action={action}&cursor={c}") }
+    });
+    let all = view.all_tenants;
+    view! {
+        <div class="filters">
+            <label class="filter">"Show "
+                <select id="filter-action" on:change=on_action>
+                    {ACTIONS.iter().map(|(value, label)| view! { <option value=*value selected=*value == action>{*label}</option> }).collect_view()}
+                </select>
+            </label>
+        </div>
+        <section class="card card-flush">
+            {if view.rows.is_empty() {
+                view! { <EmptyState title="Nothing recorded yet"><p class="muted">"Changes appear here as soon as someone makes one."</p></EmptyState> }.into_any()
+            } else {
+                view! {
+                    <table class="table" id="audit">
+                        <thead><tr><th>"Time (UTC)"</th>{all.then(|| view! { <th>"Tenant"</th> })}<th>"Who"</th><th>"What"</th><th>"From"</th></tr></thead>
+                        <tbody>
+                            {view.rows.into_iter().map(|r| view! {
+                                <tr>
+                                    <td class="mono small nowrap">{r.time.clone()}</td>
+                                    {all.then(|| view! {
+                                        <td>{match (r.tenant_id.clone(), r.tenant_name.clone()) {
+                                            (Some(id), Some(name)) => view! { <A href=format!("/staff/tenants/{id}")>{name}</A> }.into_any(),
+                                            _ => view! { <span class="muted">"Platform"</span> }.into_any(),
+                                        }}</td>
+                                    })}
+                                    <td><div>{r.actor.clone()}</div><div class="muted small">{actor_kind(&r.actor_kind)}</div></td>
+                                    <td><div>{r.summary.clone()}</div><div class="muted small mono">{r.action.clone()}</div></td>
+                                    <td class="mono small">{r.ip.clone().unwrap_or_else(|| "—".into())}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any()
+            }}
+        </section>
+        {next.map(|href| view! { <div class="pager"><A href=href attr:class="btn btn-secondary">"Older entries →"</A></div> })}
+    }
+}
+
+fn actor_kind(kind: &str) -> &'static str {
+    match kind {
+        "api_key" => "API key",
+        "staff" => "Herald staff",
+        "system" => "Command line",
+        _ => "Team member",
+    }
+}

@@ -1,0 +1,186 @@
+//! The audit log: every change made by tenant admins, members and staff — who, when, what and
+//! from which address. Tenant admins read their tenant's entries; staff read all of them.
+//!
+//! Recording: call [`Herald::audit`] after a change succeeded (it never fails the caller: a
+//! write error is logged), or [`Herald::audit_in`] inside the change's own transaction when the
+//! entry must commit or roll back with it. Never put secrets (auth header values, signing
+//! secrets, API keys) into `summary` or `details`.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+use crate::roles::Actor;
+use crate::store::Tx;
+use crate::{ids, on_pool, on_tx, Herald};
+
+/// One change to record.
+#[derive(Clone, Debug)]
+pub struct Audit {
+    pub tenant_id: Option<String>,
+    /// A stable dotted code: `endpoint.created`, `tenant.plan_changed`, `delivery.replayed`…
+    pub action: &'static str,
+    /// The id (or email) of what changed.
+    pub target: Option<String>,
+    /// One sentence for people: `Created endpoint "Booking sync"`.
+    pub summary: String,
+    pub details: Option<Value>,
+}
+
+impl Audit {
+    pub fn new(tenant_id: Option<&str>, action: &'static str, summary: impl Into<String>) -> Audit {
+        Audit { tenant_id: tenant_id.map(str::to_string), action, target: None, summary: summary.into(), details: None }
+    }
+
+    pub fn target(mut self, target: impl Into<String>) -> Audit {
+        self.target = Some(target.into());
+        self
+    }
+
+    pub fn details(mut self, details: Value) -> Audit {
+        self.details = Some(details);
+        self
+    }
+}
+
+#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
+pub struct AuditEntry {
+    /// Write order (the cursor of the next page).
+    pub seq: i64,
+    pub id: String,
+    pub tenant_id: Option<String>,
+    pub tenant_name: Option<String>,
+    pub actor_id: Option<String>,
+    pub actor_label: String,
+    pub actor_kind: String,
+    pub action: String,
+    pub target: Option<String>,
+    pub summary: String,
+    pub details: Option<String>,
+    pub ip: Option<String>,
+    pub created_at: i64,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct AuditFilter {
+    /// `None` means every tenant (staff only; callers decide who may ask).
+    pub tenant_id: Option<String>,
+    /// An exact action, or a prefix ending in `.` (`endpoint.`).
+    pub action: Option<String>,
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+    pub cursor: Option<String>,
+    pub limit: Option<i64>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct AuditPage {
+    pub data: Vec<AuditEntry>,
+    pub next_cursor: Option<String>,
+}
+
+/// Who did it, as the log shows it.
+fn actor_fields(actor: &Actor) -> (Option<String>, String, &'static str) {
+    let id = (!actor.user_id.is_empty()).then(|| actor.user_id.clone());
+    match (actor.kind, actor.staff) {
+        ("user", Some(role)) => (id, format!("{} ({})", actor.email, role.as_str()), "staff"),
+        (kind, _) => (id, actor.email.clone(), kind),
+    }
+}
+
+const INSERT: &str = "INSERT INTO audit_log (id, tenant_id, actor_id, actor_label, actor_kind, action, target, summary, details, ip, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+
+enum Arg {
+    Text(String),
+    Int(i64),
+}
+
+impl Herald {
+    /// Records a change that already happened. Never fails: a lost entry is logged loudly.
+    /// Do not call it while holding a SQLite transaction (use [`Herald::audit_in`] there).
+    pub async fn audit(&self, actor: &Actor, entry: Audit) {
+        let (actor_id, label, kind) = actor_fields(actor);
+        let details = entry.details.as_ref().map(Value::to_string);
+        let written = on_pool!(&self.store, pool => sqlx::query(INSERT)
+            .bind(ids::new_id("aud")).bind(&entry.tenant_id).bind(&actor_id).bind(&label).bind(kind).bind(entry.action)
+            .bind(&entry.target).bind(&entry.summary).bind(&details).bind(&actor.ip).bind(self.clock.now())
+            .execute(pool).await.map(|r| r.rows_affected()));
+        if let Err(err) = written {
+            tracing::error!(error = %err, action = entry.action, tenant_id = ?entry.tenant_id, "audit entry not recorded");
+        }
+    }
+
+    /// Records a change inside its own transaction: both commit, or neither.
+    pub async fn audit_in(&self, tx: &mut Tx, actor: &Actor, entry: Audit) -> Result<()> {
+        let (actor_id, label, kind) = actor_fields(actor);
+        let details = entry.details.as_ref().map(Value::to_string);
+        on_tx!(tx, conn => sqlx::query(INSERT)
+            .bind(ids::new_id("aud")).bind(&entry.tenant_id).bind(&actor_id).bind(&label).bind(kind).bind(entry.action)
+            .bind(&entry.target).bind(&entry.summary).bind(&details).bind(&actor.ip).bind(self.clock.now())
+            .execute(conn).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// One page of the audit log, newest first.
+    pub async fn audit_log(&self, filter: AuditFilter) -> Result<AuditPage> {
+        let limit = filter.limit.unwrap_or(50);
+        if !(1..=200).contains(&limit) {
+            return Err(Error::invalid("limit", "limit must be between 1 and 200."));
+        }
+        let mut conditions: Vec<String> = Vec::new();
+        let mut args: Vec<Arg> = Vec::new();
+        let mut push = |sql: &str, arg: Arg| {
+            args.push(arg);
+            conditions.push(sql.replace('?', &format!("${}", args.len())));
+        };
+        if let Some(t) = filter.tenant_id {
+            push("a.tenant_id = ?", Arg::Text(t));
+        }
+        if let Some(action) = filter.action.map(|a| a.trim().to_string()).filter(|a| !a.is_empty()) {
+            if action.len() > 100 {
+                return Err(Error::invalid("action", "action can be at most 100 characters."));
+            }
+            if let Some(prefix) = action.strip_suffix('.') {
+                push("a.action LIKE ?", Arg::Text(format!("{}.%", prefix.replace(['%', '_'], ""))));
+            } else {
+                push("a.action = ?", Arg::Text(action));
+            }
+        }
+        if let Some(v) = filter.since {
+            push("a.created_at >= ?", Arg::Int(v));
+        }
+        if let Some(v) = filter.until {
+            push("a.created_at < ?", Arg::Int(v));
+        }
+        if let Some(cursor) = filter.cursor.filter(|c| !c.is_empty()) {
+            let seq: i64 = cursor.parse().map_err(|_| Error::invalid("cursor", "The cursor is not one this API returned."))?;
+            push("a.seq < ?", Arg::Int(seq));
+        }
+        let filter_sql = if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) };
+        let sql = format!(
+            "SELECT a.seq, a.id, a.tenant_id, t.name AS tenant_name, a.actor_id, a.actor_label, a.actor_kind, a.action, a.target,
+                    a.summary, a.details, a.ip, a.created_at
+             FROM audit_log a LEFT JOIN tenants t ON t.id = a.tenant_id {filter_sql}
+             ORDER BY a.seq DESC LIMIT {}",
+            limit + 1
+        );
+        let mut rows = on_pool!(&self.store, pool => {
+            let mut query = sqlx::query_as::<_, AuditEntry>(&sql);
+            for arg in args {
+                query = match arg {
+                    Arg::Text(v) => query.bind(v),
+                    Arg::Int(v) => query.bind(v),
+                };
+            }
+            query.fetch_all(pool).await
+        })?;
+        let next_cursor = if rows.len() as i64 > limit {
+            rows.truncate(limit as usize);
+            rows.last().map(|r| r.seq.to_string())
+        } else {
+            None
+        };
+        Ok(AuditPage { data: rows, next_cursor })
+    }
+}

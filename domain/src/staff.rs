@@ -1,0 +1,278 @@
+//! Platform staff: the operator console (tenants, plans, retention, suspension, usage) and the
+//! support console (finding any tenant's deliveries, archived ones included). Every function
+//! checks the staff role itself; anyone else gets 404, as if the staff area did not exist.
+
+use serde::Serialize;
+
+use crate::accounts::normalize_email;
+use crate::audit::Audit;
+use crate::clock::DAY;
+use crate::crypto::sha256_hex;
+use crate::error::{Error, Result};
+use crate::invitations::INVITATION_VALID_FOR;
+use crate::roles::{Actor, Role};
+use crate::tenants::{validate_tenant_name, Plan, Tenant};
+use crate::{ids, on_pool, on_tx, Herald};
+
+/// A tenant with its usage, for the consoles.
+#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
+pub struct TenantOverview {
+    #[sqlx(flatten)]
+    pub tenant: Tenant,
+    pub members: i64,
+    pub endpoints: i64,
+    /// Messages accepted since midnight UTC.
+    pub messages_today: i64,
+    /// Messages accepted in the last 7 days (today and the 6 days before).
+    pub messages_7d: i64,
+}
+
+/// What support can search deliveries by; empty fields are ignored.
+#[derive(Clone, Debug, Default)]
+pub struct DeliverySearch {
+    /// A tenant id, or part of a tenant's name.
+    pub tenant: Option<String>,
+    /// Part of an endpoint URL (or email address).
+    pub endpoint_url: Option<String>,
+    pub message_id: Option<String>,
+    pub event_id: Option<String>,
+    pub event_type: Option<String>,
+    /// Epoch milliseconds, inclusive.
+    pub since: Option<i64>,
+    /// Epoch milliseconds, exclusive.
+    pub until: Option<i64>,
+    pub cursor: Option<String>,
+    pub limit: Option<i64>,
+}
+
+#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
+pub struct FoundDelivery {
+    pub id: String,
+    pub tenant_id: String,
+    pub tenant_name: String,
+    pub endpoint_id: String,
+    pub endpoint_name: String,
+    pub endpoint_url: String,
+    pub message_id: String,
+    pub event_id: Option<String>,
+    pub event_type: String,
+    pub status: String,
+    pub kind: String,
+    pub attempts: i64,
+    pub last_status_code: Option<i64>,
+    pub last_duration_ms: Option<i64>,
+    pub created_at: i64,
+    pub archived_at: Option<i64>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct SearchPage {
+    pub data: Vec<FoundDelivery>,
+    pub next_cursor: Option<String>,
+}
+
+/// A tenant created by an operator: its id, and the invitation link when the admin had no
+/// account yet (shown once, also emailed).
+#[derive(Clone, Debug, Serialize)]
+pub struct CreatedTenant {
+    pub tenant_id: String,
+    pub invitation_link: Option<String>,
+}
+
+enum Arg {
+    Text(String),
+    Int(i64),
+}
+
+fn text(field: &'static str, value: Option<String>) -> Result<Option<String>> {
+    let value = value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+    if value.as_ref().is_some_and(|v| v.chars().count() > 300) {
+        return Err(Error::invalid(field, "Search terms can be at most 300 characters."));
+    }
+    Ok(value)
+}
+
+/// `%term%` for LIKE, with the wildcards in `term` taken literally (`ESCAPE '\'`).
+fn contains(term: &str) -> String {
+    let escaped = term.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+impl Herald {
+    /// Every tenant with usage, newest first; `search` matches part of the name or the id.
+    pub async fn tenant_overviews(&self, actor: &Actor, search: Option<&str>) -> Result<Vec<TenantOverview>> {
+        actor.require_staff()?;
+        let search = text("search", search.map(str::to_string))?;
+        let now = self.clock.now();
+        let today = now - now.rem_euclid(DAY);
+        let week = today - 6 * DAY;
+        let filter = if search.is_some() { "WHERE LOWER(name) LIKE $3 ESCAPE '\\' OR id = $4" } else { "" };
+        let sql = format!(
+            "SELECT id, name, plan, retention_days, allow_private_urls, webhooks_enabled, suspended, created_at,
+                 (SELECT COUNT(*) FROM memberships m WHERE m.tenant_id = tenants.id) AS members,
+                 (SELECT COUNT(*) FROM endpoints e WHERE e.tenant_id = tenants.id) AS endpoints,
+                 (SELECT COUNT(*) FROM messages g WHERE g.tenant_id = tenants.id AND g.created_at >= $1) AS messages_today,
+                 (SELECT COUNT(*) FROM messages g WHERE g.tenant_id = tenants.id AND g.created_at >= $2) AS messages_7d
+             FROM tenants {filter} ORDER BY created_at DESC, id LIMIT 500"
+        );
+        Ok(on_pool!(&self.store, pool => {
+            let mut q = sqlx::query_as::<_, TenantOverview>(&sql).bind(today).bind(week);
+            if let Some(s) = &search {
+                q = q.bind(contains(s)).bind(s.clone());
+            }
+            q.fetch_all(pool).await
+        })?)
+    }
+
+    /// One tenant with usage (staff).
+    pub async fn tenant_overview(&self, actor: &Actor, tenant_id: &str) -> Result<TenantOverview> {
+        actor.require_staff()?;
+        let tenant = self.tenant(tenant_id).await?;
+        let all = self.tenant_overviews(actor, Some(&tenant.id)).await?;
+        all.into_iter().find(|t| t.tenant.id == tenant.id).ok_or(Error::NotFound("tenant"))
+    }
+
+    /// Messages per UTC day over the last `days` days, oldest first, zeros included.
+    pub async fn messages_per_day(&self, actor: &Actor, tenant_id: &str, days: i64) -> Result<Vec<(i64, i64)>> {
+        actor.require_staff()?;
+        let now = self.clock.now();
+        let first = now - now.rem_euclid(DAY) - (days - 1) * DAY;
+        let rows: Vec<(i64, i64)> = on_pool!(&self.store, pool => sqlx::query_as(
+            "SELECT (created_at - $2) / 86400000 AS day, COUNT(*) FROM messages WHERE tenant_id = $1 AND created_at >= $2
+             GROUP BY (created_at - $2) / 86400000")
+            .bind(tenant_id).bind(first).fetch_all(pool).await)?;
+        Ok((0..days)
+            .map(|d| (first + d * DAY, rows.iter().find(|(day, _)| *day == d).map(|(_, n)| *n).unwrap_or(0)))
+            .collect())
+    }
+
+    /// Operator: a new tenant with its first admin (as owner). An existing account joins at
+    /// once; a new address gets an invitation link (7 days) to set its own password.
+    pub async fn create_tenant_by(&self, actor: &Actor, name: &str, plan: Plan, admin_email: &str, allow_private_urls: bool) -> Result<CreatedTenant> {
+        actor.require_operator()?;
+        let name = validate_tenant_name(name)?;
+        let email = normalize_email(admin_email).map_err(|e| match e {
+            Error::Invalid { message, .. } => Error::invalid("admin_email", message),
+            other => other,
+        })?;
+        let existing = self.user_by_email(&email).await?;
+        let token = ids::random_string(40);
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let tenant_id = self.insert_tenant(&mut tx, &name, plan, allow_private_urls).await?;
+        match &existing {
+            Some(user) => self.insert_membership(&mut tx, &tenant_id, &user.id, Role::Owner).await?,
+            None => {
+                on_tx!(&mut tx, conn => sqlx::query(
+                    "INSERT INTO invitations (id, tenant_id, email, role, token_hash, invited_by, created_at, expires_at)
+                     VALUES ($1, $2, $3, 'owner', $4, $5, $6, $7)")
+                    .bind(ids::new_id("inv")).bind(&tenant_id).bind(&email).bind(sha256_hex(&token))
+                    .bind(&actor.user_id).bind(now).bind(now + INVITATION_VALID_FOR)
+                    .execute(conn).await.map(|r| r.rows_affected()))?;
+            }
+        }
+        let how = if existing.is_some() { "as owner" } else { "and invited them as owner" };
+        let entry = Audit::new(Some(&tenant_id), "tenant.created", format!("Created the workspace \"{name}\" on the {} plan with admin {email} {how}", plan.label()))
+            .target(&tenant_id)
+            .details(serde_json::json!({ "plan": plan.as_str(), "admin_email": email, "allow_private_urls": allow_private_urls }));
+        self.audit_in(&mut tx, actor, entry).await?;
+        tx.commit().await?;
+        let invitation_link = existing.is_none().then(|| format!("{}/invite/{token}", self.public_url));
+        if let Some(link) = &invitation_link {
+            let body = format!("You are the admin of {name} on Herald.\n\nSet your password and sign in:\n{link}\n\nThe link works for 7 days.\n");
+            if let Err(err) = self.mailer.send(&email, &format!("Your Herald workspace {name}"), &body).await {
+                tracing::warn!(error = %err, "admin invitation email not sent");
+            }
+        }
+        Ok(CreatedTenant { tenant_id, invitation_link })
+    }
+
+    /// Support: deliveries of every tenant, newest first, archived ones included.
+    pub async fn search_deliveries(&self, actor: &Actor, search: DeliverySearch) -> Result<SearchPage> {
+        actor.require_staff()?;
+        let limit = search.limit.unwrap_or(50);
+        if !(1..=200).contains(&limit) {
+            return Err(Error::invalid("limit", "limit must be between 1 and 200."));
+        }
+        let mut conditions: Vec<String> = Vec::new();
+        let mut args: Vec<Arg> = Vec::new();
+        // Each `?` becomes the next `$n`, bound to the next of `values`.
+        let mut push = |sql: &str, values: Vec<Arg>| {
+            let mut sql = sql.to_string();
+            for value in values {
+                args.push(value);
+                sql = sql.replacen('?', &format!("${}", args.len()), 1);
+            }
+            conditions.push(sql);
+        };
+        if let Some(t) = text("tenant", search.tenant)? {
+            push("(d.tenant_id = ? OR LOWER(t.name) LIKE ? ESCAPE '\\')", vec![Arg::Text(t.clone()), Arg::Text(contains(&t))]);
+        }
+        if let Some(u) = text("endpoint_url", search.endpoint_url)? {
+            push(
+                "(LOWER(e.url) LIKE ? ESCAPE '\\' OR LOWER(COALESCE(e.email, '')) LIKE ? ESCAPE '\\')",
+                vec![Arg::Text(contains(&u)), Arg::Text(contains(&u))],
+            );
+        }
+        if let Some(v) = text("message_id", search.message_id)? {
+            push("d.message_id = ?", vec![Arg::Text(v)]);
+        }
+        if let Some(v) = text("event_id", search.event_id)? {
+            push("m.event_id = ?", vec![Arg::Text(v)]);
+        }
+        if let Some(v) = text("event_type", search.event_type)? {
+            push("d.event_type = ?", vec![Arg::Text(v.to_lowercase())]);
+        }
+        if let Some(v) = search.since {
+            push("d.created_at >= ?", vec![Arg::Int(v)]);
+        }
+        if let Some(v) = search.until {
+            push("d.created_at < ?", vec![Arg::Int(v)]);
+        }
+        if let Some(cursor) = search.cursor.filter(|c| !c.is_empty()) {
+            let bad = || Error::invalid("cursor", "The cursor is not one this search returned.");
+            let (at, id) = cursor.split_once('.').ok_or_else(bad)?;
+            let at: i64 = at.parse().map_err(|_| bad())?;
+            push("d.created_at <= ? AND (d.created_at < ? OR d.id < ?)", vec![Arg::Int(at), Arg::Int(at), Arg::Text(id.to_string())]);
+        }
+        let filter = if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) };
+        let sql = format!(
+            "SELECT d.id, d.tenant_id, t.name AS tenant_name, d.endpoint_id, e.name AS endpoint_name,
+                    CASE WHEN e.channel = 'email' THEN COALESCE(e.email, '') ELSE e.url END AS endpoint_url,
+                    d.message_id, m.event_id, d.event_type, d.status, d.kind, d.attempts, d.last_status_code, d.last_duration_ms,
+                    d.created_at, d.archived_at
+             FROM deliveries d
+             JOIN tenants t ON t.id = d.tenant_id
+             JOIN endpoints e ON e.id = d.endpoint_id
+             JOIN messages m ON m.id = d.message_id
+             {filter}
+             ORDER BY d.created_at DESC, d.id DESC LIMIT {}",
+            limit + 1
+        );
+        let mut rows = on_pool!(&self.store, pool => {
+            let mut query = sqlx::query_as::<_, FoundDelivery>(&sql);
+            for arg in args {
+                query = match arg {
+                    Arg::Text(v) => query.bind(v),
+                    Arg::Int(v) => query.bind(v),
+                };
+            }
+            query.fetch_all(pool).await
+        })?;
+        let next_cursor = if rows.len() as i64 > limit {
+            rows.truncate(limit as usize);
+            rows.last().map(|r| format!("{}.{}", r.created_at, r.id))
+        } else {
+            None
+        };
+        Ok(SearchPage { data: rows, next_cursor })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn like_patterns_take_wildcards_literally() {
+        assert_eq!(super::contains("50%_Off"), "%50\\%\\_off%");
+    }
+}

@@ -1,0 +1,75 @@
+//! `GET /api/v1/audit`: the tenant's audit log for its admins' scripts (an API key acts as an
+//! admin). Staff signed in to the dashboard get every tenant's, or one with `tenant_id`.
+
+use axum::extract::{Query, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use domain::audit::{AuditEntry, AuditFilter};
+use domain::clock::rfc3339;
+use domain::Herald;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{ApiError, Caller};
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/audit", get(list))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuditQuery {
+    tenant_id: Option<String>,
+    action: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
+    cursor: Option<String>,
+    limit: Option<i64>,
+}
+
+pub fn parse_time(field: &'static str, value: Option<String>) -> Result<Option<i64>, ApiError> {
+    let Some(value) = value.filter(|v| !v.is_empty()) else { return Ok(None) };
+    let parsed = time::OffsetDateTime::parse(&value, &time::format_description::well_known::Rfc3339)
+        .map_err(|_| domain::Error::invalid(field, format!("{field} must be an RFC 3339 time such as 2026-01-01T10:00:00Z.")))?;
+    Ok(Some((parsed.unix_timestamp_nanos() / 1_000_000) as i64))
+}
+
+fn entry_json(e: &AuditEntry) -> Value {
+    json!({
+        "id": e.id, "tenant_id": e.tenant_id, "tenant_name": e.tenant_name, "at": rfc3339(e.created_at),
+        "actor": { "id": e.actor_id, "label": e.actor_label, "kind": e.actor_kind },
+        "action": e.action, "target": e.target, "summary": e.summary,
+        "details": e.details.as_deref().and_then(|d| serde_json::from_str::<Value>(d).ok()), "ip": e.ip,
+    })
+}
+
+async fn list(
+    State(herald): State<Herald>,
+    Caller(actor): Caller,
+    query: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(q) = query.map_err(|e| domain::Error::invalid("query", e.body_text()))?;
+    let tenant_id = q.tenant_id.filter(|v| !v.is_empty());
+    // Staff (not viewing a tenant) read every tenant's log; everyone else their own tenant's,
+    // and only as an admin.
+    let scope = if actor.is_staff() {
+        tenant_id
+    } else {
+        let own = actor.require_admin_read()?.to_string();
+        if tenant_id.as_ref().is_some_and(|t| *t != own) {
+            return Err(domain::Error::NotFound("tenant").into());
+        }
+        Some(own)
+    };
+    let filter = AuditFilter {
+        tenant_id: scope,
+        action: q.action,
+        since: parse_time("since", q.since)?,
+        until: parse_time("until", q.until)?,
+        cursor: q.cursor,
+        limit: q.limit,
+    };
+    let page = herald.audit_log(filter).await?;
+    Ok(Json(json!({ "data": page.data.iter().map(entry_json).collect::<Vec<_>>(), "next_cursor": page.next_cursor })))
+}
