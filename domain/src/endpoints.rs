@@ -492,8 +492,8 @@ impl Herald {
 
     /// A new secret; the previous one keeps signing (alongside) for 24 hours.
     pub async fn rotate_endpoint_secret(&self, actor: &Actor, id: &str) -> Result<String> {
-        actor.require_secret_access()?;
         let tenant_id = actor.require_writer()?;
+        actor.require_secret_access()?;
         let row = self.endpoint_row(tenant_id, id).await?;
         let fresh = new_signing_secret();
         let now = self.clock.now();

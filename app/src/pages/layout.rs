@@ -47,7 +47,7 @@ fn ReadOnlyBanner(info: SessionInfo) -> impl IntoView {
     view! {
         {info.staff_view.then(|| view! {
             <div class="banner banner-staff" id="staff-banner" role="status">
-                <span>"Viewing " <strong>{tenant.name.clone()}</strong> " as " {role.clone()} " (read-only). Changes are refused and secrets stay hidden."</span>
+                <span>"Viewing " <strong>{tenant.name.clone()}</strong> {format!(" as {role} (read-only). Changes are refused and secrets stay hidden.")}</span>
                 <ActionForm action=stop>
                     <button type="submit" class="btn btn-secondary btn-sm">"Back to the staff console"</button>
                 </ActionForm>
