@@ -18,7 +18,9 @@ pub mod messages;
 pub mod net;
 pub mod ratelimit;
 pub mod roles;
+pub mod replay;
 pub mod session;
+pub mod stats;
 pub mod store;
 pub mod tenants;
 

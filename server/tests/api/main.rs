@@ -5,6 +5,7 @@ mod crash;
 mod delivery;
 mod endpoints;
 mod logs;
+mod replay;
 mod guards;
 pub mod helpers;
 mod sink;
