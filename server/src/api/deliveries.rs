@@ -37,9 +37,9 @@ struct LogQuery {
 
 pub(super) fn parse_time(field: &'static str, value: Option<String>) -> Result<Option<i64>, ApiError> {
     let Some(value) = value.filter(|v| !v.is_empty()) else { return Ok(None) };
-    let parsed = time::OffsetDateTime::parse(&value, &time::format_description::well_known::Rfc3339)
-        .map_err(|_| domain::Error::invalid(field, format!("{field} must be an RFC 3339 time such as 2026-01-01T10:00:00Z.")))?;
-    Ok(Some((parsed.unix_timestamp_nanos() / 1_000_000) as i64))
+    let parsed = domain::clock::parse_time(&value)
+        .ok_or_else(|| domain::Error::invalid(field, format!("{field} must be an RFC 3339 time such as 2026-01-01T10:00:00Z.")))?;
+    Ok(Some(parsed))
 }
 
 fn delivery_json(d: &DeliveryRow) -> Value {
