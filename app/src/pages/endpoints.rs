@@ -161,6 +161,7 @@ fn EndpointOverview(endpoint: EndpointView, toggle: ServerAction<SetEndpointActi
                 <p class="muted">{if endpoint.description.is_empty() { "No description.".to_string() } else { endpoint.description.clone() }}</p>
             </div>
             <div class="header-actions">
+                <A href=format!("/logs?endpoint_id={}", endpoint.id) attr:class="btn btn-ghost">"Delivery log"</A>
                 <A href=format!("/endpoints/{}/edit", endpoint.id) attr:class="btn btn-secondary">"Edit"</A>
                 {if active {
                     let id = id.clone();
