@@ -24,6 +24,6 @@ for _ in $(seq 1 100); do
   sleep 0.2
 done
 mkdir -p e2e/screenshots
-# The staff spec runs the CLI (staff accounts, archival) against the same database.
-HERALD_BIN="$(cd "$TARGET/debug" && pwd)/herald"
-(cd e2e && BASE_URL="http://127.0.0.1:$PORT" HERALD_BIN="$HERALD_BIN" HERALD_DATA_DIR="$DATA_DIR" DATABASE_URL="sqlite://$DATA_DIR/herald.db" npx playwright test) || { echo "--- server log"; tail -50 "$DATA_DIR/server.log"; exit 1; }
+# The specs use the operator's command line on the same database (HERALD_BIN).
+(cd e2e && BASE_URL="http://127.0.0.1:$PORT" HERALD_BIN="$(realpath "$TARGET/debug/herald")" HERALD_DATA_DIR="$DATA_DIR" \
+  DATABASE_URL="sqlite://$DATA_DIR/herald.db" npx playwright test) || { echo "--- server log"; tail -50 "$DATA_DIR/server.log"; exit 1; }

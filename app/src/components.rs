@@ -92,11 +92,16 @@ pub fn LoadError(error: AppError) -> impl IntoView {
 /// A destructive action that asks before it acts: the first click reveals the question,
 /// `children` (a form whose submit button confirms) and "Cancel".
 #[component]
-pub fn Confirm(label: &'static str, question: String, children: Children) -> impl IntoView {
+pub fn Confirm(
+    label: &'static str,
+    question: String,
+    #[prop(default = "btn btn-ghost btn-sm btn-danger-text")] button_class: &'static str,
+    children: Children,
+) -> impl IntoView {
     let (asking, set_asking) = signal(false);
     view! {
         <div class="confirm">
-            <button type="button" class="btn btn-ghost btn-sm btn-danger-text" class:hidden=move || asking.get()
+            <button type="button" class=button_class class:hidden=move || asking.get()
                 on:click=move |_| set_asking.set(true)>{label}</button>
             <div class="confirm-ask" class:hidden=move || !asking.get()>
                 <span class="confirm-question">{question}</span>

@@ -49,6 +49,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/endpoints/:id/edit") view=endpoints::EditEndpoint/>
                     <Route path=path!("/event-types") view=endpoints::CatalogPage/>
                     <Route path=path!("/logs") view=logs::LogsPage/>
+                    <Route path=path!("/logs/:id") view=logs::DeliveryPage/>
                     <Route path=path!("/settings") view=workspace::Settings/>
                     <Route path=path!("/team") view=team::TeamPage/>
                     <Route path=path!("/audit") view=audit::TenantAudit/>

@@ -20,6 +20,9 @@ pub enum Error {
     NotFound(&'static str),
     #[error("{message}")]
     Conflict { code: &'static str, message: String, field: Option<&'static str> },
+    /// The thing existed but its content was archived.
+    #[error("{0}")]
+    Gone(String),
     #[error("{0}")]
     RateLimited(String),
     #[error("internal error")]
@@ -49,6 +52,7 @@ impl Error {
             Error::Forbidden(_) => 403,
             Error::NotFound(_) => 404,
             Error::Conflict { .. } => 409,
+            Error::Gone(_) => 410,
             Error::RateLimited(_) => 429,
             Error::Internal(_) => 500,
         }
@@ -62,6 +66,7 @@ impl Error {
             Error::Unauthorized { code, .. } => (*code, None),
             Error::Forbidden(_) => ("forbidden", None),
             Error::NotFound(_) => ("not_found", None),
+            Error::Gone(_) => ("archived", None),
             Error::RateLimited(_) => ("rate_limited", None),
             Error::Internal(_) => ("internal", None),
         };

@@ -20,8 +20,10 @@ pub mod messages;
 pub mod net;
 pub mod ratelimit;
 pub mod roles;
+pub mod replay;
 pub mod session;
 pub mod staff;
+pub mod stats;
 pub mod store;
 pub mod tenants;
 

@@ -1,10 +1,19 @@
 //! The delivery log: filtered, keyset-paginated (newest first, stable on equal times), and one
-//! delivery with all its attempts.
+//! delivery with all its attempts and the request as it was sent.
 
 use serde::Serialize;
+use serde_json::Value;
 
+use crate::delivery::USER_AGENT;
 use crate::error::{Error, Result};
 use crate::{on_pool, Herald};
+
+/// What the raw view shows instead of a secret header value.
+pub const MASKED: &str = "••••••••";
+pub const MASKED_SIGNATURE: &str = "v1,••••••••";
+/// The shell variables "copy as cURL" leaves in place of secrets.
+const SIGNATURE_PLACEHOLDER: &str = "${WEBHOOK_SIGNATURE}";
+const AUTH_PLACEHOLDER: &str = "${AUTH_HEADER_VALUE}";
 
 pub const STATUSES: [&str; 5] = ["pending", "retrying", "succeeded", "failed", "skipped"];
 
@@ -37,12 +46,43 @@ pub struct DeliveryRow {
     pub last_duration_ms: Option<i64>,
     pub last_error: Option<String>,
     pub created_at: i64,
+    pub archived_at: Option<i64>,
     pub replays: i64,
+}
+
+impl DeliveryRow {
+    /// Labels the log shows next to the time.
+    pub fn labels(&self) -> Vec<&'static str> {
+        let mut labels = Vec::new();
+        match self.kind.as_str() {
+            "replay" => labels.push("Replay"),
+            "test" => labels.push("Test"),
+            _ => {}
+        }
+        if self.archived_at.is_some() {
+            labels.push("Archived");
+        }
+        labels
+    }
+
+    /// Raw view, download and replay need the payload, which archival removed.
+    pub fn require_not_archived(&self) -> Result<()> {
+        match self.archived_at {
+            Some(_) => Err(archived()),
+            None => Ok(()),
+        }
+    }
+}
+
+pub(crate) fn archived() -> Error {
+    Error::Gone("This delivery is archived: its payload and bodies were deleted after the retention period.".into())
 }
 
 #[derive(Clone, Debug, Serialize, sqlx::FromRow)]
 pub struct Attempt {
     pub attempted_at: i64,
+    /// JSON: method, url, payload_shape, headers (masked), as sent.
+    pub request: Option<String>,
     pub duration_ms: i64,
     pub status_code: Option<i64>,
     pub response_headers: Option<String>,
@@ -57,7 +97,7 @@ pub struct Page {
 }
 
 const COLUMNS: &str = "id, endpoint_id, message_id, event_type, status, kind, replay_of, attempts, next_attempt_at, \
-    last_status_code, last_duration_ms, last_error, created_at, \
+    last_status_code, last_duration_ms, last_error, created_at, archived_at, \
     (SELECT COUNT(*) FROM deliveries r WHERE r.replay_of = deliveries.id) AS replays";
 
 /// A bind value for dynamically assembled SQL.
@@ -107,11 +147,12 @@ impl Herald {
             push("created_at < ?", Arg::Int(v));
         }
         if let Some(cursor) = filter.cursor {
+            // A row-value comparison: both databases walk the (…, created_at, id) index from it.
             let (at, id) = parse_cursor(&cursor)?;
-            push("created_at <= ?", Arg::Int(at));
-            let n = args.len();
+            args.push(Arg::Int(at));
             args.push(Arg::Text(id));
-            conditions.push(format!("(created_at < ${n} OR id < ${})", n + 1));
+            let n = args.len();
+            conditions.push(format!("(created_at, id) < (${}, ${n})", n - 1));
         }
         let sql = format!(
             "SELECT {COLUMNS} FROM deliveries WHERE {} ORDER BY created_at DESC, id DESC LIMIT {}",
@@ -137,13 +178,134 @@ impl Herald {
         Ok(Page { data: rows, next_cursor })
     }
 
-    pub async fn delivery(&self, tenant_id: &str, id: &str) -> Result<(DeliveryRow, Vec<Attempt>)> {
+    /// One delivery's log row.
+    pub async fn delivery_row(&self, tenant_id: &str, id: &str) -> Result<DeliveryRow> {
         let sql = format!("SELECT {COLUMNS} FROM deliveries WHERE id = $1 AND tenant_id = $2");
-        let row = on_pool!(&self.store, pool => sqlx::query_as::<_, DeliveryRow>(&sql).bind(id).bind(tenant_id).fetch_optional(pool).await)?
-            .ok_or(Error::NotFound("delivery"))?;
+        on_pool!(&self.store, pool => sqlx::query_as::<_, DeliveryRow>(&sql).bind(id).bind(tenant_id).fetch_optional(pool).await)?
+            .ok_or(Error::NotFound("delivery"))
+    }
+
+    /// One delivery with its attempts, its replays and the request as sent (or as it will be).
+    pub async fn delivery(&self, tenant_id: &str, id: &str) -> Result<DeliveryDetail> {
+        let delivery = self.delivery_row(tenant_id, id).await?;
         let attempts = on_pool!(&self.store, pool => sqlx::query_as::<_, Attempt>(
-            "SELECT attempted_at, duration_ms, status_code, response_headers, response_body, error FROM attempts WHERE delivery_id = $1 ORDER BY attempted_at, id")
+            "SELECT attempted_at, request, duration_ms, status_code, response_headers, response_body, error FROM attempts
+             WHERE delivery_id = $1 ORDER BY attempted_at, id")
             .bind(id).fetch_all(pool).await)?;
-        Ok((row, attempts))
+        let replay_ids: Vec<(String,)> = on_pool!(&self.store, pool => sqlx::query_as(
+            "SELECT id FROM deliveries WHERE replay_of = $1 AND tenant_id = $2 ORDER BY created_at, id")
+            .bind(id).bind(tenant_id).fetch_all(pool).await)?;
+        let request = self.raw_request(tenant_id, &delivery, &attempts).await?;
+        Ok(DeliveryDetail { delivery, attempts, replay_ids: replay_ids.into_iter().map(|(id,)| id).collect(), request })
+    }
+
+    /// The request of the last attempt (or, before any, the one the endpoint would get now),
+    /// with the body rebuilt from the message; `None` for email endpoints.
+    async fn raw_request(&self, tenant_id: &str, delivery: &DeliveryRow, attempts: &[Attempt]) -> Result<Option<RawRequest>> {
+        let sent: Option<Value> = attempts.iter().rev().find_map(|a| a.request.as_deref()).and_then(|r| serde_json::from_str(r).ok());
+        let endpoint = match self.endpoint_row(tenant_id, &delivery.endpoint_id).await {
+            Ok(e) => Some(e),
+            Err(Error::NotFound(_)) => None,
+            Err(e) => return Err(e),
+        };
+        let (method, url, shape, headers) = match (sent, &endpoint) {
+            (Some(sent), _) => {
+                let headers = serde_json::from_value::<Vec<(String, String)>>(sent["headers"].clone()).unwrap_or_default();
+                let text = |key: &str| sent[key].as_str().unwrap_or_default().to_string();
+                (text("method"), text("url"), text("payload_shape"), headers)
+            }
+            (None, Some(e)) if e.channel == "http" => {
+                let mut headers = vec![
+                    ("content-type".to_string(), "application/json".to_string()),
+                    ("user-agent".to_string(), USER_AGENT.to_string()),
+                    ("webhook-id".to_string(), delivery.message_id.clone()),
+                    ("webhook-timestamp".to_string(), "(set when sent)".to_string()),
+                    ("webhook-signature".to_string(), MASKED_SIGNATURE.to_string()),
+                ];
+                if let Some(name) = &e.auth_header_name {
+                    headers.push((name.clone(), MASKED.to_string()));
+                }
+                (e.method.clone(), e.url.clone(), e.payload_shape.clone(), headers)
+            }
+            _ => return Ok(None),
+        };
+        let body = match delivery.archived_at {
+            Some(_) => None,
+            None => self.message(tenant_id, &delivery.message_id).await?.body(&shape),
+        };
+        let curl = body.as_deref().map(|b| curl_command(&method, &url, &headers, b));
+        let pretty_body = body.as_deref().map(|b| serde_json::from_str::<Value>(b).ok().and_then(|v| serde_json::to_string_pretty(&v).ok()).unwrap_or_else(|| b.to_string()));
+        Ok(Some(RawRequest { method, url, headers, body: pretty_body, curl }))
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct DeliveryDetail {
+    pub delivery: DeliveryRow,
+    pub attempts: Vec<Attempt>,
+    /// Deliveries made by replaying this one, oldest first.
+    pub replay_ids: Vec<String>,
+    pub request: Option<RawRequest>,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct RawRequest {
+    pub method: String,
+    pub url: String,
+    /// In the order sent; the signature and the auth header value are masked.
+    pub headers: Vec<(String, String)>,
+    /// Pretty-printed; `None` once archived.
+    pub body: Option<String>,
+    /// The request as a shell command, secrets left as `${…}` variables to fill in.
+    pub curl: Option<String>,
+}
+
+fn shell_quote(value: &str) -> String {
+    format!("'{}'", value.replace('\'', "'\\''"))
+}
+
+/// `curl` for a request: the exact body bytes (so a filled-in signature verifies), masked
+/// headers turned into shell variables.
+pub fn curl_command(method: &str, url: &str, headers: &[(String, String)], body: &str) -> String {
+    let mut lines = vec![format!("curl -X {method} {}", shell_quote(url))];
+    for (name, value) in headers {
+        let header = if value == MASKED_SIGNATURE {
+            format!("\"{name}: {SIGNATURE_PLACEHOLDER}\"")
+        } else if value == MASKED {
+            format!("\"{name}: {AUTH_PLACEHOLDER}\"")
+        } else {
+            shell_quote(&format!("{name}: {value}"))
+        };
+        lines.push(format!("-H {header}"));
+    }
+    lines.push(format!("--data-raw {}", shell_quote(body)));
+    lines.join(" \\\n  ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn curl_keeps_secrets_as_variables_and_quotes_the_body() {
+        let headers = vec![
+            ("content-type".to_string(), "application/json".to_string()),
+            ("webhook-signature".to_string(), MASKED_SIGNATURE.to_string()),
+            ("X-Api-Key".to_string(), MASKED.to_string()),
+        ];
+        let curl = curl_command("PUT", "https://example.com/hook", &headers, r#"{"name":"O'Brien"}"#);
+        assert_eq!(
+            curl,
+            "curl -X PUT 'https://example.com/hook' \\\n  -H 'content-type: application/json' \\\n  \
+             -H \"webhook-signature: ${WEBHOOK_SIGNATURE}\" \\\n  -H \"X-Api-Key: ${AUTH_HEADER_VALUE}\" \\\n  \
+             --data-raw '{\"name\":\"O'\\''Brien\"}'"
+        );
+    }
+
+    #[test]
+    fn cursors_must_be_ours() {
+        assert_eq!(parse_cursor("1700000000000.dlv_abc").unwrap(), (1_700_000_000_000, "dlv_abc".to_string()));
+        assert!(parse_cursor("nonsense").is_err());
+        assert!(parse_cursor("x.dlv_abc").is_err());
     }
 }

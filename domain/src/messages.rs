@@ -33,6 +33,13 @@ pub struct Accepted {
 }
 
 impl Message {
+    /// The body an endpoint receives in its payload shape (`data` or `envelope`); `None` once
+    /// archived.
+    pub fn body(&self, payload_shape: &str) -> Option<String> {
+        let payload = self.payload.as_ref()?;
+        Some(if payload_shape == "data" { payload.clone() } else { self.envelope().to_string() })
+    }
+
     /// The Standard envelope (`id` equals the `webhook-id` header, so receivers can deduplicate).
     pub fn envelope(&self) -> Value {
         let data: Value = self.payload.as_deref().and_then(|p| serde_json::from_str(p).ok()).unwrap_or(Value::Null);

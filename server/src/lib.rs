@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod bench;
+pub mod bench_logs;
 pub mod config;
 mod web;
 

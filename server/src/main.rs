@@ -44,8 +44,11 @@ enum Command {
         #[command(subcommand)]
         action: TenantAction,
     },
-    /// Measure ingest, delivery and latency on SQLite and PostgreSQL (prints the figures).
+    /// Measure ingest, delivery and latency on SQLite and PostgreSQL (prints the figures);
+    /// `herald bench logs` times the delivery log and the stats over a seeded history instead.
     Bench {
+        #[arg(value_enum)]
+        suite: Option<BenchSuite>,
         #[arg(long, default_value_t = 20_000)]
         events: usize,
         #[arg(long, default_value_t = 16)]
@@ -57,6 +60,12 @@ enum Command {
         seconds: u64,
         #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
         postgres_url: String,
+        /// `bench logs`: deliveries to seed for the measured tenant.
+        #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1_000..=20_000_000))]
+        deliveries: u64,
+        /// `bench logs`: timed runs per query.
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=1_000))]
+        repeats: u64,
     },
     /// Archive deliveries past their tenant's retention now (`serve` also does it every 15
     /// minutes). Prints how many messages, deliveries and attempts were archived.
@@ -81,6 +90,12 @@ enum ApiKeyAction {
         #[arg(long, default_value = "API key")]
         name: String,
     },
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq)]
+enum BenchSuite {
+    /// Delivery log pages and endpoint stats over 1,000,000 seeded deliveries.
+    Logs,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq)]
@@ -157,7 +172,10 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<(), String> {
-    if let Command::Bench { events, clients, rate, seconds, postgres_url } = cli.command {
+    if let Command::Bench { suite, events, clients, rate, seconds, postgres_url, deliveries, repeats } = cli.command {
+        if suite == Some(BenchSuite::Logs) {
+            return server::bench_logs::run(server::bench_logs::Options { deliveries, repeats: repeats as usize, postgres_url }).await;
+        }
         return server::bench::run(server::bench::Options { events, clients, rate, seconds, postgres_url }).await;
     }
     let mut config = Config::from_env()?;

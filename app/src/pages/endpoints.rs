@@ -6,6 +6,9 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
+use super::activity::{skipped_resource, stats_resource, RecoverCard, SkippedOffer, StatsCard, TestEventCard};
+use crate::api::{RecoverDeliveries, StatsView};
+use crate::error::AppError;
 use super::layout::use_session;
 use crate::api::{
     event_catalog, get_endpoint, list_endpoints, CatalogGroup, DeleteEndpoint, EndpointForm, EndpointList, EndpointView, RevealSecret,
@@ -110,22 +113,39 @@ pub fn EndpointDetail() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
     let toggle = ServerAction::<SetEndpointActive>::new();
+    let recover_skipped = ServerAction::<RecoverDeliveries>::new();
+    // Every resource of the page is made here, not inside a suspended view, so that hydration
+    // finds the server's answers.
     let endpoint = Resource::new(move || (id(), toggle.version().get()), |(id, _)| get_endpoint(id));
+    let resources = Activity {
+        stats: stats_resource(id),
+        skipped: skipped_resource(id, move || toggle.version().get() + recover_skipped.version().get()),
+        catalog: Resource::new(|| (), |_| event_catalog()),
+        recover_skipped,
+    };
     view! {
         <Title text="Endpoint"/>
         <Transition fallback=|| view! { <Loading/> }>
             {move || Suspend::new(async move {
                 match endpoint.await {
                     Err(e) => view! { <LoadError error=e/> <A href="/endpoints">"Back to endpoints"</A> }.into_any(),
-                    Ok(e) => view! { <EndpointOverview endpoint=e toggle=toggle/> }.into_any(),
+                    Ok(e) => view! { <EndpointOverview endpoint=e toggle=toggle activity=resources/> }.into_any(),
                 }
             })}
         </Transition>
     }
 }
 
+#[derive(Clone, Copy)]
+struct Activity {
+    stats: Resource<Result<StatsView, AppError>>,
+    skipped: Resource<Result<i64, AppError>>,
+    catalog: Resource<Result<Vec<CatalogGroup>, AppError>>,
+    recover_skipped: ServerAction<RecoverDeliveries>,
+}
+
 #[component]
-fn EndpointOverview(endpoint: EndpointView, toggle: ServerAction<SetEndpointActive>) -> impl IntoView {
+fn EndpointOverview(endpoint: EndpointView, toggle: ServerAction<SetEndpointActive>, activity: Activity) -> impl IntoView {
     let session = use_session();
     let can_write = session.can_write();
     let delete = ServerAction::<DeleteEndpoint>::new();
@@ -145,6 +165,7 @@ fn EndpointOverview(endpoint: EndpointView, toggle: ServerAction<SetEndpointActi
                 <p class="muted">{if endpoint.description.is_empty() { "No description.".to_string() } else { endpoint.description.clone() }}</p>
             </div>
             <div class="header-actions">
+                <A href=format!("/logs?endpoint_id={}", endpoint.id) attr:class="btn btn-ghost">"Delivery log"</A>
                 {can_write.then(|| view! { <A href=format!("/endpoints/{}/edit", endpoint.id) attr:class="btn btn-secondary">"Edit"</A> })}
                 {if !can_write {
                     view! { <span class="muted small">"Read-only"</span> }.into_any()
@@ -169,6 +190,9 @@ fn EndpointOverview(endpoint: EndpointView, toggle: ServerAction<SetEndpointActi
             let since = endpoint.inactive_since.clone().map(|s| format!(" on {}", s.replace('T', " ").trim_end_matches('Z'))).unwrap_or_default();
             view! { <div class="alert alert-warn" role="status">{format!("This endpoint receives nothing. {reason}{since} UTC. New events are recorded as skipped.")}</div> }
         })}
+        {(active && session.is_admin()).then(|| view! { <SkippedOffer id=endpoint.id.clone() skipped=activity.skipped run=activity.recover_skipped/> })}
+        <StatsCard id=endpoint.id.clone() stats=activity.stats/>
+        {can_write.then(|| view! { <TestEventCard id=endpoint.id.clone() subscribed=endpoint.event_types.clone() catalog=activity.catalog/> })}
         <section class="card">
             <div class="card-header"><h2>"Configuration"</h2></div>
             <dl class="facts" id="endpoint-facts">
@@ -184,6 +208,7 @@ fn EndpointOverview(endpoint: EndpointView, toggle: ServerAction<SetEndpointActi
                 <dt>"Created"</dt><dd>{endpoint.created_at.replace('T', " ").trim_end_matches('Z').to_string()} " UTC"</dd>
             </dl>
         </section>
+        {session.is_admin().then(|| view! { <RecoverCard id=endpoint.id.clone() active=active/> })}
         {if session.can_see_secrets() {
             view! { <SigningSecret id=endpoint.id.clone() can_rotate=can_write/> }.into_any()
         } else {

@@ -1,106 +1,325 @@
-//! The delivery log: every delivery of the tenant, newest first, filtered by endpoint and
-//! status through the URL (so a filtered view can be shared), paged by cursor.
+//! The delivery log: every delivery of the tenant, newest first, filtered through the URL (so a
+//! filtered view can be shared) and paged by cursor; and one delivery's raw view.
 
 use leptos::prelude::*;
-use leptos_router::components::A;
-use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::components::{Form, A};
+use leptos_router::hooks::{use_params_map, use_query_map};
 
-use crate::api::{delivery_log, LogPage};
-use crate::components::{EmptyState, LoadError, Loading, PageHeader};
+use super::layout::use_session;
+use crate::api::{delivery_detail, delivery_log, DeliveryView, LogPage, LogQuery, LogRow, ReplayDelivery, RequestView};
+use crate::components::{Alert, Confirm, CopyButton, EmptyState, LoadError, Loading, PageHeader};
 
 const STATUSES: [(&str, &str); 6] =
     [("", "Any status"), ("succeeded", "Succeeded"), ("failed", "Failed"), ("retrying", "Retrying"), ("pending", "Pending"), ("skipped", "Skipped")];
 
+/// Why Raw, Download and Replay are greyed out on an archived delivery.
+pub const ARCHIVED_NOTE: &str = "Archived: the payload and bodies were deleted after the retention period";
+
 #[component]
 pub fn LogsPage() -> impl IntoView {
     let query = use_query_map();
-    let param = move |name: &str| query.read().get(name).unwrap_or_default();
-    let page = Resource::new(
-        move || (param("endpoint_id"), param("status"), param("cursor")),
-        |(endpoint_id, status, cursor)| delivery_log(endpoint_id, status, cursor),
-    );
+    let log_query = move || {
+        let q = query.read();
+        let get = |name: &str| q.get(name).unwrap_or_default();
+        LogQuery {
+            endpoint_id: get("endpoint_id"),
+            status: get("status"),
+            event_type: get("event_type"),
+            since: get("since"),
+            until: get("until"),
+            cursor: get("cursor"),
+        }
+    };
+    let page = Resource::new(log_query, delivery_log);
     view! {
-        <PageHeader title="Delivery logs">"Every delivery to your endpoints, newest first, with its outcome."</PageHeader>
+        <PageHeader title="Delivery logs">"Every delivery to your endpoints, newest first, with its outcome. Times are UTC."</PageHeader>
         <Transition fallback=|| view! { <Loading/> }>
             {move || Suspend::new(async move {
+                let current = log_query();
                 match page.await {
-                    Err(e) => view! { <LoadError error=e/> }.into_any(),
-                    Ok(p) => view! { <LogTable page=p endpoint_id=param("endpoint_id") status=param("status")/> }.into_any(),
+                    Err(e) => view! { <Filters query=current event_types=vec![] endpoints=vec![]/> <LoadError error=e/> }.into_any(),
+                    Ok(p) => view! { <LogTable page=p query=current/> }.into_any(),
                 }
             })}
         </Transition>
     }
 }
 
-fn query_string(endpoint_id: &str, status: &str, cursor: &str) -> String {
-    let parts: Vec<String> = [("endpoint_id", endpoint_id), ("status", status), ("cursor", cursor)]
-        .iter()
-        .filter(|(_, v)| !v.is_empty())
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect();
+/// `/logs?…` for these filters (empty ones left out).
+fn logs_href(query: &LogQuery) -> String {
+    let parts: Vec<String> = [
+        ("endpoint_id", &query.endpoint_id),
+        ("status", &query.status),
+        ("event_type", &query.event_type),
+        ("since", &query.since),
+        ("until", &query.until),
+        ("cursor", &query.cursor),
+    ]
+    .iter()
+    .filter(|(_, v)| !v.is_empty())
+    .map(|(k, v)| format!("{k}={}", v.replace('+', "%2B").replace(' ', "%20")))
+    .collect();
     if parts.is_empty() { "/logs".into() } else { format!("/logs?{}", parts.join("&")) }
 }
 
+/// The filter bar: a GET form, so the filters live in the URL.
 #[component]
-fn LogTable(page: LogPage, endpoint_id: String, status: String) -> impl IntoView {
-    let navigate = use_navigate();
-    let (ep, st) = (endpoint_id.clone(), status.clone());
-    let nav = navigate.clone();
-    let on_endpoint = move |ev| nav(&query_string(&event_target_value(&ev), &st, ""), Default::default());
-    let on_status = move |ev| navigate(&query_string(&ep, &event_target_value(&ev), ""), Default::default());
-    let filtered = !endpoint_id.is_empty() || !status.is_empty();
-    let next = page.next_cursor.clone().map(|c| query_string(&endpoint_id, &status, &c));
+fn Filters(query: LogQuery, event_types: Vec<String>, endpoints: Vec<(String, String)>) -> impl IntoView {
+    let filtered = query != LogQuery::default();
+    // Choosing from a list applies it at once (also before hydration); the times wait for "Apply".
+    let submit_on_change = "this.form.requestSubmit()";
     view! {
-        <div class="filters">
-            <label class="filter">"Endpoint "
-                <select id="filter-endpoint" on:change=on_endpoint>
-                    <option value="" selected=endpoint_id.is_empty()>"All endpoints"</option>
-                    {page.endpoints.iter().map(|(id, name)| view! { <option value=id.clone() selected=*id == endpoint_id>{name.clone()}</option> }).collect_view()}
-                </select>
-            </label>
-            <label class="filter">"Status "
-                <select id="filter-status" on:change=on_status>
-                    {STATUSES.iter().map(|(value, label)| view! { <option value=*value selected=*value == status>{*label}</option> }).collect_view()}
-                </select>
-            </label>
-            {filtered.then(|| view! { <A href="/logs" attr:class="btn btn-ghost btn-sm">"Clear filters"</A> })}
-        </div>
+        <Form method="GET" action="/logs">
+            <div class="filters" role="search">
+                <label class="filter">"Endpoint"
+                    <select id="filter-endpoint" name="endpoint_id" onchange=submit_on_change>
+                        <option value="" selected=query.endpoint_id.is_empty()>"All endpoints"</option>
+                        {endpoints.iter().map(|(id, name)| view! { <option value=id.clone() selected=*id == query.endpoint_id>{name.clone()}</option> }).collect_view()}
+                    </select>
+                </label>
+                <label class="filter">"Status"
+                    <select id="filter-status" name="status" onchange=submit_on_change>
+                        {STATUSES.iter().map(|(value, label)| view! { <option value=*value selected=*value == query.status>{*label}</option> }).collect_view()}
+                    </select>
+                </label>
+                <label class="filter">"Event type"
+                    <select id="filter-event-type" name="event_type" onchange=submit_on_change>
+                        <option value="" selected=query.event_type.is_empty()>"Any event type"</option>
+                        {event_types.iter().map(|t| view! { <option value=t.clone() selected=*t == query.event_type>{t.clone()}</option> }).collect_view()}
+                    </select>
+                </label>
+                <label class="filter">"From (UTC)"
+                    <input type="datetime-local" id="filter-since" name="since" value=query.since.clone()/>
+                </label>
+                <label class="filter">"Until (UTC)"
+                    <input type="datetime-local" id="filter-until" name="until" value=query.until.clone()/>
+                </label>
+                <div class="filter-actions">
+                    <button type="submit" class="btn btn-secondary btn-sm">"Apply"</button>
+                    {filtered.then(|| view! { <A href="/logs" attr:class="btn btn-ghost btn-sm">"Clear filters"</A> })}
+                </div>
+            </div>
+        </Form>
+    }
+}
+
+pub fn status_badge(status: &str) -> impl IntoView {
+    view! { <span class=format!("badge badge-status-{status}")>{status.to_string()}</span> }
+}
+
+fn labels(row: &LogRow) -> impl IntoView {
+    row.labels
+        .iter()
+        .map(|l| view! { <span class=format!("badge badge-label badge-label-{}", l.to_lowercase())>{l.clone()}</span> })
+        .collect_view()
+}
+
+#[component]
+fn LogTable(page: LogPage, query: LogQuery) -> impl IntoView {
+    let filtered = LogQuery { cursor: String::new(), ..query.clone() } != LogQuery::default();
+    let next = page.next_cursor.clone().map(|c| logs_href(&LogQuery { cursor: c, ..query.clone() }));
+    let first = (!query.cursor.is_empty()).then(|| logs_href(&LogQuery { cursor: String::new(), ..query.clone() }));
+    view! {
+        <Filters query=query event_types=page.event_types.clone() endpoints=page.endpoints.clone()/>
         <section class="card card-flush">
             {if page.rows.is_empty() {
                 view! {
                     <EmptyState title=if filtered { "No deliveries match" } else { "No deliveries yet" }>
-                        <p class="muted">{if filtered { "Try another endpoint or status." } else { "Deliveries appear here as soon as events arrive for your endpoints." }}</p>
+                        <p class="muted">{if filtered { "Try other filters, or a wider time range." } else { "Deliveries appear here as soon as events arrive for your endpoints." }}</p>
                     </EmptyState>
                 }.into_any()
             } else {
                 view! {
-                    <table class="table" id="deliveries">
-                        <thead><tr><th>"Time (UTC)"</th><th>"Event type"</th><th>"Endpoint"</th><th>"Status"</th><th>"HTTP"</th><th>"Attempts"</th><th>"Duration"</th></tr></thead>
+                    <table class="table table-hover" id="deliveries">
+                        <thead><tr><th>"Time (UTC)"</th><th>"Event type"</th><th>"Endpoint"</th><th>"Status"</th><th>"HTTP"</th><th>"Attempts"</th><th>"Duration"</th><th><span class="sr-only">"Details"</span></th></tr></thead>
                         <tbody>
-                            {page.rows.into_iter().map(|r| {
-                                let status_class = format!("badge badge-status-{}", r.status);
-                                let detail = r.error.clone();
-                                let next_attempt = r.next_attempt.clone().map(|n| format!("next attempt {n}"));
-                                view! {
-                                    <tr>
-                                        <td class="mono small">{r.time.clone()}
-                                            {r.labels.iter().map(|l| view! { <span class="badge badge-label">{l.clone()}</span> }).collect_view()}</td>
-                                        <td class="mono small">{r.event_type.clone()}</td>
-                                        <td>{r.endpoint.clone()}</td>
-                                        <td><span class=status_class>{r.status.clone()}</span>
-                                            {detail.map(|d| view! { <div class="muted small truncate" title=d.clone()>{d.clone()}</div> })}
-                                            {next_attempt.map(|n| view! { <div class="muted small">{n}</div> })}</td>
-                                        <td class="mono">{r.http_code.map(|c| c.to_string()).unwrap_or_else(|| "—".into())}</td>
-                                        <td>{r.attempts}</td>
-                                        <td class="muted">{r.duration_ms.map(|d| format!("{d} ms")).unwrap_or_else(|| "—".into())}</td>
-                                    </tr>
-                                }
-                            }).collect_view()}
+                            {page.rows.into_iter().map(|r| view! { <LogLine row=r/> }).collect_view()}
                         </tbody>
                     </table>
                 }.into_any()
             }}
         </section>
-        {next.map(|href| view! { <div class="pager"><A href=href attr:class="btn btn-secondary">"Older deliveries →"</A></div> })}
+        <div class="pager">
+            {first.map(|href| view! { <A href=href attr:class="btn btn-ghost">"← Newest"</A> })}
+            {next.map(|href| view! { <A href=href attr:class="btn btn-secondary">"Older deliveries →"</A> })}
+        </div>
     }
 }
+
+#[component]
+fn LogLine(row: LogRow) -> impl IntoView {
+    let href = format!("/logs/{}", row.id);
+    let next_attempt = row.next_attempt.clone().map(|n| format!("next attempt {n}"));
+    let replays = (row.replays > 0).then(|| format!("replayed {}×", row.replays));
+    let aria = format!("Details of the {} delivery at {}", row.event_type, row.time);
+    let (time, row_labels) = (row.time.clone(), labels(&row));
+    view! {
+        <tr class:row-archived=row.archived>
+            <td class="mono small nowrap"><A href=href.clone()>{time}</A><div class="labels">{row_labels}</div></td>
+            <td class="mono small">{row.event_type.clone()}</td>
+            <td>{row.endpoint.clone()}</td>
+            <td>{status_badge(&row.status)}
+                {row.error.clone().map(|d| view! { <div class="muted small truncate" title=d.clone()>{d.clone()}</div> })}
+                {next_attempt.map(|n| view! { <div class="muted small">{n}</div> })}
+                {replays.map(|n| view! { <div class="muted small">{n}</div> })}</td>
+            <td class="mono">{row.http_code.map(|c| c.to_string()).unwrap_or_else(|| "—".into())}</td>
+            <td>{row.attempts}</td>
+            <td class="muted nowrap">{row.duration_ms.map(|d| format!("{d} ms")).unwrap_or_else(|| "—".into())}</td>
+            <td><A href=href attr:class="btn btn-ghost btn-sm" attr:aria-label=aria>"View"</A></td>
+        </tr>
+    }
+}
+
+#[component]
+pub fn DeliveryPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.read().get("id").unwrap_or_default();
+    let replay = ServerAction::<ReplayDelivery>::new();
+    let detail = Resource::new(move || (id(), replay.version().get()), |(id, _)| delivery_detail(id));
+    view! {
+        <leptos_meta::Title text="Delivery"/>
+        <Transition fallback=|| view! { <Loading/> }>
+            {move || Suspend::new(async move {
+                match detail.await {
+                    Err(e) => view! { <LoadError error=e/> <A href="/logs">"Back to the log"</A> }.into_any(),
+                    Ok(d) => view! { <DeliveryDetail delivery=d replay=replay/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn DeliveryDetail(delivery: DeliveryView, replay: ServerAction<ReplayDelivery>) -> impl IntoView {
+    let session = use_session();
+    let row = delivery.row.clone();
+    let archived = row.archived;
+    let replay_error = Signal::derive(move || replay.value().get().and_then(Result::err).map(|e| e.message));
+    let replayed = move || replay.value().get().and_then(Result::ok);
+    let download = format!("/api/v1/deliveries/{}/payload", row.id);
+    let replay_block = if archived {
+        view! { <button class="btn btn-secondary" disabled=true title=ARCHIVED_NOTE>"Replay"</button> }.into_any()
+    } else if !session.is_admin() {
+        view! { <button class="btn btn-secondary" disabled=true title="Only admins of this workspace can replay deliveries">"Replay"</button> }.into_any()
+    } else {
+        let id = row.id.clone();
+        view! {
+            <Confirm label="Replay" question="Send this delivery again?".to_string() button_class="btn btn-secondary">
+                <button type="button" class="btn btn-primary btn-sm" id="confirm-replay" on:click=move |_| { replay.dispatch(ReplayDelivery { id: id.clone() }); }>"Yes, replay"</button>
+            </Confirm>
+        }.into_any()
+    };
+    view! {
+        <header class="page-header">
+            <div>
+                <p class="crumbs"><A href="/logs">"Delivery logs"</A> " / " <code>{row.id.clone()}</code></p>
+                <h1><span class="mono">{row.event_type.clone()}</span> " " {status_badge(&row.status)} " " <span class="labels">{labels(&row)}</span></h1>
+                <p class="muted">{format!("{} UTC · to ", row.time)}<A href=format!("/endpoints/{}", delivery.endpoint_id)>{row.endpoint.clone()}</A></p>
+            </div>
+            <div class="header-actions">
+                {if archived {
+                    view! { <button class="btn btn-secondary" disabled=true title=ARCHIVED_NOTE>"Download payload"</button> }.into_any()
+                } else {
+                    view! { <a class="btn btn-secondary" id="download-payload" href=download download=format!("{}.json", delivery.message_id)>"Download payload"</a> }.into_any()
+                }}
+                {replay_block}
+            </div>
+        </header>
+        <Alert message=replay_error/>
+        {move || replayed().map(|id| view! {
+            <div class="alert alert-ok" role="status">"Replay queued. " <A href=format!("/logs/{id}")>"Follow the replay →"</A></div>
+        })}
+        {archived.then(|| view! { <div class="alert alert-warn" role="status">{ARCHIVED_NOTE} ". What happened (time, status, attempts) is kept."</div> })}
+        <section class="card">
+            <dl class="facts">
+                <dt>"Message"</dt><dd><code id="message-id">{delivery.message_id.clone()}</code> " " <CopyButton text=delivery.message_id.clone()/></dd>
+                <dt>"Outcome"</dt><dd>{status_badge(&row.status)} " "
+                    {row.http_code.map(|c| format!("HTTP {c}"))} {row.duration_ms.map(|d| format!(" · {d} ms"))}
+                    {format!(" · {} attempt{}", row.attempts, if row.attempts == 1 { "" } else { "s" })}
+                    {row.next_attempt.clone().map(|n| format!(" · next attempt {n} UTC"))}</dd>
+                {row.error.clone().map(|e| view! { <dt>"Last error"</dt><dd>{e}</dd> })}
+                {delivery.replay_of.clone().map(|of| view! { <dt>"Replay of"</dt><dd><A href=format!("/logs/{of}")><code>{of.clone()}</code></A></dd> })}
+                <dt>"Replayed"</dt>
+                <dd id="replays">{if delivery.replay_ids.is_empty() {
+                    view! { <span class="muted">"Never"</span> }.into_any()
+                } else {
+                    view! {
+                        <span>{format!("{} time{}: ", delivery.replay_ids.len(), if delivery.replay_ids.len() == 1 { "" } else { "s" })}</span>
+                        {delivery.replay_ids.clone().into_iter().map(|r| view! { <A href=format!("/logs/{r}") attr:class="replay-link"><code>{r.clone()}</code></A> }).collect_view()}
+                    }.into_any()
+                }}</dd>
+            </dl>
+        </section>
+        <RequestCard request=delivery.request.clone() archived=archived/>
+        <section class="card">
+            <div class="card-header"><h2>"Attempts"</h2></div>
+            {if delivery.attempts.is_empty() {
+                view! { <p class="muted">"Not sent yet."</p> }.into_any()
+            } else {
+                delivery.attempts.iter().enumerate().map(|(i, a)| {
+                    let result = match (a.status_code, &a.error) {
+                        (Some(code), _) => format!("HTTP {code}"),
+                        (None, Some(_)) => "No response".to_string(),
+                        (None, None) => "Sent".to_string(),
+                    };
+                    let ok = a.status_code.is_some_and(|c| (200..300).contains(&c)) || (a.status_code.is_none() && a.error.is_none());
+                    view! {
+                        <div class="attempt">
+                            <div class="attempt-head">
+                                <strong>{format!("Attempt {}", i + 1)}</strong>
+                                <span class=if ok { "badge badge-status-succeeded" } else { "badge badge-status-failed" }>{result}</span>
+                                <span class="muted small">{format!("{} UTC · {} ms", a.time, a.duration_ms)}</span>
+                            </div>
+                            {a.error.clone().map(|e| view! { <p class="attempt-error">{e}</p> })}
+                            {(!a.response_headers.is_empty()).then(|| view! {
+                                <details><summary>{format!("Response headers ({})", a.response_headers.len())}</summary>
+                                    <table class="table table-compact"><tbody>{a.response_headers.iter().map(|(k, v)| view! { <tr><td class="mono small">{k.clone()}</td><td class="mono small">{v.clone()}</td></tr> }).collect_view()}</tbody></table>
+                                </details>
+                            })}
+                            {match (&a.response_body, archived) {
+                                (_, true) => view! { <p class="muted small">"Response body archived."</p> }.into_any(),
+                                (Some(body), _) if !body.is_empty() => view! {
+                                    <div class="code-head"><span class="muted small">"Response body"</span><CopyButton text=body.clone()/></div>
+                                    <pre class="code">{body.clone()}</pre>
+                                }.into_any(),
+                                _ => view! { <p class="muted small">"Empty response body."</p> }.into_any(),
+                            }}
+                        </div>
+                    }
+                }).collect_view().into_any()
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn RequestCard(request: Option<RequestView>, archived: bool) -> impl IntoView {
+    let Some(request) = request else {
+        return view! { <section class="card"><div class="card-header"><h2>"Request"</h2></div><p class="muted">"Sent by email: see the attempts below."</p></section> }.into_any();
+    };
+    let headers_text = request.headers.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join("\n");
+    view! {
+        <section class="card" id="raw-request">
+            <div class="card-header">
+                <h2>"Request"</h2>
+                {match request.curl.clone() {
+                    Some(curl) => view! { <CopyButton text=curl label="Copy as cURL"/> }.into_any(),
+                    None => view! { <button class="btn btn-secondary btn-sm" disabled=true title=ARCHIVED_NOTE>"Copy as cURL"</button> }.into_any(),
+                }}
+            </div>
+            <p class="request-line mono"><strong>{request.method.clone()}</strong> " " {request.url.clone()}</p>
+            <div class="code-head"><span class="muted small">"Headers · the signature and auth header value are masked"</span><CopyButton text=headers_text/></div>
+            <table class="table table-compact" id="request-headers"><tbody>
+                {request.headers.iter().map(|(k, v)| view! { <tr><td class="mono small">{k.clone()}</td><td class="mono small">{v.clone()}</td></tr> }).collect_view()}
+            </tbody></table>
+            {match (request.body.clone(), archived) {
+                (Some(body), false) => view! {
+                    <div class="code-head"><span class="muted small">"Body"</span><CopyButton text=body.clone()/></div>
+                    <pre class="code" id="request-body">{body}</pre>
+                }.into_any(),
+                _ => view! { <p class="muted small" title=ARCHIVED_NOTE>"Body archived."</p> }.into_any(),
+            }}
+        </section>
+    }.into_any()
+}
+

@@ -1,3 +1,4 @@
+pub mod activity;
 pub mod audit;
 pub mod auth;
 pub mod endpoints;

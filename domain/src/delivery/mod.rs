@@ -17,7 +17,7 @@ use crate::endpoints::EndpointRow;
 use crate::error::{Error, Result};
 use crate::messages::Message;
 use crate::store::{Store, Tx};
-use crate::{ids, on_pool, on_tx, Herald};
+use crate::{ids, on_pool, on_tx, stats, Herald};
 use retry::{Next, Verdict};
 
 pub const USER_AGENT: &str = concat!("Herald-Webhooks/", env!("CARGO_PKG_VERSION"));
@@ -57,6 +57,8 @@ pub struct Claimed {
 /// What one attempt produced.
 #[derive(Clone, Debug, Default)]
 pub struct AttemptRecord {
+    /// The request as sent (method, URL, headers with secrets masked), as JSON.
+    pub request: Option<String>,
     pub status_code: Option<i64>,
     pub response_headers: Option<String>,
     pub response_body: Option<String>,
@@ -140,7 +142,8 @@ impl Herald {
             Some("Webhooks are switched off for this workspace")
         } else if tenant.suspended {
             Some("The workspace is suspended")
-        } else if endpoint.status != "active" {
+        } else if endpoint.status != "active" && claimed.kind != "test" {
+            // A test may check a receiver before the endpoint is reactivated.
             Some("Endpoint inactive")
         } else {
             None
@@ -169,17 +172,21 @@ impl Herald {
 
     /// The body an endpoint receives, in its payload shape.
     pub fn body_for(endpoint: &EndpointRow, message: &Message) -> String {
-        if endpoint.payload_shape == "data" {
-            message.payload.clone().unwrap_or_else(|| "null".into())
-        } else {
-            message.envelope().to_string()
-        }
+        message.body(&endpoint.payload_shape).unwrap_or_else(|| "null".into())
     }
 
     async fn send_http(&self, endpoint: &EndpointRow, message: &Message, allow_private: bool) -> (AttemptRecord, Verdict) {
         let started = Instant::now();
+        let timestamp = self.clock.now() / 1000;
+        let snapshot = request_snapshot(endpoint, &message.id, timestamp);
         let failed = |error: String, started: Instant| {
-            (AttemptRecord { error: Some(error), duration_ms: started.elapsed().as_millis() as i64, ..Default::default() }, Verdict::Failed { retry_after: None })
+            let record = AttemptRecord {
+                request: Some(snapshot.clone()),
+                error: Some(error),
+                duration_ms: started.elapsed().as_millis() as i64,
+                ..Default::default()
+            };
+            (record, Verdict::Failed { retry_after: None })
         };
         // Literal IP addresses bypass the resolver: check them here.
         if !allow_private {
@@ -195,7 +202,6 @@ impl Herald {
             }
         }
         let body = Self::body_for(endpoint, message);
-        let timestamp = self.clock.now() / 1000;
         let signature = match self.signing_secrets(endpoint).and_then(|s| sign::signature_header(&s, &message.id, timestamp, &body)) {
             Ok(s) => s,
             Err(e) => return failed(format!("Could not sign the request: {e}"), started),
@@ -250,6 +256,7 @@ impl Herald {
             _ => Some(format!("HTTP {status}")),
         };
         let record = AttemptRecord {
+            request: Some(snapshot),
             status_code: Some(status as i64),
             response_headers: Some(Value::Object(headers).to_string()),
             response_body: Some(body),
@@ -284,7 +291,13 @@ impl Herald {
     pub async fn record_attempt(&self, claimed: &Claimed, endpoint: &EndpointRow, record: AttemptRecord, verdict: Verdict) -> Result<()> {
         let now = self.clock.now();
         let attempts = claimed.attempts + 1;
-        let next = retry::next_step(attempts, verdict, rand::random::<f64>());
+        // A test is sent once: its result is shown at once, and it never counts against the endpoint.
+        let is_test = claimed.kind == "test";
+        let next = match (is_test, verdict) {
+            (true, Verdict::Succeeded) => Next::Done { succeeded: true },
+            (true, _) => Next::Done { succeeded: false },
+            (false, verdict) => retry::next_step(attempts, verdict, rand::random::<f64>()),
+        };
         let (status, due, completed) = match next {
             Next::Done { succeeded: true } => ("succeeded", None, Some(now)),
             Next::Done { succeeded: false } => ("failed", None, Some(now)),
@@ -295,10 +308,10 @@ impl Herald {
             relaxed_commit(t).await?;
         }
         on_tx!(&mut tx, conn => sqlx::query(
-            "INSERT INTO attempts (id, delivery_id, attempted_at, duration_ms, status_code, response_headers, response_body, error)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+            "INSERT INTO attempts (id, delivery_id, attempted_at, duration_ms, status_code, response_headers, response_body, error, request)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
             .bind(ids::new_id("att")).bind(&claimed.id).bind(now).bind(record.duration_ms).bind(record.status_code)
-            .bind(&record.response_headers).bind(&record.response_body).bind(&record.error)
+            .bind(&record.response_headers).bind(&record.response_body).bind(&record.error).bind(&record.request)
             .execute(conn).await.map(|r| r.rows_affected()))?;
         on_tx!(&mut tx, conn => sqlx::query(
             "UPDATE deliveries SET status = $1, attempts = $2, next_attempt_at = $3, lease_until = NULL, last_status_code = $4,
@@ -307,7 +320,9 @@ impl Herald {
             .bind(status).bind(attempts).bind(due).bind(record.status_code).bind(record.duration_ms).bind(&record.error)
             .bind(completed).bind(&claimed.id)
             .execute(conn).await.map(|r| r.rows_affected()))?;
-        let deactivated = self.track_failures(&mut tx, endpoint, verdict).await?;
+        let outcome = stats::Outcome { succeeded: verdict == Verdict::Succeeded, gave_up: status == "failed", duration_ms: record.duration_ms };
+        stats::record(&mut tx, &endpoint.id, now, outcome).await?;
+        let deactivated = if is_test { None } else { self.track_failures(&mut tx, endpoint, verdict).await? };
         tx.commit().await?;
         if let Some(reason) = deactivated {
             tracing::warn!(endpoint_id = %endpoint.id, tenant_id = %endpoint.tenant_id, %reason, "endpoint deactivated");
@@ -374,6 +389,22 @@ impl Herald {
 async fn relaxed_commit(tx: &mut sqlx::Transaction<'static, sqlx::Postgres>) -> Result<()> {
     sqlx::query("SET LOCAL synchronous_commit = off").execute(&mut **tx).await?;
     Ok(())
+}
+
+/// The request as the raw view shows it: what was sent, with the signature and the auth header
+/// value masked (the body is rebuilt from the message).
+fn request_snapshot(endpoint: &EndpointRow, message_id: &str, timestamp: i64) -> String {
+    let mut headers = vec![
+        ("content-type".to_string(), "application/json".to_string()),
+        ("user-agent".to_string(), USER_AGENT.to_string()),
+        ("webhook-id".to_string(), message_id.to_string()),
+        ("webhook-timestamp".to_string(), timestamp.to_string()),
+        ("webhook-signature".to_string(), crate::logs::MASKED_SIGNATURE.to_string()),
+    ];
+    if let Some(name) = &endpoint.auth_header_name {
+        headers.push((name.clone(), crate::logs::MASKED.to_string()));
+    }
+    serde_json::json!({ "method": endpoint.method, "url": endpoint.url, "payload_shape": endpoint.payload_shape, "headers": headers }).to_string()
 }
 
 /// Reads at most [`MAX_RESPONSE_BODY`] bytes of a response; returns the text and, if reading

@@ -1,6 +1,6 @@
 //! `/api/v1/endpoints`, `/api/v1/event-types` and the tenant settings.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -9,6 +9,7 @@ use domain::Herald;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::deliveries::{detail_json, parse_time};
 use super::{ApiError, ApiJson, Caller};
 use crate::AppState;
 
@@ -21,6 +22,9 @@ pub fn routes() -> Router<AppState> {
         .route("/endpoints/{id}/deactivate", post(deactivate))
         .route("/endpoints/{id}/secret", get(secret))
         .route("/endpoints/{id}/secret/rotate", post(rotate_secret))
+        .route("/endpoints/{id}/stats", get(stats))
+        .route("/endpoints/{id}/test", post(send_test))
+        .route("/endpoints/{id}/recover", post(recover))
         .route("/settings", get(settings).patch(update_settings))
 }
 
@@ -93,4 +97,47 @@ struct SettingsIn {
 
 async fn update_settings(State(herald): State<Herald>, Caller(actor): Caller, ApiJson(input): ApiJson<SettingsIn>) -> Reply<Json<Value>> {
     Ok(Json(settings_json(&herald.set_webhooks_enabled(&actor, input.webhooks_enabled).await?)))
+}
+
+#[derive(Deserialize)]
+struct StatsQuery {
+    window: Option<String>,
+}
+
+async fn stats(State(herald): State<Herald>, Caller(actor): Caller, Path(id): Path<String>, Query(q): Query<StatsQuery>) -> Reply<Json<Value>> {
+    let window = domain::stats::Window::parse(q.window.as_deref().unwrap_or("24h"))?;
+    Ok(Json(json!(herald.endpoint_stats(actor.tenant_id()?, &id, window).await?)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TestIn {
+    event_type: String,
+}
+
+/// Sends the sample at once and answers with the delivery, its attempt and the request.
+async fn send_test(State(herald): State<Herald>, Caller(actor): Caller, Path(id): Path<String>, ApiJson(input): ApiJson<TestIn>) -> Reply<Json<Value>> {
+    Ok(Json(detail_json(&herald.send_test(&actor, &id, &input.event_type).await?)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RecoverIn {
+    since: String,
+    /// `failed` (default) or `skipped`.
+    status: Option<String>,
+    /// Only count what would be sent.
+    #[serde(default)]
+    dry_run: bool,
+}
+
+async fn recover(State(herald): State<Herald>, Caller(actor): Caller, Path(id): Path<String>, ApiJson(input): ApiJson<RecoverIn>) -> Reply<(StatusCode, Json<Value>)> {
+    let since = parse_time("since", Some(input.since))?.ok_or_else(|| domain::Error::invalid("since", "since is required."))?;
+    let status = domain::replay::RecoverStatus::parse(input.status.as_deref().unwrap_or("failed"))?;
+    if input.dry_run {
+        let count = herald.recover_count(&actor, &id, status, since).await?;
+        return Ok((StatusCode::OK, Json(json!({ "count": count, "dry_run": true }))));
+    }
+    let count = herald.recover(&actor, &id, status, since).await?;
+    Ok((StatusCode::ACCEPTED, Json(json!({ "count": count, "dry_run": false }))))
 }

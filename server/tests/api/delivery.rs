@@ -63,6 +63,12 @@ async fn count(app: &TestApp, table: &str) -> i64 {
 
 /// A tenant allowed to deliver to the loopback sink, with an API key.
 pub async fn tenant(app: &TestApp, name: &str) -> (String, String) {
+    let (tenant_id, key, _) = tenant_with_owner(app, name).await;
+    (tenant_id, key)
+}
+
+/// [`tenant`], and its owner's browser.
+pub async fn tenant_with_owner(app: &TestApp, name: &str) -> (String, String, reqwest::Client) {
     let owner = app.owner(&format!("owner@{}.example", name.to_lowercase()), name).await;
     let tenant_id = app.me(&owner).await["tenant"]["id"].as_str().unwrap().to_string();
     let update = domain::tenants::TenantUpdate {
@@ -72,7 +78,12 @@ pub async fn tenant(app: &TestApp, name: &str) -> (String, String) {
     };
     app.herald.update_tenant(&tenant_id, update).await.unwrap();
     let (_, key) = app.herald.create_api_key(&tenant_id, "tests", None).await.unwrap();
-    (tenant_id, key)
+    (tenant_id, key, owner)
+}
+
+pub async fn api_get(app: &TestApp, key: &str, path: &str) -> Reply {
+    let r = reqwest::Client::new().get(format!("{}/api/v1{path}", app.base)).bearer_auth(key).send().await.unwrap();
+    Reply { status: r.status(), headers: r.headers().clone(), text: r.text().await.unwrap() }
 }
 
 pub async fn post(app: &TestApp, key: &str, path: &str, body: Value) -> Reply {

@@ -260,10 +260,7 @@ async fn another_tenants_endpoints_answer_404(app: TestApp) {
 
 async fn members_manage_endpoints_but_not_admin_switches(app: TestApp) {
     let owner = app.owner("ana@lotus.example", "Lotus").await;
-    let link = app.rpc(&owner, "invite", &[("email", "bruno@lotus.example"), ("role", "member")]).await.json()["link"].as_str().unwrap().to_string();
-    let member = app.new_browser();
-    let token = link.rsplit('/').next().unwrap();
-    app.rpc(&member, "accept_invitation", &[("token", token), ("name", "Bruno"), ("password", "bruno password 1")]).await;
+    let member = app.member(&owner, "bruno@lotus.example").await;
     let api = |client: &reqwest::Client, method: reqwest::Method, path: &str, body: Option<Value>| {
         let mut request = client.request(method, format!("{}/api/v1{path}", app.base));
         if let Some(body) = body {

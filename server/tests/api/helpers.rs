@@ -186,6 +186,18 @@ impl TestApp {
         client
     }
 
+    /// Invites `email` as a member of the owner's tenant and accepts in a new browser.
+    pub async fn member(&self, owner: &reqwest::Client, email: &str) -> reqwest::Client {
+        let r = self.rpc(owner, "invite", &[("email", email), ("role", "member")]).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let link = r.json()["link"].as_str().unwrap().to_string();
+        let member = self.new_browser();
+        let token = link.rsplit('/').next().unwrap();
+        let r = self.rpc(&member, "accept_invitation", &[("token", token), ("name", "Member"), ("password", "member password 1")]).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        member
+    }
+
     pub async fn me(&self, client: &reqwest::Client) -> Value {
         let r = self.get(client, "/api/v1/me").await;
         assert_eq!(r.status, 200, "{}", r.text);

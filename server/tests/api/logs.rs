@@ -6,16 +6,11 @@ use domain::clock::SECOND;
 use serde_json::{json, Value};
 
 use crate::both_databases;
-use crate::delivery::{add_endpoint, send_event, tenant};
-use crate::helpers::{Reply, TestApp};
+use crate::delivery::{add_endpoint, api_get as get, send_event, tenant};
+use crate::helpers::TestApp;
 use crate::sink::{Answer, Sink};
 
 both_databases!(the_log_pages_by_keyset_and_filters, a_delivery_shows_its_attempts_and_stays_in_its_tenant);
-
-async fn get(app: &TestApp, key: &str, path: &str) -> Reply {
-    let r = reqwest::Client::new().get(format!("{}/api/v1{path}", app.base)).bearer_auth(key).send().await.unwrap();
-    Reply { status: r.status(), headers: r.headers().clone(), text: r.text().await.unwrap() }
-}
 
 async fn the_log_pages_by_keyset_and_filters(app: TestApp) {
     let ok = Sink::start().await;

@@ -7,6 +7,7 @@ mod crash;
 mod delivery;
 mod endpoints;
 mod logs;
+mod replay;
 mod guards;
 pub mod helpers;
 mod sink;

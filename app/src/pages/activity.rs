@@ -1,0 +1,304 @@
+//! What an endpoint's detail page shows about its traffic: stats with a chart per window, "send
+//! test event", bulk recover of failed deliveries, and the offer to recover what was skipped.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_query_map;
+
+use super::logs::status_badge;
+use crate::api::{endpoint_stats, recover_deliveries, CatalogGroup, DeliveryView, RecoverDeliveries, SendTestEvent, StatsView};
+use crate::error::AppError;
+use crate::components::{Alert, CopyButton, LoadError, Loading};
+
+const WINDOWS: [(&str, &str); 3] = [("24h", "24 hours"), ("7d", "7 days"), ("30d", "30 days")];
+
+/// The window chosen in the URL (`?window=7d`), 24 hours by default.
+pub fn use_window() -> Memo<String> {
+    let query = use_query_map();
+    Memo::new(move |_| query.read().get("window").filter(|w| WINDOWS.iter().any(|(v, _)| v == w)).unwrap_or_else(|| "24h".into()))
+}
+
+/// The stats of an endpoint for the window in the URL. Made by the page itself (not inside a
+/// suspended view) so that hydration finds the server's answer.
+pub fn stats_resource(id: impl Fn() -> String + Send + Sync + 'static) -> Resource<Result<StatsView, AppError>> {
+    let window = use_window();
+    Resource::new(move || (id(), window.get()), |(id, w)| endpoint_stats(id, w))
+}
+
+#[component]
+pub fn StatsCard(id: String, stats: Resource<Result<StatsView, AppError>>) -> impl IntoView {
+    let window = use_window();
+    let window = move || window.get();
+    view! {
+        <section class="card" id="endpoint-stats">
+            <div class="card-header">
+                <h2>"Activity"</h2>
+                <nav class="tabs" aria-label="Time window">
+                    {WINDOWS.iter().map(|(value, label)| {
+                        let href = format!("/endpoints/{id}?window={value}");
+                        // A plain link: the router still navigates in place, and <A> would mark every tab current.
+                        view! { <a href=href class=move || if window() == *value { "tab tab-active" } else { "tab" }
+                            aria-current=move || (window() == *value).then_some("page")>{*label}</a> }
+                    }).collect_view()}
+                </nav>
+            </div>
+            <Transition fallback=|| view! { <Loading/> }>
+                {move || Suspend::new(async move {
+                    match stats.await {
+                        Err(e) => view! { <LoadError error=e/> }.into_any(),
+                        Ok(s) => view! { <StatsBody stats=s/> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn StatsBody(stats: StatsView) -> impl IntoView {
+    let rate = stats.success_rate.map(|r| format!("{:.1} %", r * 100.0)).unwrap_or_else(|| "—".into());
+    let ms = |v: Option<i64>| v.map(|v| format!("{v} ms")).unwrap_or_else(|| "—".into());
+    let last = match stats.last_delivery.clone() {
+        None => view! { <span class="muted">"None yet"</span> }.into_any(),
+        Some((status, code, at, id)) => view! {
+            <A href=format!("/logs/{id}")>{at} " UTC"</A> " " {status_badge(&status)} {code.map(|c| format!(" HTTP {c}"))}
+        }.into_any(),
+    };
+    view! {
+        <div class="stat-grid">
+            <div class="stat"><span class="stat-value" id="stat-sent">{stats.sent}</span><span class="stat-label">"Requests sent"</span></div>
+            <div class="stat stat-ok"><span class="stat-value" id="stat-succeeded">{stats.succeeded}</span><span class="stat-label">"Succeeded (2xx)"</span></div>
+            <div class="stat stat-bad"><span class="stat-value" id="stat-failed">{stats.failed}</span><span class="stat-label">"Failed"</span></div>
+            <div class="stat"><span class="stat-value" id="stat-rate">{rate}</span><span class="stat-label">"Success rate"</span></div>
+            <div class="stat"><span class="stat-value">{ms(stats.latency_p50_ms)}</span><span class="stat-label">"Latency p50"</span></div>
+            <div class="stat"><span class="stat-value">{ms(stats.latency_p95_ms)}</span><span class="stat-label">"Latency p95"</span></div>
+        </div>
+        <p class="last-delivery">"Last delivery: " {last}
+            {(stats.gave_up > 0).then(|| view! { <span class="muted">{format!(" · {} gave up after all retries", stats.gave_up)}</span> })}</p>
+        {chart(&stats)}
+    }
+}
+
+/// "1 delivery", "3 deliveries".
+fn deliveries(n: i64) -> String {
+    format!("{n} deliver{}", if n == 1 { "y" } else { "ies" })
+}
+
+/// Round a chart's top up to 1, 2 or 5 × 10ⁿ so the grid lines read well.
+fn nice_ceiling(value: i64) -> i64 {
+    let mut step = 1;
+    loop {
+        for factor in [1, 2, 5] {
+            if value <= step * factor {
+                return step * factor;
+            }
+        }
+        step *= 10;
+    }
+}
+
+/// Stacked bars (succeeded below, failed above) with the axes labelled, drawn on the server as SVG.
+fn chart(stats: &StatsView) -> impl IntoView {
+    const W: f64 = 760.0;
+    const H: f64 = 200.0;
+    const LEFT: f64 = 44.0;
+    const BOTTOM: f64 = 26.0;
+    const TOP: f64 = 12.0;
+    let plot_w = W - LEFT - 8.0;
+    let plot_h = H - BOTTOM - TOP;
+    let n = stats.bars.len().max(1);
+    let top = nice_ceiling(stats.bars.iter().map(|b| b.succeeded + b.failed).max().unwrap_or(0).max(1));
+    let slot = plot_w / n as f64;
+    let bar_w = (slot * 0.72).max(1.0);
+    let y = |v: i64| TOP + plot_h - v as f64 / top as f64 * plot_h;
+    let label_every = n.div_ceil(8);
+    let title = format!(
+        "{} succeeded and {} failed requests over the last {}, one bar per {}",
+        stats.succeeded, stats.failed, WINDOWS.iter().find(|(v, _)| *v == stats.window).map(|(_, l)| *l).unwrap_or(""), stats.bar_width
+    );
+    let grid = [0, top / 2, top]
+        .into_iter()
+        .filter(|v| *v == 0 || *v == top || top % 2 == 0)
+        .map(|v| {
+            view! {
+                <line x1=LEFT x2=W - 8.0 y1=y(v) y2=y(v) class="chart-grid"/>
+                <text x=LEFT - 6.0 y=y(v) + 4.0 text-anchor="end" class="chart-axis">{v}</text>
+            }
+        })
+        .collect_view();
+    let bars = stats
+        .bars
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let x = LEFT + i as f64 * slot + (slot - bar_w) / 2.0;
+            let ok_top = y(b.succeeded);
+            let bad_top = y(b.succeeded + b.failed);
+            let tip = format!("{}: {} succeeded, {} failed", b.label, b.succeeded, b.failed);
+            view! {
+                <g>
+                    <title>{tip}</title>
+                    <rect x=x y=ok_top width=bar_w height=TOP + plot_h - ok_top class="chart-ok"/>
+                    <rect x=x y=bad_top width=bar_w height=ok_top - bad_top class="chart-bad"/>
+                    {(i % label_every == 0).then(|| view! {
+                        <text x=x + bar_w / 2.0 y=H - 8.0 text-anchor="middle" class="chart-axis">{b.label.clone()}</text>
+                    })}
+                </g>
+            }
+        })
+        .collect_view();
+    view! {
+        <figure class="chart">
+            <svg viewBox=format!("0 0 {W} {H}") role="img" aria-label=title.clone() preserveAspectRatio="none">
+                {grid}
+                {bars}
+            </svg>
+            <figcaption class="chart-legend">
+                <span class="legend-ok">{format!("■ {} succeeded", stats.succeeded)}</span>
+                <span class="legend-bad">{format!("■ {} failed", stats.failed)}</span>
+                <span class="muted">{format!("one bar per {} · UTC", stats.bar_width)}</span>
+            </figcaption>
+        </figure>
+    }
+}
+
+/// "Send test event": the endpoint's event types (all of them for "every event"), sent at once,
+/// the answer shown in place.
+#[component]
+pub fn TestEventCard(id: String, subscribed: Vec<String>, catalog: Resource<Result<Vec<CatalogGroup>, AppError>>) -> impl IntoView {
+    let send = ServerAction::<SendTestEvent>::new();
+    let every = subscribed.iter().any(|t| t == "*");
+    let error = Signal::derive(move || send.value().get().and_then(Result::err).map(|e| e.message));
+    view! {
+        <section class="card" id="test-event">
+            <div class="card-header"><h2>"Send a test event"</h2></div>
+            <p class="muted">"Herald sends the catalog's sample payload for the type you choose, signed like any delivery, once and without retries. It is labelled Test in the log."</p>
+            <ActionForm action=send attr:class="inline-form">
+                <input type="hidden" name="endpoint_id" value=id/>
+                <label class="filter">"Event type"
+                    <Suspense fallback=|| view! { <select disabled=true><option>"Loading…"</option></select> }>
+                        {
+                            let subscribed = subscribed.clone();
+                            move || {
+                                let subscribed = subscribed.clone();
+                                Suspend::new(async move {
+                                    let types: Vec<String> = catalog.await.unwrap_or_default().into_iter()
+                                        .flat_map(|g| g.types.into_iter().map(|t| t.name))
+                                        .filter(|t| every || subscribed.contains(t))
+                                        .collect();
+                                    view! { <select name="event_type" id="test-event-type">{types.into_iter().map(|t| view! { <option value=t.clone()>{t.clone()}</option> }).collect_view()}</select> }
+                                })
+                            }
+                        }
+                    </Suspense>
+                </label>
+                <button type="submit" class="btn btn-primary btn-sm" disabled=move || send.pending().get()>
+                    {move || if send.pending().get() { "Sending…" } else { "Send test event" }}
+                </button>
+            </ActionForm>
+            <Alert message=error/>
+            {move || send.value().get().and_then(Result::ok).map(|d| view! { <TestResult delivery=d/> })}
+        </section>
+    }
+}
+
+#[component]
+fn TestResult(delivery: DeliveryView) -> impl IntoView {
+    let ok = delivery.row.status == "succeeded";
+    let attempt = delivery.attempts.first().cloned();
+    let summary = match (&attempt, ok) {
+        (Some(a), true) => format!("Delivered: {} in {} ms.", a.status_code.map(|c| format!("HTTP {c}")).unwrap_or_else(|| "sent".into()), a.duration_ms),
+        (Some(a), false) => format!("Not delivered: {}", a.error.clone().unwrap_or_else(|| "the receiver did not accept it".into())),
+        (None, _) => format!("Not sent: {}", delivery.row.error.clone().unwrap_or_default()),
+    };
+    let body = attempt.and_then(|a| a.response_body).filter(|b| !b.is_empty());
+    view! {
+        <div class=if ok { "test-result alert alert-ok" } else { "test-result alert alert-error" } role="status" id="test-result">
+            <p><strong>{summary}</strong> " " <A href=format!("/logs/{}", delivery.row.id)>"See the request and response →"</A></p>
+            {body.map(|b| view! { <div class="code-head"><span class="small">"Response body"</span><CopyButton text=b.clone()/></div><pre class="code code-small">{b}</pre> })}
+        </div>
+    }
+}
+
+/// Admins: send again every failed delivery since a time, after seeing how many that is.
+#[component]
+pub fn RecoverCard(id: String, active: bool) -> impl IntoView {
+    let preview = ServerAction::<RecoverDeliveries>::new();
+    let run = ServerAction::<RecoverDeliveries>::new();
+    let (since, set_since) = signal(String::new());
+    let error = Signal::derive(move || {
+        run.value().get().and_then(Result::err).or_else(|| preview.value().get().and_then(Result::err)).map(|e| e.message)
+    });
+    let counted = move || preview.value().get().and_then(Result::ok);
+    let done = move || run.value().get().and_then(Result::ok);
+    let (preview_id, run_id) = (id.clone(), id);
+    view! {
+        <section class="card" id="recover">
+            <div class="card-header"><h2>"Recover failed deliveries"</h2></div>
+            <p class="muted">"Send again every delivery to this endpoint that failed after all its retries, from a time you choose. Each is a new delivery labelled Replay; deliveries already replayed are left out."</p>
+            {(!active).then(|| view! { <div class="alert alert-warn" role="status">"Reactivate the endpoint first: nothing can be sent to it while it is inactive."</div> })}
+            <form class="inline-form" on:submit=move |ev| {
+                ev.prevent_default();
+                run.clear();
+                preview.dispatch(RecoverDeliveries { endpoint_id: preview_id.clone(), status: "failed".into(), since: since.get_untracked(), confirm: false });
+            }>
+                <label class="filter" for="recover-since">"Failed since (UTC)"
+                    <input type="datetime-local" id="recover-since" required=true
+                        on:input=move |ev| { set_since.set(event_target_value(&ev)); preview.clear(); }/>
+                </label>
+                <button type="submit" class="btn btn-secondary btn-sm" disabled=move || preview.pending().get()>"Count deliveries"</button>
+            </form>
+            <Alert message=error/>
+            {move || match (counted(), done()) {
+                (_, Some(n)) => view! { <div class="alert alert-ok" role="status" id="recover-done">{format!("{} queued for sending again.", deliveries(n))} " " <A href="/logs?status=pending">"Watch them in the log →"</A></div> }.into_any(),
+                (Some(0), None) => view! { <p class="muted" id="recover-count">"No failed deliveries to recover since then."</p> }.into_any(),
+                (Some(n), None) => {
+                    let id = run_id.clone();
+                    view! {
+                        <div class="confirm-ask" id="recover-count">
+                            <span class="recover-question">{format!("{} will be sent again.", deliveries(n).replacen(' ', " failed ", 1))}</span>
+                            <button type="button" class="btn btn-primary btn-sm" disabled=move || run.pending().get() on:click=move |_| {
+                                run.dispatch(RecoverDeliveries { endpoint_id: id.clone(), status: "failed".into(), since: since.get_untracked(), confirm: true });
+                            }>{format!("Recover {n}")}</button>
+                            <button type="button" class="btn btn-ghost btn-sm" on:click=move |_| preview.clear()>"Cancel"</button>
+                        </div>
+                    }.into_any()
+                }
+                (None, None) => ().into_any(),
+            }}
+        </section>
+    }
+}
+
+/// How many skipped deliveries of the endpoint wait to be recovered (admins only; an error for others).
+pub fn skipped_resource(id: impl Fn() -> String + Send + Sync + 'static, refresh: impl Fn() -> usize + Send + Sync + 'static) -> Resource<Result<i64, AppError>> {
+    Resource::new(move || (id(), refresh()), |(id, _)| recover_deliveries(id, "skipped".into(), String::new(), false))
+}
+
+/// After reactivation: offers to send what was recorded as skipped while the endpoint was off.
+#[component]
+pub fn SkippedOffer(id: String, skipped: Resource<Result<i64, AppError>>, run: ServerAction<RecoverDeliveries>) -> impl IntoView {
+    view! {
+        <div class="offer-slot">
+        <Suspense fallback=|| ()>
+            {move || {
+                let id = id.clone();
+                Suspend::new(async move {
+                    match (skipped.await, run.value().get()) {
+                        (_, Some(Ok(n))) => view! { <div class="alert alert-ok" role="status" id="skipped-offer">{format!("{} queued: they are on their way.", deliveries(n).replacen(' ', " skipped ", 1))}</div> }.into_any(),
+                        (Ok(n), _) if n > 0 => view! {
+                            <div class="alert alert-warn offer" role="status" id="skipped-offer">
+                                <span>{format!("{n} event{} skipped while this endpoint was inactive.", if n == 1 { " was" } else { "s were" })}</span>
+                                <button type="button" class="btn btn-primary btn-sm" disabled=move || run.pending().get() on:click=move |_| {
+                                    run.dispatch(RecoverDeliveries { endpoint_id: id.clone(), status: "skipped".into(), since: String::new(), confirm: true });
+                                }>{format!("Send {} now", if n == 1 { "it" } else { "them" })}</button>
+                            </div>
+                        }.into_any(),
+                        _ => ().into_any(),
+                    }
+                })
+            }}
+        </Suspense>
+        </div>
+    }
+}

@@ -1,0 +1,225 @@
+//! Per-endpoint stats. Every attempt adds one to an hourly rollup row (in the transaction that
+//! records the attempt), so a 30-day view reads at most 720 small rows per endpoint however many
+//! deliveries there were. Latency percentiles come from a fixed histogram in the same row.
+
+use serde::Serialize;
+
+use crate::clock::{rfc3339, Millis, DAY, HOUR};
+use crate::error::{Error, Result};
+use crate::store::Tx;
+use crate::{on_pool, on_tx, Herald};
+
+/// Upper bounds of the latency histogram buckets (`lat_00` … `lat_13`); `lat_14` counts the rest.
+pub const LATENCY_BOUNDS_MS: [i64; 14] = [10, 25, 50, 75, 100, 150, 200, 300, 500, 750, 1000, 2000, 5000, 10000];
+const BUCKETS: usize = LATENCY_BOUNDS_MS.len() + 1;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Window {
+    #[serde(rename = "24h")]
+    Day,
+    #[serde(rename = "7d")]
+    Week,
+    #[serde(rename = "30d")]
+    Month,
+}
+
+impl Window {
+    pub fn parse(value: &str) -> Result<Window> {
+        match value {
+            "24h" => Ok(Window::Day),
+            "7d" => Ok(Window::Week),
+            "30d" => Ok(Window::Month),
+            _ => Err(Error::invalid("window", "window is one of 24h, 7d, 30d.")),
+        }
+    }
+
+    /// Chart bars: their width and how many.
+    fn bars(self) -> (Millis, i64) {
+        match self {
+            Window::Day => (HOUR, 24),
+            Window::Week => (6 * HOUR, 28),
+            Window::Month => (DAY, 30),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Bar {
+    pub start: String,
+    pub start_ms: Millis,
+    pub succeeded: i64,
+    pub failed: i64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct LastDelivery {
+    pub id: String,
+    pub status: String,
+    pub status_code: Option<i64>,
+    pub error: Option<String>,
+    pub created_at: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct EndpointStats {
+    pub window: Window,
+    /// Requests sent (attempts), and how they ended.
+    pub sent: i64,
+    pub succeeded: i64,
+    pub failed: i64,
+    /// Deliveries that ran out of retries.
+    pub gave_up: i64,
+    /// Succeeded / sent, 0–1; none when nothing was sent.
+    pub success_rate: Option<f64>,
+    pub latency_p50_ms: Option<i64>,
+    pub latency_p95_ms: Option<i64>,
+    pub last_delivery: Option<LastDelivery>,
+    /// Seconds per bar: 3600 (24h), 21600 (7d) or 86400 (30d).
+    pub bar_seconds: i64,
+    pub bars: Vec<Bar>,
+}
+
+/// How one attempt ended, for the rollup.
+pub(crate) struct Outcome {
+    pub succeeded: bool,
+    pub gave_up: bool,
+    pub duration_ms: i64,
+}
+
+fn latency_column(duration_ms: i64) -> String {
+    let bucket = LATENCY_BOUNDS_MS.iter().position(|&bound| duration_ms <= bound).unwrap_or(LATENCY_BOUNDS_MS.len());
+    format!("lat_{bucket:02}")
+}
+
+/// Adds one attempt to its endpoint's hourly row, inside the caller's transaction.
+pub(crate) async fn record(tx: &mut Tx, endpoint_id: &str, at: Millis, outcome: Outcome) -> Result<()> {
+    let lat = latency_column(outcome.duration_ms);
+    let sql = format!(
+        "INSERT INTO endpoint_stats (endpoint_id, hour, sent, succeeded, failed, gave_up, {lat}) VALUES ($1, $2, 1, $3, $4, $5, 1)
+         ON CONFLICT (endpoint_id, hour) DO UPDATE SET sent = endpoint_stats.sent + 1,
+             succeeded = endpoint_stats.succeeded + excluded.succeeded, failed = endpoint_stats.failed + excluded.failed,
+             gave_up = endpoint_stats.gave_up + excluded.gave_up, {lat} = endpoint_stats.{lat} + 1"
+    );
+    let (ok, failed, gave_up) = (outcome.succeeded as i64, !outcome.succeeded as i64, outcome.gave_up as i64);
+    on_tx!(tx, conn => sqlx::query(&sql).bind(endpoint_id).bind(at - at.rem_euclid(HOUR)).bind(ok).bind(failed).bind(gave_up)
+        .execute(conn).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// The `p`th percentile (0–1) of a histogram, interpolated inside its bucket.
+pub fn percentile(histogram: &[i64; BUCKETS], p: f64) -> Option<i64> {
+    let total: i64 = histogram.iter().sum();
+    if total == 0 {
+        return None;
+    }
+    let rank = (p * total as f64).ceil().max(1.0);
+    let mut seen = 0.0;
+    for (i, &count) in histogram.iter().enumerate() {
+        if count == 0 {
+            continue;
+        }
+        let lower = if i == 0 { 0 } else { LATENCY_BOUNDS_MS[i - 1] };
+        if seen + count as f64 >= rank {
+            let Some(&upper) = LATENCY_BOUNDS_MS.get(i) else { return Some(lower) };
+            let share = (rank - seen) / count as f64;
+            return Some(lower + ((upper - lower) as f64 * share).round() as i64);
+        }
+        seen += count as f64;
+    }
+    None
+}
+
+type RollupRow = (Millis, i64, i64, i64, i64, [i64; BUCKETS]);
+
+impl Herald {
+    pub async fn endpoint_stats(&self, tenant_id: &str, endpoint_id: &str, window: Window) -> Result<EndpointStats> {
+        self.endpoint_row(tenant_id, endpoint_id).await?;
+        let (width, count) = window.bars();
+        let now = self.clock.now();
+        let first = now - now.rem_euclid(width) - (count - 1) * width;
+        let lat: Vec<String> = (0..BUCKETS).map(|i| format!("lat_{i:02}")).collect();
+        let sql = format!(
+            "SELECT hour, sent, succeeded, failed, gave_up, {} FROM endpoint_stats WHERE endpoint_id = $1 AND hour >= $2 ORDER BY hour",
+            lat.join(", ")
+        );
+        let rows: Vec<RollupRow> = on_pool!(&self.store, pool => {
+            use sqlx::Row;
+            sqlx::query(&sql).bind(endpoint_id).bind(first).fetch_all(pool).await.and_then(|rows| {
+                rows.iter().map(|r| {
+                    let mut histogram = [0i64; BUCKETS];
+                    for (i, slot) in histogram.iter_mut().enumerate() {
+                        *slot = r.try_get(5 + i)?;
+                    }
+                    Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?, histogram))
+                }).collect()
+            })
+        })?;
+
+        let mut bars: Vec<Bar> = (0..count)
+            .map(|i| {
+                let start_ms = first + i * width;
+                Bar { start: rfc3339(start_ms), start_ms, succeeded: 0, failed: 0 }
+            })
+            .collect();
+        let (mut sent, mut succeeded, mut failed, mut gave_up) = (0, 0, 0, 0);
+        let mut histogram = [0i64; BUCKETS];
+        for (hour, s, ok, bad, given_up, lat) in rows {
+            sent += s;
+            succeeded += ok;
+            failed += bad;
+            gave_up += given_up;
+            for (total, n) in histogram.iter_mut().zip(lat) {
+                *total += n;
+            }
+            if let Some(bar) = bars.get_mut(((hour - first) / width) as usize) {
+                bar.succeeded += ok;
+                bar.failed += bad;
+            }
+        }
+        let last_delivery = on_pool!(&self.store, pool => sqlx::query_as::<_, (String, String, Option<i64>, Option<String>, i64)>(
+            "SELECT id, status, last_status_code, last_error, created_at FROM deliveries
+             WHERE endpoint_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1")
+            .bind(endpoint_id).fetch_optional(pool).await)?
+        .map(|(id, status, status_code, error, at)| LastDelivery { id, status, status_code, error, created_at: rfc3339(at) });
+
+        Ok(EndpointStats {
+            window,
+            sent,
+            succeeded,
+            failed,
+            gave_up,
+            success_rate: (sent > 0).then(|| succeeded as f64 / sent as f64),
+            latency_p50_ms: percentile(&histogram, 0.50),
+            latency_p95_ms: percentile(&histogram, 0.95),
+            last_delivery,
+            bar_seconds: width / 1000,
+            bars,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latency_lands_in_the_first_bucket_that_holds_it() {
+        assert_eq!(latency_column(0), "lat_00");
+        assert_eq!(latency_column(10), "lat_00");
+        assert_eq!(latency_column(11), "lat_01");
+        assert_eq!(latency_column(10_000), "lat_13");
+        assert_eq!(latency_column(60_000), "lat_14");
+    }
+
+    #[test]
+    fn percentiles_interpolate_within_a_bucket() {
+        let mut h = [0i64; BUCKETS];
+        assert_eq!(percentile(&h, 0.5), None);
+        h[4] = 100; // 100 attempts between 75 and 100 ms
+        assert_eq!(percentile(&h, 0.5), Some(88));
+        assert_eq!(percentile(&h, 0.95), Some(99));
+        h[14] = 100; // and 100 slower than 10 s
+        assert_eq!(percentile(&h, 0.5), Some(100));
+        assert_eq!(percentile(&h, 0.95), Some(10_000));
+    }
+}

@@ -1,0 +1,170 @@
+import { test, expect } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
+import http from 'node:http';
+import { hydrated, shot, signUp, unique, watchErrors } from './helpers.mjs';
+
+/** A webhook receiver on loopback: `/ok` accepts, `/flaky` answers 410 until `mode.flaky = 'ok'`. */
+async function startSink() {
+  const mode = { flaky: 'gone' };
+  const received = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      received.push({ path: req.url, headers: req.headers, body });
+      const gone = req.url === '/flaky' && mode.flaky === 'gone';
+      res.writeHead(gone ? 410 : 200, { 'content-type': 'application/json', 'x-receiver': 'studio-sync' });
+      res.end(gone ? '{"error":"gone"}' : '{"ok":true}');
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${server.address().port}`, mode, received, close: () => server.close() };
+}
+
+/** The operator's command line lets this tenant deliver to the loopback sink, on a plan with room. */
+function allowPrivateUrls(tenantId) {
+  if (!process.env.HERALD_BIN) throw new Error('HERALD_BIN and DATABASE_URL must point at the server under test (scripts/test.sh sets them)');
+  execFileSync(process.env.HERALD_BIN, ['tenant', 'update', tenantId, '--plan', 'professional', '--allow-private-urls', 'true'], { env: process.env, stdio: 'pipe' });
+}
+
+async function api(page, key, method, path, data) {
+  const r = await page.request.fetch(`/api/v1${path}`, { method, headers: { authorization: `Bearer ${key}` }, data });
+  expect(r.status(), `${method} ${path}: ${await r.text()}`).toBeLessThan(300);
+  return r.json();
+}
+
+async function settle(page, key, path, ready) {
+  await expect(async () => expect(ready(await api(page, key, 'GET', path))).toBe(true)).toPass({ timeout: 20_000 });
+}
+
+test('stats, log filters, raw view, download, replay, test event and recover', async ({ page }) => {
+  const errors = watchErrors(page);
+  const sink = await startSink();
+  await signUp(page, { business: 'Lotus Spa', email: unique('lotus') });
+  await page.locator('.nav').getByRole('link', { name: 'Settings' }).click();
+  await page.getByLabel('Key name').fill('Booking platform');
+  await page.getByRole('button', { name: 'Create key' }).click();
+  const key = (await page.locator('#new-api-key code').textContent()).trim();
+  const me = await (await page.request.get('/api/v1/me')).json();
+  allowPrivateUrls(me.tenant.id);
+
+  const crm = await api(page, key, 'POST', '/endpoints', {
+    name: 'Spa CRM', url: `${sink.url}/ok`, event_types: ['*'],
+    auth_header: { name: 'Authorization', value: 'Bearer crm-secret-token-1234' },
+  });
+  const flaky = await api(page, key, 'POST', '/endpoints', { name: 'Old POS', url: `${sink.url}/flaky`, event_types: ['invoice.closed'] });
+  for (const [type, data] of [
+    ['appointment.booking.created', { appointment_id: 'apt_1', service: 'Hot stone massage' }],
+    ['appointment.booking.created', { appointment_id: 'apt_2', service: 'Facial' }],
+    ['customer.created', { customer_id: 'cus_9', name: "Ana O'Neil" }],
+    ['invoice.closed', { invoice_id: 'inv_7', total: 120 }],
+  ]) {
+    await api(page, key, 'POST', '/events', { event_type: type, data });
+  }
+  await settle(page, key, `/deliveries?endpoint_id=${crm.id}&status=succeeded`, (r) => r.data.length === 4);
+  await settle(page, key, `/deliveries?endpoint_id=${flaky.id}&status=failed`, (r) => r.data.length === 1);
+
+  // Stats of the endpoint, with the chart, and the window in the URL.
+  await page.goto(`/endpoints/${crm.id}`);
+  await hydrated(page);
+  await expect(page.locator('#stat-sent')).toHaveText('4');
+  await expect(page.locator('#stat-succeeded')).toHaveText('4');
+  await expect(page.locator('#stat-rate')).toHaveText('100.0 %');
+  await expect(page.locator('.chart svg')).toBeVisible();
+  await expect(page.locator('.chart-legend')).toContainText('4 succeeded');
+  await page.getByRole('link', { name: '7 days' }).click();
+  await expect(page).toHaveURL(/window=7d/);
+  await expect(page.locator('.chart-legend')).toContainText('one bar per 6 hours');
+
+  // Send test event: the result shows in place.
+  await page.locator('#test-event-type').selectOption('class.booking.created');
+  await page.getByRole('button', { name: 'Send test event' }).click();
+  await expect(page.locator('#test-result')).toContainText('Delivered: HTTP 200');
+  await shot(page, 'endpoint-activity');
+  const test = sink.received.at(-1);
+  expect(JSON.parse(test.body).event_type).toBe('class.booking.created');
+
+  // The log: filters live in the URL; the test is labelled.
+  await page.locator('.nav').getByRole('link', { name: 'Logs' }).click();
+  await hydrated(page);
+  await expect(page.locator('#deliveries tbody tr')).toHaveCount(6);
+  await expect(page.locator('#deliveries tbody tr').first()).toContainText('Test');
+  await page.locator('#filter-event-type').selectOption('appointment.booking.created');
+  await expect(page).toHaveURL(/event_type=appointment.booking.created/);
+  await expect(page.locator('#deliveries tbody tr')).toHaveCount(2);
+  await page.locator('#filter-status').selectOption('failed');
+  await expect(page.getByText('No deliveries match')).toBeVisible();
+  await page.getByRole('link', { name: 'Clear filters' }).click();
+  await page.locator('#filter-status').selectOption('failed');
+  await expect(page.locator('#deliveries tbody tr')).toHaveCount(1);
+  await expect(page.locator('#deliveries tbody tr').first()).toContainText('Old POS');
+  await expect(page.locator('#deliveries tbody tr').first()).toContainText('410');
+  // A time range that ends before everything: nothing.
+  await page.locator('#filter-until').fill('2020-01-01T00:00');
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await expect(page).toHaveURL(/until=2020-01-01T00%3A00|until=2020-01-01T00:00/);
+  await expect(page.getByText('No deliveries match')).toBeVisible();
+  // A shared link opens the same filtered view.
+  await page.goto('/logs?event_type=customer.created');
+  await expect(page.locator('#deliveries tbody tr')).toHaveCount(1);
+  await expect(page.locator('#filter-event-type')).toHaveValue('customer.created');
+  await shot(page, 'logs-filtered');
+
+  // Raw view: masked headers, pretty body, cURL; download.
+  await page.locator('#deliveries tbody tr').first().getByRole('link', { name: /Details/ }).click();
+  await hydrated(page);
+  await expect(page.locator('#raw-request')).toContainText(`POST ${sink.url}/ok`);
+  const headers = page.locator('#request-headers');
+  await expect(headers).toContainText('webhook-signature');
+  await expect(headers).toContainText('v1,••••••••');
+  await expect(headers).toContainText('Authorization');
+  await expect(page.locator('body')).not.toContainText('crm-secret-token');
+  await expect(page.locator('#request-body')).toContainText('"name": "Ana O\'Neil"');
+  await expect(page.getByRole('button', { name: 'Copy as cURL' })).toBeVisible();
+  await expect(page.locator('.attempt').first()).toContainText('HTTP 200');
+  const downloading = page.waitForEvent('download');
+  await page.locator('#download-payload').click();
+  const download = await downloading;
+  const messageId = (await page.locator('#message-id').textContent()).trim();
+  expect(download.suggestedFilename()).toBe(`${messageId}.json`);
+  const file = await (await download.createReadStream()).toArray();
+  expect(JSON.parse(Buffer.concat(file).toString()).data.name).toBe("Ana O'Neil");
+  await shot(page, 'delivery-raw');
+
+  // Replay: a new delivery labelled Replay, linked both ways.
+  const before = sink.received.length;
+  await page.getByRole('button', { name: 'Replay' }).click();
+  await page.getByRole('button', { name: 'Yes, replay' }).click();
+  await expect(page.getByText('Replay queued')).toBeVisible();
+  await expect(page.locator('#replays')).toContainText('1 time');
+  await expect.poll(() => sink.received.length).toBe(before + 1);
+  await page.getByRole('link', { name: 'Follow the replay →' }).click();
+  await expect(page.locator('h1')).toContainText('Replay');
+  await expect(page.getByText('Replay of')).toBeVisible();
+  await shot(page, 'delivery-replay');
+
+  // Bulk recover: the POS answered 410 and was deactivated; fixed, reactivated, recovered.
+  sink.mode.flaky = 'ok';
+  await api(page, key, 'POST', '/events', { event_type: 'invoice.closed', data: { invoice_id: 'inv_8', total: 80 } });
+  await page.goto(`/endpoints/${flaky.id}`);
+  await hydrated(page);
+  await expect(page.getByRole('status').filter({ hasText: 'receives nothing' })).toBeVisible();
+  await page.getByRole('button', { name: 'Reactivate' }).click();
+  await expect(page.locator('#skipped-offer')).toContainText('1 event was skipped while this endpoint was inactive');
+  await page.locator('#skipped-offer').getByRole('button', { name: 'Send it now' }).click();
+  await expect(page.locator('#skipped-offer')).toContainText('1 skipped delivery queued');
+  await page.locator('#recover-since').fill('2020-01-01T00:00');
+  await page.getByRole('button', { name: 'Count deliveries' }).click();
+  await expect(page.locator('#recover-count')).toContainText('1 failed delivery will be sent again');
+  await shot(page, 'endpoint-recover');
+  await page.getByRole('button', { name: 'Recover 1' }).click();
+  await expect(page.locator('#recover-done')).toContainText('1 delivery queued');
+  await expect.poll(() => sink.received.filter((r) => r.path === '/flaky').length, { timeout: 15_000 }).toBe(3);
+  await page.goto(`/logs?endpoint_id=${flaky.id}`);
+  // The 410, the skipped event, and their two replays.
+  await expect(page.locator('#deliveries tbody tr')).toHaveCount(4);
+  await expect(page.locator('#deliveries tbody tr .badge-label-replay')).toHaveCount(2);
+
+  sink.close();
+  expect(errors).toEqual([]);
+});
