@@ -236,7 +236,6 @@ pub async fn view_tenant(tenant_id: String) -> Result<(), AppError> {
     actor.require_staff()?;
     herald.tenant(&tenant_id).await?;
     domain::session::switch_tenant(&super::ssr::session().await?, &tenant_id).await?;
-    leptos_axum::redirect("/endpoints");
     Ok(())
 }
 
@@ -246,7 +245,6 @@ pub async fn stop_viewing() -> Result<(), AppError> {
     let (_, actor) = super::ssr::actor().await?;
     actor.require_staff()?;
     domain::session::clear_tenant(&super::ssr::session().await?).await?;
-    leptos_axum::redirect("/staff");
     Ok(())
 }
 

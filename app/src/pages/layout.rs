@@ -38,19 +38,32 @@ pub fn Dashboard() -> impl IntoView {
     }
 }
 
+/// Loads `path` as a new page (the session's tenant changed: every resource must reload).
+pub fn full_reload(path: &str) {
+    #[cfg(feature = "hydrate")]
+    if let Some(window) = web_sys::window() {
+        let _ = window.location().set_href(path);
+    }
+    let _ = path;
+}
+
 /// Says why nothing can be changed here: staff viewing a tenant, or a suspended tenant.
 #[component]
 fn ReadOnlyBanner(info: SessionInfo) -> impl IntoView {
     let stop = ServerAction::<StopViewing>::new();
+    // Leaving changes the whole session: load the console afresh.
+    Effect::new(move |_| {
+        if let Some(Ok(())) = stop.value().get() {
+            full_reload("/staff");
+        }
+    });
     let Some(tenant) = info.tenant.clone() else { return ().into_any() };
     let role = info.staff_role.clone().unwrap_or_default();
     view! {
         {info.staff_view.then(|| view! {
             <div class="banner banner-staff" id="staff-banner" role="status">
                 <span>"Viewing " <strong>{tenant.name.clone()}</strong> {format!(" as {role} (read-only). Changes are refused and secrets stay hidden.")}</span>
-                <ActionForm action=stop>
-                    <button type="submit" class="btn btn-secondary btn-sm">"Back to the staff console"</button>
-                </ActionForm>
+                <button type="button" class="btn btn-secondary btn-sm" on:click=move |_| { stop.dispatch(StopViewing {}); }>"Back to the staff console"</button>
             </div>
         })}
         {tenant.suspended.then(|| view! {

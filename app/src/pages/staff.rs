@@ -200,6 +200,12 @@ pub fn TenantPage() -> impl IntoView {
 fn TenantView(detail: TenantDetail, settings: ServerAction<UpdateTenantSettings>, suspend: ServerAction<SetTenantSuspended>) -> impl IntoView {
     let operator = is_operator();
     let view_tenant = ServerAction::<ViewTenant>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = view_tenant.value().get() {
+            super::layout::full_reload("/endpoints");
+        }
+    });
+    let view_error = Signal::derive(move || view_tenant.value().get().and_then(Result::err).map(|e| e.message));
     let t = detail.tenant.clone();
     let view_id = t.id.clone();
     let max = detail.per_day.iter().map(|(_, n)| *n).max().unwrap_or(0).max(1);
@@ -213,13 +219,12 @@ fn TenantView(detail: TenantDetail, settings: ServerAction<UpdateTenantSettings>
                 <p class="muted"><code>{t.id.clone()}</code> " · created " {t.created.clone()}</p>
             </div>
             <div class="header-actions">
-                <ActionForm action=view_tenant>
-                    <input type="hidden" name="tenant_id" value=view_id/>
-                    <button type="submit" class="btn btn-secondary" id="view-tenant">"Open its dashboard (read-only)"</button>
-                </ActionForm>
+                <button type="button" class="btn btn-secondary" id="view-tenant"
+                    on:click=move |_| { view_tenant.dispatch(ViewTenant { tenant_id: view_id.clone() }); }>"Open its dashboard (read-only)"</button>
                 <A href=format!("/staff/search?tenant={}", t.id) attr:class="btn btn-secondary">"Find its deliveries"</A>
             </div>
         </header>
+        <Alert message=view_error/>
         <section class="card">
             <div class="card-header"><h2>"Usage"</h2></div>
             <div class="stat-grid" id="tenant-usage">
