@@ -43,6 +43,12 @@ test('support finds an archived delivery of another tenant; operator changes a p
   // 61 days later the delivery is archived.
   const later = new Date(Date.now() + 61 * 24 * 3600 * 1000).toISOString();
   expect(herald(['archive', '--as-of', later])).toMatch(/archived [1-9]\d* messages/);
+  // The tenant's own log greys the row and labels it (the log page is issue 6's).
+  await page.goto('/logs');
+  const logRow = page.locator('#deliveries tbody tr').first();
+  await expect(logRow).toHaveClass(/row-archived/);
+  await expect(logRow.locator('.badge-label-archived')).toHaveText('Archived');
+  await shot(page, 'logs-archived');
 
   // Support finds it by message id, greyed and labelled "Archived", and can look read-only.
   const supportEmail = unique('support');

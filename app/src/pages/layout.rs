@@ -128,7 +128,12 @@ fn TenantBadge(info: SessionInfo) -> impl IntoView {
         }
     });
     let Some(tenant) = info.tenant.clone() else {
-        return view! { <div class="tenant-box muted">"No workspace"</div> }.into_any();
+        let label = match info.staff_role.as_deref() {
+            Some("operator") => "Herald operator",
+            Some(_) => "Herald support",
+            None => "No workspace",
+        };
+        return view! { <div class="tenant-box muted">{label}</div> }.into_any();
     };
     let several = info.tenants.len() > 1;
     view! {
