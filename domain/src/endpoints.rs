@@ -72,6 +72,19 @@ pub struct Endpoint {
     pub created_at: String,
 }
 
+impl Endpoint {
+    /// What `actor` may see of it: staff viewing a tenant do not even get the last characters
+    /// of the auth header value.
+    pub fn for_viewer(mut self, actor: &Actor) -> Endpoint {
+        if actor.staff_view {
+            if let Some(header) = &mut self.auth_header {
+                header.value_hint = "••••••••".into();
+            }
+        }
+        self
+    }
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct AuthHeaderOut {
     pub name: String,

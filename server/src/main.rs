@@ -7,6 +7,7 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand, ValueEnum};
 use domain::clock::SystemClock;
 use domain::tenants::{Plan, TenantUpdate};
+use domain::audit::Audit;
 use domain::StaffRole;
 use server::Config;
 
@@ -200,10 +201,12 @@ async fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Operator { action: StaffAction::Create { email } } => {
             let user = herald.create_staff(&email, &password(&email)?, StaffRole::Operator).await.map_err(describe)?;
+            herald.audit(&cli_actor(), Audit::new(None, "staff.granted", format!("Made {} an operator", user.email)).target(&user.id)).await;
             eprintln!("operator {} can now sign in", user.email);
         }
         Command::Support { action: StaffAction::Create { email } } => {
             let user = herald.create_staff(&email, &password(&email)?, StaffRole::Support).await.map_err(describe)?;
+            herald.audit(&cli_actor(), Audit::new(None, "staff.granted", format!("Made {} support staff", user.email)).target(&user.id)).await;
             eprintln!("support {} can now sign in", user.email);
         }
         Command::Tenant { action: TenantAction::Create { name, plan, admin_email, allow_private_urls } } => {
@@ -213,6 +216,8 @@ async fn run(cli: Cli) -> Result<(), String> {
                 .create_tenant(&name, plan, &admin_email, password.as_deref(), allow_private_urls)
                 .await
                 .map_err(describe)?;
+            let summary = format!("Created the workspace \"{name}\" on the {} plan with admin {admin_email}", plan.label());
+            herald.audit(&cli_actor(), Audit::new(Some(&id), "tenant.created", summary).target(&id)).await;
             println!("{id}");
         }
         Command::Bench { .. } => return Err("bench is handled before opening the database".into()),
@@ -221,12 +226,14 @@ async fn run(cli: Cli) -> Result<(), String> {
             println!("archived {} messages, {} deliveries, {} attempts", report.messages, report.deliveries, report.attempts);
         }
         Command::ApiKey { action: ApiKeyAction::Create { tenant, name } } => {
-            let (_, key) = herald.create_api_key(&tenant, &name, None).await.map_err(describe)?;
+            let (created, key) = herald.create_api_key(&tenant, &name, None).await.map_err(describe)?;
+            let summary = format!("Created API key \"{}\" ({}…)", created.name, created.prefix);
+            herald.audit(&cli_actor(), Audit::new(Some(&tenant), "api_key.created", summary).target(&created.id)).await;
             println!("{key}");
         }
         Command::Tenant { action: TenantAction::Update { id, plan, retention_days, allow_private_urls, suspended } } => {
             let tenant = herald
-                .change_tenant(&domain::Actor::system("command line"), &id, TenantUpdate { plan, retention_days, allow_private_urls, suspended })
+                .change_tenant(&cli_actor(), &id, TenantUpdate { plan, retention_days, allow_private_urls, suspended })
                 .await
                 .map_err(describe)?;
             eprintln!(
@@ -241,6 +248,12 @@ async fn run(cli: Cli) -> Result<(), String> {
     }
     herald.store.close().await;
     Ok(())
+}
+
+/// Who the audit log names for changes made on the command line (with the OS user, if known).
+fn cli_actor() -> domain::Actor {
+    let user = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_default();
+    domain::Actor::system(&if user.is_empty() { "command line".to_string() } else { format!("command line ({user})") })
 }
 
 /// The password for a new account: `HERALD_PASSWORD`, or asked for on the terminal.

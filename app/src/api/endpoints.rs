@@ -132,7 +132,7 @@ pub async fn list_endpoints() -> Result<EndpointList, AppError> {
     let tenant = herald.tenant(actor.tenant_id()?).await?;
     let plan = tenant.plan();
     Ok(EndpointList {
-        endpoints: herald.endpoints(&tenant.id).await?.into_iter().map(convert::view).collect(),
+        endpoints: herald.endpoints(&tenant.id).await?.into_iter().map(|e| convert::view(e.for_viewer(&actor))).collect(),
         limit: plan.endpoint_limit(),
         plan_label: plan.label().into(),
         next_plan: plan.next_up().map(|p| (p.label().to_string(), p.endpoint_limit())),
@@ -142,7 +142,7 @@ pub async fn list_endpoints() -> Result<EndpointList, AppError> {
 #[server(prefix = "/rpc", endpoint = "endpoint")]
 pub async fn get_endpoint(id: String) -> Result<EndpointView, AppError> {
     let (herald, actor) = super::ssr::actor().await?;
-    Ok(convert::view(herald.endpoint(actor.tenant_id()?, &id).await?))
+    Ok(convert::view(herald.endpoint(actor.tenant_id()?, &id).await?.for_viewer(&actor)))
 }
 
 /// Creates (no `id`) or updates an endpoint.

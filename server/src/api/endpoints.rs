@@ -40,7 +40,7 @@ async fn event_types() -> Json<Value> {
 
 async fn list(State(herald): State<Herald>, Caller(actor): Caller) -> Reply<Json<Value>> {
     let tenant = herald.tenant(actor.tenant_id()?).await?;
-    let endpoints = herald.endpoints(&tenant.id).await?;
+    let endpoints: Vec<Endpoint> = herald.endpoints(&tenant.id).await?.into_iter().map(|e| e.for_viewer(&actor)).collect();
     Ok(Json(json!({ "data": endpoints, "limit": tenant.plan().endpoint_limit(), "plan": tenant.plan })))
 }
 
@@ -49,7 +49,7 @@ async fn create(State(herald): State<Herald>, Caller(actor): Caller, ApiJson(inp
 }
 
 async fn show(State(herald): State<Herald>, Caller(actor): Caller, Path(id): Path<String>) -> Reply<Json<Endpoint>> {
-    Ok(Json(herald.endpoint(actor.tenant_id()?, &id).await?))
+    Ok(Json(herald.endpoint(actor.tenant_id()?, &id).await?.for_viewer(&actor)))
 }
 
 async fn update(State(herald): State<Herald>, Caller(actor): Caller, Path(id): Path<String>, ApiJson(input): ApiJson<EndpointInput>) -> Reply<Json<Endpoint>> {

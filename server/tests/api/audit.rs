@@ -8,7 +8,11 @@ use crate::both_databases;
 use crate::helpers::TestApp;
 use crate::staff::{session_call, staff};
 
-both_databases!(changes_are_recorded_with_who_when_what_and_where, the_audit_log_is_for_admins_of_the_tenant_and_staff);
+both_databases!(
+    changes_are_recorded_with_who_when_what_and_where,
+    the_audit_log_is_for_admins_of_the_tenant_and_staff,
+    command_line_changes_are_recorded_too,
+);
 
 async fn audit_api(app: &TestApp, key: &str, query: &str) -> crate::helpers::Reply {
     let r = reqwest::Client::new().get(format!("{}/api/v1/audit{query}", app.base)).bearer_auth(key).send().await.unwrap();
@@ -153,4 +157,34 @@ async fn the_audit_log_is_for_admins_of_the_tenant_and_staff(app: TestApp) {
     let html = support.get(format!("{}/staff/audit", app.base)).header("accept", "text/html").send().await.unwrap();
     assert_eq!(html.status(), 200);
     assert!(html.text().await.unwrap().contains("Zen CRM"));
+}
+
+async fn command_line_changes_are_recorded_too(app: TestApp) {
+    let herald = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_herald"))
+            .args(args)
+            .env("DATABASE_URL", &app.db.url)
+            .env("HERALD_DATA_DIR", &app.data_dir.0)
+            .env("HERALD_PASSWORD", "operator password 1")
+            .env("USER", "ops")
+            .env("RUST_LOG", "error")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    };
+    let id = herald(&["tenant", "create", "--name", "Glow", "--plan", "basic", "--admin-email", "boss@glow.example"]);
+    herald(&["tenant", "update", &id, "--retention-days", "30", "--suspended", "true"]);
+    assert!(app.herald.tenant(&id).await.unwrap().suspended);
+    let key = herald(&["api-key", "create", "--tenant", &id, "--name", "Platform"]);
+    let page = audit_api(&app, &key, "").await.json();
+    let mut got = actions(&page);
+    got.reverse();
+    assert_eq!(got, ["tenant.created", "tenant.retention_changed", "tenant.suspended", "api_key.created"]);
+    assert!(page["data"].as_array().unwrap().iter().all(|e| e["actor"]["label"] == "command line (ops)" && e["actor"]["kind"] == "system"));
+    assert!(!page.to_string().contains(&key));
+    herald(&["support", "create", "--email", "sam@herald.example"]);
+    let all = app.herald.audit_log(domain::audit::AuditFilter::default()).await.unwrap();
+    assert_eq!(all.data[0].action, "staff.granted");
+    assert!(all.data[0].tenant_id.is_none() && all.data[0].summary.contains("sam@herald.example"));
 }

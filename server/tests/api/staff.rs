@@ -168,6 +168,7 @@ async fn support_views_a_tenant_read_only_and_never_sees_secrets(app: TestApp) {
     let list = session_call(&app, &support, reqwest::Method::GET, "/endpoints", None).await;
     assert_eq!(list.status, 200, "{}", list.text);
     assert_eq!(list.json()["data"][0]["id"], endpoint.as_str());
+    assert_eq!(list.json()["data"][0]["auth_header"]["value_hint"], "••••••••", "not even the last characters");
     let log = session_call(&app, &support, reqwest::Method::GET, "/deliveries", None).await;
     assert_eq!(log.json()["data"].as_array().unwrap().len(), 1);
     assert_eq!(app.rpc(&support, "team", &[]).await.status, 200);
