@@ -16,9 +16,12 @@ function herald(args) {
 test('support finds an archived delivery of another tenant; operator changes a plan; the audit log shows it', async ({ page, browser }) => {
   test.skip(!HERALD || !process.env.DATABASE_URL, 'needs HERALD_BIN, HERALD_DATA_DIR and DATABASE_URL of the server under test');
   const errors = watchErrors(page);
+  // Unique per run, so the spec can run again against the same database.
+  const spa = `Serenity Spa ${Date.now() % 1_000_000}`;
+  const spaName = new RegExp(spa);
 
   // A tenant with an endpoint (email channel: delivered at once) and one event.
-  await signUp(page, { business: 'Serenity Spa', email: unique('owner') });
+  await signUp(page, { business: spa, email: unique('owner') });
   await page.locator('.nav').getByRole('link', { name: 'Settings' }).click();
   await page.getByLabel('Key name').fill('Platform');
   await page.getByRole('button', { name: 'Create key' }).click();
@@ -65,19 +68,19 @@ test('support finds an archived delivery of another tenant; operator changes a p
   await expect(sp).toHaveURL(new RegExp(`message_id=${messageId}`));
   const row = sp.locator('#found-deliveries tbody tr');
   await expect(row).toHaveCount(1);
-  await expect(row).toContainText('Serenity Spa');
+  await expect(row).toContainText(spa);
   await expect(row).toContainText('Front desk inbox');
   await expect(row).toHaveClass(/archived/);
   await expect(row.locator('.badge-archived')).toHaveText('Archived');
   await expect(row.locator('.badge-archived')).toHaveAttribute('title', /payload and response bodies were deleted/);
   await shot(sp, 'support-console-search');
 
-  await row.getByRole('link', { name: 'Serenity Spa' }).click();
-  await expect(sp.getByRole('heading', { name: /Serenity Spa/ })).toBeVisible();
+  await row.getByRole('link', { name: spa }).click();
+  await expect(sp.getByRole('heading', { name: spaName })).toBeVisible();
   await hydrated(sp);
   await sp.getByRole('button', { name: 'Open its dashboard (read-only)' }).click();
   await expect(sp).toHaveURL(/\/endpoints$/);
-  await expect(sp.locator('#staff-banner')).toContainText('Viewing Serenity Spa as support (read-only)');
+  await expect(sp.locator('#staff-banner')).toContainText(`Viewing ${spa} as support (read-only)`);
   await expect(sp.getByRole('link', { name: 'Add endpoint' })).toHaveCount(0);
   await sp.getByRole('link', { name: 'Front desk inbox' }).click();
   await expect(sp.locator('#secret-hidden')).toContainText('never shown to Herald staff');
@@ -110,10 +113,10 @@ test('support finds an archived delivery of another tenant; operator changes a p
   await expect(op.locator('#tenants')).toContainText('Glow Studio');
   await shot(op, 'operator-console');
 
-  await op.getByLabel('Search tenants').fill('serenity');
+  await op.getByLabel('Search tenants').fill(spa.toLowerCase());
   await op.getByRole('button', { name: 'Search', exact: true }).click();
   await expect(op.locator('#tenants tbody tr')).toHaveCount(1);
-  await op.locator('#tenants').getByRole('link', { name: 'Serenity Spa' }).click();
+  await op.locator('#tenants').getByRole('link', { name: spa }).click();
   await expect(op.locator('#usage-endpoints')).toHaveText('1 of 1');
   await hydrated(op);
   await op.locator('#tenant-plan').selectOption('professional');
@@ -122,8 +125,6 @@ test('support finds an archived delivery of another tenant; operator changes a p
   await expect(op.locator('#settings-saved')).toBeVisible();
   await expect(op.locator('#usage-endpoints')).toHaveText('1 of 3');
   await shot(op, 'operator-tenant');
-  await operatorContext.close();
-  expect(operatorErrors).toEqual([]);
 
   // The tenant sees its new limit, and who changed it in its audit log.
   await page.goto('/endpoints');
@@ -136,6 +137,28 @@ test('support finds an archived delivery of another tenant; operator changes a p
   await expect(audit).toContainText('Changed log retention from 60 to 90 days');
   await expect(audit).toContainText('Created endpoint "Front desk inbox"');
   await shot(page, 'audit-log');
+
+  // Suspension: the operator suspends, the tenant's dashboard says so and refuses changes.
+  await op.getByRole('button', { name: 'Suspend tenant' }).click();
+  await op.getByRole('button', { name: 'Yes, suspend' }).click();
+  await expect(op.getByRole('heading', { name: spaName })).toContainText('suspended');
+  await page.goto('/endpoints');
+  await expect(page.locator('#suspended-banner')).toContainText('This workspace is suspended');
+  await expect(page.getByRole('link', { name: 'Add endpoint' })).toHaveCount(0);
+  const blocked = await page.request.post('/api/v1/events', { headers: auth, data: { event_type: 'invoice.closed', data: {} } });
+  expect(blocked.status()).toBe(403);
+  await shot(page, 'tenant-suspended');
+  await hydrated(op);
+  await op.getByRole('button', { name: 'Lift the suspension' }).click();
+  await expect(op.getByRole('heading', { name: spaName })).toContainText('active');
+
+  // Staff read every tenant's audit log.
+  await op.locator('.nav').getByRole('link', { name: 'Audit log, all tenants' }).click();
+  await expect(op.locator('#audit')).toContainText('Lifted the suspension');
+  await expect(op.locator('#audit')).toContainText('Created the workspace "Glow Studio"');
+  await shot(op, 'staff-audit-log');
+  await operatorContext.close();
+  expect(operatorErrors).toEqual([]);
 
   // Tenant users never reach staff pages.
   const staffPage = await page.goto('/staff');

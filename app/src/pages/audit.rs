@@ -10,7 +10,7 @@ use super::staff::StaffNotFound;
 use crate::api::{audit_entries, AuditView};
 use crate::components::{EmptyState, LoadError, Loading, PageHeader};
 
-const ACTIONS: [(&str, &str); 7] = [
+const ACTIONS: [(&str, &str); 8] = [
     ("", "All changes"),
     ("endpoint.", "Endpoints"),
     ("member.", "Team"),
@@ -18,6 +18,7 @@ const ACTIONS: [(&str, &str); 7] = [
     ("tenant.", "Plan and workspace"),
     ("delivery.", "Replays"),
     ("deliveries.", "Bulk recovery"),
+    ("staff.", "Staff accounts"),
 ];
 
 /// The current tenant's log (admins, and staff viewing the tenant).
