@@ -14,6 +14,7 @@ both_databases!(
     deliveries_past_retention_lose_their_bodies_and_keep_their_metadata,
     a_retention_change_takes_effect_on_the_next_run,
     archival_goes_in_batches_and_leaves_deliveries_still_due,
+    ingest_and_delivery_go_on_while_archival_runs,
 );
 
 #[derive(Debug, sqlx::FromRow)]
@@ -178,4 +179,31 @@ async fn archival_goes_in_batches_and_leaves_deliveries_still_due(app: TestApp) 
     }
     let report = app.herald.archive_with(&settings).await.unwrap();
     assert_eq!(report.messages, 1, "{report:?}");
+}
+
+async fn ingest_and_delivery_go_on_while_archival_runs(app: TestApp) {
+    let sink = Sink::start().await;
+    let (_, key) = tenant(&app, "Lotus").await;
+    add_endpoint(&app, &key, json!({ "name": "CRM", "url": sink.url, "event_types": ["*"] })).await;
+    for i in 0..20 {
+        send_event(&app, &key, "invoice.closed", json!({ "n": i })).await;
+    }
+    app.deliver().await;
+    app.advance_days(61);
+
+    // Small batches with long pauses: the run takes about 2 s.
+    let settings = ArchiveSettings { batch: 2, pause: std::time::Duration::from_millis(200), vacuum_pages: 100 };
+    let herald = app.herald.clone();
+    let run = tokio::spawn(async move { herald.archive_with(&settings).await.unwrap() });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let started = std::time::Instant::now();
+    send_event(&app, &key, "customer.created", json!({ "fresh": true })).await;
+    app.deliver().await;
+    let took = started.elapsed();
+    assert!(!run.is_finished(), "archival is still going on");
+    assert!(took < std::time::Duration::from_millis(1500), "ingest and delivery waited {took:?}");
+    assert_eq!(sink.received().len(), 21, "the fresh event was delivered meanwhile");
+    let report = run.await.unwrap();
+    assert_eq!((report.messages, report.batches), (20, 10));
+    assert_eq!(bodies_containing(&app, "fresh").await, 1, "the fresh one is inside retention");
 }
