@@ -248,14 +248,20 @@ pub async fn stop_viewing() -> Result<(), AppError> {
     Ok(())
 }
 
-/// The audit log: a tenant admin's own tenant, or for staff every tenant (`all`) or the one
-/// they are viewing.
+/// The audit log: a tenant admin's own tenant, or for staff every tenant (`all`, narrowed to
+/// `tenant_id` if given) or the one they are viewing.
 #[server(prefix = "/rpc", endpoint = "audit_entries")]
-pub async fn audit_entries(all: bool, #[server(default)] action: String, #[server(default)] cursor: String) -> Result<AuditView, AppError> {
+pub async fn audit_entries(
+    all: bool,
+    #[server(default)] tenant_id: String,
+    #[server(default)] action: String,
+    #[server(default)] cursor: String,
+    #[server(default)] limit: Option<i64>,
+) -> Result<AuditView, AppError> {
     let (herald, actor) = super::ssr::actor().await?;
     let tenant_id = if all {
         actor.require_staff()?;
-        None
+        Some(tenant_id).filter(|t| !t.is_empty())
     } else {
         Some(actor.require_admin_read()?.to_string())
     };
@@ -263,7 +269,7 @@ pub async fn audit_entries(all: bool, #[server(default)] action: String, #[serve
         tenant_id,
         action: Some(action).filter(|a| !a.is_empty()),
         cursor: Some(cursor).filter(|c| !c.is_empty()),
-        limit: Some(50),
+        limit: Some(limit.unwrap_or(50)),
         ..Default::default()
     };
     let page = herald.audit_log(filter).await?;

@@ -51,7 +51,7 @@ pub fn StaffAudit() -> impl IntoView {
 fn AuditList(all: bool, base: &'static str) -> impl IntoView {
     let query = use_query_map();
     let param = move |name: &str| query.read().get(name).unwrap_or_default();
-    let page = Resource::new(move || (param("action"), param("cursor")), move |(action, cursor)| audit_entries(all, action, cursor));
+    let page = Resource::new(move || (param("action"), param("cursor")), move |(action, cursor)| audit_entries(all, String::new(), action, cursor, None));
     view! {
         <Transition fallback=|| view! { <Loading/> }>
             {move || Suspend::new(async move {
@@ -111,6 +111,38 @@ fn AuditTable(view: AuditView, action: String, base: &'static str) -> impl IntoV
             }}
         </section>
         {next.map(|href| view! { <div class="pager"><A href=href attr:class="btn btn-secondary">"Older entries →"</A></div> })}
+    }
+}
+
+/// The latest changes to one tenant, for the staff tenant page.
+#[component]
+pub fn RecentChanges(tenant_id: String, refresh: Signal<usize>) -> impl IntoView {
+    let entries = Resource::new(move || refresh.get(), move |_| audit_entries(true, tenant_id.clone(), String::new(), String::new(), Some(8)));
+    view! {
+        <section class="card card-flush" id="recent-changes">
+            <div class="card-header card-header-padded"><h2>"Recent changes"</h2><A href="/staff/audit">"All tenants' log"</A></div>
+            <Transition fallback=|| view! { <Loading/> }>
+                {move || Suspend::new(async move {
+                    match entries.await {
+                        Err(e) => view! { <LoadError error=e/> }.into_any(),
+                        Ok(v) if v.rows.is_empty() => view! { <EmptyState title="No changes yet"><p class="muted">"Changes by its admins and by staff appear here."</p></EmptyState> }.into_any(),
+                        Ok(v) => view! {
+                            <table class="table">
+                                <tbody>
+                                    {v.rows.into_iter().map(|r| view! {
+                                        <tr>
+                                            <td class="mono small nowrap">{r.time.clone()}</td>
+                                            <td><div>{r.summary.clone()}</div><div class="muted small">{r.actor.clone()}</div></td>
+                                            <td class="mono small">{r.ip.clone().unwrap_or_else(|| "—".into())}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
     }
 }
 

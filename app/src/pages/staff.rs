@@ -199,6 +199,7 @@ pub fn TenantPage() -> impl IntoView {
 #[component]
 fn TenantView(detail: TenantDetail, settings: ServerAction<UpdateTenantSettings>, suspend: ServerAction<SetTenantSuspended>) -> impl IntoView {
     let operator = is_operator();
+    let refresh = Signal::derive(move || settings.version().get() + suspend.version().get());
     let view_tenant = ServerAction::<ViewTenant>::new();
     Effect::new(move |_| {
         if let Some(Ok(())) = view_tenant.value().get() {
@@ -261,6 +262,7 @@ fn TenantView(detail: TenantDetail, settings: ServerAction<UpdateTenantSettings>
                 </section>
             }.into_any()
         }}
+        <super::audit::RecentChanges tenant_id=t.id.clone() refresh=refresh/>
     }
 }
 

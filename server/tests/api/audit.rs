@@ -151,6 +151,16 @@ async fn the_audit_log_is_for_admins_of_the_tenant_and_staff(app: TestApp) {
     let all = app.rpc(&support, "audit_entries", &[("all", "true")]).await.json();
     let tenants: Vec<&str> = all["rows"].as_array().unwrap().iter().filter_map(|r| r["tenant_name"].as_str()).collect();
     assert!(tenants.contains(&"Lotus") && tenants.contains(&"Zen"), "{all}");
+    let zen_rows = app.rpc(&support, "audit_entries", &[("all", "true"), ("tenant_id", &zen_id)]).await.json();
+    let zen_rows = zen_rows["rows"].as_array().unwrap();
+    assert_eq!(zen_rows.len(), 1);
+    assert_eq!(zen_rows[0]["tenant_name"], "Zen");
+    let (status, html) = {
+        let r = support.get(format!("{}/staff/tenants/{zen_id}", app.base)).header("accept", "text/html").send().await.unwrap();
+        (r.status(), r.text().await.unwrap())
+    };
+    assert_eq!(status, 200);
+    assert!(html.contains("Recent changes") && html.contains("Created endpoint") && !html.contains("Lotus CRM"));
     let zen_only = session_call(&app, &support, reqwest::Method::GET, &format!("/audit?tenant_id={zen_id}"), None).await.json();
     assert!(zen_only["data"].as_array().unwrap().iter().all(|e| e["tenant_id"] == zen_id.as_str()));
     assert_eq!(zen_only["data"].as_array().unwrap().len(), 1);
