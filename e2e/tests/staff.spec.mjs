@@ -68,6 +68,7 @@ test('support finds an archived delivery of another tenant; operator changes a p
   await expect(sp).toHaveURL(new RegExp(`message_id=${messageId}`));
   const row = sp.locator('#found-deliveries tbody tr');
   await expect(row).toHaveCount(1);
+  await hydrated(sp); // the search was a full page load (a GET form)
   await expect(row).toContainText(spa);
   await expect(row).toContainText('Front desk inbox');
   await expect(row).toHaveClass(/archived/);
@@ -116,6 +117,7 @@ test('support finds an archived delivery of another tenant; operator changes a p
   await op.getByLabel('Search tenants').fill(spa.toLowerCase());
   await op.getByRole('button', { name: 'Search', exact: true }).click();
   await expect(op.locator('#tenants tbody tr')).toHaveCount(1);
+  await hydrated(op);
   await op.locator('#tenants').getByRole('link', { name: spa }).click();
   await expect(op.locator('#usage-endpoints')).toHaveText('1 of 1');
   await hydrated(op);

@@ -333,7 +333,8 @@ pub fn SearchPage() -> impl IntoView {
     }
     let query = use_query_map();
     let param = move |name: &str| query.read().get(name).unwrap_or_default();
-    let searched = move || SEARCH_FIELDS.iter().any(|f| !param(f).is_empty());
+    // Read once the results are in: no need to track it.
+    let searched = move || SEARCH_FIELDS.iter().any(|f| query.read_untracked().get(f).is_some_and(|v| !v.is_empty()));
     let results = Resource::new(
         move || (SEARCH_FIELDS.map(|f| param(f)), param("cursor")),
         |([tenant, endpoint_url, message_id, event_id, event_type, since, until], cursor)| {
