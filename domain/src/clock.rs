@@ -68,20 +68,6 @@ pub fn parse_utc(value: &str) -> Option<Millis> {
         .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as Millis)
 }
 
-/// An instant typed by a person or a script: RFC 3339 (`2026-01-01T10:00:00Z`, any offset), or
-/// a browser's `datetime-local` value (`2026-01-01T10:00`, read as UTC).
-pub fn parse_time(value: &str) -> Option<Millis> {
-    use time::format_description::well_known::Rfc3339;
-    use time::macros::format_description;
-    let value = value.trim();
-    let at = time::OffsetDateTime::parse(value, &Rfc3339).ok().or_else(|| {
-        let minutes = format_description!("[year]-[month]-[day]T[hour]:[minute]");
-        let seconds = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
-        time::PrimitiveDateTime::parse(value, &minutes).or_else(|_| time::PrimitiveDateTime::parse(value, &seconds)).ok().map(|t| t.assume_utc())
-    })?;
-    Some((at.unix_timestamp_nanos() / 1_000_000) as Millis)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,11 +92,11 @@ mod tests {
 
     #[test]
     fn parses_rfc3339_and_datetime_local() {
-        assert_eq!(parse_time("2026-01-01T10:00:00Z"), Some(1_767_261_600_000));
-        assert_eq!(parse_time("2026-01-01T11:00:00+01:00"), Some(1_767_261_600_000));
-        assert_eq!(parse_time("2026-01-01T10:00"), Some(1_767_261_600_000));
-        assert_eq!(parse_time("2026-01-01T10:00:30"), Some(1_767_261_630_000));
-        assert_eq!(parse_time("yesterday"), None);
+        assert_eq!(parse_utc("2026-01-01T10:00:00Z"), Some(1_767_261_600_000));
+        assert_eq!(parse_utc("2026-01-01T11:00:00+01:00"), Some(1_767_261_600_000));
+        assert_eq!(parse_utc("2026-01-01T10:00"), Some(1_767_261_600_000));
+        assert_eq!(parse_utc("2026-01-01T10:00:30"), Some(1_767_261_630_000));
+        assert_eq!(parse_utc("yesterday"), None);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use crate::audit::Audit;
 use crate::catalog;
 use crate::clock::Millis;
 use crate::delivery::Claimed;
@@ -60,6 +61,8 @@ impl Herald {
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         let id = insert_delivery(&mut tx, tenant_id, &original.endpoint_id, &original.message_id, &original.event_type, "pending", "replay", Some(&original.id), Some(now), None, now).await?;
+        let entry = Audit::new(Some(tenant_id), "delivery.replayed", format!("Replayed delivery {} ({})", original.id, original.event_type));
+        self.audit_in(&mut tx, actor, entry.target(&original.id)).await?;
         tx.commit().await?;
         self.wake_workers();
         self.delivery_row(tenant_id, &id).await
@@ -94,6 +97,8 @@ impl Herald {
             let due = now - count + i as Millis;
             insert_delivery(&mut tx, tenant_id, endpoint_id, message_id, event_type, "pending", "replay", Some(id), Some(due), None, now).await?;
         }
+        let summary = format!("Recovered {} {} deliveries since {}", originals.len(), status.as_str(), crate::clock::rfc3339(since));
+        self.audit_in(&mut tx, actor, Audit::new(Some(tenant_id), "deliveries.recovered", summary).target(endpoint_id)).await?;
         tx.commit().await?;
         self.wake_workers();
         Ok(originals.len() as i64)

@@ -95,7 +95,10 @@ test('stats, log filters, raw view, download, replay, test event and recover', a
   await page.locator('#filter-status').selectOption('failed');
   await expect(page.getByText('No deliveries match')).toBeVisible();
   await page.getByRole('link', { name: 'Clear filters' }).click();
+  await expect(page).toHaveURL(/\/logs$/);
+  await expect(page.locator('#deliveries tbody tr')).toHaveCount(6);
   await page.locator('#filter-status').selectOption('failed');
+  await expect(page).toHaveURL(/status=failed/);
   await expect(page.locator('#deliveries tbody tr')).toHaveCount(1);
   await expect(page.locator('#deliveries tbody tr').first()).toContainText('Old POS');
   await expect(page.locator('#deliveries tbody tr').first()).toContainText('410');

@@ -165,7 +165,7 @@ mod convert {
     pub fn time(field: &'static str, value: String) -> Result<Option<i64>, AppError> {
         match some(value) {
             None => Ok(None),
-            Some(v) => domain::clock::parse_time(&v)
+            Some(v) => domain::clock::parse_utc(&v)
                 .map(Some)
                 .ok_or_else(|| domain::Error::invalid(field, "Enter a date and time, such as 2026-01-01T10:00.").into()),
         }

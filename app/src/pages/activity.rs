@@ -270,9 +270,16 @@ pub fn RecoverCard(id: String, active: bool) -> impl IntoView {
     }
 }
 
-/// How many skipped deliveries of the endpoint wait to be recovered (admins only; an error for others).
-pub fn skipped_resource(id: impl Fn() -> String + Send + Sync + 'static, refresh: impl Fn() -> usize + Send + Sync + 'static) -> Resource<Result<i64, AppError>> {
-    Resource::new(move || (id(), refresh()), |(id, _)| recover_deliveries(id, "skipped".into(), String::new(), false))
+/// How many skipped deliveries of the endpoint wait to be recovered; only admins may recover,
+/// so for anyone else it is not asked.
+pub fn skipped_resource(
+    id: impl Fn() -> String + Send + Sync + 'static,
+    is_admin: bool,
+    refresh: impl Fn() -> usize + Send + Sync + 'static,
+) -> Resource<Result<i64, AppError>> {
+    Resource::new(move || (id(), refresh()), move |(id, _)| async move {
+        if is_admin { recover_deliveries(id, "skipped".into(), String::new(), false).await } else { Ok(0) }
+    })
 }
 
 /// After reactivation: offers to send what was recorded as skipped while the endpoint was off.

@@ -119,7 +119,7 @@ pub fn EndpointDetail() -> impl IntoView {
     let endpoint = Resource::new(move || (id(), toggle.version().get()), |(id, _)| get_endpoint(id));
     let resources = Activity {
         stats: stats_resource(id),
-        skipped: skipped_resource(id, move || toggle.version().get() + recover_skipped.version().get()),
+        skipped: skipped_resource(id, use_session().is_admin(), move || toggle.version().get() + recover_skipped.version().get()),
         catalog: Resource::new(|| (), |_| event_catalog()),
         recover_skipped,
     };

@@ -10,6 +10,7 @@ use domain::Herald;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::deliveries::parse_time;
 use super::{ApiError, Caller};
 use crate::AppState;
 
@@ -26,13 +27,6 @@ struct AuditQuery {
     until: Option<String>,
     cursor: Option<String>,
     limit: Option<i64>,
-}
-
-pub fn parse_time(field: &'static str, value: Option<String>) -> Result<Option<i64>, ApiError> {
-    let Some(value) = value.filter(|v| !v.is_empty()) else { return Ok(None) };
-    let parsed = time::OffsetDateTime::parse(&value, &time::format_description::well_known::Rfc3339)
-        .map_err(|_| domain::Error::invalid(field, format!("{field} must be an RFC 3339 time such as 2026-01-01T10:00:00Z.")))?;
-    Ok(Some((parsed.unix_timestamp_nanos() / 1_000_000) as i64))
 }
 
 fn entry_json(e: &AuditEntry) -> Value {

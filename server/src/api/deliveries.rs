@@ -37,7 +37,7 @@ struct LogQuery {
 
 pub(super) fn parse_time(field: &'static str, value: Option<String>) -> Result<Option<i64>, ApiError> {
     let Some(value) = value.filter(|v| !v.is_empty()) else { return Ok(None) };
-    let parsed = domain::clock::parse_time(&value)
+    let parsed = domain::clock::parse_utc(&value)
         .ok_or_else(|| domain::Error::invalid(field, format!("{field} must be an RFC 3339 time such as 2026-01-01T10:00:00Z.")))?;
     Ok(Some(parsed))
 }

@@ -66,6 +66,9 @@ async fn a_replay_is_a_new_linked_delivery_and_only_admins_may_replay(app: TestA
     assert_eq!(original["status"], "failed", "the original keeps its own outcome");
     let replayed = get(&app, &key, &format!("/deliveries/{}", replay["id"].as_str().unwrap())).await.json();
     assert_eq!(replayed["status"], "succeeded");
+    let audit = get(&app, &key, "/audit").await.json();
+    let entry = audit["data"].as_array().unwrap().iter().find(|e| e["action"] == "delivery.replayed").expect("the replay is audited");
+    assert_eq!(entry["target"], id);
 }
 
 async fn bulk_recover_shows_a_count_then_replays_what_failed_since(app: TestApp) {
@@ -94,6 +97,10 @@ async fn bulk_recover_shows_a_count_then_replays_what_failed_since(app: TestApp)
     assert_eq!(sent, vec![1, 2], "only those since the chosen time");
     let again = post(&app, &key, &path, json!({ "since": since, "dry_run": true })).await;
     assert_eq!(again.json()["count"], 0, "what was recovered is not counted twice");
+    let audit = get(&app, &key, "/audit").await.json();
+    let recovered: Vec<&Value> = audit["data"].as_array().unwrap().iter().filter(|e| e["action"] == "deliveries.recovered").collect();
+    assert_eq!(recovered.len(), 1, "one entry for the recover, none for the previews");
+    assert!(recovered[0]["summary"].as_str().unwrap().starts_with("Recovered 2 failed deliveries"), "{}", recovered[0]);
 
     for (body, field) in [
         (json!({ "since": "yesterday" }), "since"),
