@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::roles::Actor;
+use crate::store::query::{keyset_page, page_size, Arg, Conditions};
 use crate::store::Tx;
 use crate::{ids, on_pool, on_tx, Herald};
 
@@ -91,11 +92,6 @@ fn actor_fields(actor: &Actor) -> (Option<String>, String, &'static str) {
 const INSERT: &str = "INSERT INTO audit_log (id, tenant_id, actor_id, actor_label, actor_kind, action, target, summary, details, ip, created_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
 
-enum Arg {
-    Text(String),
-    Int(i64),
-}
-
 impl Herald {
     /// Records a change that already happened. Never fails: a lost entry is logged loudly.
     /// Do not call it while holding a SQLite transaction (use [`Herald::audit_in`] there).
@@ -124,16 +120,9 @@ impl Herald {
 
     /// One page of the audit log, newest first.
     pub async fn audit_log(&self, filter: AuditFilter) -> Result<AuditPage> {
-        let limit = filter.limit.unwrap_or(50);
-        if !(1..=200).contains(&limit) {
-            return Err(Error::invalid("limit", "limit must be between 1 and 200."));
-        }
-        let mut conditions: Vec<String> = Vec::new();
-        let mut args: Vec<Arg> = Vec::new();
-        let mut push = |sql: &str, arg: Arg| {
-            args.push(arg);
-            conditions.push(sql.replace('?', &format!("${}", args.len())));
-        };
+        let limit = page_size(filter.limit)?;
+        let mut conditions = Conditions::default();
+        let mut push = |sql: &str, arg: Arg| conditions.push(sql, [arg]);
         if let Some(t) = filter.tenant_id {
             push("a.tenant_id = ?", Arg::Text(t));
         }
@@ -157,7 +146,7 @@ impl Herald {
             let seq: i64 = cursor.parse().map_err(|_| Error::invalid("cursor", "The cursor is not one this API returned."))?;
             push("a.seq < ?", Arg::Int(seq));
         }
-        let filter_sql = if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) };
+        let filter_sql = conditions.where_clause();
         let sql = format!(
             "SELECT a.seq, a.id, a.tenant_id, t.name AS tenant_name, a.actor_id, a.actor_label, a.actor_kind, a.action, a.target,
                     a.summary, a.details, a.ip, a.created_at
@@ -165,22 +154,8 @@ impl Herald {
              ORDER BY a.seq DESC LIMIT {}",
             limit + 1
         );
-        let mut rows = on_pool!(&self.store, pool => {
-            let mut query = sqlx::query_as::<_, AuditEntry>(&sql);
-            for arg in args {
-                query = match arg {
-                    Arg::Text(v) => query.bind(v),
-                    Arg::Int(v) => query.bind(v),
-                };
-            }
-            query.fetch_all(pool).await
-        })?;
-        let next_cursor = if rows.len() as i64 > limit {
-            rows.truncate(limit as usize);
-            rows.last().map(|r| r.seq.to_string())
-        } else {
-            None
-        };
-        Ok(AuditPage { data: rows, next_cursor })
+        let rows = conditions.fetch_all::<AuditEntry>(&self.store, &sql).await?;
+        let (data, next_cursor) = keyset_page(rows, limit, |r| r.seq.to_string());
+        Ok(AuditPage { data, next_cursor })
     }
 }

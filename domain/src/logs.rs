@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use crate::delivery::USER_AGENT;
 use crate::error::{Error, Result};
+use crate::store::query::{keyset_page, page_size, parse_time_cursor, Arg, Conditions};
 use crate::{on_pool, Herald};
 
 /// What the raw view shows instead of a secret header value.
@@ -100,82 +101,41 @@ const COLUMNS: &str = "id, endpoint_id, message_id, event_type, status, kind, re
     last_status_code, last_duration_ms, last_error, created_at, archived_at, \
     (SELECT COUNT(*) FROM deliveries r WHERE r.replay_of = deliveries.id) AS replays";
 
-/// A bind value for dynamically assembled SQL.
-enum Arg {
-    Text(String),
-    Int(i64),
-}
-
-fn parse_cursor(cursor: &str) -> Result<(i64, String)> {
-    let bad = || Error::invalid("cursor", "The cursor is not one this API returned.");
-    let (at, id) = cursor.split_once('.').ok_or_else(bad)?;
-    Ok((at.parse().map_err(|_| bad())?, id.to_string()))
-}
-
 impl Herald {
     /// One page of the tenant's deliveries, newest first.
     pub async fn delivery_log(&self, tenant_id: &str, filter: LogFilter) -> Result<Page> {
-        let limit = filter.limit.unwrap_or(50);
-        if !(1..=200).contains(&limit) {
-            return Err(Error::invalid("limit", "limit must be between 1 and 200."));
-        }
+        let limit = page_size(filter.limit)?;
         if let Some(status) = &filter.status {
             if !STATUSES.contains(&status.as_str()) {
                 return Err(Error::invalid("status", format!("status is one of {}.", STATUSES.join(", "))));
             }
         }
-        // Only the conditions in use go into the SQL, so every query can use an index.
-        let mut conditions = vec!["tenant_id = $1".to_string()];
-        let mut args = vec![Arg::Text(tenant_id.to_string())];
-        let mut push = |sql: &str, arg: Arg| {
-            args.push(arg);
-            conditions.push(sql.replace('?', &format!("${}", args.len())));
-        };
+        let mut conditions = Conditions::default();
+        conditions.push("tenant_id = ?", [Arg::Text(tenant_id.to_string())]);
         if let Some(v) = filter.endpoint_id {
-            push("endpoint_id = ?", Arg::Text(v));
+            conditions.push("endpoint_id = ?", [Arg::Text(v)]);
         }
         if let Some(v) = filter.status {
-            push("status = ?", Arg::Text(v));
+            conditions.push("status = ?", [Arg::Text(v)]);
         }
         if let Some(v) = filter.event_type {
-            push("event_type = ?", Arg::Text(v));
+            conditions.push("event_type = ?", [Arg::Text(v)]);
         }
         if let Some(v) = filter.since {
-            push("created_at >= ?", Arg::Int(v));
+            conditions.push("created_at >= ?", [Arg::Int(v)]);
         }
         if let Some(v) = filter.until {
-            push("created_at < ?", Arg::Int(v));
+            conditions.push("created_at < ?", [Arg::Int(v)]);
         }
         if let Some(cursor) = filter.cursor {
             // A row-value comparison: both databases walk the (…, created_at, id) index from it.
-            let (at, id) = parse_cursor(&cursor)?;
-            args.push(Arg::Int(at));
-            args.push(Arg::Text(id));
-            let n = args.len();
-            conditions.push(format!("(created_at, id) < (${}, ${n})", n - 1));
+            let (at, id) = parse_time_cursor(&cursor)?;
+            conditions.push("(created_at, id) < (?, ?)", [Arg::Int(at), Arg::Text(id)]);
         }
-        let sql = format!(
-            "SELECT {COLUMNS} FROM deliveries WHERE {} ORDER BY created_at DESC, id DESC LIMIT {}",
-            conditions.join(" AND "),
-            limit + 1
-        );
-        let mut rows = on_pool!(&self.store, pool => {
-            let mut query = sqlx::query_as::<_, DeliveryRow>(&sql);
-            for arg in args {
-                query = match arg {
-                    Arg::Text(v) => query.bind(v),
-                    Arg::Int(v) => query.bind(v),
-                };
-            }
-            query.fetch_all(pool).await
-        })?;
-        let next_cursor = if rows.len() as i64 > limit {
-            rows.truncate(limit as usize);
-            rows.last().map(|r| format!("{}.{}", r.created_at, r.id))
-        } else {
-            None
-        };
-        Ok(Page { data: rows, next_cursor })
+        let sql = format!("SELECT {COLUMNS} FROM deliveries {} ORDER BY created_at DESC, id DESC LIMIT {}", conditions.where_clause(), limit + 1);
+        let rows = conditions.fetch_all::<DeliveryRow>(&self.store, &sql).await?;
+        let (data, next_cursor) = keyset_page(rows, limit, |r| format!("{}.{}", r.created_at, r.id));
+        Ok(Page { data, next_cursor })
     }
 
     /// One delivery's log row.
@@ -304,6 +264,7 @@ mod tests {
 
     #[test]
     fn cursors_must_be_ours() {
+        use crate::store::query::parse_time_cursor as parse_cursor;
         assert_eq!(parse_cursor("1700000000000.dlv_abc").unwrap(), (1_700_000_000_000, "dlv_abc".to_string()));
         assert!(parse_cursor("nonsense").is_err());
         assert!(parse_cursor("x.dlv_abc").is_err());

@@ -11,6 +11,7 @@ use crate::crypto::sha256_hex;
 use crate::error::{Error, Result};
 use crate::invitations::INVITATION_VALID_FOR;
 use crate::roles::{Actor, Role};
+use crate::store::query::{keyset_page, page_size, parse_time_cursor, Arg, Conditions};
 use crate::tenants::{validate_tenant_name, Plan, Tenant};
 use crate::{ids, on_pool, on_tx, Herald};
 
@@ -77,11 +78,6 @@ pub struct SearchPage {
 pub struct CreatedTenant {
     pub tenant_id: String,
     pub invitation_link: Option<String>,
-}
-
-enum Arg {
-    Text(String),
-    Int(i64),
 }
 
 fn text(field: &'static str, value: Option<String>) -> Result<Option<String>> {
@@ -190,21 +186,9 @@ impl Herald {
     /// Support: deliveries of every tenant, newest first, archived ones included.
     pub async fn search_deliveries(&self, actor: &Actor, search: DeliverySearch) -> Result<SearchPage> {
         actor.require_staff()?;
-        let limit = search.limit.unwrap_or(50);
-        if !(1..=200).contains(&limit) {
-            return Err(Error::invalid("limit", "limit must be between 1 and 200."));
-        }
-        let mut conditions: Vec<String> = Vec::new();
-        let mut args: Vec<Arg> = Vec::new();
-        // Each `?` becomes the next `$n`, bound to the next of `values`.
-        let mut push = |sql: &str, values: Vec<Arg>| {
-            let mut sql = sql.to_string();
-            for value in values {
-                args.push(value);
-                sql = sql.replacen('?', &format!("${}", args.len()), 1);
-            }
-            conditions.push(sql);
-        };
+        let limit = page_size(search.limit)?;
+        let mut conditions = Conditions::default();
+        let mut push = |sql: &str, values: Vec<Arg>| conditions.push(sql, values);
         if let Some(t) = text("tenant", search.tenant)? {
             push("(d.tenant_id = ? OR LOWER(t.name) LIKE ? ESCAPE '\\')", vec![Arg::Text(t.clone()), Arg::Text(contains(&t))]);
         }
@@ -230,12 +214,10 @@ impl Herald {
             push("d.created_at < ?", vec![Arg::Int(v)]);
         }
         if let Some(cursor) = search.cursor.filter(|c| !c.is_empty()) {
-            let bad = || Error::invalid("cursor", "The cursor is not one this search returned.");
-            let (at, id) = cursor.split_once('.').ok_or_else(bad)?;
-            let at: i64 = at.parse().map_err(|_| bad())?;
-            push("d.created_at <= ? AND (d.created_at < ? OR d.id < ?)", vec![Arg::Int(at), Arg::Int(at), Arg::Text(id.to_string())]);
+            let (at, id) = parse_time_cursor(&cursor)?;
+            push("(d.created_at, d.id) < (?, ?)", vec![Arg::Int(at), Arg::Text(id)]);
         }
-        let filter = if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) };
+        let filter = conditions.where_clause();
         let sql = format!(
             "SELECT d.id, d.tenant_id, t.name AS tenant_name, d.endpoint_id, e.name AS endpoint_name,
                     CASE WHEN e.channel = 'email' THEN COALESCE(e.email, '') ELSE e.url END AS endpoint_url,
@@ -249,23 +231,9 @@ impl Herald {
              ORDER BY d.created_at DESC, d.id DESC LIMIT {}",
             limit + 1
         );
-        let mut rows = on_pool!(&self.store, pool => {
-            let mut query = sqlx::query_as::<_, FoundDelivery>(&sql);
-            for arg in args {
-                query = match arg {
-                    Arg::Text(v) => query.bind(v),
-                    Arg::Int(v) => query.bind(v),
-                };
-            }
-            query.fetch_all(pool).await
-        })?;
-        let next_cursor = if rows.len() as i64 > limit {
-            rows.truncate(limit as usize);
-            rows.last().map(|r| format!("{}.{}", r.created_at, r.id))
-        } else {
-            None
-        };
-        Ok(SearchPage { data: rows, next_cursor })
+        let rows = conditions.fetch_all::<FoundDelivery>(&self.store, &sql).await?;
+        let (data, next_cursor) = keyset_page(rows, limit, |r| format!("{}.{}", r.created_at, r.id));
+        Ok(SearchPage { data, next_cursor })
     }
 }
 

@@ -8,6 +8,7 @@
 //! really differ (row locks, upserts) does a module write two statements. Migrations live in
 //! `migrations/sqlite` and `migrations/postgres`, with matching names, and run on start.
 
+pub(crate) mod query;
 mod sessions;
 
 use std::str::FromStr;
