@@ -148,14 +148,13 @@ fn parse_plan(value: &str) -> Result<Plan, String> {
 }
 
 fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // A benchmark's figures should not drown in the per-request log lines of its own setup.
+    let default_filter = if matches!(cli.command, Command::Bench { .. }) { "warn" } else { "info,sqlx=error,tower_sessions=warn,leptos=warn" };
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sqlx=error,tower_sessions=warn,leptos=warn".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| default_filter.into()))
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(err) => {
