@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::roles::Actor;
 use crate::store::query::{keyset_page, page_size, Arg, Conditions};
 use crate::store::Tx;
-use crate::{ids, on_pool, on_tx, Herald};
+use crate::{ids, on_tx, Herald};
 
 /// One change to record.
 #[derive(Clone, Debug)]
@@ -96,14 +96,15 @@ impl Herald {
     /// Records a change that already happened. Never fails: a lost entry is logged loudly.
     /// Do not call it while holding a SQLite transaction (use [`Herald::audit_in`] there).
     pub async fn audit(&self, actor: &Actor, entry: Audit) {
-        let (actor_id, label, kind) = actor_fields(actor);
-        let details = entry.details.as_ref().map(Value::to_string);
-        let written = on_pool!(&self.store, pool => sqlx::query(INSERT)
-            .bind(ids::new_id("aud")).bind(&entry.tenant_id).bind(&actor_id).bind(&label).bind(kind).bind(entry.action)
-            .bind(&entry.target).bind(&entry.summary).bind(&details).bind(&actor.ip).bind(self.clock.now())
-            .execute(pool).await.map(|r| r.rows_affected()));
-        if let Err(err) = written {
-            tracing::error!(error = %err, action = entry.action, tenant_id = ?entry.tenant_id, "audit entry not recorded");
+        let action = entry.action;
+        let tenant_id = entry.tenant_id.clone();
+        let written = async {
+            let mut tx = self.store.begin().await?;
+            self.audit_in(&mut tx, actor, entry).await?;
+            tx.commit().await
+        };
+        if let Err(err) = written.await {
+            tracing::error!(error = %err, action, ?tenant_id, "audit entry not recorded");
         }
     }
 
