@@ -392,19 +392,20 @@ impl Herald {
             .bind(f.auth.as_ref().map(|(n, _)| n)).bind(&auth_value).bind(&event_types).bind(&f.payload_shape)
             .bind(&f.channel).bind(&f.email).bind(&secret).bind(now).bind(plan.endpoint_limit())
             .execute(conn).await.map(|r| r.rows_affected()))?;
-        tx.commit().await?;
         if inserted == 0 {
             return Err(limit_reached(plan));
         }
-        tracing::info!(tenant_id = %tenant.id, endpoint_id = %id, "endpoint created");
         let target = if f.channel == "email" { f.email.clone().unwrap_or_default() } else { f.url.clone() };
-        self.audit(actor, Audit::new(Some(&tenant.id), "endpoint.created", format!("Created endpoint \"{}\" ({target})", f.name))
+        let created = Audit::new(Some(&tenant.id), "endpoint.created", format!("Created endpoint \"{}\" ({target})", f.name))
             .target(&id)
-            .details(serde_json::json!({ "name": f.name, "url": f.url, "channel": f.channel, "event_types": f.event_types })))
-            .await;
+            .details(serde_json::json!({ "name": f.name, "url": f.url, "channel": f.channel, "event_types": f.event_types }));
+        self.audit_in(&mut tx, actor, created).await?;
         if let Some((name, _)) = &f.auth {
-            self.audit(actor, Audit::new(Some(&tenant.id), "endpoint.auth_header_set", format!("Set the auth header {name} of \"{}\"", f.name)).target(&id)).await;
+            let entry = Audit::new(Some(&tenant.id), "endpoint.auth_header_set", format!("Set the auth header {name} of \"{}\"", f.name));
+            self.audit_in(&mut tx, actor, entry.target(&id)).await?;
         }
+        tx.commit().await?;
+        tracing::info!(tenant_id = %tenant.id, endpoint_id = %id, "endpoint created");
         self.endpoint(&tenant.id, &id).await
     }
 
@@ -415,14 +416,6 @@ impl Herald {
         let f = self.validate(input, Some(&current), &tenant).await?;
         let auth_value = f.auth.as_ref().map(|(_, v)| self.cipher.seal(v)).transpose()?;
         let event_types = serde_json::to_string(&f.event_types).map_err(|e| Error::internal("event types", e))?;
-        on_pool!(&self.store, pool => sqlx::query(
-            "UPDATE endpoints SET name = $1, description = $2, url = $3, method = $4, auth_header_name = $5,
-                 auth_header_value = $6, event_types = $7, payload_shape = $8, channel = $9, email = $10, updated_at = $11
-             WHERE id = $12 AND tenant_id = $13")
-            .bind(&f.name).bind(&f.description).bind(&f.url).bind(&f.method).bind(f.auth.as_ref().map(|(n, _)| n))
-            .bind(&auth_value).bind(&event_types).bind(&f.payload_shape).bind(&f.channel).bind(&f.email)
-            .bind(self.clock.now()).bind(id).bind(&tenant.id)
-            .execute(pool).await.map(|r| r.rows_affected()))?;
         let changed: Vec<&str> = [
             ("name", f.name != current.name),
             ("description", f.description != current.description),
@@ -436,64 +429,82 @@ impl Herald {
         .into_iter()
         .filter_map(|(field, differs)| differs.then_some(field))
         .collect();
+        let mut entries = Vec::new();
         if !changed.is_empty() {
-            self.audit(actor, Audit::new(Some(&tenant.id), "endpoint.updated", format!("Changed {} of endpoint \"{}\"", changed.join(", "), f.name))
-                .target(id)
-                .details(serde_json::json!({ "changed": changed })))
-                .await;
+            let summary = format!("Changed {} of endpoint \"{}\"", changed.join(", "), f.name);
+            entries.push(Audit::new(Some(&tenant.id), "endpoint.updated", summary).details(serde_json::json!({ "changed": changed })));
         }
         match (auth_change, &current.auth_header_name) {
             (Some(Some(header)), _) if header.value.as_deref().is_some_and(|v| !v.trim().is_empty()) => {
-                self.audit(actor, Audit::new(Some(&tenant.id), "endpoint.auth_header_set", format!("Set the auth header {} of \"{}\"", header.name.trim(), f.name)).target(id)).await;
+                entries.push(Audit::new(Some(&tenant.id), "endpoint.auth_header_set", format!("Set the auth header {} of \"{}\"", header.name.trim(), f.name)));
             }
             (Some(Some(header)), Some(old)) if header.name.trim() != old.as_str() => {
-                self.audit(actor, Audit::new(Some(&tenant.id), "endpoint.auth_header_set", format!("Renamed the auth header of \"{}\" to {}", f.name, header.name.trim())).target(id)).await;
+                entries.push(Audit::new(Some(&tenant.id), "endpoint.auth_header_set", format!("Renamed the auth header of \"{}\" to {}", f.name, header.name.trim())));
             }
             (Some(None), Some(old)) => {
-                self.audit(actor, Audit::new(Some(&tenant.id), "endpoint.auth_header_removed", format!("Removed the auth header {old} of \"{}\"", f.name)).target(id)).await;
+                entries.push(Audit::new(Some(&tenant.id), "endpoint.auth_header_removed", format!("Removed the auth header {old} of \"{}\"", f.name)));
             }
             _ => {}
         }
+        let mut tx = self.store.begin().await?;
+        on_tx!(&mut tx, conn => sqlx::query(
+            "UPDATE endpoints SET name = $1, description = $2, url = $3, method = $4, auth_header_name = $5,
+                 auth_header_value = $6, event_types = $7, payload_shape = $8, channel = $9, email = $10, updated_at = $11
+             WHERE id = $12 AND tenant_id = $13")
+            .bind(&f.name).bind(&f.description).bind(&f.url).bind(&f.method).bind(f.auth.as_ref().map(|(n, _)| n))
+            .bind(&auth_value).bind(&event_types).bind(&f.payload_shape).bind(&f.channel).bind(&f.email)
+            .bind(self.clock.now()).bind(id).bind(&tenant.id)
+            .execute(conn).await.map(|r| r.rows_affected()))?;
+        for entry in entries {
+            self.audit_in(&mut tx, actor, entry.target(id)).await?;
+        }
+        tx.commit().await?;
         self.endpoint(&tenant.id, id).await
     }
 
     pub async fn delete_endpoint(&self, actor: &Actor, id: &str) -> Result<()> {
         let tenant_id = actor.require_writer()?;
         let name = self.endpoint_row(tenant_id, id).await.map(|e| e.name).unwrap_or_default();
-        let deleted = on_pool!(&self.store, pool => sqlx::query("DELETE FROM endpoints WHERE id = $1 AND tenant_id = $2")
-            .bind(id).bind(tenant_id).execute(pool).await.map(|r| r.rows_affected()))?;
+        let mut tx = self.store.begin().await?;
+        let deleted = on_tx!(&mut tx, conn => sqlx::query("DELETE FROM endpoints WHERE id = $1 AND tenant_id = $2")
+            .bind(id).bind(tenant_id).execute(conn).await.map(|r| r.rows_affected()))?;
         if deleted == 0 {
             return Err(Error::NotFound("endpoint"));
         }
-        self.audit(actor, Audit::new(Some(tenant_id), "endpoint.deleted", format!("Deleted endpoint \"{name}\"")).target(id)).await;
-        Ok(())
+        self.audit_in(&mut tx, actor, Audit::new(Some(tenant_id), "endpoint.deleted", format!("Deleted endpoint \"{name}\"")).target(id)).await?;
+        tx.commit().await
     }
 
     /// Reactivation is for admins: it resumes deliveries to a URL that was failing.
     pub async fn activate_endpoint(&self, actor: &Actor, id: &str) -> Result<Endpoint> {
         let tenant_id = actor.require_admin()?;
-        let endpoint = self.set_status(tenant_id, id, "active", None).await?;
-        self.audit(actor, Audit::new(Some(tenant_id), "endpoint.activated", format!("Reactivated endpoint \"{}\"", endpoint.name)).target(id)).await;
-        Ok(endpoint)
+        self.set_status(actor, tenant_id, id, "active", None).await
     }
 
     pub async fn deactivate_endpoint(&self, actor: &Actor, id: &str) -> Result<Endpoint> {
         let tenant_id = actor.require_writer()?;
-        let endpoint = self.set_status(tenant_id, id, "inactive", Some("manual")).await?;
-        self.audit(actor, Audit::new(Some(tenant_id), "endpoint.deactivated", format!("Deactivated endpoint \"{}\"", endpoint.name)).target(id)).await;
-        Ok(endpoint)
+        self.set_status(actor, tenant_id, id, "inactive", Some("manual")).await
     }
 
-    pub(crate) async fn set_status(&self, tenant_id: &str, id: &str, status: &str, reason: Option<&str>) -> Result<Endpoint> {
+    /// Activates or deactivates (with the reason), and records who did it.
+    async fn set_status(&self, actor: &Actor, tenant_id: &str, id: &str, status: &str, reason: Option<&str>) -> Result<Endpoint> {
+        let name = self.endpoint_row(tenant_id, id).await?.name;
         let since = reason.map(|_| self.clock.now());
-        let changed = on_pool!(&self.store, pool => sqlx::query(
+        let entry = match status {
+            "active" => Audit::new(Some(tenant_id), "endpoint.activated", format!("Reactivated endpoint \"{name}\"")),
+            _ => Audit::new(Some(tenant_id), "endpoint.deactivated", format!("Deactivated endpoint \"{name}\"")),
+        };
+        let mut tx = self.store.begin().await?;
+        let changed = on_tx!(&mut tx, conn => sqlx::query(
             "UPDATE endpoints SET status = $1, inactive_reason = $2, inactive_since = $3, consecutive_failures = 0, updated_at = $4
              WHERE id = $5 AND tenant_id = $6")
             .bind(status).bind(reason).bind(since).bind(self.clock.now()).bind(id).bind(tenant_id)
-            .execute(pool).await.map(|r| r.rows_affected()))?;
+            .execute(conn).await.map(|r| r.rows_affected()))?;
         if changed == 0 {
             return Err(Error::NotFound("endpoint"));
         }
+        self.audit_in(&mut tx, actor, entry.target(id)).await?;
+        tx.commit().await?;
         self.endpoint(tenant_id, id).await
     }
 
@@ -510,12 +521,16 @@ impl Herald {
         let row = self.endpoint_row(tenant_id, id).await?;
         let fresh = new_signing_secret();
         let now = self.clock.now();
-        on_pool!(&self.store, pool => sqlx::query(
+        let sealed = self.cipher.seal(&fresh)?;
+        let mut tx = self.store.begin().await?;
+        on_tx!(&mut tx, conn => sqlx::query(
             "UPDATE endpoints SET secret = $1, previous_secret = $2, previous_secret_expires_at = $3, updated_at = $4
              WHERE id = $5 AND tenant_id = $6")
-            .bind(self.cipher.seal(&fresh)?).bind(&row.secret).bind(now + SECRET_OVERLAP).bind(now).bind(id).bind(tenant_id)
-            .execute(pool).await.map(|r| r.rows_affected()))?;
-        self.audit(actor, Audit::new(Some(tenant_id), "endpoint.secret_rotated", format!("Rotated the signing secret of \"{}\"", row.name)).target(id)).await;
+            .bind(&sealed).bind(&row.secret).bind(now + SECRET_OVERLAP).bind(now).bind(id).bind(tenant_id)
+            .execute(conn).await.map(|r| r.rows_affected()))?;
+        let entry = Audit::new(Some(tenant_id), "endpoint.secret_rotated", format!("Rotated the signing secret of \"{}\"", row.name));
+        self.audit_in(&mut tx, actor, entry.target(id)).await?;
+        tx.commit().await?;
         Ok(fresh)
     }
 
@@ -534,10 +549,12 @@ impl Herald {
     /// Tenant admins switch all deliveries on or off; events are recorded either way.
     pub async fn set_webhooks_enabled(&self, actor: &Actor, enabled: bool) -> Result<Tenant> {
         let tenant_id = actor.require_admin()?;
-        on_pool!(&self.store, pool => sqlx::query("UPDATE tenants SET webhooks_enabled = $1 WHERE id = $2")
-            .bind(enabled).bind(tenant_id).execute(pool).await.map(|r| r.rows_affected()))?;
         let (action, summary) = if enabled { ("tenant.webhooks_enabled", "Switched webhook delivery on") } else { ("tenant.webhooks_disabled", "Switched webhook delivery off") };
-        self.audit(actor, Audit::new(Some(tenant_id), action, summary)).await;
+        let mut tx = self.store.begin().await?;
+        on_tx!(&mut tx, conn => sqlx::query("UPDATE tenants SET webhooks_enabled = $1 WHERE id = $2")
+            .bind(enabled).bind(tenant_id).execute(conn).await.map(|r| r.rows_affected()))?;
+        self.audit_in(&mut tx, actor, Audit::new(Some(tenant_id), action, summary)).await?;
+        tx.commit().await?;
         self.tenant(tenant_id).await
     }
 }
