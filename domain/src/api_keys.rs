@@ -106,16 +106,13 @@ impl Herald {
     /// Stops a key from working, at once.
     pub async fn revoke_api_key(&self, actor: &Actor, key_id: &str) -> Result<()> {
         let tenant_id = actor.require_admin()?;
-        let changed = on_pool!(&self.store, pool => sqlx::query(
-            "UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND tenant_id = $3 AND revoked_at IS NULL")
-            .bind(self.clock.now()).bind(key_id).bind(tenant_id).execute(pool).await.map(|r| r.rows_affected()))?;
-        if changed == 0 {
-            return Err(Error::NotFound("API key"));
-        }
-        let name: Option<(String,)> = on_pool!(&self.store, pool => sqlx::query_as("SELECT name FROM api_keys WHERE id = $1")
-            .bind(key_id).fetch_optional(pool).await)?;
-        let name = name.map(|(n,)| n).unwrap_or_default();
-        self.audit(actor, crate::audit::Audit::new(Some(tenant_id), "api_key.revoked", format!("Revoked API key \"{name}\"")).target(key_id)).await;
-        Ok(())
+        let mut tx = self.store.begin().await?;
+        let name: Option<(String,)> = crate::on_tx!(&mut tx, conn => sqlx::query_as(
+            "UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND tenant_id = $3 AND revoked_at IS NULL RETURNING name")
+            .bind(self.clock.now()).bind(key_id).bind(tenant_id).fetch_optional(conn).await)?;
+        let Some((name,)) = name else { return Err(Error::NotFound("API key")) };
+        let entry = crate::audit::Audit::new(Some(tenant_id), "api_key.revoked", format!("Revoked API key \"{name}\""));
+        self.audit_in(&mut tx, actor, entry.target(key_id)).await?;
+        tx.commit().await
     }
 }

@@ -71,8 +71,9 @@ impl Herald {
             .bind(&invitation.id).bind(&tenant_id).bind(&email).bind(&invitation.role).bind(sha256_hex(&token))
             .bind(&actor.user_id).bind(now).bind(invitation.expires_at)
             .execute(conn).await.map(|r| r.rows_affected()))?;
+        let entry = Audit::new(Some(&tenant_id), "member.invited", format!("Invited {email} as {}", invitation.role));
+        self.audit_in(&mut tx, actor, entry.target(&email)).await?;
         tx.commit().await?;
-        self.audit(actor, Audit::new(Some(&tenant_id), "member.invited", format!("Invited {email} as {}", invitation.role)).target(&email)).await;
 
         let link = format!("{}/invite/{token}", self.public_url);
         let tenant = self.tenant(&tenant_id).await?;
@@ -98,15 +99,16 @@ impl Herald {
         let email: Option<(String,)> = on_pool!(&self.store, pool => sqlx::query_as(
             "SELECT email FROM invitations WHERE id = $1 AND tenant_id = $2 AND accepted_at IS NULL")
             .bind(invitation_id).bind(tenant_id).fetch_optional(pool).await)?;
-        let done = on_pool!(&self.store, pool => sqlx::query(
+        let mut tx = self.store.begin().await?;
+        let done = on_tx!(&mut tx, conn => sqlx::query(
             "DELETE FROM invitations WHERE id = $1 AND tenant_id = $2 AND accepted_at IS NULL")
-            .bind(invitation_id).bind(tenant_id).execute(pool).await.map(|r| r.rows_affected()))?;
+            .bind(invitation_id).bind(tenant_id).execute(conn).await.map(|r| r.rows_affected()))?;
         if done == 0 {
             return Err(Error::NotFound("invitation"));
         }
         let email = email.map(|(e,)| e).unwrap_or_default();
-        self.audit(actor, Audit::new(Some(tenant_id), "invitation.revoked", format!("Revoked the invitation for {email}")).target(email)).await;
-        Ok(())
+        self.audit_in(&mut tx, actor, Audit::new(Some(tenant_id), "invitation.revoked", format!("Revoked the invitation for {email}")).target(email)).await?;
+        tx.commit().await
     }
 
     async fn open_invitation(&self, token: &str) -> Result<Invitation> {

@@ -278,10 +278,12 @@ impl Herald {
             Some(Role::Owner) => Err(Error::Forbidden("The owner cannot be removed from the team.".into())),
             Some(_) => {
                 let email = self.user(user_id).await.map(|u| u.email).unwrap_or_default();
-                on_pool!(&self.store, pool => sqlx::query("DELETE FROM memberships WHERE tenant_id = $1 AND user_id = $2")
-                    .bind(tenant_id).bind(user_id).execute(pool).await.map(|r| r.rows_affected()))?;
-                self.audit(actor, crate::audit::Audit::new(Some(tenant_id), "member.removed", format!("Removed {email} from the team")).target(email)).await;
-                Ok(())
+                let mut tx = self.store.begin().await?;
+                crate::on_tx!(&mut tx, conn => sqlx::query("DELETE FROM memberships WHERE tenant_id = $1 AND user_id = $2")
+                    .bind(tenant_id).bind(user_id).execute(conn).await.map(|r| r.rows_affected()))?;
+                let entry = crate::audit::Audit::new(Some(tenant_id), "member.removed", format!("Removed {email} from the team"));
+                self.audit_in(&mut tx, actor, entry.target(email)).await?;
+                tx.commit().await
             }
         }
     }
