@@ -57,7 +57,12 @@ pub async fn csrf_guard(session: Session, request: Request, next: Next) -> Respo
     }
 }
 
-/// Answers 413 with a JSON error before reading a body that declares itself too large.
+/// Bodies declared too large but under this size are read and dropped before the 413, so the
+/// client finishes sending and reads the answer (closing on unread data would reset the
+/// connection and lose it); larger ones are cut off.
+const DRAIN_LIMIT: usize = 1024 * 1024;
+
+/// Answers 413 with a JSON error, without keeping a body that declares itself too large.
 pub async fn body_limit(request: Request<Body>, next: Next) -> Response {
     let declared = request
         .headers()
@@ -65,7 +70,10 @@ pub async fn body_limit(request: Request<Body>, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
     let limit = if request.uri().path() == INGEST_PATH { domain::messages::MAX_BODY } else { MAX_BODY };
-    if declared.is_some_and(|len| len > limit) {
+    if let Some(len) = declared.filter(|len| *len > limit) {
+        if len <= DRAIN_LIMIT {
+            let _ = axum::body::to_bytes(request.into_body(), DRAIN_LIMIT).await;
+        }
         return error_response(
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",
