@@ -4,7 +4,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::delivery::USER_AGENT;
+use crate::delivery::request_snapshot;
 use crate::error::{Error, Result};
 use crate::store::query::{keyset_page, page_size, parse_time_cursor, Arg, Conditions};
 use crate::{on_pool, Herald};
@@ -162,33 +162,19 @@ impl Herald {
     /// The request of the last attempt (or, before any, the one the endpoint would get now),
     /// with the body rebuilt from the message; `None` for email endpoints.
     async fn raw_request(&self, tenant_id: &str, delivery: &DeliveryRow, attempts: &[Attempt]) -> Result<Option<RawRequest>> {
-        let sent: Option<Value> = attempts.iter().rev().find_map(|a| a.request.as_deref()).and_then(|r| serde_json::from_str(r).ok());
-        let endpoint = match self.endpoint_row(tenant_id, &delivery.endpoint_id).await {
-            Ok(e) => Some(e),
-            Err(Error::NotFound(_)) => None,
-            Err(e) => return Err(e),
+        let stored: Option<Value> = attempts.iter().rev().find_map(|a| a.request.as_deref()).and_then(|r| serde_json::from_str(r).ok());
+        let sent = match stored {
+            Some(sent) => sent,
+            // Not sent yet: what the endpoint would get now.
+            None => match self.endpoint_row(tenant_id, &delivery.endpoint_id).await {
+                Ok(e) if e.channel == "http" => request_snapshot(&e, &delivery.message_id, "(set when sent)"),
+                Ok(_) | Err(Error::NotFound(_)) => return Ok(None),
+                Err(e) => return Err(e),
+            },
         };
-        let (method, url, shape, headers) = match (sent, &endpoint) {
-            (Some(sent), _) => {
-                let headers = serde_json::from_value::<Vec<(String, String)>>(sent["headers"].clone()).unwrap_or_default();
-                let text = |key: &str| sent[key].as_str().unwrap_or_default().to_string();
-                (text("method"), text("url"), text("payload_shape"), headers)
-            }
-            (None, Some(e)) if e.channel == "http" => {
-                let mut headers = vec![
-                    ("content-type".to_string(), "application/json".to_string()),
-                    ("user-agent".to_string(), USER_AGENT.to_string()),
-                    ("webhook-id".to_string(), delivery.message_id.clone()),
-                    ("webhook-timestamp".to_string(), "(set when sent)".to_string()),
-                    ("webhook-signature".to_string(), MASKED_SIGNATURE.to_string()),
-                ];
-                if let Some(name) = &e.auth_header_name {
-                    headers.push((name.clone(), MASKED.to_string()));
-                }
-                (e.method.clone(), e.url.clone(), e.payload_shape.clone(), headers)
-            }
-            _ => return Ok(None),
-        };
+        let headers = serde_json::from_value::<Vec<(String, String)>>(sent["headers"].clone()).unwrap_or_default();
+        let text = |key: &str| sent[key].as_str().unwrap_or_default().to_string();
+        let (method, url, shape) = (text("method"), text("url"), text("payload_shape"));
         let body = match delivery.archived_at {
             Some(_) => None,
             None => self.message(tenant_id, &delivery.message_id).await?.body(&shape),

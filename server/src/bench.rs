@@ -46,7 +46,7 @@ fn peak_rss_mib() -> f64 {
     kib / 1024.0
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
+pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
     }
@@ -60,7 +60,7 @@ pub async fn run(options: Options) -> Result<(), String> {
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let sqlite = format!("sqlite://{}", dir.join("bench.db").display());
     run_backend("SQLite", &sqlite, &dir, &options).await?;
-    match create_postgres_db(&options.postgres_url).await {
+    match create_postgres_db(&options.postgres_url, "herald_bench").await {
         Ok((url, name)) => {
             let result = run_backend("PostgreSQL", &url, &dir, &options).await;
             drop_postgres_db(&options.postgres_url, &name).await;
@@ -80,28 +80,36 @@ fn cpu_model() -> String {
         .unwrap_or_else(|| "unknown CPU".into())
 }
 
-async fn create_postgres_db(admin_url: &str) -> Result<(String, String), String> {
+/// A fresh database `<prefix>_<pid>` next to the admin one (drop it afterwards): its URL and name.
+pub(crate) async fn create_postgres_db(admin_url: &str, prefix: &str) -> Result<(String, String), String> {
     use sqlx::Connection;
     let mut conn = sqlx::PgConnection::connect(admin_url).await.map_err(|e| format!("unreachable at {admin_url}: {e}"))?;
-    let name = format!("herald_bench_{}", std::process::id());
+    let name = format!("{prefix}_{}", std::process::id());
     sqlx::query(&format!("DROP DATABASE IF EXISTS {name}")).execute(&mut conn).await.map_err(|e| e.to_string())?;
     sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.map_err(|e| e.to_string())?;
     let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(admin_url);
     Ok((format!("{base}/{name}"), name))
 }
 
-async fn drop_postgres_db(admin_url: &str, name: &str) {
+pub(crate) async fn drop_postgres_db(admin_url: &str, name: &str) {
     use sqlx::Connection;
     if let Ok(mut conn) = sqlx::PgConnection::connect(admin_url).await {
         let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await;
     }
 }
 
-async fn run_backend(label: &str, database_url: &str, dir: &std::path::Path, o: &Options) -> Result<(), String> {
+/// Herald on `database_url` with the system clock, its data directory (key, outbox) in `dir`;
+/// and the configuration it was opened with.
+pub(crate) async fn open_herald(database_url: &str, dir: &std::path::Path) -> Result<(domain::Herald, Config), String> {
     let mut config = Config::from_env()?;
     config.database_url = database_url.to_string();
     config.data_dir = dir.to_path_buf();
     let herald = crate::open(&mut config, Arc::new(SystemClock)).await?;
+    Ok((herald, config))
+}
+
+async fn run_backend(label: &str, database_url: &str, dir: &std::path::Path, o: &Options) -> Result<(), String> {
+    let (herald, config) = open_herald(database_url, dir).await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| e.to_string())?;
     let base = format!("http://{}", listener.local_addr().map_err(|e| e.to_string())?);
     let router = crate::router(herald.clone(), crate::leptos_options(&config), false);

@@ -5,17 +5,15 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::Arc;
 use std::time::Instant;
 
-use domain::clock::{Millis, SystemClock, DAY, HOUR};
+use domain::clock::{Millis, DAY, HOUR};
 use domain::logs::LogFilter;
 use domain::stats::{Window, LATENCY_BOUNDS_MS};
 use domain::store::Store;
 use domain::tenants::{Plan, TenantUpdate};
-use domain::Herald;
 
-use crate::Config;
+use crate::bench::{create_postgres_db, drop_postgres_db, open_herald, percentile};
 
 pub struct Options {
     /// Deliveries of the measured tenant (a second tenant gets 5% more on top).
@@ -71,7 +69,7 @@ pub async fn run(options: Options) -> Result<(), String> {
 async fn run_both(options: &Options, dir: &std::path::Path, figures: &mut Vec<Figure>) -> Result<(), String> {
     let sqlite = format!("sqlite://{}", dir.join("bench.db").display());
     run_backend("SQLite", &sqlite, dir, options, figures).await?;
-    match create_postgres_db(&options.postgres_url).await {
+    match create_postgres_db(&options.postgres_url, "herald_bench_logs").await {
         Ok((url, name)) => {
             let result = run_backend("PostgreSQL", &url, dir, options, figures).await;
             drop_postgres_db(&options.postgres_url, &name).await;
@@ -84,34 +82,9 @@ async fn run_both(options: &Options, dir: &std::path::Path, figures: &mut Vec<Fi
     }
 }
 
-/// A fresh database next to the admin one (dropped afterwards): its URL and name.
-async fn create_postgres_db(admin_url: &str) -> Result<(String, String), String> {
-    use sqlx::Connection;
-    let mut conn = sqlx::PgConnection::connect(admin_url).await.map_err(|e| format!("unreachable at {admin_url}: {e}"))?;
-    let name = format!("herald_bench_logs_{}", std::process::id());
-    sqlx::query(&format!("DROP DATABASE IF EXISTS {name}")).execute(&mut conn).await.map_err(|e| e.to_string())?;
-    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.map_err(|e| e.to_string())?;
-    let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(admin_url);
-    Ok((format!("{base}/{name}"), name))
-}
-
-async fn drop_postgres_db(admin_url: &str, name: &str) {
-    use sqlx::Connection;
-    if let Ok(mut conn) = sqlx::PgConnection::connect(admin_url).await {
-        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await;
-    }
-}
-
-async fn open(database_url: &str, dir: &std::path::Path) -> Result<Herald, String> {
-    let mut config = Config::from_env()?;
-    config.database_url = database_url.to_string();
-    config.data_dir = dir.to_path_buf();
-    crate::open(&mut config, Arc::new(SystemClock)).await
-}
-
 async fn run_backend(label: &'static str, database_url: &str, dir: &std::path::Path, o: &Options, figures: &mut Vec<Figure>) -> Result<(), String> {
     let describe = |e: domain::Error| format!("{e:?}");
-    let herald = open(database_url, dir).await?;
+    let (herald, _) = open_herald(database_url, dir).await?;
 
     // Tenant A (measured) with the 10 endpoints its Enterprise plan allows, tenant B alongside
     // so that every query has to select by tenant.
@@ -158,7 +131,7 @@ async fn run_backend(label: &'static str, database_url: &str, dir: &std::path::P
     );
     // Reopen so that every pooled connection plans with the fresh statistics.
     herald.store.close().await;
-    let herald = open(database_url, dir).await?;
+    let (herald, _) = open_herald(database_url, dir).await?;
 
     let tenant = tenants[0].as_str();
     let mut record = |query: String, mut times: Vec<f64>| {
@@ -273,13 +246,6 @@ where
         times.push(started.elapsed().as_secs_f64() * 1000.0);
     }
     Ok((times, last))
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
 async fn on_store(store: &Store, sql: &str) -> Result<(), String> {

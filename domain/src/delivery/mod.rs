@@ -178,7 +178,7 @@ impl Herald {
     async fn send_http(&self, endpoint: &EndpointRow, message: &Message, allow_private: bool) -> (AttemptRecord, Verdict) {
         let started = Instant::now();
         let timestamp = self.clock.now() / 1000;
-        let snapshot = request_snapshot(endpoint, &message.id, timestamp);
+        let snapshot = request_snapshot(endpoint, &message.id, &timestamp.to_string()).to_string();
         let failed = |error: String, started: Instant| {
             let record = AttemptRecord {
                 request: Some(snapshot.clone()),
@@ -393,7 +393,7 @@ async fn relaxed_commit(tx: &mut sqlx::Transaction<'static, sqlx::Postgres>) -> 
 
 /// The request as the raw view shows it: what was sent, with the signature and the auth header
 /// value masked (the body is rebuilt from the message).
-fn request_snapshot(endpoint: &EndpointRow, message_id: &str, timestamp: i64) -> String {
+pub(crate) fn request_snapshot(endpoint: &EndpointRow, message_id: &str, timestamp: &str) -> Value {
     let mut headers = vec![
         ("content-type".to_string(), "application/json".to_string()),
         ("user-agent".to_string(), USER_AGENT.to_string()),
@@ -404,7 +404,7 @@ fn request_snapshot(endpoint: &EndpointRow, message_id: &str, timestamp: i64) ->
     if let Some(name) = &endpoint.auth_header_name {
         headers.push((name.clone(), crate::logs::MASKED.to_string()));
     }
-    serde_json::json!({ "method": endpoint.method, "url": endpoint.url, "payload_shape": endpoint.payload_shape, "headers": headers }).to_string()
+    serde_json::json!({ "method": endpoint.method, "url": endpoint.url, "payload_shape": endpoint.payload_shape, "headers": headers })
 }
 
 /// Reads at most [`MAX_RESPONSE_BODY`] bytes of a response; returns the text and, if reading
