@@ -417,7 +417,6 @@ fn SearchTable(results: SearchResults, searched: bool) -> impl IntoView {
                         <thead><tr><th>"Time (UTC)"</th><th>"Tenant"</th><th>"Endpoint"</th><th>"Event"</th><th>"Status"</th><th>"HTTP"</th><th>"Attempts"</th><th>"Duration"</th></tr></thead>
                         <tbody>
                             {results.rows.into_iter().map(|r| {
-                                let status_class = format!("badge badge-status-{}", r.status);
                                 view! {
                                     <tr class:archived=r.archived>
                                         <td class="mono small">{r.time.clone()}
@@ -428,7 +427,7 @@ fn SearchTable(results: SearchResults, searched: bool) -> impl IntoView {
                                         <td><div class="mono small">{r.event_type.clone()}</div>
                                             <div class="muted small mono">{r.message_id.clone()}</div>
                                             {r.event_id.clone().map(|e| view! { <div class="muted small">"event id " <span class="mono">{e}</span></div> })}</td>
-                                        <td><span class=status_class>{r.status.clone()}</span></td>
+                                        <td>{super::logs::status_badge(&r.status)}</td>
                                         <td class="mono">{r.http_code.map(|c| c.to_string()).unwrap_or_else(|| "—".into())}</td>
                                         <td>{r.attempts}</td>
                                         <td class="muted">{r.duration_ms.map(|d| format!("{d} ms")).unwrap_or_else(|| "—".into())}</td>
