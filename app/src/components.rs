@@ -56,9 +56,7 @@ pub fn field_error(error: Signal<Option<AppError>>, field: &'static str) -> Sign
 
 /// The message of an error that has no field of its own on the form.
 pub fn form_error(error: Signal<Option<AppError>>, fields: &'static [&'static str]) -> Signal<Option<String>> {
-    Signal::derive(move || {
-        error.get().filter(|e| e.field.as_deref().is_none_or(|f| !fields.contains(&f))).map(|e| e.message)
-    })
+    Signal::derive(move || error.get().filter(|e| e.field.as_deref().is_none_or(|f| !fields.contains(&f))).map(|e| e.message))
 }
 
 #[component]

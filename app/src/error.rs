@@ -33,7 +33,9 @@ impl FromServerFnError for AppError {
         }
         let message = match value {
             ServerFnErrorErr::Request(_) => "Herald could not be reached. Check your connection and try again.".to_string(),
-            ServerFnErrorErr::Args(_) | ServerFnErrorErr::Deserialization(_) => "The form was incomplete. Reload the page and try again.".to_string(),
+            ServerFnErrorErr::Args(_) | ServerFnErrorErr::Deserialization(_) => {
+                "The form was incomplete. Reload the page and try again.".to_string()
+            }
             other => format!("Something went wrong: {other}"),
         };
         let code = if bad_request { "bad_request" } else { "request_failed" };

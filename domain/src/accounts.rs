@@ -70,9 +70,7 @@ fn validate_name(name: &str) -> Result<String> {
 /// Argon2 is deliberately slow: keep it off the async executor.
 pub(crate) async fn hash_password(password: &str) -> Result<String> {
     let password = password.to_string();
-    tokio::task::spawn_blocking(move || crypto::hash_password(&password))
-        .await
-        .map_err(|e| Error::internal("hash task", e))?
+    tokio::task::spawn_blocking(move || crypto::hash_password(&password)).await.map_err(|e| Error::internal("hash task", e))?
 }
 
 async fn verify_password(password: &str, hash: String) -> bool {
@@ -122,11 +120,9 @@ impl Herald {
             .bind(&user.id).bind(&user.email).bind(&user.name).bind(password_hash).bind(&user.staff_role).bind(user.created_at)
             .execute(conn).await.map(|r| r.rows_affected()));
         match inserted {
-            Err(e) if is_unique_violation(&e) => Err(Error::conflict(
-                "email_taken",
-                Some("email"),
-                "An account with this email already exists. Sign in instead.",
-            )),
+            Err(e) if is_unique_violation(&e) => {
+                Err(Error::conflict("email_taken", Some("email"), "An account with this email already exists. Sign in instead."))
+            }
             other => other.map(|_| user).map_err(Error::from),
         }
     }
@@ -237,7 +233,14 @@ impl Herald {
 
     /// Operator: creates a tenant with its first admin (owner). An existing user becomes the
     /// owner without a new password; a new one needs `password`.
-    pub async fn create_tenant(&self, name: &str, plan: Plan, admin_email: &str, password: Option<&str>, allow_private_urls: bool) -> Result<String> {
+    pub async fn create_tenant(
+        &self,
+        name: &str,
+        plan: Plan,
+        admin_email: &str,
+        password: Option<&str>,
+        allow_private_urls: bool,
+    ) -> Result<String> {
         let name = validate_tenant_name(name)?;
         let email = normalize_email(admin_email)?;
         let existing = self.user_by_email(&email).await?;

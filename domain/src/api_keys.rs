@@ -98,7 +98,9 @@ impl Herald {
         let tenant_id = actor.require_admin()?;
         let created_by = (actor.kind == "user").then_some(actor.user_id.as_str());
         let (key, plain) = self.create_api_key(tenant_id, name, created_by).await?;
-        let entry = crate::audit::Audit::new(Some(tenant_id), "api_key.created", format!("Created API key \"{}\" ({}…)", key.name, key.prefix)).target(&key.id);
+        let entry =
+            crate::audit::Audit::new(Some(tenant_id), "api_key.created", format!("Created API key \"{}\" ({}…)", key.name, key.prefix))
+                .target(&key.id);
         self.audit(actor, entry).await;
         Ok((key, plain))
     }

@@ -89,7 +89,8 @@ fn actor_fields(actor: &Actor) -> (Option<String>, String, &'static str) {
     }
 }
 
-const INSERT: &str = "INSERT INTO audit_log (id, tenant_id, actor_id, actor_label, actor_kind, action, target, summary, details, ip, created_at)
+const INSERT: &str =
+    "INSERT INTO audit_log (id, tenant_id, actor_id, actor_label, actor_kind, action, target, summary, details, ip, created_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
 
 impl Herald {

@@ -55,8 +55,19 @@ type Events = Vec<(&'static str, &'static str, Value)>;
 
 fn build() -> Vec<EventType> {
     let groups = [
-        appointments(), classes(), customers(), invoices(), memberships(), packages(), bookings(),
-        accounts(), contacts(), employees(), activities(), products(), inventory(),
+        appointments(),
+        classes(),
+        customers(),
+        invoices(),
+        memberships(),
+        packages(),
+        bookings(),
+        accounts(),
+        contacts(),
+        employees(),
+        activities(),
+        products(),
+        inventory(),
     ];
     let mut all = Vec::with_capacity(58);
     for (&(resource, _), events) in RESOURCES.iter().zip(groups) {
@@ -93,50 +104,103 @@ fn appointments() -> Events {
         "price": 8500, "currency": "EUR", "notes": "Prefers a seat by the window.",
         "created_at": "2026-03-10T18:04:12Z", "updated_at": "2026-03-10T18:04:12Z",
     });
-    let group = |status: &str| json!({ "group": {
+    let group = |status: &str| {
+        json!({ "group": {
         "id": "agr_6v2mq", "name": "Bridal party", "status": status, "size": 3,
         "appointment_ids": ["apt_8f2k1", "apt_8f2k2", "apt_8f2k3"],
-    } });
+    } })
+    };
     vec![
         ("appointment.booking.created", "A client booked an appointment online.", base.clone()),
-        ("appointment.booking.cancelled", "An appointment was cancelled by the client or by the business.",
-            with(&base, json!({
-            "status": "cancelled", "cancelled_at": "2026-03-12T07:15:40Z", "cancelled_by": "customer",
-            "cancellation_reason": "Feeling unwell, will rebook next week.", "updated_at": "2026-03-12T07:15:40Z",
-        }))),
-        ("appointment.updated", "An appointment's time, service, staff member or notes changed.", with(&base, json!({
-            "start_at": "2026-03-14T11:00:00Z", "end_at": "2026-03-14T12:00:00Z", "updated_at": "2026-03-11T09:02:55Z",
-            "previous": { "start_at": "2026-03-14T09:30:00Z", "end_at": "2026-03-14T10:30:00Z" },
-        }))),
-        ("appointment.manual_booking.created", "A staff member booked an appointment on behalf of a client.",
-            with(&base, json!({
-            "source": "staff", "booked_by": { "id": "emp_9a1kc", "name": "Marco Rossi" },
-        }))),
-        ("appointment.rebooked", "A client booked the same service again from a previous appointment.",
-            with(&base, json!({
-            "id": "apt_9g3m4", "reference": "LM-20533",
-            "start_at": "2026-04-11T09:30:00Z", "end_at": "2026-04-11T10:30:00Z",
-            "created_at": "2026-03-14T10:41:08Z", "updated_at": "2026-03-14T10:41:08Z",
-            "rebooked_from": { "id": "apt_8f2k1", "start_at": "2026-03-14T09:30:00Z" },
-        }))),
-        ("appointment.started", "A client arrived and their appointment started.", with(&base, json!({
-            "status": "in_progress", "started_at": "2026-03-14T09:32:10Z", "updated_at": "2026-03-14T09:32:10Z",
-        }))),
-        ("appointment.completed", "An appointment was finished and marked as completed.", with(&base, json!({
-            "status": "completed", "started_at": "2026-03-14T09:32:10Z", "completed_at": "2026-03-14T10:34:47Z",
-            "invoice_id": "inv_7q2wb", "updated_at": "2026-03-14T10:34:47Z",
-        }))),
-        ("appointment.feedback.created", "A client left a rating and review after their appointment.",
-            with(&base, json!({
-            "status": "completed", "feedback": {
-                "id": "fbk_1x7pe", "rating": 5, "submitted_at": "2026-03-14T17:20:03Z",
-                "comment": "Lena was wonderful, the colour is exactly what I wanted.",
-            },
-        }))),
-        ("appointment.group.created", "Several appointments were booked together as one group, such as a bridal party.",
-            with(&base, group("pending"))),
-        ("appointment.group.status_changed", "The status of a group of appointments changed, for example to confirmed.",
-            with(&base, with(&group("confirmed"), json!({ "group": { "previous_status": "pending" } })))),
+        (
+            "appointment.booking.cancelled",
+            "An appointment was cancelled by the client or by the business.",
+            with(
+                &base,
+                json!({
+                    "status": "cancelled", "cancelled_at": "2026-03-12T07:15:40Z", "cancelled_by": "customer",
+                    "cancellation_reason": "Feeling unwell, will rebook next week.", "updated_at": "2026-03-12T07:15:40Z",
+                }),
+            ),
+        ),
+        (
+            "appointment.updated",
+            "An appointment's time, service, staff member or notes changed.",
+            with(
+                &base,
+                json!({
+                    "start_at": "2026-03-14T11:00:00Z", "end_at": "2026-03-14T12:00:00Z", "updated_at": "2026-03-11T09:02:55Z",
+                    "previous": { "start_at": "2026-03-14T09:30:00Z", "end_at": "2026-03-14T10:30:00Z" },
+                }),
+            ),
+        ),
+        (
+            "appointment.manual_booking.created",
+            "A staff member booked an appointment on behalf of a client.",
+            with(
+                &base,
+                json!({
+                    "source": "staff", "booked_by": { "id": "emp_9a1kc", "name": "Marco Rossi" },
+                }),
+            ),
+        ),
+        (
+            "appointment.rebooked",
+            "A client booked the same service again from a previous appointment.",
+            with(
+                &base,
+                json!({
+                    "id": "apt_9g3m4", "reference": "LM-20533",
+                    "start_at": "2026-04-11T09:30:00Z", "end_at": "2026-04-11T10:30:00Z",
+                    "created_at": "2026-03-14T10:41:08Z", "updated_at": "2026-03-14T10:41:08Z",
+                    "rebooked_from": { "id": "apt_8f2k1", "start_at": "2026-03-14T09:30:00Z" },
+                }),
+            ),
+        ),
+        (
+            "appointment.started",
+            "A client arrived and their appointment started.",
+            with(
+                &base,
+                json!({
+                    "status": "in_progress", "started_at": "2026-03-14T09:32:10Z", "updated_at": "2026-03-14T09:32:10Z",
+                }),
+            ),
+        ),
+        (
+            "appointment.completed",
+            "An appointment was finished and marked as completed.",
+            with(
+                &base,
+                json!({
+                    "status": "completed", "started_at": "2026-03-14T09:32:10Z", "completed_at": "2026-03-14T10:34:47Z",
+                    "invoice_id": "inv_7q2wb", "updated_at": "2026-03-14T10:34:47Z",
+                }),
+            ),
+        ),
+        (
+            "appointment.feedback.created",
+            "A client left a rating and review after their appointment.",
+            with(
+                &base,
+                json!({
+                    "status": "completed", "feedback": {
+                        "id": "fbk_1x7pe", "rating": 5, "submitted_at": "2026-03-14T17:20:03Z",
+                        "comment": "Lena was wonderful, the colour is exactly what I wanted.",
+                    },
+                }),
+            ),
+        ),
+        (
+            "appointment.group.created",
+            "Several appointments were booked together as one group, such as a bridal party.",
+            with(&base, group("pending")),
+        ),
+        (
+            "appointment.group.status_changed",
+            "The status of a group of appointments changed, for example to confirmed.",
+            with(&base, with(&group("confirmed"), json!({ "group": { "previous_status": "pending" } }))),
+        ),
     ]
 }
 
@@ -162,45 +226,121 @@ fn classes() -> Events {
     let staff = json!({ "id": "emp_9a1kc", "name": "Marco Rossi" });
     vec![
         ("class.booking.created", "A client booked a spot in a class online.", booking.clone()),
-        ("class.booking.cancelled", "A client's class booking was cancelled.", with(&booking, json!({
-            "status": "cancelled", "cancelled_at": "2026-03-15T08:03:19Z", "late_cancellation": false,
-            "cancellation_reason": "Travelling for work.",
-        }))),
-        ("class.manual_booking.created", "A staff member booked a client into a class.", with(&booking, json!({
-            "source": "staff", "booked_by": staff,
-        }))),
-        ("class.booking.rebooked", "A class booking was moved to another session of the class.", with(&booking, json!({
-            "class": { "start_at": "2026-03-23T17:30:00Z", "end_at": "2026-03-23T18:45:00Z" },
-            "rebooked_from": { "class_id": "cls_5k2rt", "start_at": "2026-03-16T17:30:00Z" },
-        }))),
-        ("class.booking.approved", "A class booking that was waiting for approval was accepted.", with(&booking, json!({
-            "approved_at": "2026-03-14T09:12:00Z", "approved_by": staff,
-        }))),
-        ("class.booking.rejected", "A class booking that was waiting for approval was declined.", with(&booking, json!({
-            "status": "rejected", "rejected_at": "2026-03-14T09:12:00Z", "rejected_by": staff,
-            "rejection_reason": "This class is reserved for members.",
-        }))),
-        ("class.booking.deleted", "A class booking was deleted.", with(&booking, json!({
-            "status": "deleted", "deleted_at": "2026-03-14T11:45:27Z",
-        }))),
-        ("class.booking.no_show", "A client was marked as not showing up for a class.", with(&booking, json!({
-            "status": "no_show", "marked_at": "2026-03-16T18:50:02Z", "no_show_fee": 1000,
-        }))),
-        ("class.schedule.created", "A new class or group event was added to the schedule.", with(&schedule, json!({
-            "booked": 0, "waitlist": 0,
-        }))),
-        ("class.schedule.updated", "A scheduled class's time, instructor, room or capacity changed.",
-            with(&schedule, json!({
-            "capacity": 16, "room": "Studio 1", "updated_at": "2026-03-12T14:26:51Z",
-            "previous": { "capacity": 14, "room": "Studio 2" },
-        }))),
-        ("class.schedule.cancelled", "A scheduled class was cancelled.", with(&schedule, json!({
-            "status": "cancelled", "cancelled_at": "2026-03-16T12:05:00Z", "affected_bookings": 9,
-            "cancellation_reason": "Instructor is unwell.",
-        }))),
-        ("class.schedule.deleted", "A class was removed from the schedule.", with(&schedule, json!({
-            "status": "deleted", "deleted_at": "2026-03-16T12:07:31Z",
-        }))),
+        (
+            "class.booking.cancelled",
+            "A client's class booking was cancelled.",
+            with(
+                &booking,
+                json!({
+                    "status": "cancelled", "cancelled_at": "2026-03-15T08:03:19Z", "late_cancellation": false,
+                    "cancellation_reason": "Travelling for work.",
+                }),
+            ),
+        ),
+        (
+            "class.manual_booking.created",
+            "A staff member booked a client into a class.",
+            with(
+                &booking,
+                json!({
+                    "source": "staff", "booked_by": staff,
+                }),
+            ),
+        ),
+        (
+            "class.booking.rebooked",
+            "A class booking was moved to another session of the class.",
+            with(
+                &booking,
+                json!({
+                    "class": { "start_at": "2026-03-23T17:30:00Z", "end_at": "2026-03-23T18:45:00Z" },
+                    "rebooked_from": { "class_id": "cls_5k2rt", "start_at": "2026-03-16T17:30:00Z" },
+                }),
+            ),
+        ),
+        (
+            "class.booking.approved",
+            "A class booking that was waiting for approval was accepted.",
+            with(
+                &booking,
+                json!({
+                    "approved_at": "2026-03-14T09:12:00Z", "approved_by": staff,
+                }),
+            ),
+        ),
+        (
+            "class.booking.rejected",
+            "A class booking that was waiting for approval was declined.",
+            with(
+                &booking,
+                json!({
+                    "status": "rejected", "rejected_at": "2026-03-14T09:12:00Z", "rejected_by": staff,
+                    "rejection_reason": "This class is reserved for members.",
+                }),
+            ),
+        ),
+        (
+            "class.booking.deleted",
+            "A class booking was deleted.",
+            with(
+                &booking,
+                json!({
+                    "status": "deleted", "deleted_at": "2026-03-14T11:45:27Z",
+                }),
+            ),
+        ),
+        (
+            "class.booking.no_show",
+            "A client was marked as not showing up for a class.",
+            with(
+                &booking,
+                json!({
+                    "status": "no_show", "marked_at": "2026-03-16T18:50:02Z", "no_show_fee": 1000,
+                }),
+            ),
+        ),
+        (
+            "class.schedule.created",
+            "A new class or group event was added to the schedule.",
+            with(
+                &schedule,
+                json!({
+                    "booked": 0, "waitlist": 0,
+                }),
+            ),
+        ),
+        (
+            "class.schedule.updated",
+            "A scheduled class's time, instructor, room or capacity changed.",
+            with(
+                &schedule,
+                json!({
+                    "capacity": 16, "room": "Studio 1", "updated_at": "2026-03-12T14:26:51Z",
+                    "previous": { "capacity": 14, "room": "Studio 2" },
+                }),
+            ),
+        ),
+        (
+            "class.schedule.cancelled",
+            "A scheduled class was cancelled.",
+            with(
+                &schedule,
+                json!({
+                    "status": "cancelled", "cancelled_at": "2026-03-16T12:05:00Z", "affected_bookings": 9,
+                    "cancellation_reason": "Instructor is unwell.",
+                }),
+            ),
+        ),
+        (
+            "class.schedule.deleted",
+            "A class was removed from the schedule.",
+            with(
+                &schedule,
+                json!({
+                    "status": "deleted", "deleted_at": "2026-03-16T12:07:31Z",
+                }),
+            ),
+        ),
     ]
 }
 
@@ -214,18 +354,26 @@ fn customers() -> Events {
     });
     vec![
         ("customer.created", "A new client profile was created.", base.clone()),
-        ("customer.updated", "A client's profile details changed.", with(&base, json!({
-            "phone": "+4917698765432", "updated_at": "2026-03-10T18:01:44Z", "changed_fields": ["phone"],
-        }))),
-        ("customer.deleted", "A client profile was deleted.",
-            with(&base, json!({ "deleted_at": "2026-03-20T08:00:00Z" }))),
+        (
+            "customer.updated",
+            "A client's profile details changed.",
+            with(
+                &base,
+                json!({
+                    "phone": "+4917698765432", "updated_at": "2026-03-10T18:01:44Z", "changed_fields": ["phone"],
+                }),
+            ),
+        ),
+        ("customer.deleted", "A client profile was deleted.", with(&base, json!({ "deleted_at": "2026-03-20T08:00:00Z" }))),
     ]
 }
 
 fn invoices() -> Events {
-    let line = |kind: &str, description: &str, price: i64| json!({
-        "kind": kind, "description": description, "quantity": 1, "unit_price": price, "tax_rate": 0.19, "total": price,
-    });
+    let line = |kind: &str, description: &str, price: i64| {
+        json!({
+            "kind": kind, "description": description, "quantity": 1, "unit_price": price, "tax_rate": 0.19, "total": price,
+        })
+    };
     let sample = json!({
         "id": "inv_7q2wb", "number": "2026-000418", "status": "closed",
         "customer": customer_ref(), "location": location_ref(), "appointment_id": "apt_8f2k1",
@@ -250,20 +398,48 @@ fn memberships() -> Events {
     });
     vec![
         ("membership.created", "A client started a new membership.", base.clone()),
-        ("membership.frozen", "A membership was paused until a given date.", with(&base, json!({
-            "status": "frozen", "frozen_at": "2026-03-18T09:00:00Z", "frozen_until": "2026-04-18T00:00:00Z",
-            "freeze_reason": "Travelling abroad.",
-        }))),
-        ("membership.unfrozen", "A paused membership became active again.", with(&base, json!({
-            "unfrozen_at": "2026-04-18T00:00:00Z", "renews_at": "2026-05-01T00:00:00Z",
-        }))),
-        ("membership.cancelled", "A membership was cancelled.", with(&base, json!({
-            "status": "cancelled", "cancelled_at": "2026-03-20T16:42:51Z", "ends_at": "2026-04-01T00:00:00Z",
-            "cancellation_reason": "Moving to another city.",
-        }))),
-        ("membership.reinstated", "A cancelled membership was reinstated.", with(&base, json!({
-            "reinstated_at": "2026-03-25T10:05:33Z",
-        }))),
+        (
+            "membership.frozen",
+            "A membership was paused until a given date.",
+            with(
+                &base,
+                json!({
+                    "status": "frozen", "frozen_at": "2026-03-18T09:00:00Z", "frozen_until": "2026-04-18T00:00:00Z",
+                    "freeze_reason": "Travelling abroad.",
+                }),
+            ),
+        ),
+        (
+            "membership.unfrozen",
+            "A paused membership became active again.",
+            with(
+                &base,
+                json!({
+                    "unfrozen_at": "2026-04-18T00:00:00Z", "renews_at": "2026-05-01T00:00:00Z",
+                }),
+            ),
+        ),
+        (
+            "membership.cancelled",
+            "A membership was cancelled.",
+            with(
+                &base,
+                json!({
+                    "status": "cancelled", "cancelled_at": "2026-03-20T16:42:51Z", "ends_at": "2026-04-01T00:00:00Z",
+                    "cancellation_reason": "Moving to another city.",
+                }),
+            ),
+        ),
+        (
+            "membership.reinstated",
+            "A cancelled membership was reinstated.",
+            with(
+                &base,
+                json!({
+                    "reinstated_at": "2026-03-25T10:05:33Z",
+                }),
+            ),
+        ),
     ]
 }
 
@@ -279,29 +455,76 @@ fn packages() -> Events {
         "redeemed_by": { "id": "emp_4t8zn", "name": "Lena Fischer" },
     });
     vec![
-        ("package.created", "A client bought a package of prepaid sessions.", with(&base, json!({
-            "sessions_used": 0, "sessions_remaining": 10, "updated_at": "2026-01-15T14:22:40Z",
-        }))),
-        ("package.redeemed", "A session from a client's package was used.", with(&base, json!({
-            "sessions_used": 4, "sessions_remaining": 6, "redemption": redemption,
-        }))),
-        ("package.redemption_reversed", "A package redemption was undone and the session returned to the package.",
-            with(&base, json!({ "redemption": with(&redemption, json!({
+        (
+            "package.created",
+            "A client bought a package of prepaid sessions.",
+            with(
+                &base,
+                json!({
+                    "sessions_used": 0, "sessions_remaining": 10, "updated_at": "2026-01-15T14:22:40Z",
+                }),
+            ),
+        ),
+        (
+            "package.redeemed",
+            "A session from a client's package was used.",
+            with(
+                &base,
+                json!({
+                    "sessions_used": 4, "sessions_remaining": 6, "redemption": redemption,
+                }),
+            ),
+        ),
+        (
+            "package.redemption_reversed",
+            "A package redemption was undone and the session returned to the package.",
+            with(
+                &base,
+                json!({ "redemption": with(&redemption, json!({
                 "reversed_at": "2026-03-14T12:00:00Z", "reversal_reason": "Redeemed on the wrong package.",
-            })) }))),
-        ("package.status_updated", "A package's status changed, for example it was suspended or reactivated.",
-            with(&base, json!({
-            "status": "suspended", "previous_status": "active",
-        }))),
-        ("package.validity_updated", "A package's expiry date changed.", with(&base, json!({
-            "valid_until": "2027-04-15T00:00:00Z", "previous_valid_until": "2027-01-15T00:00:00Z",
-        }))),
-        ("package.amended", "A package's details, such as its number of sessions, were changed.", with(&base, json!({
-            "sessions_total": 12, "sessions_remaining": 9, "changed_fields": ["sessions_total"],
-        }))),
-        ("package.removed", "A package was removed from a client's account.", with(&base, json!({
-            "status": "removed", "removed_at": "2026-03-21T09:30:00Z",
-        }))),
+            })) }),
+            ),
+        ),
+        (
+            "package.status_updated",
+            "A package's status changed, for example it was suspended or reactivated.",
+            with(
+                &base,
+                json!({
+                    "status": "suspended", "previous_status": "active",
+                }),
+            ),
+        ),
+        (
+            "package.validity_updated",
+            "A package's expiry date changed.",
+            with(
+                &base,
+                json!({
+                    "valid_until": "2027-04-15T00:00:00Z", "previous_valid_until": "2027-01-15T00:00:00Z",
+                }),
+            ),
+        ),
+        (
+            "package.amended",
+            "A package's details, such as its number of sessions, were changed.",
+            with(
+                &base,
+                json!({
+                    "sessions_total": 12, "sessions_remaining": 9, "changed_fields": ["sessions_total"],
+                }),
+            ),
+        ),
+        (
+            "package.removed",
+            "A package was removed from a client's account.",
+            with(
+                &base,
+                json!({
+                    "status": "removed", "removed_at": "2026-03-21T09:30:00Z",
+                }),
+            ),
+        ),
     ]
 }
 
@@ -316,17 +539,38 @@ fn bookings() -> Events {
     });
     vec![
         ("booking.created", "A guest booked a space or activity at a venue.", base.clone()),
-        ("booking.amended", "A venue booking's time, party size or details changed.", with(&base, json!({
-            "party_size": 6, "total": 24000, "updated_at": "2026-03-15T13:40:17Z",
-            "previous": { "party_size": 4, "total": 18000 },
-        }))),
-        ("booking.cancelled", "A venue booking was cancelled.", with(&base, json!({
-            "status": "cancelled", "cancelled_at": "2026-03-19T10:02:45Z", "refund": 5000,
-            "cancellation_reason": "Change of plans.",
-        }))),
-        ("booking.checked_in", "A guest arrived and was checked in for their booking.", with(&base, json!({
-            "status": "checked_in", "checked_in_at": "2026-03-21T14:52:31Z",
-        }))),
+        (
+            "booking.amended",
+            "A venue booking's time, party size or details changed.",
+            with(
+                &base,
+                json!({
+                    "party_size": 6, "total": 24000, "updated_at": "2026-03-15T13:40:17Z",
+                    "previous": { "party_size": 4, "total": 18000 },
+                }),
+            ),
+        ),
+        (
+            "booking.cancelled",
+            "A venue booking was cancelled.",
+            with(
+                &base,
+                json!({
+                    "status": "cancelled", "cancelled_at": "2026-03-19T10:02:45Z", "refund": 5000,
+                    "cancellation_reason": "Change of plans.",
+                }),
+            ),
+        ),
+        (
+            "booking.checked_in",
+            "A guest arrived and was checked in for their booking.",
+            with(
+                &base,
+                json!({
+                    "status": "checked_in", "checked_in_at": "2026-03-21T14:52:31Z",
+                }),
+            ),
+        ),
     ]
 }
 
@@ -340,12 +584,18 @@ fn accounts() -> Events {
     });
     vec![
         ("account.created", "A business account, such as a corporate client, was created.", base.clone()),
-        ("account.amended", "A business account's details changed.", with(&base, json!({
-            "billing_email": "finance@brightwave.example", "updated_at": "2026-03-03T16:20:00Z",
-            "changed_fields": ["billing_email"],
-        }))),
-        ("account.removed", "A business account was removed.",
-            with(&base, json!({ "removed_at": "2026-03-30T08:45:00Z" }))),
+        (
+            "account.amended",
+            "A business account's details changed.",
+            with(
+                &base,
+                json!({
+                    "billing_email": "finance@brightwave.example", "updated_at": "2026-03-03T16:20:00Z",
+                    "changed_fields": ["billing_email"],
+                }),
+            ),
+        ),
+        ("account.removed", "A business account was removed.", with(&base, json!({ "removed_at": "2026-03-30T08:45:00Z" }))),
     ]
 }
 
@@ -357,11 +607,17 @@ fn contacts() -> Events {
     });
     vec![
         ("contact.created", "A contact person was added to a business account.", base.clone()),
-        ("contact.amended", "A contact person's details changed.", with(&base, json!({
-            "role": "People & culture lead", "updated_at": "2026-02-14T11:00:00Z", "changed_fields": ["role"],
-        }))),
-        ("contact.removed", "A contact person was removed.",
-            with(&base, json!({ "removed_at": "2026-03-30T08:46:12Z" }))),
+        (
+            "contact.amended",
+            "A contact person's details changed.",
+            with(
+                &base,
+                json!({
+                    "role": "People & culture lead", "updated_at": "2026-02-14T11:00:00Z", "changed_fields": ["role"],
+                }),
+            ),
+        ),
+        ("contact.removed", "A contact person was removed.", with(&base, json!({ "removed_at": "2026-03-30T08:46:12Z" }))),
     ]
 }
 
@@ -375,12 +631,26 @@ fn employees() -> Events {
     });
     vec![
         ("employee.created", "A new staff member was added.", base.clone()),
-        ("employee.amended", "A staff member's details changed.", with(&base, json!({
-            "job_title": "Colour director", "updated_at": "2026-03-01T08:00:00Z", "changed_fields": ["job_title"],
-        }))),
-        ("employee.removed", "A staff member was removed.", with(&base, json!({
-            "bookable": false, "removed_at": "2026-06-30T17:00:00Z",
-        }))),
+        (
+            "employee.amended",
+            "A staff member's details changed.",
+            with(
+                &base,
+                json!({
+                    "job_title": "Colour director", "updated_at": "2026-03-01T08:00:00Z", "changed_fields": ["job_title"],
+                }),
+            ),
+        ),
+        (
+            "employee.removed",
+            "A staff member was removed.",
+            with(
+                &base,
+                json!({
+                    "bookable": false, "removed_at": "2026-06-30T17:00:00Z",
+                }),
+            ),
+        ),
     ]
 }
 
@@ -393,12 +663,26 @@ fn activities() -> Events {
     });
     vec![
         ("activity.created", "A new bookable activity was added to the venue's offering.", base.clone()),
-        ("activity.amended", "A bookable activity's details, price or duration changed.", with(&base, json!({
-            "price": 19500, "updated_at": "2026-03-01T07:30:00Z", "previous": { "price": 18000 },
-        }))),
-        ("activity.removed", "A bookable activity was removed.", with(&base, json!({
-            "active": false, "removed_at": "2026-03-31T22:00:00Z",
-        }))),
+        (
+            "activity.amended",
+            "A bookable activity's details, price or duration changed.",
+            with(
+                &base,
+                json!({
+                    "price": 19500, "updated_at": "2026-03-01T07:30:00Z", "previous": { "price": 18000 },
+                }),
+            ),
+        ),
+        (
+            "activity.removed",
+            "A bookable activity was removed.",
+            with(
+                &base,
+                json!({
+                    "active": false, "removed_at": "2026-03-31T22:00:00Z",
+                }),
+            ),
+        ),
     ]
 }
 
@@ -410,12 +694,26 @@ fn products() -> Events {
     });
     vec![
         ("product.created", "A new retail product was added.", base.clone()),
-        ("product.amended", "A retail product's details or price changed.", with(&base, json!({
-            "price": 2600, "updated_at": "2026-03-01T07:45:00Z", "previous": { "price": 2400 },
-        }))),
-        ("product.removed", "A retail product was removed.", with(&base, json!({
-            "active": false, "removed_at": "2026-03-31T22:00:00Z",
-        }))),
+        (
+            "product.amended",
+            "A retail product's details or price changed.",
+            with(
+                &base,
+                json!({
+                    "price": 2600, "updated_at": "2026-03-01T07:45:00Z", "previous": { "price": 2400 },
+                }),
+            ),
+        ),
+        (
+            "product.removed",
+            "A retail product was removed.",
+            with(
+                &base,
+                json!({
+                    "active": false, "removed_at": "2026-03-31T22:00:00Z",
+                }),
+            ),
+        ),
     ]
 }
 

@@ -48,12 +48,8 @@ pub const DAY: Millis = 24 * HOUR;
 
 /// RFC 3339 in UTC, e.g. `2026-01-01T10:00:00Z`.
 pub fn rfc3339(ms: Millis) -> String {
-    let t = time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    t.replace_nanosecond(0)
-        .unwrap_or(t)
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    t.replace_nanosecond(0).unwrap_or(t).format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }
 
 /// Reads a UTC time typed by a person or sent by a form: RFC 3339, `2026-01-01T10:00`
@@ -62,10 +58,7 @@ pub fn parse_utc(value: &str) -> Option<Millis> {
     use time::format_description::well_known::Rfc3339;
     let value = value.trim().replace(' ', "T");
     let candidates = [value.clone(), format!("{value}:00Z"), format!("{value}Z"), format!("{value}T00:00:00Z")];
-    candidates
-        .iter()
-        .find_map(|c| time::OffsetDateTime::parse(c, &Rfc3339).ok())
-        .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as Millis)
+    candidates.iter().find_map(|c| time::OffsetDateTime::parse(c, &Rfc3339).ok()).map(|t| (t.unix_timestamp_nanos() / 1_000_000) as Millis)
 }
 
 #[cfg(test)]

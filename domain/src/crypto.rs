@@ -54,10 +54,7 @@ pub fn sha256_hex(value: &str) -> String {
 
 pub fn hash_password(password: &str) -> Result<String> {
     let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| Error::internal("hash password", e))
+    Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| Error::internal("hash password", e))
 }
 
 pub fn verify_password(password: &str, hash: &str) -> bool {

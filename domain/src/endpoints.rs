@@ -18,8 +18,21 @@ use crate::{ids, net, on_pool, on_tx, Herald};
 pub const METHODS: [&str; 3] = ["POST", "PUT", "PATCH"];
 /// Headers Herald sets itself or that only make sense hop-by-hop.
 const RESERVED_HEADERS: [&str; 15] = [
-    "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection", "te", "trailer",
-    "transfer-encoding", "upgrade", "host", "content-length", "content-type", "user-agent", "webhook-id", "webhook-timestamp",
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "host",
+    "content-length",
+    "content-type",
+    "user-agent",
+    "webhook-id",
+    "webhook-timestamp",
 ];
 pub const SECRET_OVERLAP: Millis = 24 * HOUR;
 
@@ -230,17 +243,27 @@ pub async fn check_url(url: &str, allow_private: bool) -> Result<String> {
     match parsed.scheme() {
         "https" => {}
         "http" if allow_private => {}
-        "http" => return Err(Error::invalid("url", "Use an https:// URL. Plain http is only allowed where the operator enabled it for your workspace.")),
+        "http" => {
+            return Err(Error::invalid(
+                "url",
+                "Use an https:// URL. Plain http is only allowed where the operator enabled it for your workspace.",
+            ))
+        }
         _ => return Err(Error::invalid("url", "Only https:// URLs can receive webhooks.")),
     }
     if !parsed.username().is_empty() || parsed.password().is_some() {
         return Err(Error::invalid("url", "Put credentials in the auth header, not in the URL."));
     }
-    let private = "is a private, loopback or link-local address. Such URLs are only allowed where the operator enabled them for your workspace.";
+    let private =
+        "is a private, loopback or link-local address. Such URLs are only allowed where the operator enabled them for your workspace.";
     match parsed.host() {
         None => return Err(Error::invalid("url", "The URL needs a host name.")),
-        Some(url::Host::Ipv4(ip)) if !allow_private && net::is_private(ip.into()) => return Err(Error::invalid("url", format!("{ip} {private}"))),
-        Some(url::Host::Ipv6(ip)) if !allow_private && net::is_private(ip.into()) => return Err(Error::invalid("url", format!("{ip} {private}"))),
+        Some(url::Host::Ipv4(ip)) if !allow_private && net::is_private(ip.into()) => {
+            return Err(Error::invalid("url", format!("{ip} {private}")))
+        }
+        Some(url::Host::Ipv6(ip)) if !allow_private && net::is_private(ip.into()) => {
+            return Err(Error::invalid("url", format!("{ip} {private}")))
+        }
         Some(url::Host::Domain(host)) if !allow_private => {
             if net::is_private_host_name(host) {
                 return Err(Error::invalid("url", format!("{host} {private}")));
@@ -291,7 +314,12 @@ impl Herald {
         if name.is_empty() {
             return Err(Error::invalid("name", "Give the endpoint a name, e.g. \"Booking sync\"."));
         }
-        let description = limited("description", &keep(input.description, current.map(|c| c.description.as_str())).unwrap_or_default(), 500, "The description")?;
+        let description = limited(
+            "description",
+            &keep(input.description, current.map(|c| c.description.as_str())).unwrap_or_default(),
+            500,
+            "The description",
+        )?;
         let channel = keep(input.channel, current.map(|c| c.channel.as_str())).unwrap_or_else(|| "http".into()).trim().to_lowercase();
         if channel != "http" && channel != "email" {
             return Err(Error::invalid("channel", "The channel is http or email."));
@@ -300,17 +328,21 @@ impl Herald {
         if !METHODS.contains(&method.as_str()) {
             return Err(Error::invalid("method", "The HTTP verb is POST, PUT or PATCH."));
         }
-        let payload_shape = keep(input.payload_shape, current.map(|c| c.payload_shape.as_str())).unwrap_or_else(|| "envelope".into()).trim().to_lowercase();
+        let payload_shape =
+            keep(input.payload_shape, current.map(|c| c.payload_shape.as_str())).unwrap_or_else(|| "envelope".into()).trim().to_lowercase();
         if payload_shape != "envelope" && payload_shape != "data" {
             return Err(Error::invalid("payload_shape", "The payload shape is envelope (the full event) or data (the data object alone)."));
         }
         let event_types = match input.event_types {
             Some(types) => validate_event_types(&types)?,
-            None => current.map(EndpointRow::event_types).ok_or_else(|| Error::invalid("event_types", "Choose at least one event type, or all events."))?,
+            None => current
+                .map(EndpointRow::event_types)
+                .ok_or_else(|| Error::invalid("event_types", "Choose at least one event type, or all events."))?,
         };
         let (url, email) = if channel == "email" {
             let email = keep(input.email, current.and_then(|c| c.email.as_deref())).unwrap_or_default();
-            let email = normalize_email(&email).map_err(|_| Error::invalid("email", "Enter the email address that should receive the events."))?;
+            let email =
+                normalize_email(&email).map_err(|_| Error::invalid("email", "Enter the email address that should receive the events."))?;
             (String::new(), Some(email))
         } else {
             let url = keep(input.url, current.map(|c| c.url.as_str())).unwrap_or_default();
@@ -436,13 +468,25 @@ impl Herald {
         }
         match (auth_change, &current.auth_header_name) {
             (Some(Some(header)), _) if header.value.as_deref().is_some_and(|v| !v.trim().is_empty()) => {
-                entries.push(Audit::new(Some(&tenant.id), "endpoint.auth_header_set", format!("Set the auth header {} of \"{}\"", header.name.trim(), f.name)));
+                entries.push(Audit::new(
+                    Some(&tenant.id),
+                    "endpoint.auth_header_set",
+                    format!("Set the auth header {} of \"{}\"", header.name.trim(), f.name),
+                ));
             }
             (Some(Some(header)), Some(old)) if header.name.trim() != old.as_str() => {
-                entries.push(Audit::new(Some(&tenant.id), "endpoint.auth_header_set", format!("Renamed the auth header of \"{}\" to {}", f.name, header.name.trim())));
+                entries.push(Audit::new(
+                    Some(&tenant.id),
+                    "endpoint.auth_header_set",
+                    format!("Renamed the auth header of \"{}\" to {}", f.name, header.name.trim()),
+                ));
             }
             (Some(None), Some(old)) => {
-                entries.push(Audit::new(Some(&tenant.id), "endpoint.auth_header_removed", format!("Removed the auth header {old} of \"{}\"", f.name)));
+                entries.push(Audit::new(
+                    Some(&tenant.id),
+                    "endpoint.auth_header_removed",
+                    format!("Removed the auth header {old} of \"{}\"", f.name),
+                ));
             }
             _ => {}
         }
@@ -471,7 +515,8 @@ impl Herald {
         if deleted == 0 {
             return Err(Error::NotFound("endpoint"));
         }
-        self.audit_in(&mut tx, actor, Audit::new(Some(tenant_id), "endpoint.deleted", format!("Deleted endpoint \"{name}\"")).target(id)).await?;
+        self.audit_in(&mut tx, actor, Audit::new(Some(tenant_id), "endpoint.deleted", format!("Deleted endpoint \"{name}\"")).target(id))
+            .await?;
         tx.commit().await
     }
 
@@ -549,7 +594,11 @@ impl Herald {
     /// Tenant admins switch all deliveries on or off; events are recorded either way.
     pub async fn set_webhooks_enabled(&self, actor: &Actor, enabled: bool) -> Result<Tenant> {
         let tenant_id = actor.require_admin()?;
-        let (action, summary) = if enabled { ("tenant.webhooks_enabled", "Switched webhook delivery on") } else { ("tenant.webhooks_disabled", "Switched webhook delivery off") };
+        let (action, summary) = if enabled {
+            ("tenant.webhooks_enabled", "Switched webhook delivery on")
+        } else {
+            ("tenant.webhooks_disabled", "Switched webhook delivery off")
+        };
         let mut tx = self.store.begin().await?;
         on_tx!(&mut tx, conn => sqlx::query("UPDATE tenants SET webhooks_enabled = $1 WHERE id = $2")
             .bind(enabled).bind(tenant_id).execute(conn).await.map(|r| r.rows_affected()))?;

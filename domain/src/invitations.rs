@@ -107,7 +107,12 @@ impl Herald {
             return Err(Error::NotFound("invitation"));
         }
         let email = email.map(|(e,)| e).unwrap_or_default();
-        self.audit_in(&mut tx, actor, Audit::new(Some(tenant_id), "invitation.revoked", format!("Revoked the invitation for {email}")).target(email)).await?;
+        self.audit_in(
+            &mut tx,
+            actor,
+            Audit::new(Some(tenant_id), "invitation.revoked", format!("Revoked the invitation for {email}")).target(email),
+        )
+        .await?;
         tx.commit().await
     }
 
@@ -140,10 +145,7 @@ impl Herald {
     pub async fn accept_invitation(&self, token: &str, user: &User) -> Result<String> {
         let invitation = self.open_invitation(token).await?;
         if invitation.email != user.email {
-            return Err(Error::Forbidden(format!(
-                "This invitation is for {}. Sign in with that address to accept it.",
-                invitation.email
-            )));
+            return Err(Error::Forbidden(format!("This invitation is for {}. Sign in with that address to accept it.", invitation.email)));
         }
         let mut tx = self.store.begin().await?;
         self.join(&mut tx, &invitation, &user.id).await?;
@@ -168,8 +170,12 @@ impl Herald {
         let role = Role::parse(&invitation.role).unwrap_or(Role::Member);
         self.insert_membership(tx, &invitation.tenant_id, user_id, role).await?;
         let joined = Actor::user(user_id, invitation.email.clone());
-        let entry = Audit::new(Some(&invitation.tenant_id), "member.joined", format!("{} accepted the invitation and joined as {}", invitation.email, role.as_str()))
-            .target(&invitation.email);
+        let entry = Audit::new(
+            Some(&invitation.tenant_id),
+            "member.joined",
+            format!("{} accepted the invitation and joined as {}", invitation.email, role.as_str()),
+        )
+        .target(&invitation.email);
         self.audit_in(tx, &joined, entry).await?;
         // Only one acceptance wins, even if two arrive at once.
         let marked = on_tx!(tx, conn => sqlx::query("UPDATE invitations SET accepted_at = $1 WHERE id = $2 AND accepted_at IS NULL")

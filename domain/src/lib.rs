@@ -19,8 +19,8 @@ pub mod mail;
 pub mod messages;
 pub mod net;
 pub mod ratelimit;
-pub mod roles;
 pub mod replay;
+pub mod roles;
 pub mod session;
 pub mod staff;
 pub mod stats;
@@ -64,7 +64,14 @@ impl std::ops::Deref for Herald {
 }
 
 impl Herald {
-    pub fn new(store: Store, clock: Arc<dyn Clock>, cipher: Cipher, mailer: Mailer, public_url: &str, engine: delivery::EngineSettings) -> Herald {
+    pub fn new(
+        store: Store,
+        clock: Arc<dyn Clock>,
+        cipher: Cipher,
+        mailer: Mailer,
+        public_url: &str,
+        engine: delivery::EngineSettings,
+    ) -> Herald {
         Herald(Arc::new(Inner {
             store,
             clock,

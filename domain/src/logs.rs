@@ -132,7 +132,8 @@ impl Herald {
             let (at, id) = parse_time_cursor(&cursor)?;
             conditions.push("(created_at, id) < (?, ?)", [Arg::Int(at), Arg::Text(id)]);
         }
-        let sql = format!("SELECT {COLUMNS} FROM deliveries {} ORDER BY created_at DESC, id DESC LIMIT {}", conditions.where_clause(), limit + 1);
+        let sql =
+            format!("SELECT {COLUMNS} FROM deliveries {} ORDER BY created_at DESC, id DESC LIMIT {}", conditions.where_clause(), limit + 1);
         let rows = conditions.fetch_all::<DeliveryRow>(&self.store, &sql).await?;
         let (data, next_cursor) = keyset_page(rows, limit, |r| format!("{}.{}", r.created_at, r.id));
         Ok(Page { data, next_cursor })
@@ -180,7 +181,9 @@ impl Herald {
             None => self.message(tenant_id, &delivery.message_id).await?.body(&shape),
         };
         let curl = body.as_deref().map(|b| curl_command(&method, &url, &headers, b));
-        let pretty_body = body.as_deref().map(|b| serde_json::from_str::<Value>(b).ok().and_then(|v| serde_json::to_string_pretty(&v).ok()).unwrap_or_else(|| b.to_string()));
+        let pretty_body = body.as_deref().map(|b| {
+            serde_json::from_str::<Value>(b).ok().and_then(|v| serde_json::to_string_pretty(&v).ok()).unwrap_or_else(|| b.to_string())
+        });
         Ok(Some(RawRequest { method, url, headers, body: pretty_body, curl }))
     }
 }

@@ -20,9 +20,8 @@ impl Mailer {
         let from: Mailbox = from.parse().map_err(|e| Error::internal("HERALD_MAIL_FROM", e))?;
         Ok(match smtp_url {
             Some(url) => {
-                let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-                    .map_err(|e| Error::internal("HERALD_SMTP_URL", e))?
-                    .build();
+                let transport =
+                    AsyncSmtpTransport::<Tokio1Executor>::from_url(url).map_err(|e| Error::internal("HERALD_SMTP_URL", e))?.build();
                 Mailer::Smtp { transport, from }
             }
             None => Mailer::Outbox { dir: outbox, from },

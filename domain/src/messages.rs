@@ -107,7 +107,8 @@ impl Herald {
                 let status = if active { "pending" } else { "skipped" };
                 let due = active.then_some(now);
                 let last_error = (!active).then_some("Endpoint inactive when the event arrived");
-                insert_delivery(&mut tx, &tenant_id, &endpoint.id, &message_id, event_type, status, "event", None, due, last_error, now).await?;
+                insert_delivery(&mut tx, &tenant_id, &endpoint.id, &message_id, event_type, status, "event", None, due, last_error, now)
+                    .await?;
             }
         }
         tx.commit().await?;

@@ -52,10 +52,7 @@ pub fn is_private_host_name(host: &str) -> bool {
 /// address of `X-Forwarded-For`, the one that proxy appended. Addresses further left are
 /// whatever the client claimed and are not trusted.
 pub fn client_ip(peer: Option<IpAddr>, forwarded_for: Option<&str>) -> Option<String> {
-    let forwarded = forwarded_for
-        .and_then(|v| v.rsplit(',').next())
-        .map(str::trim)
-        .and_then(|v| v.parse::<IpAddr>().ok());
+    let forwarded = forwarded_for.and_then(|v| v.rsplit(',').next()).map(str::trim).and_then(|v| v.parse::<IpAddr>().ok());
     match (peer, forwarded) {
         (Some(p), Some(f)) if is_private(p) => Some(f.to_string()),
         (Some(p), _) => Some(p.to_string()),
@@ -79,7 +76,19 @@ mod tests {
 
     #[test]
     fn private_ranges_are_recognised() {
-        for ip in ["127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "0.0.0.0", "100.64.0.1", "::1", "fe80::1", "fd00::1", "::ffff:127.0.0.1"] {
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "0.0.0.0",
+            "100.64.0.1",
+            "::1",
+            "fe80::1",
+            "fd00::1",
+            "::ffff:127.0.0.1",
+        ] {
             assert!(is_private(ip.parse().unwrap()), "{ip} should be private");
         }
         for ip in ["93.184.216.34", "1.1.1.1", "2606:4700:4700::1111"] {

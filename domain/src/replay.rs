@@ -60,8 +60,22 @@ impl Herald {
         self.require_active_endpoint(tenant_id, &original.endpoint_id).await?;
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
-        let id = insert_delivery(&mut tx, tenant_id, &original.endpoint_id, &original.message_id, &original.event_type, "pending", "replay", Some(&original.id), Some(now), None, now).await?;
-        let entry = Audit::new(Some(tenant_id), "delivery.replayed", format!("Replayed delivery {} ({})", original.id, original.event_type));
+        let id = insert_delivery(
+            &mut tx,
+            tenant_id,
+            &original.endpoint_id,
+            &original.message_id,
+            &original.event_type,
+            "pending",
+            "replay",
+            Some(&original.id),
+            Some(now),
+            None,
+            now,
+        )
+        .await?;
+        let entry =
+            Audit::new(Some(tenant_id), "delivery.replayed", format!("Replayed delivery {} ({})", original.id, original.event_type));
         self.audit_in(&mut tx, actor, entry.target(&original.id)).await?;
         tx.commit().await?;
         self.wake_workers();
@@ -95,7 +109,8 @@ impl Herald {
         for (i, (id, message_id, event_type)) in originals.iter().enumerate() {
             // A millisecond apart and all due now, so the queue takes them in their original order.
             let due = now - count + i as Millis;
-            insert_delivery(&mut tx, tenant_id, endpoint_id, message_id, event_type, "pending", "replay", Some(id), Some(due), None, now).await?;
+            insert_delivery(&mut tx, tenant_id, endpoint_id, message_id, event_type, "pending", "replay", Some(id), Some(due), None, now)
+                .await?;
         }
         let summary = format!("Recovered {} {} deliveries since {}", originals.len(), status.as_str(), crate::clock::rfc3339(since));
         self.audit_in(&mut tx, actor, Audit::new(Some(tenant_id), "deliveries.recovered", summary).target(endpoint_id)).await?;
@@ -134,7 +149,8 @@ impl Herald {
             .bind(&message_id).bind(tenant_id).bind(event.name).bind(event.sample.to_string()).bind(now)
             .execute(conn).await.map(|r| r.rows_affected()))?;
         // Not due: no worker claims it; it is sent right here.
-        let id = insert_delivery(&mut tx, tenant_id, &endpoint.id, &message_id, event.name, "pending", "test", None, None, None, now).await?;
+        let id =
+            insert_delivery(&mut tx, tenant_id, &endpoint.id, &message_id, event.name, "pending", "test", None, None, None, now).await?;
         tx.commit().await?;
         let claimed = Claimed {
             id: id.clone(),

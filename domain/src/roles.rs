@@ -85,7 +85,16 @@ const SUSPENDED: &str = "This workspace is suspended, so it is read-only. Contac
 impl Actor {
     /// A signed-in user (no tenant yet, not staff).
     pub fn user(user_id: impl Into<String>, email: impl Into<String>) -> Actor {
-        Actor { user_id: user_id.into(), email: email.into(), staff: None, tenant: None, staff_view: false, suspended: false, ip: None, kind: "user" }
+        Actor {
+            user_id: user_id.into(),
+            email: email.into(),
+            staff: None,
+            tenant: None,
+            staff_view: false,
+            suspended: false,
+            ip: None,
+            kind: "user",
+        }
     }
 
     /// The command line and background jobs, for the audit log.

@@ -137,14 +137,19 @@ impl Herald {
             "SELECT (created_at - $2) / 86400000 AS day, COUNT(*) FROM messages WHERE tenant_id = $1 AND created_at >= $2
              GROUP BY (created_at - $2) / 86400000")
             .bind(tenant_id).bind(first).fetch_all(pool).await)?;
-        Ok((0..days)
-            .map(|d| (first + d * DAY, rows.iter().find(|(day, _)| *day == d).map(|(_, n)| *n).unwrap_or(0)))
-            .collect())
+        Ok((0..days).map(|d| (first + d * DAY, rows.iter().find(|(day, _)| *day == d).map(|(_, n)| *n).unwrap_or(0))).collect())
     }
 
     /// Operator: a new tenant with its first admin (as owner). An existing account joins at
     /// once; a new address gets an invitation link (7 days) to set its own password.
-    pub async fn create_tenant_by(&self, actor: &Actor, name: &str, plan: Plan, admin_email: &str, allow_private_urls: bool) -> Result<CreatedTenant> {
+    pub async fn create_tenant_by(
+        &self,
+        actor: &Actor,
+        name: &str,
+        plan: Plan,
+        admin_email: &str,
+        allow_private_urls: bool,
+    ) -> Result<CreatedTenant> {
         actor.require_operator()?;
         let name = validate_tenant_name(name)?;
         let email = normalize_email(admin_email).map_err(|e| match e {
@@ -168,14 +173,19 @@ impl Herald {
             }
         }
         let how = if existing.is_some() { "as owner" } else { "and invited them as owner" };
-        let entry = Audit::new(Some(&tenant_id), "tenant.created", format!("Created the workspace \"{name}\" on the {} plan with admin {email} {how}", plan.label()))
-            .target(&tenant_id)
-            .details(serde_json::json!({ "plan": plan.as_str(), "admin_email": email, "allow_private_urls": allow_private_urls }));
+        let entry = Audit::new(
+            Some(&tenant_id),
+            "tenant.created",
+            format!("Created the workspace \"{name}\" on the {} plan with admin {email} {how}", plan.label()),
+        )
+        .target(&tenant_id)
+        .details(serde_json::json!({ "plan": plan.as_str(), "admin_email": email, "allow_private_urls": allow_private_urls }));
         self.audit_in(&mut tx, actor, entry).await?;
         tx.commit().await?;
         let invitation_link = existing.is_none().then(|| format!("{}/invite/{token}", self.public_url));
         if let Some(link) = &invitation_link {
-            let body = format!("You are the admin of {name} on Herald.\n\nSet your password and sign in:\n{link}\n\nThe link works for 7 days.\n");
+            let body =
+                format!("You are the admin of {name} on Herald.\n\nSet your password and sign in:\n{link}\n\nThe link works for 7 days.\n");
             if let Err(err) = self.mailer.send(&email, &format!("Your Herald workspace {name}"), &body).await {
                 tracing::warn!(error = %err, "admin invitation email not sent");
             }

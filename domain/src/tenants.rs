@@ -123,8 +123,7 @@ pub fn validate_tenant_name(name: &str) -> Result<String> {
     Ok(name.to_string())
 }
 
-const TENANT_COLUMNS: &str =
-    "id, name, plan, retention_days, allow_private_urls, webhooks_enabled, suspended, created_at";
+const TENANT_COLUMNS: &str = "id, name, plan, retention_days, allow_private_urls, webhooks_enabled, suspended, created_at";
 
 impl Herald {
     pub async fn tenant(&self, tenant_id: &str) -> Result<Tenant> {
@@ -134,7 +133,13 @@ impl Herald {
     }
 
     /// Inserts a tenant inside an open transaction.
-    pub(crate) async fn insert_tenant(&self, tx: &mut crate::store::Tx, name: &str, plan: Plan, allow_private_urls: bool) -> Result<String> {
+    pub(crate) async fn insert_tenant(
+        &self,
+        tx: &mut crate::store::Tx,
+        name: &str,
+        plan: Plan,
+        allow_private_urls: bool,
+    ) -> Result<String> {
         let id = ids::new_id("ten");
         let now = self.clock.now();
         on_tx!(tx, conn => sqlx::query(
@@ -223,15 +228,33 @@ impl Herald {
         let t = Some(tenant_id);
         let mut entries = Vec::new();
         if before.plan != after.plan {
-            entries.push(Audit::new(t, "tenant.plan_changed", format!("Changed the plan from {} to {} (up to {} endpoints)", before.plan().label(), after.plan().label(), after.plan().endpoint_limit()))
-                .details(serde_json::json!({ "from": before.plan, "to": after.plan })));
+            entries.push(
+                Audit::new(
+                    t,
+                    "tenant.plan_changed",
+                    format!(
+                        "Changed the plan from {} to {} (up to {} endpoints)",
+                        before.plan().label(),
+                        after.plan().label(),
+                        after.plan().endpoint_limit()
+                    ),
+                )
+                .details(serde_json::json!({ "from": before.plan, "to": after.plan })),
+            );
         }
         if before.retention_days != after.retention_days {
-            entries.push(Audit::new(t, "tenant.retention_changed", format!("Changed log retention from {} to {} days", before.retention_days, after.retention_days))
-                .details(serde_json::json!({ "from": before.retention_days, "to": after.retention_days })));
+            entries.push(
+                Audit::new(
+                    t,
+                    "tenant.retention_changed",
+                    format!("Changed log retention from {} to {} days", before.retention_days, after.retention_days),
+                )
+                .details(serde_json::json!({ "from": before.retention_days, "to": after.retention_days })),
+            );
         }
         if before.allow_private_urls != after.allow_private_urls {
-            let summary = if after.allow_private_urls { "Allowed http and private endpoint URLs" } else { "Required public https endpoint URLs" };
+            let summary =
+                if after.allow_private_urls { "Allowed http and private endpoint URLs" } else { "Required public https endpoint URLs" };
             entries.push(Audit::new(t, "tenant.private_urls_changed", summary));
         }
         if before.suspended != after.suspended {

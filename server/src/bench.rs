@@ -42,7 +42,12 @@ async fn start_sink(arrivals: Arrivals) -> String {
 
 fn peak_rss_mib() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let kib: f64 = status.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse().ok()).unwrap_or(0.0);
+    let kib: f64 = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0);
     kib / 1024.0
 }
 
@@ -55,7 +60,10 @@ pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 pub async fn run(options: Options) -> Result<(), String> {
     println!("Herald benchmark — {} cores, {}", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0), cpu_model());
-    println!("ingest: {} events of 1 KiB, {} concurrent clients, one subscribed endpoint; latency at {} events/s for {} s\n", options.events, options.clients, options.rate, options.seconds);
+    println!(
+        "ingest: {} events of 1 KiB, {} concurrent clients, one subscribed endpoint; latency at {} events/s for {} s\n",
+        options.events, options.clients, options.rate, options.seconds
+    );
     let dir = std::env::temp_dir().join(format!("herald-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let sqlite = format!("sqlite://{}", dir.join("bench.db").display());
@@ -120,7 +128,16 @@ async fn run_backend(label: &str, database_url: &str, dir: &std::path::Path, o: 
     }));
 
     let describe = |e: domain::Error| format!("{e:?}");
-    let tenant_id = herald.create_tenant("Bench Spa", Plan::Enterprise, &format!("bench-{}@herald.example", label.to_lowercase()), Some("bench password 1"), true).await.map_err(describe)?;
+    let tenant_id = herald
+        .create_tenant(
+            "Bench Spa",
+            Plan::Enterprise,
+            &format!("bench-{}@herald.example", label.to_lowercase()),
+            Some("bench password 1"),
+            true,
+        )
+        .await
+        .map_err(describe)?;
     herald.update_tenant(&tenant_id, TenantUpdate { allow_private_urls: Some(true), ..Default::default() }).await.map_err(describe)?;
     let (_, key) = herald.create_api_key(&tenant_id, "bench", None).await.map_err(describe)?;
     let arrivals: Arrivals = Arc::default();
@@ -150,7 +167,13 @@ async fn run_backend(label: &str, database_url: &str, dir: &std::path::Path, o: 
                 if n >= total {
                     return Ok::<(), String>(());
                 }
-                let r = client.post(format!("{base}/api/v1/events")).bearer_auth(&key).json(&event(n, 0)).send().await.map_err(|e| e.to_string())?;
+                let r = client
+                    .post(format!("{base}/api/v1/events"))
+                    .bearer_auth(&key)
+                    .json(&event(n, 0))
+                    .send()
+                    .await
+                    .map_err(|e| e.to_string())?;
                 if r.status() != 202 {
                     return Err(format!("ingest answered {}", r.status()));
                 }
@@ -213,6 +236,13 @@ async fn run_backend(label: &str, database_url: &str, dir: &std::path::Path, o: 
     println!("{label}");
     println!("  ingest                      {ingest_rate:>9.0} events/s");
     println!("  delivery (backlog drain)    {delivery_rate:>9.0} deliveries/s");
-    println!("  ingest→delivery at {}/s     p50 {:.1} ms, p99 {:.1} ms ({} of {} measured)\n", o.rate, percentile(&latencies, 0.5), percentile(&latencies, 0.99), latencies.len(), total);
+    println!(
+        "  ingest→delivery at {}/s     p50 {:.1} ms, p99 {:.1} ms ({} of {} measured)\n",
+        o.rate,
+        percentile(&latencies, 0.5),
+        percentile(&latencies, 0.99),
+        latencies.len(),
+        total
+    );
     Ok(())
 }

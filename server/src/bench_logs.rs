@@ -82,7 +82,13 @@ async fn run_both(options: &Options, dir: &std::path::Path, figures: &mut Vec<Fi
     }
 }
 
-async fn run_backend(label: &'static str, database_url: &str, dir: &std::path::Path, o: &Options, figures: &mut Vec<Figure>) -> Result<(), String> {
+async fn run_backend(
+    label: &'static str,
+    database_url: &str,
+    dir: &std::path::Path,
+    o: &Options,
+    figures: &mut Vec<Figure>,
+) -> Result<(), String> {
     let describe = |e: domain::Error| format!("{e:?}");
     let (herald, _) = open_herald(database_url, dir).await?;
 
@@ -188,7 +194,13 @@ async fn run_backend(label: &'static str, database_url: &str, dir: &std::path::P
     // (c) Filtered: failed deliveries of one event type over a 7-day range, and one endpoint.
     let (since, until) = (now - 10 * DAY, now - 3 * DAY);
     let event_type = event_types[event_types.len() / 2];
-    let filter = LogFilter { status: Some("failed".into()), event_type: Some(event_type.into()), since: Some(since), until: Some(until), ..Default::default() };
+    let filter = LogFilter {
+        status: Some("failed".into()),
+        event_type: Some(event_type.into()),
+        since: Some(since),
+        until: Some(until),
+        ..Default::default()
+    };
     let (times, page) = measure(o.repeats, log(filter)).await?;
     let matching = page.data.iter().all(|r| r.status == "failed" && r.event_type == event_type && (since..until).contains(&r.created_at));
     println!("  filtered page (failed, {event_type}, 7 days): {} rows, all matching: {matching}", page.data.len());
@@ -197,7 +209,13 @@ async fn run_backend(label: &'static str, database_url: &str, dir: &std::path::P
     // The worst case of that filter: nothing matches (an event type that was never sent), so
     // no LIMIT cuts the scan short.
     if let Some(unused) = domain::catalog::all().iter().map(|e| e.name).find(|n| !event_types.contains(n)) {
-        let filter = LogFilter { status: Some("failed".into()), event_type: Some(unused.into()), since: Some(since), until: Some(until), ..Default::default() };
+        let filter = LogFilter {
+            status: Some("failed".into()),
+            event_type: Some(unused.into()),
+            since: Some(since),
+            until: Some(until),
+            ..Default::default()
+        };
         let (times, page) = measure(o.repeats, log(filter)).await?;
         println!("  filtered page (failed, {unused}, never sent, 7 days): {} rows", page.data.len());
         record("log: same, event_type never sent (no match)".into(), times);
@@ -395,7 +413,21 @@ async fn seed(store: &Store, endpoints: &[(String, String)], event_types: &[&str
         }
         for (ep, message_id, event_type, kind, replay_of) in batch {
             let id = rng.id("dlv");
-            let status = delivery_row(&mut w, &mut rng, &mut rollup, endpoints, ep, &id, &message_id, event_type, kind, replay_of.as_deref(), at, now).await?;
+            let status = delivery_row(
+                &mut w,
+                &mut rng,
+                &mut rollup,
+                endpoints,
+                ep,
+                &id,
+                &message_id,
+                event_type,
+                kind,
+                replay_of.as_deref(),
+                at,
+                now,
+            )
+            .await?;
             if status == "failed" && kind == "event" {
                 replayable = Some((id, ep, message_id, event_type));
             }

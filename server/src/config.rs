@@ -25,8 +25,7 @@ fn var(name: &str) -> Option<String> {
 impl Config {
     pub fn from_env() -> anyhow_like::Result<Config> {
         let data_dir = PathBuf::from(var("HERALD_DATA_DIR").unwrap_or_else(|| "./data".into()));
-        let database_url = var("DATABASE_URL")
-            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("herald.db").display()));
+        let database_url = var("DATABASE_URL").unwrap_or_else(|| format!("sqlite://{}", data_dir.join("herald.db").display()));
         let bind: SocketAddr = var("HERALD_BIND")
             .unwrap_or_else(|| "127.0.0.1:3000".into())
             .parse()
@@ -84,7 +83,9 @@ impl Config {
 fn engine_from_env() -> anyhow_like::Result<domain::delivery::EngineSettings> {
     let mut engine = domain::delivery::EngineSettings::default();
     let seconds = |name: &str| -> anyhow_like::Result<Option<f64>> {
-        var(name).map(|v| v.parse::<f64>().ok().filter(|s| *s > 0.0).ok_or(format!("{name} must be a positive number of seconds"))).transpose()
+        var(name)
+            .map(|v| v.parse::<f64>().ok().filter(|s| *s > 0.0).ok_or(format!("{name} must be a positive number of seconds")))
+            .transpose()
     };
     if let Some(s) = seconds("HERALD_DELIVERY_TIMEOUT_SECS")? {
         engine.timeout = std::time::Duration::from_secs_f64(s);

@@ -42,17 +42,13 @@ pub async fn open(config: &mut Config, clock: Arc<dyn Clock>) -> Result<Herald, 
     }
     let store = Store::connect(&config.database_url).await.map_err(|e| format!("{e:?}"))?;
     let cipher = Cipher::from_secret(&config.secret_key()?);
-    let mailer = Mailer::new(config.smtp_url.as_deref(), config.data_dir.join("outbox"), &config.mail_from).map_err(|e| format!("{e:?}"))?;
+    let mailer =
+        Mailer::new(config.smtp_url.as_deref(), config.data_dir.join("outbox"), &config.mail_from).map_err(|e| format!("{e:?}"))?;
     Ok(Herald::new(store, clock, cipher, mailer, &config.public_url, config.engine.clone()))
 }
 
 pub fn leptos_options(config: &Config) -> LeptosOptions {
-    LeptosOptions::builder()
-        .output_name("herald")
-        .site_root(config.site_root.as_str())
-        .site_pkg_dir("pkg")
-        .site_addr(config.bind)
-        .build()
+    LeptosOptions::builder().output_name("herald").site_root(config.site_root.as_str()).site_pkg_dir("pkg").site_addr(config.bind).build()
 }
 
 /// The whole HTTP surface: dashboard pages, server functions, `/api/v1`, `/healthz`.
@@ -87,10 +83,12 @@ async fn healthz(State(herald): State<Herald>) -> impl IntoResponse {
 }
 
 /// Serves until `shutdown` resolves.
-pub async fn serve(listener: TcpListener, router: Router, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown).await
 }
 
 /// How often archival looks for deliveries past their tenant's retention.

@@ -5,9 +5,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use domain::audit::Audit;
 use domain::clock::SystemClock;
 use domain::tenants::{Plan, TenantUpdate};
-use domain::audit::Audit;
 use domain::StaffRole;
 use server::Config;
 
@@ -150,7 +150,8 @@ fn parse_plan(value: &str) -> Result<Plan, String> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // A benchmark's figures should not drown in the per-request log lines of its own setup.
-    let default_filter = if matches!(cli.command, Command::Bench { .. }) { "warn" } else { "info,sqlx=error,tower_sessions=warn,leptos=warn" };
+    let default_filter =
+        if matches!(cli.command, Command::Bench { .. }) { "warn" } else { "info,sqlx=error,tower_sessions=warn,leptos=warn" };
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| default_filter.into()))
         .with_writer(std::io::stderr)
@@ -181,7 +182,8 @@ async fn run(cli: Cli) -> Result<(), String> {
     let mut config = Config::from_env()?;
     let clock: Arc<dyn domain::clock::Clock> = match &cli.command {
         Command::Archive { as_of: Some(time) } => {
-            let at = domain::clock::parse_utc(time).ok_or_else(|| format!("--as-of {time:?} is not a time such as 2026-03-01T00:00:00Z"))?;
+            let at =
+                domain::clock::parse_utc(time).ok_or_else(|| format!("--as-of {time:?} is not a time such as 2026-03-01T00:00:00Z"))?;
             Arc::new(domain::clock::ManualClock::new(at))
         }
         _ => Arc::new(SystemClock),
@@ -200,21 +202,22 @@ async fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Operator { action: StaffAction::Create { email } } => {
             let user = herald.create_staff(&email, &password(&email)?, StaffRole::Operator).await.map_err(describe)?;
-            herald.audit(&cli_actor(), Audit::new(None, "staff.granted", format!("Made {} an operator", user.email)).target(&user.id)).await;
+            herald
+                .audit(&cli_actor(), Audit::new(None, "staff.granted", format!("Made {} an operator", user.email)).target(&user.id))
+                .await;
             eprintln!("operator {} can now sign in", user.email);
         }
         Command::Support { action: StaffAction::Create { email } } => {
             let user = herald.create_staff(&email, &password(&email)?, StaffRole::Support).await.map_err(describe)?;
-            herald.audit(&cli_actor(), Audit::new(None, "staff.granted", format!("Made {} support staff", user.email)).target(&user.id)).await;
+            herald
+                .audit(&cli_actor(), Audit::new(None, "staff.granted", format!("Made {} support staff", user.email)).target(&user.id))
+                .await;
             eprintln!("support {} can now sign in", user.email);
         }
         Command::Tenant { action: TenantAction::Create { name, plan, admin_email, allow_private_urls } } => {
             let existing = herald.user_by_email(&admin_email).await.map_err(describe)?;
             let password = if existing.is_some() { None } else { Some(password(&admin_email)?) };
-            let id = herald
-                .create_tenant(&name, plan, &admin_email, password.as_deref(), allow_private_urls)
-                .await
-                .map_err(describe)?;
+            let id = herald.create_tenant(&name, plan, &admin_email, password.as_deref(), allow_private_urls).await.map_err(describe)?;
             let summary = format!("Created the workspace \"{name}\" on the {} plan with admin {admin_email}", plan.label());
             herald.audit(&cli_actor(), Audit::new(Some(&id), "tenant.created", summary).target(&id)).await;
             println!("{id}");

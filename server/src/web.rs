@@ -64,11 +64,7 @@ const DRAIN_LIMIT: usize = 1024 * 1024;
 
 /// Answers 413 with a JSON error, without keeping a body that declares itself too large.
 pub async fn body_limit(request: Request<Body>, next: Next) -> Response {
-    let declared = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
+    let declared = request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
     let limit = if request.uri().path() == INGEST_PATH { domain::messages::MAX_BODY } else { MAX_BODY };
     if let Some(len) = declared.filter(|len| *len > limit) {
         if len <= DRAIN_LIMIT {

@@ -28,7 +28,11 @@ pub struct EndpointView {
 impl EndpointView {
     /// Where deliveries go, for lists: the URL, or the email address.
     pub fn target(&self) -> String {
-        if self.channel == "email" { format!("✉ {}", self.email.clone().unwrap_or_default()) } else { self.url.clone() }
+        if self.channel == "email" {
+            format!("✉ {}", self.email.clone().unwrap_or_default())
+        } else {
+            self.url.clone()
+        }
     }
     pub fn events_label(&self) -> String {
         match self.event_types.as_slice() {
@@ -202,7 +206,12 @@ pub async fn event_catalog() -> Result<Vec<CatalogGroup>, AppError> {
                         "event_resource": t.resource, "event_type": t.name, "event_timestamp": "2026-03-14T09:30:00Z",
                         "tenant_id": "ten_…", "data": t.sample,
                     });
-                    CatalogType { name: t.name.into(), description: t.description.into(), envelope: pretty(&envelope), data: pretty(&t.sample) }
+                    CatalogType {
+                        name: t.name.into(),
+                        description: t.description.into(),
+                        envelope: pretty(&envelope),
+                        data: pretty(&t.sample),
+                    }
                 })
                 .collect(),
         })
@@ -220,7 +229,8 @@ pub async fn set_webhooks_enabled(enabled: bool) -> Result<bool, AppError> {
 pub async fn set_tenant_plan(tenant_id: String, plan: String) -> Result<String, AppError> {
     let (herald, actor) = super::ssr::actor().await?;
     actor.require_operator()?;
-    let plan = domain::tenants::Plan::parse(&plan).ok_or_else(|| domain::Error::invalid("plan", "Choose basic, professional, business or enterprise."))?;
+    let plan = domain::tenants::Plan::parse(&plan)
+        .ok_or_else(|| domain::Error::invalid("plan", "Choose basic, professional, business or enterprise."))?;
     let tenant = herald.change_tenant(&actor, &tenant_id, domain::tenants::TenantUpdate { plan: Some(plan), ..Default::default() }).await?;
     Ok(tenant.plan().label().to_string())
 }
@@ -244,7 +254,14 @@ pub async fn list_api_keys() -> Result<Vec<ApiKeyRow>, AppError> {
         .api_keys(&actor)
         .await?
         .into_iter()
-        .map(|k| ApiKeyRow { id: k.id, name: k.name, prefix: k.prefix, created: when(k.created_at), last_used: k.last_used_at.map(when), revoked: k.revoked_at.is_some() })
+        .map(|k| ApiKeyRow {
+            id: k.id,
+            name: k.name,
+            prefix: k.prefix,
+            created: when(k.created_at),
+            last_used: k.last_used_at.map(when),
+            revoked: k.revoked_at.is_some(),
+        })
         .collect())
 }
 

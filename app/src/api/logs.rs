@@ -241,7 +241,9 @@ pub async fn endpoint_stats(id: String, window: String) -> Result<StatsView, App
         success_rate: stats.success_rate,
         latency_p50_ms: stats.latency_p50_ms,
         latency_p95_ms: stats.latency_p95_ms,
-        last_delivery: stats.last_delivery.map(|l| (l.status, l.status_code, l.created_at.replace('T', " ").trim_end_matches('Z').to_string(), l.id)),
+        last_delivery: stats
+            .last_delivery
+            .map(|l| (l.status, l.status_code, l.created_at.replace('T', " ").trim_end_matches('Z').to_string(), l.id)),
         bars: stats.bars.iter().map(|b| StatsBar { label: label(b.start_ms), succeeded: b.succeeded, failed: b.failed }).collect(),
         bar_width: match stats.bar_seconds {
             3600 => "hour".into(),

@@ -36,7 +36,11 @@ impl SessionInfo {
         !self.staff_view
     }
     pub fn display_name(&self) -> String {
-        if self.name.is_empty() { self.email.clone() } else { self.name.clone() }
+        if self.name.is_empty() {
+            self.email.clone()
+        } else {
+            self.name.clone()
+        }
     }
 }
 
@@ -129,9 +133,7 @@ pub mod ssr {
     }
 
     pub async fn session() -> Result<Session, AppError> {
-        leptos_axum::extract::<Session>()
-            .await
-            .map_err(|e| domain::Error::internal("session layer", e).into())
+        leptos_axum::extract::<Session>().await.map_err(|e| domain::Error::internal("session layer", e).into())
     }
 
     /// The signed-in actor (with the client's address, for the audit log), or a 401 "Sign in first".

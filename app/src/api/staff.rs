@@ -114,12 +114,7 @@ pub async fn staff_tenants(#[server(default)] search: String) -> Result<Vec<Tena
 pub async fn staff_tenant(tenant_id: String) -> Result<TenantDetail, AppError> {
     let (herald, actor) = super::ssr::actor().await?;
     let overview = herald.tenant_overview(&actor, &tenant_id).await?;
-    let per_day = herald
-        .messages_per_day(&actor, &tenant_id, 7)
-        .await?
-        .into_iter()
-        .map(|(day, n)| (super::ssr::date(day), n))
-        .collect();
+    let per_day = herald.messages_per_day(&actor, &tenant_id, 7).await?.into_iter().map(|(day, n)| (super::ssr::date(day), n)).collect();
     let webhooks_enabled = overview.tenant.webhooks_enabled;
     Ok(TenantDetail { tenant: convert::summary(overview), per_day, webhooks_enabled })
 }
@@ -134,7 +129,8 @@ pub async fn update_tenant_settings(
 ) -> Result<TenantSummary, AppError> {
     let (herald, actor) = super::ssr::actor().await?;
     actor.require_operator()?;
-    let plan = domain::tenants::Plan::parse(&plan).ok_or_else(|| domain::Error::invalid("plan", "Choose basic, professional, business or enterprise."))?;
+    let plan = domain::tenants::Plan::parse(&plan)
+        .ok_or_else(|| domain::Error::invalid("plan", "Choose basic, professional, business or enterprise."))?;
     let retention_days: i64 = retention_days
         .trim()
         .parse()
@@ -168,10 +164,15 @@ pub async fn create_tenant(
 ) -> Result<NewTenant, AppError> {
     let (herald, actor) = super::ssr::actor().await?;
     actor.require_operator()?;
-    let plan = domain::tenants::Plan::parse(&plan).ok_or_else(|| domain::Error::invalid("plan", "Choose basic, professional, business or enterprise."))?;
+    let plan = domain::tenants::Plan::parse(&plan)
+        .ok_or_else(|| domain::Error::invalid("plan", "Choose basic, professional, business or enterprise."))?;
     let allow = allow_private_urls.is_some_and(|v| !v.is_empty() && v != "false");
     let created = herald.create_tenant_by(&actor, &name, plan, &admin_email, allow).await?;
-    Ok(NewTenant { name: herald.tenant(&created.tenant_id).await?.name, tenant_id: created.tenant_id, invitation_link: created.invitation_link })
+    Ok(NewTenant {
+        name: herald.tenant(&created.tenant_id).await?.name,
+        tenant_id: created.tenant_id,
+        invitation_link: created.invitation_link,
+    })
 }
 
 /// Support: deliveries of every tenant (archived ones too); empty fields mean "any".

@@ -7,8 +7,8 @@ use leptos_router::hooks::use_query_map;
 
 use super::logs::status_badge;
 use crate::api::{endpoint_stats, recover_deliveries, CatalogGroup, DeliveryView, RecoverDeliveries, SendTestEvent, StatsView};
-use crate::error::AppError;
 use crate::components::{Alert, CopyButton, LoadError, Loading};
+use crate::error::AppError;
 
 const WINDOWS: [(&str, &str); 3] = [("24h", "24 hours"), ("7d", "7 days"), ("30d", "30 days")];
 
@@ -62,7 +62,8 @@ fn StatsBody(stats: StatsView) -> impl IntoView {
         None => view! { <span class="muted">"None yet"</span> }.into_any(),
         Some((status, code, at, id)) => view! {
             <A href=format!("/logs/{id}")>{at} " UTC"</A> " " {status_badge(&status)} {code.map(|c| format!(" HTTP {c}"))}
-        }.into_any(),
+        }
+        .into_any(),
     };
     view! {
         <div class="stat-grid">
@@ -114,7 +115,10 @@ fn chart(stats: &StatsView) -> impl IntoView {
     let label_every = n.div_ceil(8);
     let title = format!(
         "{} succeeded and {} failed requests over the last {}, one bar per {}",
-        stats.succeeded, stats.failed, WINDOWS.iter().find(|(v, _)| *v == stats.window).map(|(_, l)| *l).unwrap_or(""), stats.bar_width
+        stats.succeeded,
+        stats.failed,
+        WINDOWS.iter().find(|(v, _)| *v == stats.window).map(|(_, l)| *l).unwrap_or(""),
+        stats.bar_width
     );
     let grid = [0, top / 2, top]
         .into_iter()
@@ -207,7 +211,9 @@ fn TestResult(delivery: DeliveryView) -> impl IntoView {
     let ok = delivery.row.status == "succeeded";
     let attempt = delivery.attempts.first().cloned();
     let summary = match (&attempt, ok) {
-        (Some(a), true) => format!("Delivered: {} in {} ms.", a.status_code.map(|c| format!("HTTP {c}")).unwrap_or_else(|| "sent".into()), a.duration_ms),
+        (Some(a), true) => {
+            format!("Delivered: {} in {} ms.", a.status_code.map(|c| format!("HTTP {c}")).unwrap_or_else(|| "sent".into()), a.duration_ms)
+        }
         (Some(a), false) => format!("Not delivered: {}", a.error.clone().unwrap_or_else(|| "the receiver did not accept it".into())),
         (None, _) => format!("Not sent: {}", delivery.row.error.clone().unwrap_or_default()),
     };
@@ -277,9 +283,16 @@ pub fn skipped_resource(
     is_admin: bool,
     refresh: impl Fn() -> usize + Send + Sync + 'static,
 ) -> Resource<Result<i64, AppError>> {
-    Resource::new(move || (id(), refresh()), move |(id, _)| async move {
-        if is_admin { recover_deliveries(id, "skipped".into(), String::new(), false).await } else { Ok(0) }
-    })
+    Resource::new(
+        move || (id(), refresh()),
+        move |(id, _)| async move {
+            if is_admin {
+                recover_deliveries(id, "skipped".into(), String::new(), false).await
+            } else {
+                Ok(0)
+            }
+        },
+    )
 }
 
 /// After reactivation: offers to send what was recorded as skipped while the endpoint was off.

@@ -51,7 +51,10 @@ pub fn StaffAudit() -> impl IntoView {
 fn AuditList(all: bool, base: &'static str) -> impl IntoView {
     let query = use_query_map();
     let param = move |name: &str| query.read().get(name).unwrap_or_default();
-    let page = Resource::new(move || (param("action"), param("cursor")), move |(action, cursor)| audit_entries(all, String::new(), action, cursor, None));
+    let page = Resource::new(
+        move || (param("action"), param("cursor")),
+        move |(action, cursor)| audit_entries(all, String::new(), action, cursor, None),
+    );
     view! {
         <Transition fallback=|| view! { <Loading/> }>
             {move || Suspend::new(async move {
@@ -72,7 +75,11 @@ fn AuditTable(view: AuditView, action: String, base: &'static str) -> impl IntoV
         navigate(&if value.is_empty() { base.to_string() } else { format!("{base}?action={value}") }, Default::default());
     };
     let next = view.next_cursor.clone().map(|c| {
-        if action.is_empty() { format!("{base}?cursor={c}") } else { format!("{base}?action={action}&cursor={c}") }
+        if action.is_empty() {
+            format!("{base}?cursor={c}")
+        } else {
+            format!("{base}?action={action}&cursor={c}")
+        }
     });
     let all = view.all_tenants;
     view! {
@@ -117,7 +124,8 @@ fn AuditTable(view: AuditView, action: String, base: &'static str) -> impl IntoV
 /// The latest changes to one tenant, for the staff tenant page.
 #[component]
 pub fn RecentChanges(tenant_id: String, refresh: Signal<usize>) -> impl IntoView {
-    let entries = Resource::new(move || refresh.get(), move |_| audit_entries(true, tenant_id.clone(), String::new(), String::new(), Some(8)));
+    let entries =
+        Resource::new(move || refresh.get(), move |_| audit_entries(true, tenant_id.clone(), String::new(), String::new(), Some(8)));
     view! {
         <section class="card card-flush" id="recent-changes">
             <div class="card-header card-header-padded"><h2>"Recent changes"</h2><A href="/staff/audit">"All tenants' log"</A></div>

@@ -7,14 +7,14 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
 use super::activity::{skipped_resource, stats_resource, RecoverCard, SkippedOffer, StatsCard, TestEventCard};
-use crate::api::{RecoverDeliveries, StatsView};
-use crate::error::AppError;
 use super::layout::use_session;
 use crate::api::{
     event_catalog, get_endpoint, list_endpoints, CatalogGroup, DeleteEndpoint, EndpointForm, EndpointList, EndpointView, RevealSecret,
     RotateSecret, SaveEndpoint, SetEndpointActive,
 };
-use crate::components::{PageHeader, field_error, form_error, last_error, Alert, Confirm, CopyButton, EmptyState, LoadError, Loading};
+use crate::api::{RecoverDeliveries, StatsView};
+use crate::components::{field_error, form_error, last_error, Alert, Confirm, CopyButton, EmptyState, LoadError, Loading, PageHeader};
+use crate::error::AppError;
 
 const AUTH_HEADER_SUGGESTIONS: [&str; 3] = ["Authorization", "Ocp-Apim-Subscription-Key", "X-API-Key"];
 
@@ -49,7 +49,12 @@ fn EndpointTable(list: EndpointList) -> impl IntoView {
             Some((plan, limit)) => format!(" The {plan} plan allows {limit}: ask your Herald operator to upgrade, or delete an endpoint."),
             None => " Delete an endpoint to add another.".into(),
         };
-        format!("You have reached your plan's limit: the {} plan allows {} endpoint{}.{upgrade}", list.plan_label, list.limit, if list.limit == 1 { "" } else { "s" })
+        format!(
+            "You have reached your plan's limit: the {} plan allows {} endpoint{}.{upgrade}",
+            list.plan_label,
+            list.limit,
+            if list.limit == 1 { "" } else { "s" }
+        )
     });
     view! {
         <header class="page-header">
@@ -240,8 +245,16 @@ fn SigningSecret(id: String, can_rotate: bool) -> impl IntoView {
     let rotate = ServerAction::<RotateSecret>::new();
     // Whichever answered last is what is on screen.
     let shown = RwSignal::new(None::<String>);
-    Effect::new(move |_| if let Some(Ok(s)) = reveal.value().get() { shown.set(Some(s)) });
-    Effect::new(move |_| if let Some(Ok(s)) = rotate.value().get() { shown.set(Some(s)) });
+    Effect::new(move |_| {
+        if let Some(Ok(s)) = reveal.value().get() {
+            shown.set(Some(s))
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(s)) = rotate.value().get() {
+            shown.set(Some(s))
+        }
+    });
     let rotated = move || matches!(rotate.value().get(), Some(Ok(_)));
     let error = Signal::derive(move || {
         reveal.value().get().and_then(Result::err).or_else(|| rotate.value().get().and_then(Result::err)).map(|e| e.message)

@@ -158,5 +158,6 @@ fn TenantBadge(info: SessionInfo) -> impl IntoView {
                 <span class="badge">{if info.staff_view { "read-only".to_string() } else { tenant.role.clone() }}</span>
             </div>
         </div>
-    }.into_any()
+    }
+    .into_any()
 }

@@ -9,8 +9,14 @@ use super::layout::use_session;
 use crate::api::{delivery_detail, delivery_log, DeliveryView, LogPage, LogQuery, LogRow, ReplayDelivery, RequestView};
 use crate::components::{Alert, Confirm, CopyButton, EmptyState, LoadError, Loading, PageHeader};
 
-const STATUSES: [(&str, &str); 6] =
-    [("", "Any status"), ("succeeded", "Succeeded"), ("failed", "Failed"), ("retrying", "Retrying"), ("pending", "Pending"), ("skipped", "Skipped")];
+const STATUSES: [(&str, &str); 6] = [
+    ("", "Any status"),
+    ("succeeded", "Succeeded"),
+    ("failed", "Failed"),
+    ("retrying", "Retrying"),
+    ("pending", "Pending"),
+    ("skipped", "Skipped"),
+];
 
 /// Why Raw, Download and Replay are greyed out on an archived delivery.
 pub const ARCHIVED_NOTE: &str = "Archived: the payload and bodies were deleted after the retention period";
@@ -59,7 +65,11 @@ fn logs_href(query: &LogQuery) -> String {
     .filter(|(_, v)| !v.is_empty())
     .map(|(k, v)| format!("{k}={}", v.replace('+', "%2B").replace(' ', "%20")))
     .collect();
-    if parts.is_empty() { "/logs".into() } else { format!("/logs?{}", parts.join("&")) }
+    if parts.is_empty() {
+        "/logs".into()
+    } else {
+        format!("/logs?{}", parts.join("&"))
+    }
 }
 
 /// The filter bar: a GET form, so the filters live in the URL.
@@ -322,4 +332,3 @@ fn RequestCard(request: Option<RequestView>, archived: bool) -> impl IntoView {
         </section>
     }.into_any()
 }
-

@@ -11,9 +11,16 @@ use crate::api::{
     search_deliveries, staff_tenant, staff_tenants, CreateTenant, SearchResults, SetTenantPlan, SetTenantSuspended, TenantDetail,
     TenantSummary, UpdateTenantSettings, ViewTenant,
 };
-use crate::components::{field_error, form_error, last_error, Alert, Confirm, CopyButton, EmptyState, Field, LoadError, Loading, PageHeader};
+use crate::components::{
+    field_error, form_error, last_error, Alert, Confirm, CopyButton, EmptyState, Field, LoadError, Loading, PageHeader,
+};
 
-const PLANS: [(&str, &str); 4] = [("basic", "Basic · 1 endpoint"), ("professional", "Professional · 3"), ("business", "Business · 5"), ("enterprise", "Enterprise · 10")];
+const PLANS: [(&str, &str); 4] = [
+    ("basic", "Basic · 1 endpoint"),
+    ("professional", "Professional · 3"),
+    ("business", "Business · 5"),
+    ("enterprise", "Enterprise · 10"),
+];
 
 /// "Not found" inside the dashboard frame, with a 404 status: staff pages do not exist for
 /// anyone else.
@@ -93,7 +100,12 @@ fn TenantRow(tenant: TenantSummary, operator: bool) -> impl IntoView {
     let limit = RwSignal::new(tenant.endpoint_limit);
     Effect::new(move |_| {
         if let Some(Ok(label)) = set_plan.value().get() {
-            let new_limit = match label.as_str() { "Basic" => 1, "Professional" => 3, "Business" => 5, _ => 10 };
+            let new_limit = match label.as_str() {
+                "Basic" => 1,
+                "Professional" => 3,
+                "Business" => 5,
+                _ => 10,
+            };
             limit.set(new_limit);
         }
     });
@@ -197,7 +209,11 @@ pub fn TenantPage() -> impl IntoView {
 }
 
 #[component]
-fn TenantView(detail: TenantDetail, settings: ServerAction<UpdateTenantSettings>, suspend: ServerAction<SetTenantSuspended>) -> impl IntoView {
+fn TenantView(
+    detail: TenantDetail,
+    settings: ServerAction<UpdateTenantSettings>,
+    suspend: ServerAction<SetTenantSuspended>,
+) -> impl IntoView {
     let operator = is_operator();
     let refresh = Signal::derive(move || settings.version().get() + suspend.version().get());
     let view_tenant = ServerAction::<ViewTenant>::new();
@@ -267,7 +283,11 @@ fn TenantView(detail: TenantDetail, settings: ServerAction<UpdateTenantSettings>
 }
 
 #[component]
-fn OperatorControls(tenant: TenantSummary, settings: ServerAction<UpdateTenantSettings>, suspend: ServerAction<SetTenantSuspended>) -> impl IntoView {
+fn OperatorControls(
+    tenant: TenantSummary,
+    settings: ServerAction<UpdateTenantSettings>,
+    suspend: ServerAction<SetTenantSuspended>,
+) -> impl IntoView {
     let error = last_error(move || settings.value().get());
     let saved = move || matches!(settings.value().get(), Some(Ok(_)));
     let suspend_error = Signal::derive(move || suspend.value().get().and_then(Result::err).map(|e| e.message));
@@ -370,7 +390,13 @@ pub fn SearchPage() -> impl IntoView {
 }
 
 #[component]
-fn SearchField(label: &'static str, name: &'static str, #[prop(default = "text")] kind: &'static str, #[prop(optional)] placeholder: &'static str, value: String) -> impl IntoView {
+fn SearchField(
+    label: &'static str,
+    name: &'static str,
+    #[prop(default = "text")] kind: &'static str,
+    #[prop(optional)] placeholder: &'static str,
+    value: String,
+) -> impl IntoView {
     let id = format!("search-{name}");
     view! {
         <div class="field">

@@ -3,17 +3,16 @@
 use leptos::prelude::*;
 
 use crate::api::{get_team, InviteMember, RemoveMember, RevokeInvitation, Team};
-use crate::components::{PageHeader, field_error, form_error, last_error, Alert, Confirm, CopyButton, EmptyState, Field, LoadError, Loading};
+use crate::components::{
+    field_error, form_error, last_error, Alert, Confirm, CopyButton, EmptyState, Field, LoadError, Loading, PageHeader,
+};
 
 #[component]
 pub fn TeamPage() -> impl IntoView {
     let invite = ServerAction::<InviteMember>::new();
     let remove = ServerAction::<RemoveMember>::new();
     let revoke = ServerAction::<RevokeInvitation>::new();
-    let team = Resource::new(
-        move || (invite.version().get(), remove.version().get(), revoke.version().get()),
-        |_| get_team(),
-    );
+    let team = Resource::new(move || (invite.version().get(), remove.version().get(), revoke.version().get()), |_| get_team());
     let action_error = Signal::derive(move || {
         remove.value().get().and_then(Result::err).or_else(|| revoke.value().get().and_then(Result::err)).map(|e| e.message)
     });

@@ -4,7 +4,9 @@ use leptos::prelude::*;
 
 use super::layout::use_session;
 use crate::api::{list_api_keys, CreateApiKey, RevokeApiKey, SetWebhooksEnabled};
-use crate::components::{PageHeader, field_error, form_error, last_error, Alert, Confirm, CopyButton, EmptyState, Field, LoadError, Loading};
+use crate::components::{
+    field_error, form_error, last_error, Alert, Confirm, CopyButton, EmptyState, Field, LoadError, Loading, PageHeader,
+};
 
 #[component]
 pub fn Settings() -> impl IntoView {
@@ -34,7 +36,11 @@ pub fn Settings() -> impl IntoView {
 fn WebhooksSwitch(enabled: bool, can_change: bool) -> impl IntoView {
     let set = ServerAction::<SetWebhooksEnabled>::new();
     let on = RwSignal::new(enabled);
-    Effect::new(move |_| if let Some(Ok(now)) = set.value().get() { on.set(now) });
+    Effect::new(move |_| {
+        if let Some(Ok(now)) = set.value().get() {
+            on.set(now)
+        }
+    });
     let error = Signal::derive(move || set.value().get().and_then(Result::err).map(|e| e.message));
     view! {
         <section class="card">

@@ -55,7 +55,11 @@ impl Clients {
     }
 
     pub fn for_tenant(&self, allow_private: bool) -> &reqwest::Client {
-        if allow_private { &self.private } else { &self.public }
+        if allow_private {
+            &self.private
+        } else {
+            &self.public
+        }
     }
 }
 

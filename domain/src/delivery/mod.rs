@@ -114,15 +114,25 @@ impl Herald {
                 let busy = serde_json::to_string(busy).unwrap_or_else(|_| "[]".into());
                 let _turn = crate::store::sqlite_write_turn().await;
                 sqlx::query_as::<_, Claimed>(CLAIM_SQLITE)
-                    .bind(now).bind(lease_until).bind(per_endpoint as i64).bind(limit as i64).bind(busy)
-                    .fetch_all(pool).await?
+                    .bind(now)
+                    .bind(lease_until)
+                    .bind(per_endpoint as i64)
+                    .bind(limit as i64)
+                    .bind(busy)
+                    .fetch_all(pool)
+                    .await?
             }
             Store::Postgres(pool) => {
                 let mut tx = pool.begin().await?;
                 relaxed_commit(&mut tx).await?;
                 let claimed = sqlx::query_as::<_, Claimed>(CLAIM_POSTGRES)
-                    .bind(now).bind(lease_until).bind(per_endpoint as i64).bind(limit as i64).bind(busy)
-                    .fetch_all(&mut *tx).await?;
+                    .bind(now)
+                    .bind(lease_until)
+                    .bind(per_endpoint as i64)
+                    .bind(limit as i64)
+                    .bind(busy)
+                    .fetch_all(&mut *tx)
+                    .await?;
                 tx.commit().await?;
                 claimed
             }
@@ -281,7 +291,10 @@ impl Herald {
                     Error::Internal(detail) => detail,
                     other => other.to_string(),
                 };
-                (AttemptRecord { error: Some(format!("Email not sent: {why}")), duration_ms, ..Default::default() }, Verdict::Failed { retry_after: None })
+                (
+                    AttemptRecord { error: Some(format!("Email not sent: {why}")), duration_ms, ..Default::default() },
+                    Verdict::Failed { retry_after: None },
+                )
             }
         }
     }
@@ -320,7 +333,8 @@ impl Herald {
             .bind(status).bind(attempts).bind(due).bind(record.status_code).bind(record.duration_ms).bind(&record.error)
             .bind(completed).bind(&claimed.id)
             .execute(conn).await.map(|r| r.rows_affected()))?;
-        let outcome = stats::Outcome { succeeded: verdict == Verdict::Succeeded, gave_up: status == "failed", duration_ms: record.duration_ms };
+        let outcome =
+            stats::Outcome { succeeded: verdict == Verdict::Succeeded, gave_up: status == "failed", duration_ms: record.duration_ms };
         stats::record(&mut tx, &endpoint.id, now, outcome).await?;
         let deactivated = if is_test { None } else { self.track_failures(&mut tx, endpoint, verdict).await? };
         tx.commit().await?;
@@ -421,7 +435,12 @@ async fn read_capped(mut response: reqwest::Response) -> (String, Option<String>
                 }
             }
             Ok(None) => break,
-            Err(e) => return (String::from_utf8_lossy(&body).into_owned(), Some(format!("Reading the response failed: {}", http::root_cause(&e)))),
+            Err(e) => {
+                return (
+                    String::from_utf8_lossy(&body).into_owned(),
+                    Some(format!("Reading the response failed: {}", http::root_cause(&e))),
+                )
+            }
         }
     }
     (String::from_utf8_lossy(&body).into_owned(), None)

@@ -36,7 +36,9 @@ pub fn retry_after(value: &str, now: Millis) -> Option<Millis> {
 pub enum Verdict {
     Succeeded,
     /// Failed; retry (if any remain) after the receiver's requested delay, or the backoff.
-    Failed { retry_after: Option<Millis> },
+    Failed {
+        retry_after: Option<Millis>,
+    },
     /// 410 Gone: the receiver asks never to be called again.
     Gone,
 }

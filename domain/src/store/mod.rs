@@ -96,11 +96,8 @@ impl Store {
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true);
-            let pool = SqlitePoolOptions::new()
-                .max_connections(8)
-                .connect_with(options)
-                .await
-                .map_err(|e| Error::internal("open SQLite", e))?;
+            let pool =
+                SqlitePoolOptions::new().max_connections(8).connect_with(options).await.map_err(|e| Error::internal("open SQLite", e))?;
             Store::Sqlite(pool)
         };
         store.migrate().await?;

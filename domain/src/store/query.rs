@@ -33,7 +33,11 @@ impl Conditions {
 
     /// `WHERE a AND b`, or nothing.
     pub fn where_clause(&self) -> String {
-        if self.sql.is_empty() { String::new() } else { format!("WHERE {}", self.sql.join(" AND ")) }
+        if self.sql.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", self.sql.join(" AND "))
+        }
     }
 
     /// Runs `sql` (which embeds [`Conditions::where_clause`]) with the binds.

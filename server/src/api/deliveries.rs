@@ -61,7 +61,11 @@ fn attempt_json(a: &Attempt) -> Value {
     })
 }
 
-async fn list(State(herald): State<Herald>, Caller(actor): Caller, query: Result<Query<LogQuery>, axum::extract::rejection::QueryRejection>) -> Result<Json<Value>, ApiError> {
+async fn list(
+    State(herald): State<Herald>,
+    Caller(actor): Caller,
+    query: Result<Query<LogQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
     let Query(q) = query.map_err(|e| domain::Error::invalid("query", e.body_text()))?;
     let filter = LogFilter {
         since: parse_time("since", q.since)?,
@@ -98,7 +102,11 @@ async fn payload(State(herald): State<Herald>, Caller(actor): Caller, Path(id): 
     Ok(([(header::CONTENT_TYPE, "application/json".to_string()), (header::CONTENT_DISPOSITION, disposition)], file.body))
 }
 
-async fn replay(State(herald): State<Herald>, Caller(actor): Caller, Path(id): Path<String>) -> Result<(StatusCode, Json<Value>), ApiError> {
+async fn replay(
+    State(herald): State<Herald>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     let replay = herald.replay(&actor, &id).await?;
     Ok((StatusCode::ACCEPTED, Json(delivery_json(&replay))))
 }

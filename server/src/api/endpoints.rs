@@ -44,7 +44,11 @@ async fn list(State(herald): State<Herald>, Caller(actor): Caller) -> Reply<Json
     Ok(Json(json!({ "data": endpoints, "limit": tenant.plan().endpoint_limit(), "plan": tenant.plan })))
 }
 
-async fn create(State(herald): State<Herald>, Caller(actor): Caller, ApiJson(input): ApiJson<EndpointInput>) -> Reply<(StatusCode, Json<Endpoint>)> {
+async fn create(
+    State(herald): State<Herald>,
+    Caller(actor): Caller,
+    ApiJson(input): ApiJson<EndpointInput>,
+) -> Reply<(StatusCode, Json<Endpoint>)> {
     Ok((StatusCode::CREATED, Json(herald.create_endpoint(&actor, input).await?)))
 }
 
@@ -52,7 +56,12 @@ async fn show(State(herald): State<Herald>, Caller(actor): Caller, Path(id): Pat
     Ok(Json(herald.endpoint(actor.tenant_id()?, &id).await?.for_viewer(&actor)))
 }
 
-async fn update(State(herald): State<Herald>, Caller(actor): Caller, Path(id): Path<String>, ApiJson(input): ApiJson<EndpointInput>) -> Reply<Json<Endpoint>> {
+async fn update(
+    State(herald): State<Herald>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<EndpointInput>,
+) -> Reply<Json<Endpoint>> {
     Ok(Json(herald.update_endpoint(&actor, &id, input).await?))
 }
 
@@ -104,7 +113,12 @@ struct StatsQuery {
     window: Option<String>,
 }
 
-async fn stats(State(herald): State<Herald>, Caller(actor): Caller, Path(id): Path<String>, Query(q): Query<StatsQuery>) -> Reply<Json<Value>> {
+async fn stats(
+    State(herald): State<Herald>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+    Query(q): Query<StatsQuery>,
+) -> Reply<Json<Value>> {
     let window = domain::stats::Window::parse(q.window.as_deref().unwrap_or("24h"))?;
     Ok(Json(json!(herald.endpoint_stats(actor.tenant_id()?, &id, window).await?)))
 }
@@ -116,7 +130,12 @@ struct TestIn {
 }
 
 /// Sends the sample at once and answers with the delivery, its attempt and the request.
-async fn send_test(State(herald): State<Herald>, Caller(actor): Caller, Path(id): Path<String>, ApiJson(input): ApiJson<TestIn>) -> Reply<Json<Value>> {
+async fn send_test(
+    State(herald): State<Herald>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<TestIn>,
+) -> Reply<Json<Value>> {
     Ok(Json(detail_json(&herald.send_test(&actor, &id, &input.event_type).await?)))
 }
 
@@ -131,7 +150,12 @@ struct RecoverIn {
     dry_run: bool,
 }
 
-async fn recover(State(herald): State<Herald>, Caller(actor): Caller, Path(id): Path<String>, ApiJson(input): ApiJson<RecoverIn>) -> Reply<(StatusCode, Json<Value>)> {
+async fn recover(
+    State(herald): State<Herald>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<RecoverIn>,
+) -> Reply<(StatusCode, Json<Value>)> {
     let since = parse_time("since", Some(input.since))?.ok_or_else(|| domain::Error::invalid("since", "since is required."))?;
     let status = domain::replay::RecoverStatus::parse(input.status.as_deref().unwrap_or("failed"))?;
     if input.dry_run {

@@ -25,7 +25,11 @@ struct EventIn {
 }
 
 /// 202 with the new message id; 200 with the first id when `event_id` was seen before.
-async fn ingest(State(herald): State<Herald>, Caller(actor): Caller, ApiJson(event): ApiJson<EventIn>) -> Result<(StatusCode, Json<Value>), ApiError> {
+async fn ingest(
+    State(herald): State<Herald>,
+    Caller(actor): Caller,
+    ApiJson(event): ApiJson<EventIn>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     let accepted = herald.ingest(&actor, &event.event_type, event.data, event.event_id).await?;
     let status = if accepted.created { StatusCode::ACCEPTED } else { StatusCode::OK };
     Ok((status, Json(json!({ "id": accepted.id }))))

@@ -72,9 +72,8 @@ where
             let key = auth.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).map(str::trim).unwrap_or_default();
             return Ok(Caller(herald.authenticate_api_key(key).await?.with_ip(ip)));
         }
-        let session = tower_sessions::Session::from_request_parts(parts, state)
-            .await
-            .map_err(|_| ApiError(domain::Error::Unauthenticated))?;
+        let session =
+            tower_sessions::Session::from_request_parts(parts, state).await.map_err(|_| ApiError(domain::Error::Unauthenticated))?;
         Ok(Caller(domain::session::actor(&herald, &session).await?.with_ip(ip)))
     }
 }

@@ -31,9 +31,19 @@ async fn bad_sign_up_input_is_explained_and_changes_nothing(app: TestApp) {
     let client = app.new_browser();
     let cases: &[(&[(&str, &str)], u16, &str, &str)] = &[
         (&[("name", ""), ("email", ""), ("password", "long enough pw"), ("tenant_name", "Spa")], 422, "email", "Enter your email address."),
-        (&[("name", ""), ("email", "not-an-email"), ("password", "long enough pw"), ("tenant_name", "Spa")], 422, "email", "not a valid email"),
+        (
+            &[("name", ""), ("email", "not-an-email"), ("password", "long enough pw"), ("tenant_name", "Spa")],
+            422,
+            "email",
+            "not a valid email",
+        ),
         (&[("name", ""), ("email", "a@spa.example"), ("password", "short"), ("tenant_name", "Spa")], 422, "password", "at least 10"),
-        (&[("name", ""), ("email", "a@spa.example"), ("password", "long enough pw"), ("tenant_name", "  ")], 422, "tenant_name", "name of your business"),
+        (
+            &[("name", ""), ("email", "a@spa.example"), ("password", "long enough pw"), ("tenant_name", "  ")],
+            422,
+            "tenant_name",
+            "name of your business",
+        ),
     ];
     for (form, status, field, message) in cases {
         let r = app.rpc(&client, "sign_up", form).await;
@@ -49,7 +59,11 @@ async fn bad_sign_up_input_is_explained_and_changes_nothing(app: TestApp) {
 
     app.owner("taken@spa.example", "First Spa").await;
     let r = app
-        .rpc(&client, "sign_up", &[("name", ""), ("email", " TAKEN@spa.example"), ("password", "long enough pw"), ("tenant_name", "Second Spa")])
+        .rpc(
+            &client,
+            "sign_up",
+            &[("name", ""), ("email", " TAKEN@spa.example"), ("password", "long enough pw"), ("tenant_name", "Second Spa")],
+        )
         .await;
     assert_eq!(r.status, 409, "{}", r.text);
     assert_eq!(r.error()["code"], "email_taken");
@@ -136,7 +150,8 @@ async fn an_invited_person_joins_as_a_member_who_cannot_manage_the_team(app: Tes
     assert_eq!(team["can_manage"], false);
     let r = app.rpc(&bruno, "invite", &[("email", "eve@lotus.example"), ("role", "admin")]).await;
     assert_eq!(r.status, 403, "{}", r.text);
-    let owner_id = team["members"].as_array().unwrap().iter().find(|m| m["role"] == "owner").unwrap()["user_id"].as_str().unwrap().to_string();
+    let owner_id =
+        team["members"].as_array().unwrap().iter().find(|m| m["role"] == "owner").unwrap()["user_id"].as_str().unwrap().to_string();
     let r = app.rpc(&bruno, "remove_member", &[("user_id", &owner_id)]).await;
     assert_eq!(r.status, 403);
 
@@ -179,7 +194,8 @@ async fn invitations_expire_and_work_only_once(app: TestApp) {
 async fn a_user_of_several_tenants_switches_between_them(app: TestApp) {
     let ana = app.owner("ana@lotus.example", "Lotus").await;
     let zoe = app.owner("zoe@zen.example", "Zen Studio").await;
-    let link = app.rpc(&zoe, "invite", &[("email", "ana@lotus.example"), ("role", "admin")]).await.json()["link"].as_str().unwrap().to_string();
+    let link =
+        app.rpc(&zoe, "invite", &[("email", "ana@lotus.example"), ("role", "admin")]).await.json()["link"].as_str().unwrap().to_string();
     let token = link.rsplit('/').next().unwrap();
     // Ana already has an account: she accepts while signed in.
     let r = app.rpc(&ana, "accept_invitation", &[("token", token)]).await;

@@ -40,7 +40,8 @@ struct DeliveryState {
 }
 
 async fn deliveries(app: &TestApp) -> Vec<DeliveryState> {
-    let sql = "SELECT message_id, status, attempts, last_status_code, last_duration_ms, archived_at FROM deliveries ORDER BY created_at, id";
+    let sql =
+        "SELECT message_id, status, attempts, last_status_code, last_duration_ms, archived_at FROM deliveries ORDER BY created_at, id";
     domain::on_pool!(&app.herald.store, pool => sqlx::query_as::<_, DeliveryState>(sql).fetch_all(pool).await).unwrap()
 }
 
@@ -98,7 +99,8 @@ async fn deliveries_past_retention_lose_their_bodies_and_keep_their_metadata(app
     // The attempt keeps its status code and duration.
     let (code, kept_headers): (Option<i64>, Option<String>) = domain::on_pool!(&app.herald.store, pool => sqlx::query_as(
         "SELECT a.status_code, a.response_headers FROM attempts a JOIN deliveries d ON d.id = a.delivery_id WHERE d.message_id = $1")
-        .bind(&old).fetch_one(pool).await).unwrap();
+        .bind(&old).fetch_one(pool).await)
+    .unwrap();
     assert_eq!(code, Some(200));
     assert!(kept_headers.is_some());
 

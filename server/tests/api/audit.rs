@@ -31,18 +31,41 @@ async fn changes_are_recorded_with_who_when_what_and_where(app: TestApp) {
     assert_eq!(r.status, 200, "{}", r.text);
 
     let secret_value = "Bearer audit-secret-value-42";
-    let created = session_call(&app, &owner, reqwest::Method::POST, "/endpoints", Some(json!({
-        "name": "CRM", "url": "https://hooks.example.com/crm", "event_types": ["*"],
-        "auth_header": { "name": "Authorization", "value": secret_value },
-    })))
+    let created = session_call(
+        &app,
+        &owner,
+        reqwest::Method::POST,
+        "/endpoints",
+        Some(json!({
+            "name": "CRM", "url": "https://hooks.example.com/crm", "event_types": ["*"],
+            "auth_header": { "name": "Authorization", "value": secret_value },
+        })),
+    )
     .await;
     assert_eq!(created.status, 201, "{}", created.text);
     let id = created.json()["id"].as_str().unwrap().to_string();
-    let r = session_call(&app, &owner, reqwest::Method::PATCH, &format!("/endpoints/{id}"), Some(json!({ "name": "CRM 2", "url": "https://hooks.example.com/crm2" }))).await;
+    let r = session_call(
+        &app,
+        &owner,
+        reqwest::Method::PATCH,
+        &format!("/endpoints/{id}"),
+        Some(json!({ "name": "CRM 2", "url": "https://hooks.example.com/crm2" })),
+    )
+    .await;
     assert_eq!(r.status, 200, "{}", r.text);
-    session_call(&app, &owner, reqwest::Method::PATCH, &format!("/endpoints/{id}"), Some(json!({ "auth_header": { "name": "Authorization", "value": "Bearer another-secret-77" } }))).await;
+    session_call(
+        &app,
+        &owner,
+        reqwest::Method::PATCH,
+        &format!("/endpoints/{id}"),
+        Some(json!({ "auth_header": { "name": "Authorization", "value": "Bearer another-secret-77" } })),
+    )
+    .await;
     session_call(&app, &owner, reqwest::Method::PATCH, &format!("/endpoints/{id}"), Some(json!({ "name": "CRM 2" }))).await; // no change, no entry
-    let rotated = session_call(&app, &owner, reqwest::Method::POST, &format!("/endpoints/{id}/secret/rotate"), None).await.json()["secret"].as_str().unwrap().to_string();
+    let rotated = session_call(&app, &owner, reqwest::Method::POST, &format!("/endpoints/{id}/secret/rotate"), None).await.json()["secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
     session_call(&app, &owner, reqwest::Method::POST, &format!("/endpoints/{id}/deactivate"), None).await;
     // Through a local reverse proxy: the address it forwards is recorded.
     let r = owner
@@ -56,7 +79,10 @@ async fn changes_are_recorded_with_who_when_what_and_where(app: TestApp) {
     let invite = app.rpc(&owner, "invite", &[("email", "mia@lotus.example"), ("role", "member")]).await.json();
     let token = invite["link"].as_str().unwrap().rsplit('/').next().unwrap().to_string();
     let mia = app.new_browser();
-    assert_eq!(app.rpc(&mia, "accept_invitation", &[("token", &token), ("name", "Mia"), ("password", "mia password 12")]).await.status, 200);
+    assert_eq!(
+        app.rpc(&mia, "accept_invitation", &[("token", &token), ("name", "Mia"), ("password", "mia password 12")]).await.status,
+        200
+    );
     let mia_id = app.me(&mia).await["user"]["id"].as_str().unwrap().to_string();
     assert_eq!(app.rpc(&owner, "remove_member", &[("user_id", &mia_id)]).await.status, 200);
     let key = app.rpc(&owner, "create_api_key", &[("name", "Platform")]).await.json().as_str().unwrap().to_string();
@@ -72,10 +98,21 @@ async fn changes_are_recorded_with_who_when_what_and_where(app: TestApp) {
     assert_eq!(
         got,
         [
-            "tenant.plan_changed", "tenant.retention_changed",
-            "endpoint.created", "endpoint.auth_header_set", "endpoint.updated", "endpoint.auth_header_set",
-            "endpoint.secret_rotated", "endpoint.deactivated", "endpoint.activated", "tenant.webhooks_disabled",
-            "member.invited", "member.joined", "member.removed", "api_key.created", "endpoint.deleted",
+            "tenant.plan_changed",
+            "tenant.retention_changed",
+            "endpoint.created",
+            "endpoint.auth_header_set",
+            "endpoint.updated",
+            "endpoint.auth_header_set",
+            "endpoint.secret_rotated",
+            "endpoint.deactivated",
+            "endpoint.activated",
+            "tenant.webhooks_disabled",
+            "member.invited",
+            "member.joined",
+            "member.removed",
+            "api_key.created",
+            "endpoint.deleted",
         ]
     );
     let entries = page["data"].as_array().unwrap();
@@ -124,8 +161,22 @@ async fn the_audit_log_is_for_admins_of_the_tenant_and_staff(app: TestApp) {
     let lotus = app.owner("ana@lotus.example", "Lotus").await;
     let zen = app.owner("zoe@zen.example", "Zen").await;
     let zen_id = app.me(&zen).await["tenant"]["id"].as_str().unwrap().to_string();
-    session_call(&app, &lotus, reqwest::Method::POST, "/endpoints", Some(json!({ "name": "Lotus CRM", "url": "https://hooks.example.com/a", "event_types": ["*"] }))).await;
-    session_call(&app, &zen, reqwest::Method::POST, "/endpoints", Some(json!({ "name": "Zen CRM", "url": "https://hooks.example.com/b", "event_types": ["*"] }))).await;
+    session_call(
+        &app,
+        &lotus,
+        reqwest::Method::POST,
+        "/endpoints",
+        Some(json!({ "name": "Lotus CRM", "url": "https://hooks.example.com/a", "event_types": ["*"] })),
+    )
+    .await;
+    session_call(
+        &app,
+        &zen,
+        reqwest::Method::POST,
+        "/endpoints",
+        Some(json!({ "name": "Zen CRM", "url": "https://hooks.example.com/b", "event_types": ["*"] })),
+    )
+    .await;
 
     let lotus_log = app.rpc(&lotus, "audit_entries", &[("all", "false")]).await.json();
     let rows = lotus_log["rows"].as_array().unwrap();

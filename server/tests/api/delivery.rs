@@ -106,8 +106,14 @@ pub async fn send_event(app: &TestApp, key: &str, event_type: &str, data: Value)
 async fn events_fan_out_to_subscribed_endpoints_only(app: TestApp) {
     let sink = Sink::start().await;
     let (_, key) = tenant(&app, "Lotus").await;
-    let bookings = add_endpoint(&app, &key, json!({ "name": "Bookings", "url": format!("{}/bookings", sink.url), "event_types": ["appointment.booking.created"] })).await;
-    add_endpoint(&app, &key, json!({ "name": "Invoices", "url": format!("{}/invoices", sink.url), "event_types": ["invoice.closed"] })).await;
+    let bookings = add_endpoint(
+        &app,
+        &key,
+        json!({ "name": "Bookings", "url": format!("{}/bookings", sink.url), "event_types": ["appointment.booking.created"] }),
+    )
+    .await;
+    add_endpoint(&app, &key, json!({ "name": "Invoices", "url": format!("{}/invoices", sink.url), "event_types": ["invoice.closed"] }))
+        .await;
     let paused = add_endpoint(&app, &key, json!({ "name": "Everything", "url": format!("{}/all", sink.url), "event_types": ["*"] })).await;
     post(&app, &key, &format!("/endpoints/{paused}/deactivate"), json!({})).await;
 
@@ -129,11 +135,21 @@ async fn events_fan_out_to_subscribed_endpoints_only(app: TestApp) {
 async fn the_request_carries_verb_signature_and_auth_header(app: TestApp) {
     let sink = Sink::start().await;
     let (tenant_id, key) = tenant(&app, "Lotus").await;
-    let envelope_ep = add_endpoint(&app, &key, json!({
-        "name": "Envelope", "url": format!("{}/env", sink.url), "method": "PUT", "event_types": ["*"],
-        "auth_header": { "name": "Ocp-Apim-Subscription-Key", "value": "subscription-key-123456" },
-    })).await;
-    add_endpoint(&app, &key, json!({ "name": "Data", "url": format!("{}/data", sink.url), "method": "PATCH", "event_types": ["*"], "payload_shape": "data" })).await;
+    let envelope_ep = add_endpoint(
+        &app,
+        &key,
+        json!({
+            "name": "Envelope", "url": format!("{}/env", sink.url), "method": "PUT", "event_types": ["*"],
+            "auth_header": { "name": "Ocp-Apim-Subscription-Key", "value": "subscription-key-123456" },
+        }),
+    )
+    .await;
+    add_endpoint(
+        &app,
+        &key,
+        json!({ "name": "Data", "url": format!("{}/data", sink.url), "method": "PATCH", "event_types": ["*"], "payload_shape": "data" }),
+    )
+    .await;
     let data = json!({ "id": "apt_1", "customer": { "name": "Sophie" } });
     let r = post(&app, &key, "/events", json!({ "event_type": "appointment.booking.created", "data": data, "event_id": "evt-77" })).await;
     let msg = r.json()["id"].as_str().unwrap().to_string();
@@ -197,7 +213,9 @@ async fn bad_events_are_refused_and_store_nothing(app: TestApp) {
     let r = post(&app, &key, "/events", json!({ "data": {} })).await;
     assert_eq!((r.status.as_u16(), r.error()["field"].as_str()), (422, Some("event_type")), "{}", r.text);
     let client = reqwest::Client::new();
-    let raw = |body: String| client.post(format!("{}/api/v1/events", app.base)).bearer_auth(&key).header("content-type", "application/json").body(body).send();
+    let raw = |body: String| {
+        client.post(format!("{}/api/v1/events", app.base)).bearer_auth(&key).header("content-type", "application/json").body(body).send()
+    };
     let r = raw("{not json".into()).await.unwrap();
     assert_eq!(r.status(), 400);
     assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], "invalid_json");
@@ -208,7 +226,12 @@ async fn bad_events_are_refused_and_store_nothing(app: TestApp) {
     let fits = format!(r#"{{"event_type":"invoice.closed","data":{{"blob":"{}"}}}}"#, "x".repeat(200 * 1024));
     assert_eq!(raw(fits).await.unwrap().status(), 202, "up to 256 KiB is accepted");
 
-    let r = reqwest::Client::new().post(format!("{}/api/v1/events", app.base)).json(&json!({ "event_type": "invoice.closed", "data": {} })).send().await.unwrap();
+    let r = reqwest::Client::new()
+        .post(format!("{}/api/v1/events", app.base))
+        .json(&json!({ "event_type": "invoice.closed", "data": {} }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401);
     let actor = domain::Actor { tenant: Some((tenant_id.clone(), domain::Role::Owner)), ..domain::Actor::user("u", "e") };
     let keys = app.herald.api_keys(&actor).await.unwrap();
@@ -330,7 +353,12 @@ async fn responses_are_recorded_and_capped(app: TestApp) {
 
 async fn the_email_channel_delivers_json_by_mail(app: TestApp) {
     let (_, key) = tenant(&app, "Lotus").await;
-    add_endpoint(&app, &key, json!({ "name": "Desk", "channel": "email", "email": "desk@lotus.example", "event_types": ["customer.created"] })).await;
+    add_endpoint(
+        &app,
+        &key,
+        json!({ "name": "Desk", "channel": "email", "email": "desk@lotus.example", "event_types": ["customer.created"] }),
+    )
+    .await;
     let msg = send_event(&app, &key, "customer.created", json!({ "name": "Sophie Martin" })).await;
     app.deliver().await;
     assert_eq!(deliveries(&app).await[0].status, "succeeded");
@@ -357,7 +385,13 @@ async fn webhooks_switched_off_record_events_without_deliveries(app: TestApp) {
     let sink = Sink::start().await;
     let (_, key) = tenant(&app, "Lotus").await;
     add_endpoint(&app, &key, json!({ "name": "E", "url": sink.url, "event_types": ["*"] })).await;
-    let r = reqwest::Client::new().patch(format!("{}/api/v1/settings", app.base)).bearer_auth(&key).json(&json!({ "webhooks_enabled": false })).send().await.unwrap();
+    let r = reqwest::Client::new()
+        .patch(format!("{}/api/v1/settings", app.base))
+        .bearer_auth(&key)
+        .json(&json!({ "webhooks_enabled": false }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     send_event(&app, &key, "invoice.closed", json!({})).await;
     assert_eq!((count(&app, "messages").await, count(&app, "deliveries").await), (1, 0));

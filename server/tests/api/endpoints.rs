@@ -46,10 +46,17 @@ fn endpoint(name: &str) -> Value {
 
 async fn endpoints_are_created_listed_changed_and_deleted(app: TestApp) {
     let (_, key) = tenant_with_key(&app, "Lotus", "professional").await;
-    let created = call(&app, reqwest::Method::POST, "/endpoints", &key, Some(json!({
-        "name": "Booking sync", "description": "CRM", "url": "https://hooks.example.com/herald", "method": "PUT",
-        "event_types": ["appointment.booking.created", "invoice.closed"], "payload_shape": "data",
-    }))).await;
+    let created = call(
+        &app,
+        reqwest::Method::POST,
+        "/endpoints",
+        &key,
+        Some(json!({
+            "name": "Booking sync", "description": "CRM", "url": "https://hooks.example.com/herald", "method": "PUT",
+            "event_types": ["appointment.booking.created", "invoice.closed"], "payload_shape": "data",
+        })),
+    )
+    .await;
     assert_eq!(created.status, 201, "{}", created.text);
     let e = created.json();
     let id = e["id"].as_str().unwrap().to_string();
@@ -65,15 +72,24 @@ async fn endpoints_are_created_listed_changed_and_deleted(app: TestApp) {
     assert_eq!(list["data"].as_array().unwrap().len(), 1);
     assert_eq!(list["limit"], 3);
 
-    let patched = call(&app, reqwest::Method::PATCH, &format!("/endpoints/{id}"), &key, Some(json!({ "name": "Renamed", "event_types": ["*"] }))).await;
+    let patched =
+        call(&app, reqwest::Method::PATCH, &format!("/endpoints/{id}"), &key, Some(json!({ "name": "Renamed", "event_types": ["*"] })))
+            .await;
     assert_eq!(patched.status, 200, "{}", patched.text);
     assert_eq!(patched.json()["name"], "Renamed");
     assert_eq!(patched.json()["event_types"], json!(["*"]));
     assert_eq!(patched.json()["method"], "PUT", "fields not named stay as they were");
 
-    let email = call(&app, reqwest::Method::POST, "/endpoints", &key, Some(json!({
-        "name": "Front desk", "channel": "email", "email": "Desk@Lotus.Example", "event_types": ["*"],
-    }))).await;
+    let email = call(
+        &app,
+        reqwest::Method::POST,
+        "/endpoints",
+        &key,
+        Some(json!({
+            "name": "Front desk", "channel": "email", "email": "Desk@Lotus.Example", "event_types": ["*"],
+        })),
+    )
+    .await;
     assert_eq!(email.status, 201, "{}", email.text);
     assert_eq!(email.json()["email"], "desk@lotus.example");
 
@@ -204,20 +220,28 @@ async fn auth_header_values_are_write_only_and_encrypted_at_rest(app: TestApp) {
         let r = call(&app, reqwest::Method::GET, &path, &key, None).await;
         assert!(!r.text.contains("very-secret") && !r.text.contains("whsec_"), "{path}: {}", r.text);
     }
-    let signing = call(&app, reqwest::Method::GET, &format!("/endpoints/{id}/secret"), &key, None).await.json()["secret"].as_str().unwrap().to_string();
+    let signing = call(&app, reqwest::Method::GET, &format!("/endpoints/{id}/secret"), &key, None).await.json()["secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(signing.starts_with("whsec_"));
 
     // The raw row holds neither value in plain text.
     let (header, secret): (Option<String>, String) = match &app.herald.store {
-        domain::Store::Sqlite(pool) => sqlx::query_as("SELECT auth_header_value, secret FROM endpoints WHERE id = $1").bind(&id).fetch_one(pool).await.unwrap(),
-        domain::Store::Postgres(pool) => sqlx::query_as("SELECT auth_header_value, secret FROM endpoints WHERE id = $1").bind(&id).fetch_one(pool).await.unwrap(),
+        domain::Store::Sqlite(pool) => {
+            sqlx::query_as("SELECT auth_header_value, secret FROM endpoints WHERE id = $1").bind(&id).fetch_one(pool).await.unwrap()
+        }
+        domain::Store::Postgres(pool) => {
+            sqlx::query_as("SELECT auth_header_value, secret FROM endpoints WHERE id = $1").bind(&id).fetch_one(pool).await.unwrap()
+        }
     };
     let header = header.unwrap();
     assert!(header.starts_with("v1:") && !header.contains("very-secret") && !header.contains("9876"), "{header}");
     assert!(!secret.contains(&signing[6..]) && !secret.contains("whsec_"), "{secret}");
 
     // Renaming keeps the value; null removes the header.
-    let r = call(&app, reqwest::Method::PATCH, &format!("/endpoints/{id}"), &key, Some(json!({ "auth_header": { "name": "X-API-Key" } }))).await;
+    let r = call(&app, reqwest::Method::PATCH, &format!("/endpoints/{id}"), &key, Some(json!({ "auth_header": { "name": "X-API-Key" } })))
+        .await;
     assert_eq!(r.json()["auth_header"], json!({ "name": "X-API-Key", "value_hint": "••••••••9876" }));
     let r = call(&app, reqwest::Method::PATCH, &format!("/endpoints/{id}"), &key, Some(json!({ "auth_header": null }))).await;
     assert!(r.json()["auth_header"].is_null(), "{}", r.text);
@@ -227,8 +251,14 @@ async fn auth_header_values_are_write_only_and_encrypted_at_rest(app: TestApp) {
 async fn signing_secrets_rotate_with_a_24_hour_overlap(app: TestApp) {
     let (tenant_id, key) = tenant_with_key(&app, "Lotus", "basic").await;
     let id = call(&app, reqwest::Method::POST, "/endpoints", &key, Some(endpoint("E"))).await.json()["id"].as_str().unwrap().to_string();
-    let old = call(&app, reqwest::Method::GET, &format!("/endpoints/{id}/secret"), &key, None).await.json()["secret"].as_str().unwrap().to_string();
-    let new = call(&app, reqwest::Method::POST, &format!("/endpoints/{id}/secret/rotate"), &key, None).await.json()["secret"].as_str().unwrap().to_string();
+    let old = call(&app, reqwest::Method::GET, &format!("/endpoints/{id}/secret"), &key, None).await.json()["secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let new = call(&app, reqwest::Method::POST, &format!("/endpoints/{id}/secret/rotate"), &key, None).await.json()["secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert_ne!(old, new);
     assert_eq!(call(&app, reqwest::Method::GET, &format!("/endpoints/{id}/secret"), &key, None).await.json()["secret"], new.as_str());
     let row = app.herald.endpoint_row(&tenant_id, &id).await.unwrap();
@@ -240,7 +270,10 @@ async fn signing_secrets_rotate_with_a_24_hour_overlap(app: TestApp) {
 async fn another_tenants_endpoints_answer_404(app: TestApp) {
     let (_, lotus) = tenant_with_key(&app, "Lotus", "basic").await;
     let (_, zen) = tenant_with_key(&app, "Zen", "basic").await;
-    let id = call(&app, reqwest::Method::POST, "/endpoints", &lotus, Some(endpoint("Lotus hook"))).await.json()["id"].as_str().unwrap().to_string();
+    let id = call(&app, reqwest::Method::POST, "/endpoints", &lotus, Some(endpoint("Lotus hook"))).await.json()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     for (method, path, body) in [
         (reqwest::Method::GET, format!("/endpoints/{id}"), None),
         (reqwest::Method::PATCH, format!("/endpoints/{id}"), Some(json!({ "name": "mine now" }))),
@@ -289,7 +322,10 @@ async fn private_urls_only_where_the_operator_allows_them(app: TestApp) {
     body["url"] = json!("http://127.0.0.1:9999/hook");
     let r = call(&app, reqwest::Method::POST, "/endpoints", &key, Some(body.clone())).await;
     assert_eq!((r.status.as_u16(), r.error()["field"].as_str()), (422, Some("url")));
-    app.herald.update_tenant(&tenant_id, domain::tenants::TenantUpdate { allow_private_urls: Some(true), ..Default::default() }).await.unwrap();
+    app.herald
+        .update_tenant(&tenant_id, domain::tenants::TenantUpdate { allow_private_urls: Some(true), ..Default::default() })
+        .await
+        .unwrap();
     let r = call(&app, reqwest::Method::POST, "/endpoints", &key, Some(body)).await;
     assert_eq!(r.status, 201, "{}", r.text);
     assert_eq!(r.json()["url"], "http://127.0.0.1:9999/hook");

@@ -44,13 +44,25 @@ async fn state_changes_without_csrf_proof_are_refused(app: TestApp) {
 
 async fn oversize_bodies_get_413_with_a_json_error(app: TestApp) {
     let big = "x".repeat(70 * 1024);
-    let r = app.rpc(&app.new_browser(), "sign_up", &[("name", &big), ("email", "a@spa.example"), ("password", "long enough pw"), ("tenant_name", "Spa")]).await;
+    let r = app
+        .rpc(
+            &app.new_browser(),
+            "sign_up",
+            &[("name", &big), ("email", "a@spa.example"), ("password", "long enough pw"), ("tenant_name", "Spa")],
+        )
+        .await;
     assert_eq!(r.status, 413);
     assert_eq!(r.error()["code"], "payload_too_large");
     assert_eq!(app.herald.user_count().await.unwrap(), 0);
     // Long but acceptable values get a field error instead.
     let long = "x".repeat(300);
-    let r = app.rpc(&app.new_browser(), "sign_up", &[("name", &long), ("email", "a@spa.example"), ("password", "long enough pw"), ("tenant_name", "Spa")]).await;
+    let r = app
+        .rpc(
+            &app.new_browser(),
+            "sign_up",
+            &[("name", &long), ("email", "a@spa.example"), ("password", "long enough pw"), ("tenant_name", "Spa")],
+        )
+        .await;
     assert_eq!((r.status.as_u16(), r.error()["field"].as_str()), (422, Some("name")));
 }
 

@@ -111,34 +111,21 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
     config.data_dir = data_dir.0.clone();
     config.public_url = format!("http://{addr}");
     let clock = ManualClock::new(1_767_261_600_000); // 2026-01-01T10:00:00Z
-    // Short waits so that timeouts are tested in a second, not ten.
+                                                     // Short waits so that timeouts are tested in a second, not ten.
     config.engine.timeout = std::time::Duration::from_millis(1500);
     config.engine.lease = std::time::Duration::from_secs(30);
     let herald = server::open(&mut config, Arc::new(clock.clone())).await.expect("open herald");
     let router = server::router(herald.clone(), server::leptos_options(&config), false);
     tokio::spawn(server::serve(listener, router, std::future::pending()));
     let base = format!("http://{addr}");
-    Some(TestApp {
-        client: browser(&base),
-        origin: base.clone(),
-        base,
-        herald,
-        clock,
-        data_dir,
-        db,
-    })
+    Some(TestApp { client: browser(&base), origin: base.clone(), base, herald, clock, data_dir, db })
 }
 
 /// A client that behaves like a browser on the dashboard.
 pub fn browser(origin: &str) -> reqwest::Client {
     let mut headers = reqwest::header::HeaderMap::new();
     headers.insert("origin", origin.parse().unwrap());
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .default_headers(headers)
-        .build()
-        .unwrap()
+    reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).default_headers(headers).build().unwrap()
 }
 
 pub struct Reply {
@@ -180,7 +167,11 @@ impl TestApp {
     pub async fn owner(&self, email: &str, business: &str) -> reqwest::Client {
         let client = self.new_browser();
         let r = self
-            .rpc(&client, "sign_up", &[("name", "Owner"), ("email", email), ("password", "correct horse battery"), ("tenant_name", business)])
+            .rpc(
+                &client,
+                "sign_up",
+                &[("name", "Owner"), ("email", email), ("password", "correct horse battery"), ("tenant_name", business)],
+            )
             .await;
         assert_eq!(r.status, 200, "sign up failed: {}", r.text);
         client

@@ -35,7 +35,13 @@ async fn the_log_pages_by_keyset_and_filters(app: TestApp) {
         let r = get(&app, &key, &format!("/deliveries?limit=3&cursor={cursor}")).await;
         assert_eq!(r.status, 200, "{}", r.text);
         let page = r.json();
-        seen.extend(page["data"].as_array().unwrap().iter().map(|d| (d["created_at"].as_str().unwrap().to_string(), d["id"].as_str().unwrap().to_string())));
+        seen.extend(
+            page["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| (d["created_at"].as_str().unwrap().to_string(), d["id"].as_str().unwrap().to_string())),
+        );
         match page["next_cursor"].as_str() {
             Some(next) => cursor = next.to_string(),
             None => break,
@@ -59,7 +65,13 @@ async fn the_log_pages_by_keyset_and_filters(app: TestApp) {
     let until = get(&app, &key, &format!("/deliveries?until={since}")).await.json();
     assert_eq!(until["data"].as_array().unwrap().len(), 5);
 
-    for (query, field) in [("status=lost", "status"), ("since=yesterday", "since"), ("cursor=nonsense", "cursor"), ("limit=0", "limit"), ("colour=red", "query")] {
+    for (query, field) in [
+        ("status=lost", "status"),
+        ("since=yesterday", "since"),
+        ("cursor=nonsense", "cursor"),
+        ("limit=0", "limit"),
+        ("colour=red", "query"),
+    ] {
         let r = get(&app, &key, &format!("/deliveries?{query}")).await;
         assert_eq!((r.status.as_u16(), r.error()["field"].as_str()), (422, Some(field)), "{query}: {}", r.text);
     }

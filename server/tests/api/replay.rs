@@ -129,7 +129,8 @@ async fn skipped_deliveries_are_recovered_after_reactivation(app: TestApp) {
     assert_eq!((r.status.as_u16(), r.error()["code"].as_str()), (409, Some("endpoint_inactive")), "{}", r.text);
 
     assert_eq!(post(&app, &key, &format!("/endpoints/{ep}/activate"), json!({})).await.status, 200);
-    let preview = post(&app, &key, &format!("/endpoints/{ep}/recover"), json!({ "since": since, "status": "skipped", "dry_run": true })).await;
+    let preview =
+        post(&app, &key, &format!("/endpoints/{ep}/recover"), json!({ "since": since, "status": "skipped", "dry_run": true })).await;
     assert_eq!(preview.json()["count"], 2);
     let r = post(&app, &key, &format!("/endpoints/{ep}/recover"), json!({ "since": since, "status": "skipped" })).await;
     assert_eq!(r.json()["count"], 2);
@@ -184,10 +185,14 @@ async fn the_raw_view_masks_secrets_and_the_payload_downloads(app: TestApp) {
     sink.answer(Answer::WithHeader(202, "x-receiver", "spa-sync".into()));
     let (_, key) = tenant(&app, "Lotus").await;
     let secret_value = "Bearer super-secret-token-9876";
-    let ep = add_endpoint(&app, &key, json!({
-        "name": "E", "url": format!("{}/hooks", sink.url), "method": "PUT", "event_types": ["*"],
-        "auth_header": { "name": "Authorization", "value": secret_value },
-    }))
+    let ep = add_endpoint(
+        &app,
+        &key,
+        json!({
+            "name": "E", "url": format!("{}/hooks", sink.url), "method": "PUT", "event_types": ["*"],
+            "auth_header": { "name": "Authorization", "value": secret_value },
+        }),
+    )
     .await;
     let message_id = send_event(&app, &key, "customer.created", json!({ "name": "O'Brien" })).await;
     app.deliver().await;
@@ -231,7 +236,10 @@ async fn stats_count_attempts_per_window(app: TestApp) {
     let (_, key) = tenant(&app, "Lotus").await;
     let ep = add_endpoint(&app, &key, json!({ "name": "E", "url": sink.url, "event_types": ["*"] })).await;
     let empty = get(&app, &key, &format!("/endpoints/{ep}/stats")).await.json();
-    assert_eq!((empty["sent"].as_i64(), empty["success_rate"].clone(), empty["last_delivery"].clone()), (Some(0), Value::Null, Value::Null));
+    assert_eq!(
+        (empty["sent"].as_i64(), empty["success_rate"].clone(), empty["last_delivery"].clone()),
+        (Some(0), Value::Null, Value::Null)
+    );
     for _ in 0..3 {
         send_event(&app, &key, "invoice.closed", json!({})).await;
     }
@@ -283,7 +291,10 @@ async fn archived_deliveries_refuse_raw_download_and_replay(app: TestApp) {
     assert_eq!(detail["labels"], json!(["Archived"]));
     assert_eq!((detail["request"]["body"].clone(), detail["request"]["curl"].clone()), (Value::Null, Value::Null));
     assert_eq!(detail["attempts"][0]["status_code"], 200, "metadata stays");
-    for r in [get(&app, &key, &format!("/deliveries/{id}/payload")).await, post(&app, &key, &format!("/deliveries/{id}/replay"), json!({})).await] {
+    for r in [
+        get(&app, &key, &format!("/deliveries/{id}/payload")).await,
+        post(&app, &key, &format!("/deliveries/{id}/replay"), json!({})).await,
+    ] {
         assert_eq!((r.status.as_u16(), r.error()["code"].as_str()), (410, Some("archived")), "{}", r.text);
         assert!(r.error()["message"].as_str().unwrap().contains("retention"));
     }

@@ -72,7 +72,12 @@ impl Sink {
     }
 
     async fn handle(&self, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
-        self.received.lock().unwrap().push(Received { method, path: uri.path().to_string(), headers, body: String::from_utf8_lossy(&body).into_owned() });
+        self.received.lock().unwrap().push(Received {
+            method,
+            path: uri.path().to_string(),
+            headers,
+            body: String::from_utf8_lossy(&body).into_owned(),
+        });
         let next = self.script.lock().unwrap().pop_front();
         let answer = next.or_else(|| self.default.lock().unwrap().clone()).unwrap_or(Answer::Status(200));
         match answer {

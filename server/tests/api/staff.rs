@@ -53,7 +53,19 @@ async fn tenant_users_never_reach_staff_pages(app: TestApp) {
     let calls: &[(&str, &[(&str, &str)])] = &[
         ("staff_tenants", &[]),
         ("staff_tenant", &[("tenant_id", &tenant_id)]),
-        ("search_deliveries", &[("tenant", ""), ("endpoint_url", ""), ("message_id", ""), ("event_id", ""), ("event_type", ""), ("since", ""), ("until", ""), ("cursor", "")]),
+        (
+            "search_deliveries",
+            &[
+                ("tenant", ""),
+                ("endpoint_url", ""),
+                ("message_id", ""),
+                ("event_id", ""),
+                ("event_type", ""),
+                ("since", ""),
+                ("until", ""),
+                ("cursor", ""),
+            ],
+        ),
         ("view_tenant", &[("tenant_id", &tenant_id)]),
         ("stop_viewing", &[]),
         ("create_tenant", &[("name", "Mine"), ("plan", "enterprise"), ("admin_email", "ana@lotus.example")]),
@@ -88,7 +100,9 @@ async fn support_finds_deliveries_of_any_tenant_archived_ones_too(app: TestApp) 
     let (zen_id, zen) = tenant(&app, "ZenStudio").await;
     add_endpoint(&app, &lotus, json!({ "name": "Lotus CRM", "url": format!("{}/lotus-crm", sink.url), "event_types": ["*"] })).await;
     add_endpoint(&app, &zen, json!({ "name": "Zen CRM", "url": format!("{}/zen-crm", sink.url), "event_types": ["*"] })).await;
-    let old = crate::delivery::post(&app, &zen, "/events", json!({ "event_type": "invoice.closed", "data": {}, "event_id": "inv-7" })).await.json()["id"]
+    let old = crate::delivery::post(&app, &zen, "/events", json!({ "event_type": "invoice.closed", "data": {}, "event_id": "inv-7" }))
+        .await
+        .json()["id"]
         .as_str()
         .unwrap()
         .to_string();
@@ -146,9 +160,13 @@ async fn support_views_a_tenant_read_only_and_never_sees_secrets(app: TestApp) {
     let sink = Sink::start().await;
     let (tenant_id, key) = tenant(&app, "Lotus").await;
     let auth_value = "Bearer very-secret-token-9876";
-    let endpoint = add_endpoint(&app, &key, json!({
-        "name": "CRM", "url": sink.url, "event_types": ["*"], "auth_header": { "name": "Authorization", "value": auth_value },
-    }))
+    let endpoint = add_endpoint(
+        &app,
+        &key,
+        json!({
+            "name": "CRM", "url": sink.url, "event_types": ["*"], "auth_header": { "name": "Authorization", "value": auth_value },
+        }),
+    )
     .await;
     let secret = crate::delivery::post(&app, &key, &format!("/endpoints/{endpoint}/secret/rotate"), json!({})).await.json()["secret"]
         .as_str()
@@ -187,7 +205,11 @@ async fn support_views_a_tenant_read_only_and_never_sees_secrets(app: TestApp) {
 
     // Changes never: every write answers 403 and changes nothing.
     let writes: Vec<(reqwest::Method, String, Option<Value>)> = vec![
-        (reqwest::Method::POST, "/endpoints".into(), Some(json!({ "name": "X", "url": "https://hooks.example.com/x", "event_types": ["*"] }))),
+        (
+            reqwest::Method::POST,
+            "/endpoints".into(),
+            Some(json!({ "name": "X", "url": "https://hooks.example.com/x", "event_types": ["*"] })),
+        ),
         (reqwest::Method::PATCH, format!("/endpoints/{endpoint}"), Some(json!({ "name": "Renamed" }))),
         (reqwest::Method::PATCH, format!("/endpoints/{endpoint}"), Some(json!({ "auth_header": null }))),
         (reqwest::Method::DELETE, format!("/endpoints/{endpoint}"), None),
@@ -213,7 +235,10 @@ async fn support_views_a_tenant_read_only_and_never_sees_secrets(app: TestApp) {
         assert_eq!(r.status, 403, "{name}: {}", r.text);
     }
     // Operator-only changes do not exist for support.
-    assert_eq!(app.rpc(&support, "update_tenant_settings", &[("tenant_id", &tenant_id), ("plan", "basic"), ("retention_days", "1")]).await.status, 404);
+    assert_eq!(
+        app.rpc(&support, "update_tenant_settings", &[("tenant_id", &tenant_id), ("plan", "basic"), ("retention_days", "1")]).await.status,
+        404
+    );
     assert_eq!(app.rpc(&support, "set_tenant_suspended", &[("tenant_id", &tenant_id), ("suspended", "true")]).await.status, 404);
 
     let e = app.herald.endpoint_row(&tenant_id, &endpoint).await.unwrap();
@@ -234,7 +259,10 @@ async fn support_views_a_tenant_read_only_and_never_sees_secrets(app: TestApp) {
         let (_, html) = page(&support, &app, &path).await;
         assert!(html.contains("as support (read-only)"), "{path}: the banner says so");
         assert!(!html.contains("very-secret-token") && !html.contains(&secret), "{path}");
-        assert!(!html.contains(">Add endpoint<") && !html.contains(">Edit<") && !html.contains(">Send test event<"), "{path}: no write buttons");
+        assert!(
+            !html.contains(">Add endpoint<") && !html.contains(">Edit<") && !html.contains(">Send test event<"),
+            "{path}: no write buttons"
+        );
     }
 
     // Back to the console: the tenant is no longer in view.
@@ -260,7 +288,13 @@ async fn operators_create_tenants_and_set_plan_and_retention(app: TestApp) {
     assert_eq!((me["tenant"]["id"].as_str(), me["tenant"]["role"].as_str()), (Some(tenant_id.as_str()), Some("owner")));
 
     // An existing account becomes owner at once.
-    let r = app.rpc(&op, "create_tenant", &[("name", "Glow Two"), ("plan", "business"), ("admin_email", "boss@glow.example"), ("allow_private_urls", "true")]).await;
+    let r = app
+        .rpc(
+            &op,
+            "create_tenant",
+            &[("name", "Glow Two"), ("plan", "business"), ("admin_email", "boss@glow.example"), ("allow_private_urls", "true")],
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert!(r.json()["invitation_link"].is_null());
     let second = app.herald.tenant(r.json()["tenant_id"].as_str().unwrap()).await.unwrap();
@@ -284,7 +318,13 @@ async fn operators_create_tenants_and_set_plan_and_retention(app: TestApp) {
     app.rpc(&owner_view, "sign_in", &[("email", "boss@glow.example"), ("password", "boss password 1")]).await;
     app.rpc(&owner_view, "switch_tenant", &[("tenant_id", &tenant_id)]).await;
     assert_eq!(limit(owner_view.clone()).await, 1);
-    let r = app.rpc(&op, "update_tenant_settings", &[("tenant_id", &tenant_id), ("plan", "professional"), ("retention_days", "30"), ("allow_private_urls", "true")]).await;
+    let r = app
+        .rpc(
+            &op,
+            "update_tenant_settings",
+            &[("tenant_id", &tenant_id), ("plan", "professional"), ("retention_days", "30"), ("allow_private_urls", "true")],
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!((r.json()["endpoint_limit"].as_i64(), r.json()["retention_days"].as_i64()), (Some(3), Some(30)));
     assert_eq!(limit(owner_view.clone()).await, 3, "the tenant's limit changed");
@@ -295,7 +335,9 @@ async fn operators_create_tenants_and_set_plan_and_retention(app: TestApp) {
     assert!(!app.herald.tenant(&tenant_id).await.unwrap().allow_private_urls);
 
     for (retention, why) in [("0", "between 1 and 3650"), ("abc", "whole number"), ("99999", "between 1 and 3650")] {
-        let r = app.rpc(&op, "update_tenant_settings", &[("tenant_id", &tenant_id), ("plan", "professional"), ("retention_days", retention)]).await;
+        let r = app
+            .rpc(&op, "update_tenant_settings", &[("tenant_id", &tenant_id), ("plan", "professional"), ("retention_days", retention)])
+            .await;
         assert_eq!((r.status.as_u16(), r.error()["field"].as_str()), (422, Some("retention_days")), "{retention}: {}", r.text);
         assert!(r.error()["message"].as_str().unwrap().contains(why), "{}", r.text);
     }
@@ -304,7 +346,14 @@ async fn operators_create_tenants_and_set_plan_and_retention(app: TestApp) {
 
     // A downgrade below usage is refused with how many endpoints must go.
     for n in 0..2 {
-        let r = session_call(&app, &owner_view, reqwest::Method::POST, "/endpoints", Some(json!({ "name": format!("E{n}"), "url": "https://hooks.example.com/x", "event_types": ["*"] }))).await;
+        let r = session_call(
+            &app,
+            &owner_view,
+            reqwest::Method::POST,
+            "/endpoints",
+            Some(json!({ "name": format!("E{n}"), "url": "https://hooks.example.com/x", "event_types": ["*"] })),
+        )
+        .await;
         assert_eq!(r.status, 201, "{}", r.text);
     }
     let r = app.rpc(&op, "update_tenant_settings", &[("tenant_id", &tenant_id), ("plan", "basic"), ("retention_days", "30")]).await;
@@ -353,10 +402,18 @@ async fn a_suspended_tenant_accepts_nothing_and_its_dashboard_is_read_only(app: 
     let session = app.rpc(&owner, "session", &[]).await.json();
     assert_eq!(session["tenant"]["suspended"], true);
     assert_eq!(session_call(&app, &owner, reqwest::Method::GET, "/endpoints", None).await.status, 200);
-    assert_eq!(session_call(&app, &owner, reqwest::Method::GET, &format!("/endpoints/{endpoint}/secret"), None).await.status, 200, "their own secret stays readable");
+    assert_eq!(
+        session_call(&app, &owner, reqwest::Method::GET, &format!("/endpoints/{endpoint}/secret"), None).await.status,
+        200,
+        "their own secret stays readable"
+    );
     for (method, path, body) in [
         (reqwest::Method::PATCH, format!("/endpoints/{endpoint}"), Some(json!({ "name": "Renamed" }))),
-        (reqwest::Method::POST, "/endpoints".to_string(), Some(json!({ "name": "X", "url": "https://hooks.example.com/x", "event_types": ["*"] }))),
+        (
+            reqwest::Method::POST,
+            "/endpoints".to_string(),
+            Some(json!({ "name": "X", "url": "https://hooks.example.com/x", "event_types": ["*"] })),
+        ),
         (reqwest::Method::DELETE, format!("/endpoints/{endpoint}"), None),
     ] {
         let r = session_call(&app, &owner, method, &path, body).await;
