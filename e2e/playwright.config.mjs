@@ -6,7 +6,9 @@ export default defineConfig({
   timeout: 60_000,
   expect: { timeout: 10_000 },
   workers: 1,
-  reporter: 'list',
+  reporter: [['list'], ['./strict-reporter.mjs']],
+  // Under CI a focused test (.only) is an error, not a quiet way to run one spec.
+  forbidOnly: !!process.env.CI,
   outputDir: './test-results',
   use: {
     baseURL: process.env.BASE_URL ?? 'http://127.0.0.1:3100',

@@ -14,6 +14,8 @@ packages=()
 if [ "$WANT_TESTS" = test ]; then
   [ -x /usr/bin/chromium ] || packages+=(chromium)
   command -v pg_isready >/dev/null || packages+=(postgresql-client)
+  [ -x /usr/bin/cargo-clippy ] || packages+=(rust-web-clippy)
+  [ -x /usr/bin/rustfmt ] || packages+=(rustfmt-web)
 fi
 if [ ${#packages[@]} -gt 0 ]; then
   echo "==> installing ${packages[*]}"
