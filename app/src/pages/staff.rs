@@ -356,7 +356,7 @@ pub fn SearchPage() -> impl IntoView {
     // Read once the results are in: no need to track it.
     let searched = move || SEARCH_FIELDS.iter().any(|f| query.read_untracked().get(f).is_some_and(|v| !v.is_empty()));
     let results = Resource::new(
-        move || (SEARCH_FIELDS.map(|f| param(f)), param("cursor")),
+        move || (SEARCH_FIELDS.map(&param), param("cursor")),
         |([tenant, endpoint_url, message_id, event_id, event_type, since, until], cursor)| {
             search_deliveries(tenant, endpoint_url, message_id, event_id, event_type, since, until, cursor)
         },

@@ -29,7 +29,9 @@ async fn sign_up_creates_an_owner_on_the_basic_plan_and_signs_in(app: TestApp) {
 
 async fn bad_sign_up_input_is_explained_and_changes_nothing(app: TestApp) {
     let client = app.new_browser();
-    let cases: &[(&[(&str, &str)], u16, &str, &str)] = &[
+    // (form, status, field, message)
+    type Case<'a> = (&'a [(&'a str, &'a str)], u16, &'a str, &'a str);
+    let cases: &[Case] = &[
         (&[("name", ""), ("email", ""), ("password", "long enough pw"), ("tenant_name", "Spa")], 422, "email", "Enter your email address."),
         (
             &[("name", ""), ("email", "not-an-email"), ("password", "long enough pw"), ("tenant_name", "Spa")],

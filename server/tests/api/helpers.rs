@@ -45,6 +45,12 @@ impl Drop for TestDb {
 /// A temporary directory removed on drop.
 pub struct TempDir(pub std::path::PathBuf);
 
+impl Default for TempDir {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl TempDir {
     pub fn new() -> TempDir {
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);

@@ -48,8 +48,7 @@ pub struct Sink {
 impl Sink {
     pub async fn start() -> Sink {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let mut sink = Sink::default();
-        sink.url = format!("http://{}", listener.local_addr().unwrap());
+        let sink = Sink { url: format!("http://{}", listener.local_addr().unwrap()), ..Sink::default() };
         let state = sink.clone();
         let app = axum::Router::new().fallback(move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
             let state = state.clone();
