@@ -209,21 +209,23 @@ pub struct RawRequest {
     pub curl: Option<String>,
 }
 
+/// One shell word, taken literally: single quotes, each `'` inside closed, escaped and reopened.
 fn shell_quote(value: &str) -> String {
     format!("'{}'", value.replace('\'', "'\\''"))
 }
 
 /// `curl` for a request: the exact body bytes (so a filled-in signature verifies), masked
-/// headers turned into shell variables.
+/// headers turned into shell variables. Every argument taken from the request is one
+/// single-quoted word, so nothing stored (a URL, an old header name, the body) can run as a
+/// command when the line is pasted; only the `${…}` placeholders are expanded, inside double
+/// quotes right after the quoted header name.
 pub fn curl_command(method: &str, url: &str, headers: &[(String, String)], body: &str) -> String {
-    let mut lines = vec![format!("curl -X {method} {}", shell_quote(url))];
+    let mut lines = vec![format!("curl -X {} {}", shell_quote(method), shell_quote(url))];
     for (name, value) in headers {
-        let header = if value == MASKED_SIGNATURE {
-            format!("\"{name}: {SIGNATURE_PLACEHOLDER}\"")
-        } else if value == MASKED {
-            format!("\"{name}: {AUTH_PLACEHOLDER}\"")
-        } else {
-            shell_quote(&format!("{name}: {value}"))
+        let header = match value.as_str() {
+            MASKED_SIGNATURE => format!("{}\"{SIGNATURE_PLACEHOLDER}\"", shell_quote(&format!("{name}: "))),
+            MASKED => format!("{}\"{AUTH_PLACEHOLDER}\"", shell_quote(&format!("{name}: "))),
+            _ => shell_quote(&format!("{name}: {value}")),
         };
         lines.push(format!("-H {header}"));
     }
@@ -245,9 +247,20 @@ mod tests {
         let curl = curl_command("PUT", "https://example.com/hook", &headers, r#"{"name":"O'Brien"}"#);
         assert_eq!(
             curl,
-            "curl -X PUT 'https://example.com/hook' \\\n  -H 'content-type: application/json' \\\n  \
-             -H \"webhook-signature: ${WEBHOOK_SIGNATURE}\" \\\n  -H \"X-Api-Key: ${AUTH_HEADER_VALUE}\" \\\n  \
+            "curl -X 'PUT' 'https://example.com/hook' \\\n  -H 'content-type: application/json' \\\n  \
+             -H 'webhook-signature: '\"${WEBHOOK_SIGNATURE}\" \\\n  -H 'X-Api-Key: '\"${AUTH_HEADER_VALUE}\" \\\n  \
              --data-raw '{\"name\":\"O'\\''Brien\"}'"
+        );
+    }
+
+    #[test]
+    fn curl_quotes_a_hostile_header_name_stored_before_names_were_narrowed() {
+        let headers = vec![("X-K`touch$IFS'x'`".to_string(), MASKED.to_string()), ("X-$(id)".to_string(), "v".to_string())];
+        let curl = curl_command("POST", "https://example.com/h?a=$(id)", &headers, "{}");
+        assert_eq!(
+            curl,
+            "curl -X 'POST' 'https://example.com/h?a=$(id)' \\\n  -H 'X-K`touch$IFS'\\''x'\\''`: '\"${AUTH_HEADER_VALUE}\" \\\n  \
+             -H 'X-$(id): v' \\\n  --data-raw '{}'"
         );
     }
 

@@ -216,8 +216,9 @@ async fn the_raw_view_masks_secrets_and_the_payload_downloads(app: TestApp) {
     assert_eq!(body, sent.json());
     assert!(request["body"].as_str().unwrap().contains("\n  "), "pretty-printed");
     let curl = request["curl"].as_str().unwrap();
-    assert!(curl.starts_with(&format!("curl -X PUT '{}/hooks'", sink.url)), "{curl}");
-    assert!(curl.contains("\"Authorization: ${AUTH_HEADER_VALUE}\"") && curl.contains("${WEBHOOK_SIGNATURE}"), "{curl}");
+    assert!(curl.starts_with(&format!("curl -X 'PUT' '{}/hooks'", sink.url)), "{curl}");
+    assert!(curl.contains("-H 'Authorization: '\"${AUTH_HEADER_VALUE}\""), "{curl}");
+    assert!(curl.contains("-H 'webhook-signature: '\"${WEBHOOK_SIGNATURE}\""), "{curl}");
     assert!(curl.contains(&format!("--data-raw '{}'", sent.body.replace('\'', "'\\''"))), "the exact bytes that were signed");
     let attempt = &detail["attempts"][0];
     assert_eq!((attempt["status_code"].as_i64(), attempt["response_headers"]["x-receiver"].as_str()), (Some(202), Some("spa-sync")));
