@@ -2,8 +2,7 @@
 //! admin). Staff signed in to the dashboard get every tenant's, or one with `tenant_id`.
 
 use axum::extract::{Query, State};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use domain::audit::{AuditEntry, AuditFilter};
 use domain::clock::rfc3339;
 use domain::Herald;
@@ -11,11 +10,10 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::deliveries::parse_time;
-use super::{ApiError, Caller};
-use crate::AppState;
+use super::{Api, ApiError, Caller};
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/audit", get(list))
+pub fn routes(api: Api) -> Api {
+    api.get("/audit", list)
 }
 
 #[derive(Deserialize)]

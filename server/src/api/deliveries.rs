@@ -4,23 +4,20 @@
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use domain::clock::rfc3339;
 use domain::logs::{Attempt, DeliveryDetail, DeliveryRow, LogFilter};
 use domain::Herald;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{ApiError, Caller};
-use crate::AppState;
+use super::{Api, ApiError, Caller};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/deliveries", get(list))
-        .route("/deliveries/{id}", get(show))
-        .route("/deliveries/{id}/payload", get(payload))
-        .route("/deliveries/{id}/replay", post(replay))
+pub fn routes(api: Api) -> Api {
+    api.get("/deliveries", list)
+        .get("/deliveries/{id}", show)
+        .get("/deliveries/{id}/payload", payload)
+        .post("/deliveries/{id}/replay", replay)
 }
 
 #[derive(Deserialize)]

@@ -2,30 +2,31 @@
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use domain::endpoints::{Endpoint, EndpointInput};
 use domain::Herald;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::deliveries::{detail_json, parse_time};
-use super::{ApiError, ApiJson, Caller};
-use crate::AppState;
+use super::{Api, ApiError, ApiJson, Caller};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/event-types", get(event_types))
-        .route("/endpoints", get(list).post(create))
-        .route("/endpoints/{id}", get(show).patch(update).delete(remove))
-        .route("/endpoints/{id}/activate", post(activate))
-        .route("/endpoints/{id}/deactivate", post(deactivate))
-        .route("/endpoints/{id}/secret", get(secret))
-        .route("/endpoints/{id}/secret/rotate", post(rotate_secret))
-        .route("/endpoints/{id}/stats", get(stats))
-        .route("/endpoints/{id}/test", post(send_test))
-        .route("/endpoints/{id}/recover", post(recover))
-        .route("/settings", get(settings).patch(update_settings))
+pub fn routes(api: Api) -> Api {
+    api.get("/event-types", event_types)
+        .get("/endpoints", list)
+        .post("/endpoints", create)
+        .get("/endpoints/{id}", show)
+        .patch("/endpoints/{id}", update)
+        .delete("/endpoints/{id}", remove)
+        .post("/endpoints/{id}/activate", activate)
+        .post("/endpoints/{id}/deactivate", deactivate)
+        .get("/endpoints/{id}/secret", secret)
+        .post("/endpoints/{id}/secret/rotate", rotate_secret)
+        .get("/endpoints/{id}/stats", stats)
+        .post("/endpoints/{id}/test", send_test)
+        .post("/endpoints/{id}/recover", recover)
+        .get("/settings", settings)
+        .patch("/settings", update_settings)
 }
 
 type Reply<T> = Result<T, ApiError>;

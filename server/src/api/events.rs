@@ -2,17 +2,15 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::post;
-use axum::{Json, Router};
+use axum::Json;
 use domain::Herald;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{ApiError, ApiJson, Caller};
-use crate::AppState;
+use super::{Api, ApiError, ApiJson, Caller};
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/events", post(ingest))
+pub fn routes(api: Api) -> Api {
+    api.post("/events", ingest)
 }
 
 #[derive(Deserialize)]

@@ -7,10 +7,11 @@ mod endpoints;
 mod events;
 
 use axum::extract::{FromRef, FromRequestParts};
+use axum::handler::Handler;
 use axum::http::request::Parts;
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::MethodFilter;
 use axum::{Json, Router};
 use domain::{Actor, Herald};
 use serde_json::json;
@@ -18,13 +19,48 @@ use serde_json::json;
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/me", get(me))
-        .merge(endpoints::routes())
-        .merge(events::routes())
-        .merge(deliveries::routes())
-        .merge(audit::routes())
-        .fallback(not_found)
+    api().router.fallback(not_found)
+}
+
+/// Every `/api/v1` route as `(method, path)`, exactly as [`routes`] registers them, so a test
+/// can walk them all and a new route cannot be forgotten.
+pub fn route_list() -> Vec<(Method, &'static str)> {
+    api().routes
+}
+
+fn api() -> Api {
+    let api = Api { router: Router::new(), routes: Vec::new() }.get("/me", me);
+    let api = endpoints::routes(api);
+    let api = events::routes(api);
+    let api = deliveries::routes(api);
+    audit::routes(api)
+}
+
+/// The API router under construction, with the list of what it routes.
+pub struct Api {
+    router: Router<AppState>,
+    routes: Vec<(Method, &'static str)>,
+}
+
+impl Api {
+    fn on<H: Handler<T, AppState>, T: 'static>(mut self, method: Method, path: &'static str, handler: H) -> Api {
+        let filter = MethodFilter::try_from(method.clone()).expect("a standard HTTP method");
+        self.router = self.router.route(path, axum::routing::on(filter, handler));
+        self.routes.push((method, path));
+        self
+    }
+    pub fn get<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, handler: H) -> Api {
+        self.on(Method::GET, path, handler)
+    }
+    pub fn post<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, handler: H) -> Api {
+        self.on(Method::POST, path, handler)
+    }
+    pub fn patch<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, handler: H) -> Api {
+        self.on(Method::PATCH, path, handler)
+    }
+    pub fn delete<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, handler: H) -> Api {
+        self.on(Method::DELETE, path, handler)
+    }
 }
 
 /// Any domain error, as an HTTP answer.
