@@ -143,7 +143,7 @@ impl Herald {
 
     /// A signed-in user accepts: the invitation must be addressed to their email.
     pub async fn accept_invitation(&self, token: &str, user: &User) -> Result<String> {
-        let invitation = self.open_invitation(token).await?;
+        let invitation = self.joinable_invitation(token).await?;
         if invitation.email != user.email {
             return Err(Error::Forbidden(format!("This invitation is for {}. Sign in with that address to accept it.", invitation.email)));
         }
@@ -155,7 +155,7 @@ impl Herald {
 
     /// Someone without an account accepts: the account is created with the invited address.
     pub async fn accept_invitation_as_new_user(&self, token: &str, name: &str, password: &str) -> Result<(User, String)> {
-        let invitation = self.open_invitation(token).await?;
+        let invitation = self.joinable_invitation(token).await?;
         validate_password(password)?;
         let name = name.trim();
         let hash = crate::accounts::hash_password(password).await?;
@@ -164,6 +164,16 @@ impl Herald {
         self.join(&mut tx, &invitation, &user.id).await?;
         tx.commit().await?;
         Ok((user, invitation.tenant_id))
+    }
+
+    /// An open invitation to a tenant that is not suspended: joining changes the tenant's team,
+    /// and a suspended tenant is read-only.
+    async fn joinable_invitation(&self, token: &str) -> Result<Invitation> {
+        let invitation = self.open_invitation(token).await?;
+        if self.tenant(&invitation.tenant_id).await?.suspended {
+            return Err(Error::Forbidden("This workspace is suspended: the invitation can be accepted once it is active again.".into()));
+        }
+        Ok(invitation)
     }
 
     async fn join(&self, tx: &mut crate::store::Tx, invitation: &Invitation, user_id: &str) -> Result<()> {

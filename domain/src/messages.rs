@@ -61,9 +61,10 @@ pub(crate) const MESSAGE_COLUMNS: &str = "id, tenant_id, event_id, event_type, p
 
 impl Herald {
     /// Records an event for the actor's tenant and queues its deliveries. A repeated
-    /// `event_id` returns the first message and creates nothing.
+    /// `event_id` returns the first message and creates nothing. Staff viewing the tenant and
+    /// suspended tenants are refused, like every other write.
     pub async fn ingest(&self, actor: &Actor, event_type: &str, data: Value, event_id: Option<String>) -> Result<Accepted> {
-        let tenant_id = actor.tenant_id()?.to_string();
+        let tenant_id = actor.require_writer()?.to_string();
         let event_type = event_type.trim();
         if catalog::find(event_type).is_none() {
             return Err(Error::invalid("event_type", format!("\"{event_type}\" is not an event type. See GET /api/v1/event-types.")));
@@ -78,6 +79,7 @@ impl Herald {
         if let Some(existing) = self.message_by_event_id(&tenant_id, event_id.as_deref()).await? {
             return Ok(Accepted { id: existing, created: false });
         }
+        // Read again: the suspension may have begun since the actor was resolved.
         let tenant = self.tenant(&tenant_id).await?;
         if tenant.suspended {
             return Err(Error::Forbidden("This tenant is suspended: events are not accepted.".into()));

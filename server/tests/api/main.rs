@@ -9,6 +9,7 @@ mod endpoints;
 mod guards;
 pub mod helpers;
 mod logs;
+mod read_only;
 mod replay;
 mod sink;
 mod staff;
