@@ -67,19 +67,21 @@ pub struct AttemptRecord {
 }
 
 /// Candidates come from the due index in time order (bounded, so a large backlog costs no more
-/// than a small one); among them, at most `$3` per endpoint are taken.
+/// than a small one), skipping endpoints already at `$3` in flight (`$5` lists one endpoint id
+/// per delivery in flight); among them, each endpoint gets what is left of its `$3`.
 const CLAIM_SQLITE: &str = "
 UPDATE deliveries SET lease_until = $2
 WHERE id IN (
     SELECT id FROM (
-        SELECT id, next_attempt_at, ROW_NUMBER() OVER (PARTITION BY endpoint_id ORDER BY next_attempt_at, id) AS rank
+        SELECT id, endpoint_id, next_attempt_at, ROW_NUMBER() OVER (PARTITION BY endpoint_id ORDER BY next_attempt_at, id) AS rank
         FROM (
             SELECT id, endpoint_id, next_attempt_at FROM deliveries
             WHERE next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until < $1)
-              AND endpoint_id NOT IN (SELECT value FROM json_each($5))
+              AND endpoint_id NOT IN (SELECT value FROM json_each($5) GROUP BY value HAVING COUNT(*) >= $3)
             ORDER BY next_attempt_at LIMIT 1000
         )
-    ) WHERE rank <= $3 ORDER BY next_attempt_at LIMIT $4)
+    ) ranked WHERE rank + (SELECT COUNT(*) FROM json_each($5) WHERE value = ranked.endpoint_id) <= $3
+    ORDER BY next_attempt_at LIMIT $4)
 RETURNING id, tenant_id, endpoint_id, message_id, event_type, kind, attempts";
 
 /// PostgreSQL: `SKIP LOCKED` lets many workers claim side by side; the outer conditions are
@@ -90,35 +92,35 @@ WHERE id IN (
     SELECT id FROM deliveries
     WHERE id IN (
         SELECT id FROM (
-            SELECT id, ROW_NUMBER() OVER (PARTITION BY endpoint_id ORDER BY next_attempt_at, id) AS rank
+            SELECT id, endpoint_id, ROW_NUMBER() OVER (PARTITION BY endpoint_id ORDER BY next_attempt_at, id) AS rank
             FROM (
                 SELECT id, endpoint_id, next_attempt_at FROM deliveries
                 WHERE next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until < $1)
-                  AND NOT (endpoint_id = ANY($5))
+                  AND NOT (endpoint_id = ANY(ARRAY(SELECT e FROM unnest($5::text[]) e GROUP BY e HAVING COUNT(*) >= $3)))
                 ORDER BY next_attempt_at LIMIT 1000
             ) candidates
-        ) ranked WHERE rank <= $3)
+        ) ranked WHERE rank + cardinality(array_positions($5::text[], endpoint_id)) <= $3)
       AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until < $1)
     ORDER BY next_attempt_at LIMIT $4
     FOR UPDATE SKIP LOCKED)
 RETURNING id, tenant_id, endpoint_id, message_id, event_type, kind, attempts";
 
 impl Herald {
-    /// Claims up to `limit` due deliveries, at most `per_endpoint` per endpoint, none for the
-    /// endpoints in `busy` (already at their limit in this process).
-    pub async fn claim_due(&self, limit: usize, per_endpoint: usize, busy: &[String]) -> Result<Vec<Claimed>> {
+    /// Claims up to `limit` due deliveries, so that no endpoint has more than `per_endpoint` in
+    /// flight in this process, counting those already `in_flight` (one endpoint id per delivery).
+    pub async fn claim_due(&self, limit: usize, per_endpoint: usize, in_flight: &[String]) -> Result<Vec<Claimed>> {
         let now = self.clock.now();
         let lease_until = now + self.engine.lease.as_millis() as Millis;
         let claimed = match &self.store {
             Store::Sqlite(pool) => {
-                let busy = serde_json::to_string(busy).unwrap_or_else(|_| "[]".into());
+                let in_flight = serde_json::to_string(in_flight).unwrap_or_else(|_| "[]".into());
                 let _turn = crate::store::sqlite_write_turn().await;
                 sqlx::query_as::<_, Claimed>(CLAIM_SQLITE)
                     .bind(now)
                     .bind(lease_until)
                     .bind(per_endpoint as i64)
                     .bind(limit as i64)
-                    .bind(busy)
+                    .bind(in_flight)
                     .fetch_all(pool)
                     .await?
             }
@@ -130,7 +132,7 @@ impl Herald {
                     .bind(lease_until)
                     .bind(per_endpoint as i64)
                     .bind(limit as i64)
-                    .bind(busy)
+                    .bind(in_flight)
                     .fetch_all(&mut *tx)
                     .await?;
                 tx.commit().await?;

@@ -31,11 +31,11 @@ impl Worker {
         Worker { herald, permits, in_flight: Arc::default(), finished: Arc::default() }
     }
 
-    /// Endpoints already at their concurrency limit in this process.
-    fn busy_endpoints(&self) -> Vec<String> {
-        let limit = self.herald.engine.per_endpoint;
+    /// One endpoint id per delivery in flight in this process, so a claim tops each endpoint
+    /// up to its limit and never past it.
+    fn in_flight_ids(&self) -> Vec<String> {
         let in_flight = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
-        in_flight.iter().filter(|(_, n)| **n >= limit).map(|(id, _)| id.clone()).collect()
+        in_flight.iter().flat_map(|(id, n)| std::iter::repeat_n(id.clone(), *n)).collect()
     }
 
     fn track(&self, endpoint_id: &str, delta: isize) {
@@ -65,7 +65,7 @@ impl Worker {
             let claimed = if free == 0 {
                 Vec::new()
             } else {
-                match self.herald.claim_due(free, self.herald.engine.per_endpoint, &self.busy_endpoints()).await {
+                match self.herald.claim_due(free, self.herald.engine.per_endpoint, &self.in_flight_ids()).await {
                     Ok(c) => c,
                     Err(err) => {
                         tracing::error!(error = ?err, "claiming deliveries failed");

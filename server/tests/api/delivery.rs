@@ -21,6 +21,7 @@ both_databases!(
     private_addresses_are_refused_again_at_delivery,
     webhooks_switched_off_record_events_without_deliveries,
     concurrent_workers_never_send_a_delivery_twice,
+    the_worker_loop_holds_each_endpoint_to_its_limit_and_serves_the_others_meanwhile,
 );
 
 #[derive(Debug, sqlx::FromRow)]
@@ -416,4 +417,39 @@ async fn concurrent_workers_never_send_a_delivery_twice(app: TestApp) {
     let distinct: std::collections::HashSet<(String, String)> = received.iter().map(|r| (r.path.clone(), r.header("webhook-id"))).collect();
     assert_eq!((received.len(), distinct.len()), (200, 200));
     assert!(deliveries(&app).await.iter().all(|d| d.status == "succeeded"));
+}
+
+async fn the_worker_loop_holds_each_endpoint_to_its_limit_and_serves_the_others_meanwhile(app: TestApp) {
+    // Answers that take uneven times, so a slot often frees while the other is still busy.
+    let slow = Sink::start().await;
+    for ms in [100, 400, 100, 400, 100, 400, 100, 400] {
+        slow.then(Answer::Slow(ms));
+    }
+    let fast = Sink::start().await;
+    let (_, key) = tenant(&app, "Lotus").await;
+    add_endpoint(&app, &key, json!({ "name": "Slow", "url": format!("{}/slow", slow.url), "event_types": ["*"] })).await;
+    add_endpoint(&app, &key, json!({ "name": "Fast", "url": format!("{}/fast", fast.url), "event_types": ["*"] })).await;
+    for n in 0..8 {
+        send_event(&app, &key, "invoice.closed", json!({ "n": n })).await;
+    }
+    // The loop `herald serve` runs, with room for 16 at once but 2 per endpoint.
+    let herald = app
+        .herald_with(|engine| {
+            engine.concurrency = 16;
+            engine.per_endpoint = 2;
+        })
+        .await;
+    let worker = crate::helpers::RunningWorker::start(herald);
+    crate::helpers::eventually("the fast endpoint got its 8", || fast.received().len() == 8).await;
+    assert!(
+        slow.received().len() < 8,
+        "the slow endpoint did not hold the fast one up: {} of 8 slow ones were sent",
+        slow.received().len()
+    );
+    crate::helpers::eventually("the slow endpoint got its 8", || slow.received().len() == 8).await;
+    worker.stop().await;
+    assert_eq!(slow.most_at_once("/slow"), 2, "two at a time, never more");
+    assert!(fast.most_at_once("/fast") <= 2);
+    let rows = deliveries(&app).await;
+    assert!(rows.len() == 16 && rows.iter().all(|d| d.status == "succeeded" && d.attempts == 1), "{rows:?}");
 }

@@ -112,19 +112,54 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
     let data_dir = TempDir::new();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let mut config = server::Config::from_env().unwrap().with_bind(addr);
-    config.database_url = db.url.clone();
-    config.data_dir = data_dir.0.clone();
-    config.public_url = format!("http://{addr}");
+    let mut config = test_config(&db, &data_dir, &format!("http://{addr}")).with_bind(addr);
     let clock = ManualClock::new(1_767_261_600_000); // 2026-01-01T10:00:00Z
-                                                     // Short waits so that timeouts are tested in a second, not ten.
-    config.engine.timeout = std::time::Duration::from_millis(1500);
-    config.engine.lease = std::time::Duration::from_secs(30);
     let herald = server::open(&mut config, Arc::new(clock.clone())).await.expect("open herald");
     let router = server::router(herald.clone(), server::leptos_options(&config), false);
     tokio::spawn(server::serve(listener, router, std::future::pending()));
     let base = format!("http://{addr}");
     Some(TestApp { client: browser(&base), origin: base.clone(), base, herald, clock, data_dir, db })
+}
+
+fn test_config(db: &TestDb, data_dir: &TempDir, public_url: &str) -> server::Config {
+    let mut config = server::Config::from_env().unwrap();
+    config.database_url = db.url.clone();
+    config.data_dir = data_dir.0.clone();
+    config.public_url = public_url.to_string();
+    // Short waits so that timeouts are tested in a second, not ten.
+    config.engine.timeout = std::time::Duration::from_millis(1500);
+    config.engine.lease = std::time::Duration::from_secs(30);
+    config
+}
+
+/// The real worker loop, as `herald serve` runs it, until [`RunningWorker::stop`].
+pub struct RunningWorker {
+    shutdown: tokio::sync::watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RunningWorker {
+    pub fn start(herald: Herald) -> RunningWorker {
+        let (shutdown, stop) = tokio::sync::watch::channel(false);
+        let task = tokio::spawn(domain::delivery::worker::Worker::new(herald).run(stop));
+        RunningWorker { shutdown, task }
+    }
+
+    /// Asks the loop to stop and waits for it to drain.
+    pub async fn stop(self) {
+        self.shutdown.send(true).unwrap();
+        self.task.await.unwrap();
+    }
+}
+
+/// Waits (in real time: for real HTTP round trips, never for retry delays) until `done`, for
+/// at most 20 seconds.
+pub async fn eventually(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !done() {
+        assert!(std::time::Instant::now() < deadline, "gave up waiting: {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
 }
 
 /// A client that behaves like a browser on the dashboard.
@@ -215,6 +250,14 @@ impl TestApp {
     /// Runs the delivery worker until nothing is due at the current (test) time.
     pub async fn deliver(&self) -> usize {
         domain::delivery::worker::Worker::new(self.herald.clone()).run_until_idle().await
+    }
+
+    /// Another `Herald` on this app's database, data directory and clock, with its own engine
+    /// settings, as a separately configured worker process would have.
+    pub async fn herald_with(&self, engine: impl FnOnce(&mut domain::delivery::EngineSettings)) -> Herald {
+        let mut config = test_config(&self.db, &self.data_dir, &self.base);
+        engine(&mut config.engine);
+        server::open(&mut config, Arc::new(self.clock.clone())).await.expect("open herald")
     }
 
     pub fn advance_days(&self, days: i64) {

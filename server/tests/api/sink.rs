@@ -1,6 +1,6 @@
 //! A webhook receiver for tests: records every request and answers as told.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
@@ -43,6 +43,29 @@ pub struct Sink {
     /// Answers to use in order; when empty, `default` answers.
     script: Arc<Mutex<VecDeque<Answer>>>,
     default: Arc<Mutex<Option<Answer>>>,
+    /// Per path: requests being answered now, and the most there ever were at once.
+    in_flight: Arc<Mutex<HashMap<String, (usize, usize)>>>,
+}
+
+/// Counts a request as in flight until it is answered (or the client goes away).
+struct InFlight(Arc<Mutex<HashMap<String, (usize, usize)>>>, String);
+
+impl InFlight {
+    fn new(map: &Arc<Mutex<HashMap<String, (usize, usize)>>>, path: &str) -> InFlight {
+        let mut counts = map.lock().unwrap();
+        let (now, most) = counts.entry(path.to_string()).or_default();
+        *now += 1;
+        *most = (*most).max(*now);
+        InFlight(map.clone(), path.to_string())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        if let Some((now, _)) = self.0.lock().unwrap().get_mut(&self.1) {
+            *now -= 1;
+        }
+    }
 }
 
 impl Sink {
@@ -70,7 +93,13 @@ impl Sink {
         self.received.lock().unwrap().clone()
     }
 
+    /// The most requests to `path` that were being answered at the same time.
+    pub fn most_at_once(&self, path: &str) -> usize {
+        self.in_flight.lock().unwrap().get(path).map_or(0, |(_, most)| *most)
+    }
+
     async fn handle(&self, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+        let _in_flight = InFlight::new(&self.in_flight, uri.path());
         self.received.lock().unwrap().push(Received {
             method,
             path: uri.path().to_string(),
