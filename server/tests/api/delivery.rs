@@ -21,6 +21,7 @@ both_databases!(
     private_addresses_are_refused_again_at_delivery,
     webhooks_switched_off_record_events_without_deliveries,
     concurrent_workers_never_send_a_delivery_twice,
+    redirects_are_not_followed,
     the_worker_loop_holds_each_endpoint_to_its_limit_and_serves_the_others_meanwhile,
 );
 
@@ -291,34 +292,72 @@ async fn retry_after_is_honoured_and_410_deactivates_at_once(app: TestApp) {
     assert!(app.outbox().iter().any(|m| m.contains("Endpoint \"Picky\" was deactivated")));
 }
 
-async fn twenty_consecutive_failures_deactivate_and_email_the_admins(app: TestApp) {
-    let sink = Sink::start().await;
-    sink.answer(Answer::Status(500));
-    let (tenant_id, key) = tenant(&app, "Lotus").await;
-    let ep = add_endpoint(&app, &key, json!({ "name": "Flaky CRM", "url": sink.url, "event_types": ["*"] })).await;
-    for i in 0..4 {
-        send_event(&app, &key, "invoice.closed", json!({ "n": i })).await;
-    }
-    // 4 events x 6 attempts = 24 > 20: run retries until the endpoint gives out.
-    for _ in 0..10 {
+/// Sends one event and runs the worker through its attempts, one at a time, until it ends.
+async fn deliver_one_event(app: &TestApp, key: &str, n: i64) {
+    send_event(app, key, "invoice.closed", json!({ "n": n })).await;
+    for _ in 0..7 {
         app.deliver().await;
         app.clock.advance(11 * MINUTE);
     }
-    assert_eq!(sink.received().len(), 20, "the 20th consecutive failure stops deliveries");
+    let last = deliveries(app).await.pop().unwrap();
+    assert!(["succeeded", "failed", "skipped"].contains(&last.status.as_str()), "event {n} ended: {last:?}");
+}
+
+async fn twenty_consecutive_failures_deactivate_and_email_the_admins(app: TestApp) {
+    let sink = Sink::start().await;
+    sink.answer(Answer::Status(500));
+    let (tenant_id, key, owner) = tenant_with_owner(&app, "Lotus").await;
+    app.member(&owner, "bruno@lotus.example").await;
+    let r = app.rpc(&owner, "invite", &[("email", "ada@lotus.example"), ("role", "admin")]).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let token = r.json()["link"].as_str().unwrap().rsplit('/').next().unwrap().to_string();
+    let r = app.rpc(&app.new_browser(), "accept_invitation", &[("token", &token), ("name", "Ada"), ("password", "ada password 12")]).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let roles: Vec<(String, String)> = app.herald.members(&tenant_id).await.unwrap().into_iter().map(|m| (m.email, m.role)).collect();
+    assert_eq!(roles.len(), 3, "{roles:?}");
+    assert!(
+        roles.contains(&("bruno@lotus.example".into(), "member".into())) && roles.contains(&("ada@lotus.example".into(), "admin".into()))
+    );
+    let ep = add_endpoint(&app, &key, json!({ "name": "Flaky CRM", "url": sink.url, "event_types": ["*"] })).await;
+
+    // 19 failures, then a success: the streak starts over.
+    for _ in 0..19 {
+        sink.then(Answer::Status(500));
+    }
+    sink.then(Answer::Status(200));
+    for n in 0..4 {
+        deliver_one_event(&app, &key, n).await;
+    }
+    assert_eq!(sink.received().len(), 20, "3 events × 6 failed attempts, then the 4th event failed once and succeeded");
+    assert_eq!(deliveries(&app).await.last().unwrap().status, "succeeded");
+    // 18 more failures (38 in all, but only 18 in a row) leave the endpoint active.
+    for n in 4..7 {
+        deliver_one_event(&app, &key, n).await;
+    }
+    assert_eq!(sink.received().len(), 38);
+    assert_eq!(app.herald.endpoint(&tenant_id, &ep).await.unwrap().status, "active", "only 18 in a row since the success");
+    assert!(app.outbox().iter().all(|m| !m.contains("was deactivated")));
+    // The 20th failure in a row stops deliveries.
+    deliver_one_event(&app, &key, 7).await;
+    assert_eq!(sink.received().len(), 40, "the 20th consecutive failure was the last request");
     let endpoint = app.herald.endpoint(&tenant_id, &ep).await.unwrap();
     assert_eq!(endpoint.status, "inactive");
     assert_eq!(endpoint.inactive_reason.as_deref(), Some("20 consecutive failed attempts"));
     assert!(endpoint.inactive_since.is_some());
-    let mail = app.outbox().into_iter().find(|m| m.contains("was deactivated")).expect("the admins are emailed");
-    assert!(mail.contains("To: owner@lotus.example"), "{mail}");
+
+    // Each admin is emailed; the member is not.
+    let mails: Vec<String> = app.outbox().into_iter().filter(|m| m.contains("was deactivated")).collect();
+    let to = |address: &str| mails.iter().filter(|m| m.contains(&format!("To: {address}"))).count();
+    assert_eq!((to("owner@lotus.example"), to("ada@lotus.example"), to("bruno@lotus.example")), (1, 1, 0), "{mails:?}");
+    assert_eq!(mails.len(), 2);
+    let mail = &mails[0];
     assert!(mail.contains("Flaky CRM") && mail.contains("20 consecutive failed attempts"), "{mail}");
     assert!(mail.contains(&format!("{}/logs?endpoint_id={ep}&status=failed", app.base)), "{mail}");
-    // What was still queued is skipped; new events are recorded as skipped.
-    assert!(deliveries(&app).await.iter().all(|d| d.status == "failed" || d.status == "skipped"));
+    // New events are recorded as skipped, and nothing more is sent.
     send_event(&app, &key, "invoice.closed", json!({})).await;
     assert_eq!(deliveries(&app).await.last().unwrap().status, "skipped");
     assert_eq!(app.deliver().await, 0);
-    assert_eq!(sink.received().len(), 20);
+    assert_eq!(sink.received().len(), 40);
 }
 
 async fn a_receiver_that_never_answers_times_out(app: TestApp) {
@@ -371,15 +410,30 @@ async fn the_email_channel_delivers_json_by_mail(app: TestApp) {
 async fn private_addresses_are_refused_again_at_delivery(app: TestApp) {
     let sink = Sink::start().await;
     let (tenant_id, key) = tenant(&app, "Lotus").await;
-    add_endpoint(&app, &key, json!({ "name": "Local", "url": sink.url, "event_types": ["*"] })).await;
+    let port = sink.url.rsplit(':').next().unwrap();
+    // A literal loopback address, and a host name that resolves to one.
+    add_endpoint(&app, &key, json!({ "name": "Literal", "url": format!("{}/literal", sink.url), "event_types": ["*"] })).await;
+    add_endpoint(&app, &key, json!({ "name": "Named", "url": format!("http://localhost:{port}/named"), "event_types": ["*"] })).await;
+    // While the operator allows private addresses, both reach the receiver.
+    send_event(&app, &key, "invoice.closed", json!({})).await;
+    assert_eq!(app.deliver().await, 2);
+    let mut paths: Vec<String> = sink.received().iter().map(|r| r.path.clone()).collect();
+    paths.sort();
+    assert_eq!(paths, ["/literal", "/named"], "localhost is this machine");
+
     let update = domain::tenants::TenantUpdate { allow_private_urls: Some(false), ..Default::default() };
     app.herald.update_tenant(&tenant_id, update).await.unwrap();
+    app.clock.advance(SECOND);
     send_event(&app, &key, "invoice.closed", json!({})).await;
-    app.deliver().await;
-    let d = &deliveries(&app).await[0];
-    assert_eq!(d.status, "retrying");
-    assert!(d.last_error.as_deref().unwrap().contains("private"), "{d:?}");
-    assert!(sink.received().is_empty(), "no request left Herald");
+    assert_eq!(app.deliver().await, 2);
+    let rows = deliveries(&app).await;
+    assert_eq!(rows.len(), 4);
+    for d in &rows[2..] {
+        assert_eq!(d.status, "retrying", "{d:?}");
+        assert!(d.last_error.as_deref().unwrap().contains("private"), "{d:?}");
+        assert_eq!(d.last_status_code, None);
+    }
+    assert_eq!(sink.received().len(), 2, "no request left Herald");
 }
 
 async fn webhooks_switched_off_record_events_without_deliveries(app: TestApp) {
@@ -417,6 +471,31 @@ async fn concurrent_workers_never_send_a_delivery_twice(app: TestApp) {
     let distinct: std::collections::HashSet<(String, String)> = received.iter().map(|r| (r.path.clone(), r.header("webhook-id"))).collect();
     assert_eq!((received.len(), distinct.len()), (200, 200));
     assert!(deliveries(&app).await.iter().all(|d| d.status == "succeeded"));
+}
+
+async fn redirects_are_not_followed(app: TestApp) {
+    let sink = Sink::start().await;
+    let (_, key) = tenant(&app, "Lotus").await;
+    add_endpoint(&app, &key, json!({ "name": "Moved", "url": format!("{}/old", sink.url), "event_types": ["*"] })).await;
+    for code in [301, 302, 307, 308] {
+        sink.then(Answer::WithHeader(code, "location", format!("{}/new", sink.url)));
+    }
+    send_event(&app, &key, "invoice.closed", json!({})).await;
+    for _ in 0..4 {
+        assert_eq!(app.deliver().await, 1);
+        app.clock.advance(11 * MINUTE);
+    }
+    let paths: Vec<String> = sink.received().iter().map(|r| r.path.clone()).collect();
+    assert_eq!(paths, ["/old"; 4], "the Location was never requested");
+    let d = &deliveries(&app).await[0];
+    assert_eq!((d.status.as_str(), d.attempts, d.last_status_code), ("retrying", 4, Some(308)), "a redirect is a failed attempt");
+    let errors: Vec<Option<String>> = attempts(&app, &d.id).await.into_iter().map(|a| a.error).collect();
+    for (error, code) in errors.iter().zip([301, 302, 307, 308]) {
+        assert_eq!(
+            error.as_deref(),
+            Some(format!("HTTP {code}: redirects are not followed; point the endpoint at the final URL").as_str())
+        );
+    }
 }
 
 async fn the_worker_loop_holds_each_endpoint_to_its_limit_and_serves_the_others_meanwhile(app: TestApp) {
