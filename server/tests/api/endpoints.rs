@@ -3,7 +3,9 @@
 use serde_json::{json, Value};
 
 use crate::both_databases;
+use crate::delivery::{add_endpoint, send_event};
 use crate::helpers::{Reply, TestApp};
+use crate::sink::Sink;
 
 both_databases!(
     endpoints_are_created_listed_changed_and_deleted,
@@ -131,7 +133,8 @@ async fn the_limit_counts_inactive_endpoints_and_downgrades_below_usage_are_refu
         assert_eq!(r.status, 201, "{}", r.text);
         ids.push(r.json()["id"].as_str().unwrap().to_string());
     }
-    call(&app, reqwest::Method::POST, &format!("/endpoints/{}/deactivate", ids[0]), &key, None).await;
+    let off = call(&app, reqwest::Method::POST, &format!("/endpoints/{}/deactivate", ids[0]), &key, None).await;
+    assert_eq!((off.status.as_u16(), off.json()["status"].as_str()), (200, Some("inactive")), "{}", off.text);
     let r = call(&app, reqwest::Method::POST, "/endpoints", &key, Some(endpoint("E3"))).await;
     assert_eq!(r.status, 409, "inactive endpoints count too: {}", r.text);
     assert!(r.error()["message"].as_str().unwrap().contains("Professional plan allows 3 endpoints"));
@@ -249,22 +252,43 @@ async fn auth_header_values_are_write_only_and_encrypted_at_rest(app: TestApp) {
 }
 
 async fn signing_secrets_rotate_with_a_24_hour_overlap(app: TestApp) {
-    let (tenant_id, key) = tenant_with_key(&app, "Lotus", "basic").await;
-    let id = call(&app, reqwest::Method::POST, "/endpoints", &key, Some(endpoint("E"))).await.json()["id"].as_str().unwrap().to_string();
-    let old = call(&app, reqwest::Method::GET, &format!("/endpoints/{id}/secret"), &key, None).await.json()["secret"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let new = call(&app, reqwest::Method::POST, &format!("/endpoints/{id}/secret/rotate"), &key, None).await.json()["secret"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let sink = Sink::start().await;
+    let (_, key) = crate::delivery::tenant(&app, "Lotus").await;
+    let id = add_endpoint(&app, &key, json!({ "name": "E", "url": sink.url, "event_types": ["*"] })).await;
+    let secret = || async {
+        let r = call(&app, reqwest::Method::GET, &format!("/endpoints/{id}/secret"), &key, None).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.json()["secret"].as_str().unwrap().to_string()
+    };
+    let old = secret().await;
+    let r = call(&app, reqwest::Method::POST, &format!("/endpoints/{id}/secret/rotate"), &key, None).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let new = r.json()["secret"].as_str().unwrap().to_string();
     assert_ne!(old, new);
-    assert_eq!(call(&app, reqwest::Method::GET, &format!("/endpoints/{id}/secret"), &key, None).await.json()["secret"], new.as_str());
-    let row = app.herald.endpoint_row(&tenant_id, &id).await.unwrap();
-    assert_eq!(app.herald.signing_secrets(&row).unwrap(), vec![new.clone(), old.clone()], "both sign during the overlap");
+    assert_eq!(secret().await, new);
+
+    // What a receiver sees: `webhook-signature` holds one `v1,` signature per valid secret.
+    let signatures = |n: usize| {
+        let got = sink.received()[n].clone();
+        let timestamp: i64 = got.header("webhook-timestamp").parse().unwrap();
+        let sign = |secret: &str| domain::delivery::sign::sign(secret, &got.header("webhook-id"), timestamp, &got.body).unwrap();
+        let header: Vec<String> = got.header("webhook-signature").split(' ').map(str::to_string).collect();
+        (header, sign(&new), sign(&old))
+    };
+    send_event(&app, &key, "invoice.closed", json!({})).await;
+    assert_eq!(app.deliver().await, 1);
+    let (mut header, by_new, by_old) = signatures(0);
+    assert!(header.iter().all(|s| s.starts_with("v1,")), "{header:?}");
+    header.sort();
+    let mut both = vec![by_new, by_old];
+    both.sort();
+    assert_eq!(header, both, "both secrets sign during the overlap");
+
     app.clock.advance(24 * domain::clock::HOUR);
-    assert_eq!(app.herald.signing_secrets(&row).unwrap(), vec![new], "the old one stops after 24 h");
+    send_event(&app, &key, "invoice.closed", json!({})).await;
+    assert_eq!(app.deliver().await, 1);
+    let (header, by_new, _) = signatures(1);
+    assert_eq!(header, [by_new], "after 24 h only the new secret signs");
 }
 
 async fn another_tenants_endpoints_answer_404(app: TestApp) {

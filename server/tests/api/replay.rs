@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 
 use crate::both_databases;
 use crate::delivery::{add_endpoint, api_get as get, post, send_event, tenant, tenant_with_owner};
-use crate::helpers::TestApp;
+use crate::helpers::{eventually, RunningWorker, TestApp};
 use crate::sink::{Answer, Sink};
 
 both_databases!(
@@ -91,10 +91,12 @@ async fn bulk_recover_shows_a_count_then_replays_what_failed_since(app: TestApp)
     assert_eq!(sink.received().len(), 18, "a preview sends nothing (3 × 6 attempts before)");
     let r = post(&app, &key, &path, json!({ "since": since })).await;
     assert_eq!((r.status.as_u16(), r.json()["count"].as_i64()), (202, Some(2)), "{}", r.text);
-    app.deliver().await;
-    let mut sent: Vec<i64> = sink.received()[18..].iter().map(|r| r.json()["data"]["n"].as_i64().unwrap()).collect();
-    sent.sort();
-    assert_eq!(sent, vec![1, 2], "only those since the chosen time");
+    // A worker allowed one request at a time to the endpoint sends them in queue order.
+    let worker = RunningWorker::start(app.herald_with(|engine| engine.per_endpoint = 1).await);
+    eventually("the recovered deliveries were sent", || sink.received().len() == 20).await;
+    worker.stop().await;
+    let sent: Vec<i64> = sink.received()[18..].iter().map(|r| r.json()["data"]["n"].as_i64().unwrap()).collect();
+    assert_eq!(sent, vec![1, 2], "only those since the chosen time, oldest first");
     let again = post(&app, &key, &path, json!({ "since": since, "dry_run": true })).await;
     assert_eq!(again.json()["count"], 0, "what was recovered is not counted twice");
     let audit = get(&app, &key, "/audit").await.json();
@@ -159,11 +161,14 @@ async fn a_test_event_is_sent_once_and_answered_inline(app: TestApp) {
 
     // Tests never count towards deactivation, and members may send them, even to an inactive endpoint.
     for _ in 0..21 {
-        post(&app, &key, &path, json!({ "event_type": "appointment.booking.created" })).await;
+        let r = post(&app, &key, &path, json!({ "event_type": "appointment.booking.created" })).await;
+        assert_eq!((r.status.as_u16(), r.json()["status"].as_str()), (200, Some("failed")), "{}", r.text);
     }
+    assert_eq!(sink.received().len(), 22, "22 failed tests in a row");
     assert_eq!(get(&app, &key, &format!("/endpoints/{ep}")).await.json()["status"], "active");
     sink.answer(Answer::Status(204));
-    post(&app, &key, &format!("/endpoints/{ep}/deactivate"), json!({})).await;
+    let r = post(&app, &key, &format!("/endpoints/{ep}/deactivate"), json!({})).await;
+    assert_eq!((r.status.as_u16(), r.json()["status"].as_str()), (200, Some("inactive")), "{}", r.text);
     let member = app.member(&owner, "bruno@lotus.example").await;
     let r = member.post(format!("{}/api/v1{path}", app.base)).json(&json!({ "event_type": "invoice.closed" })).send().await.unwrap();
     assert_eq!(r.status(), 200);
