@@ -1,13 +1,14 @@
 //! Sign-up, sign-in, sessions, invitations and tenants.
 
 use crate::both_databases;
-use crate::helpers::TestApp;
+use crate::helpers::{Reply, TestApp};
 
 both_databases!(
     sign_up_creates_an_owner_on_the_basic_plan_and_signs_in,
     bad_sign_up_input_is_explained_and_changes_nothing,
     sign_in_checks_the_password_and_throttles_guessing,
     sign_out_ends_the_session,
+    signing_in_starts_a_new_session,
     an_invited_person_joins_as_a_member_who_cannot_manage_the_team,
     invitations_expire_and_work_only_once,
     a_user_of_several_tenants_switches_between_them,
@@ -105,13 +106,45 @@ async fn sign_in_checks_the_password_and_throttles_guessing(app: TestApp) {
 }
 
 async fn sign_out_ends_the_session(app: TestApp) {
-    let client = app.owner("ana@lotus.example", "Lotus").await;
-    assert_eq!(app.get(&client, "/api/v1/me").await.status, 200);
+    app.owner("ana@lotus.example", "Lotus").await;
+    let client = app.new_browser();
+    let r = app.rpc(&client, "sign_in", &[("email", "ana@lotus.example"), ("password", "correct horse battery")]).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let cookie = r.session_cookie();
+    assert_eq!(app.get_with_cookie(&cookie, "/api/v1/me").await.status, 200, "the cookie alone is the session");
     let r = app.rpc(&client, "sign_out", &[]).await;
     assert_eq!(r.status, 200);
-    let r = app.get(&client, "/api/v1/me").await;
-    assert_eq!(r.status, 401);
+    assert_eq!(app.get(&client, "/api/v1/me").await.status, 401);
+    // The browser dropped its cookie; a copy kept from before is dead on the server too.
+    let r = app.get_with_cookie(&cookie, "/api/v1/me").await;
+    assert_eq!(r.status, 401, "{}", r.text);
     assert_eq!(r.error()["code"], "unauthenticated");
+}
+
+async fn signing_in_starts_a_new_session(app: TestApp) {
+    app.owner("ana@lotus.example", "Lotus").await;
+    app.owner("eve@evil.example", "Evil").await;
+    // Eve signs in and plants her session cookie in Ana's browser.
+    let r = app.rpc(&app.new_browser(), "sign_in", &[("email", "eve@evil.example"), ("password", "correct horse battery")]).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let planted = r.session_cookie();
+    assert_eq!(app.get_with_cookie(&planted, "/api/v1/me").await.json()["user"]["email"], "eve@evil.example");
+    let r = reqwest::Client::new()
+        .post(format!("{}/rpc/sign_in", app.base))
+        .header("cookie", &planted)
+        .header("origin", &app.origin)
+        .form(&[("email", "ana@lotus.example"), ("password", "correct horse battery")])
+        .send()
+        .await
+        .unwrap();
+    let r = Reply { status: r.status(), headers: r.headers().clone(), text: r.text().await.unwrap() };
+    assert_eq!(r.status, 200, "{}", r.text);
+    let fresh = r.session_cookie();
+    assert_ne!(fresh, planted, "signing in issues a new session id");
+    assert_eq!(app.get_with_cookie(&fresh, "/api/v1/me").await.json()["user"]["email"], "ana@lotus.example");
+    // The planted id does not lead into Ana's account (it no longer exists at all).
+    let r = app.get_with_cookie(&planted, "/api/v1/me").await;
+    assert_eq!(r.status, 401, "{}", r.text);
 }
 
 async fn an_invited_person_joins_as_a_member_who_cannot_manage_the_team(app: TestApp) {

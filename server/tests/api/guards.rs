@@ -5,6 +5,7 @@ use crate::helpers::TestApp;
 
 both_databases!(
     state_changes_without_csrf_proof_are_refused,
+    session_api_writes_without_csrf_proof_are_refused,
     oversize_bodies_get_413_with_a_json_error,
     health_and_unknown_routes,
     session_cookies_are_httponly_and_lax,
@@ -40,6 +41,54 @@ async fn state_changes_without_csrf_proof_are_refused(app: TestApp) {
     assert_eq!(r.status(), 403);
     let r = bare.post(format!("{}/rpc/invite", app.base)).header("x-csrf-token", token).form(&invite).send().await.unwrap();
     assert_eq!(r.status(), 200);
+}
+
+/// `/api/v1` with the dashboard's session cookie (not an API key) needs the same proof as the
+/// dashboard: the browser's Origin or `Sec-Fetch-Site`, or the session's `x-csrf-token`.
+async fn session_api_writes_without_csrf_proof_are_refused(app: TestApp) {
+    let owner = app.owner("ana@lotus.example", "Lotus").await;
+    let r = app.rpc(&app.new_browser(), "sign_in", &[("email", "ana@lotus.example"), ("password", "correct horse battery")]).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let cookie = r.session_cookie();
+    let tenant_id = app.me(&owner).await["tenant"]["id"].as_str().unwrap().to_string();
+    let endpoint = serde_json::json!({ "name": "E", "url": "https://hooks.example.com/x", "event_types": ["*"] });
+    let write = |method: reqwest::Method, path: &str, body: serde_json::Value, extra: Option<(&'static str, String)>| {
+        let mut request =
+            reqwest::Client::new().request(method, format!("{}/api/v1{path}", app.base)).header("cookie", &cookie).json(&body);
+        if let Some((name, value)) = extra {
+            request = request.header(name, value);
+        }
+        request.send()
+    };
+    let writes = [
+        (reqwest::Method::POST, "/endpoints", endpoint.clone()),
+        (reqwest::Method::PATCH, "/settings", serde_json::json!({ "webhooks_enabled": false })),
+        (reqwest::Method::POST, "/events", serde_json::json!({ "event_type": "invoice.closed", "data": {} })),
+    ];
+    for (method, path, body) in &writes {
+        for extra in [
+            None,
+            Some(("origin", "https://evil.example".to_string())),
+            Some(("sec-fetch-site", "cross-site".to_string())),
+            Some(("x-csrf-token", "wrong".to_string())),
+        ] {
+            let r = write(method.clone(), path, body.clone(), extra.clone()).await.unwrap();
+            assert_eq!(r.status(), 403, "{method} {path} with {extra:?}");
+            assert_eq!(r.json::<serde_json::Value>().await.unwrap()["error"]["code"], "csrf_failed");
+        }
+    }
+    assert_eq!(app.herald.endpoint_count(&tenant_id).await.unwrap(), 0);
+    assert!(app.herald.tenant(&tenant_id).await.unwrap().webhooks_enabled);
+    let (messages,): (i64,) =
+        domain::on_pool!(&app.herald.store, pool => sqlx::query_as("SELECT COUNT(*) FROM messages").fetch_one(pool).await).unwrap();
+    assert_eq!(messages, 0, "nothing was ingested");
+
+    // With the session's token (or the site's own Origin) the same write goes through.
+    let token = app.get_with_cookie(&cookie, "/api/v1/me").await.json()["csrf_token"].as_str().unwrap().to_string();
+    let r = write(reqwest::Method::POST, "/endpoints", endpoint.clone(), Some(("x-csrf-token", token))).await.unwrap();
+    assert_eq!(r.status(), 201);
+    let r = write(reqwest::Method::POST, "/endpoints", endpoint, Some(("origin", app.origin.clone()))).await.unwrap();
+    assert_eq!(r.status(), 409, "past the guard, the Basic plan's limit answers");
 }
 
 async fn oversize_bodies_get_413_with_a_json_error(app: TestApp) {

@@ -176,6 +176,12 @@ pub struct Reply {
 }
 
 impl Reply {
+    /// The session cookie this answer set, as a `Cookie` header value (`herald_session=…`).
+    pub fn session_cookie(&self) -> String {
+        let set = self.headers.get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).find(|c| c.starts_with("herald_session="));
+        set.expect("a session cookie").split(';').next().unwrap().to_string()
+    }
+
     pub fn json(&self) -> Value {
         serde_json::from_str(&self.text).unwrap_or_else(|_| panic!("not JSON ({}): {}", self.status, self.text))
     }
@@ -198,6 +204,11 @@ impl TestApp {
     /// Calls a dashboard server function the way a form does.
     pub async fn rpc(&self, client: &reqwest::Client, name: &str, form: &[(&str, &str)]) -> Reply {
         reply(client.post(format!("{}/rpc/{name}", self.base)).form(form).send().await.unwrap()).await
+    }
+
+    /// A request carrying only `cookie`: no cookie jar, no Origin (like a copied cookie replayed).
+    pub async fn get_with_cookie(&self, cookie: &str, path: &str) -> Reply {
+        reply(reqwest::Client::new().get(format!("{}{path}", self.base)).header("cookie", cookie).send().await.unwrap()).await
     }
 
     pub async fn get(&self, client: &reqwest::Client, path: &str) -> Reply {
