@@ -80,7 +80,8 @@ WHERE id IN (
               AND endpoint_id NOT IN (SELECT value FROM json_each($5) GROUP BY value HAVING COUNT(*) >= $3)
             ORDER BY next_attempt_at LIMIT 1000
         )
-    ) ranked WHERE rank + (SELECT COUNT(*) FROM json_each($5) WHERE value = ranked.endpoint_id) <= $3
+    ) ranked LEFT JOIN (SELECT value AS endpoint_id, COUNT(*) AS n FROM json_each($5) GROUP BY value) busy USING (endpoint_id)
+    WHERE rank + COALESCE(busy.n, 0) <= $3
     ORDER BY next_attempt_at LIMIT $4)
 RETURNING id, tenant_id, endpoint_id, message_id, event_type, kind, attempts";
 
@@ -99,7 +100,8 @@ WHERE id IN (
                   AND NOT (endpoint_id = ANY(ARRAY(SELECT e FROM unnest($5::text[]) e GROUP BY e HAVING COUNT(*) >= $3)))
                 ORDER BY next_attempt_at LIMIT 1000
             ) candidates
-        ) ranked WHERE rank + cardinality(array_positions($5::text[], endpoint_id)) <= $3)
+        ) ranked LEFT JOIN (SELECT e AS endpoint_id, COUNT(*) AS n FROM unnest($5::text[]) e GROUP BY e) busy USING (endpoint_id)
+        WHERE rank + COALESCE(busy.n, 0) <= $3)
       AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until < $1)
     ORDER BY next_attempt_at LIMIT $4
     FOR UPDATE SKIP LOCKED)
