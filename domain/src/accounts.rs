@@ -109,6 +109,7 @@ impl Herald {
         // Hashed either way, so that both answers take as long.
         let hash = hash_password(&input.password).await?;
         let may_mail = self.record_sign_up(&email, address, now).await?;
+        let turn = self.store.write_turn().await;
         on_pool!(&self.store, pool => sqlx::query("DELETE FROM sign_up_requests WHERE expires_at <= $1")
             .bind(now).execute(pool).await.map(|r| r.rows_affected()))?;
         let (subject, body) = if self.user_by_email(&email).await?.is_some() {
@@ -125,13 +126,15 @@ impl Herald {
                  VALUES ($1, $2, $3, $4, $5, $6, $7)")
                 .bind(sha256_hex(&token)).bind(&email).bind(&name).bind(&hash).bind(&tenant_name).bind(now)
                 .bind(now + SIGN_UP_VALID_FOR).execute(pool).await.map(|r| r.rows_affected()))?;
+            // (Nothing the form sent is repeated: the mail may go to someone who did not sign up.)
             let body = format!(
-                "Welcome to Herald. To finish creating the workspace \"{tenant_name}\", open this link:\n{}/signup/confirm/{token}\n\n\
+                "Welcome to Herald. To finish creating your account and workspace, open this link:\n{}/signup/confirm/{token}\n\n\
                  The link works for 24 hours. If you did not sign up, ignore this email: nothing is created without it.\n",
                 self.public_url
             );
             ("Confirm your email address to finish signing up".to_string(), body)
         };
+        drop(turn);
         if may_mail {
             if let Err(err) = self.mailer.send(&email, &subject, &body).await {
                 // The answer must not differ: the person can sign up again.
