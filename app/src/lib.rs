@@ -40,6 +40,8 @@ pub fn App() -> impl IntoView {
             <Routes fallback=|| view! { <pages::NotFound/> }>
                 <Route path=path!("/signin") view=auth::SignIn ssr=SsrMode::Async/>
                 <Route path=path!("/signup") view=auth::SignUp ssr=SsrMode::Async/>
+                <Route path=path!("/signup/sent") view=auth::SignUpSent ssr=SsrMode::Async/>
+                <Route path=path!("/signup/confirm/:token") view=auth::ConfirmSignUp ssr=SsrMode::Async/>
                 <Route path=path!("/invite/:token") view=auth::AcceptInvitation ssr=SsrMode::Async/>
                 <ParentRoute path=path!("") view=layout::Dashboard ssr=SsrMode::Async>
                     <Route path=path!("/") view=|| view! { <Redirect path="/endpoints"/> }/>

@@ -2,13 +2,16 @@
 
 use serde::Serialize;
 
-use crate::crypto;
+use crate::clock::{Millis, DAY};
+use crate::crypto::{self, sha256_hex};
 use crate::error::{is_unique_violation, Error, Result};
 use crate::roles::{Actor, Role, StaffRole};
 use crate::tenants::{validate_tenant_name, Plan};
 use crate::{ids, on_pool, on_tx, Herald};
 
 pub const MIN_PASSWORD_LEN: usize = 10;
+/// How long the link that finishes a sign-up works.
+pub const SIGN_UP_VALID_FOR: Millis = DAY;
 
 #[derive(Clone, Debug, Serialize, sqlx::FromRow)]
 pub struct User {
@@ -23,6 +26,15 @@ pub struct User {
 struct UserWithHash {
     id: String,
     password_hash: String,
+}
+
+/// A sign-up waiting for its email address to be confirmed.
+#[derive(sqlx::FromRow)]
+struct SignUpRequest {
+    email: String,
+    name: String,
+    password_hash: String,
+    tenant_name: String,
 }
 
 /// What the sign-up form sends.
@@ -83,18 +95,75 @@ async fn verify_password(password: &str, hash: String) -> bool {
 const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3y0fU2pC4B0Nq2d7bq2fC3yRk2bXzKjJkqkQ0hH7m3k";
 
 impl Herald {
-    /// Creates a user, their tenant on the Basic plan, and makes them its owner — all or nothing.
-    pub async fn sign_up(&self, input: SignUp) -> Result<(User, String)> {
+    /// Starts a sign-up from `address`. The answer is the same whether or not the email already
+    /// has an account, so the form cannot tell anyone who has one: a new address is sent a link
+    /// to finish ([`Herald::confirm_sign_up`]), an existing one a notice. Nothing is created
+    /// until the link is followed.
+    pub async fn sign_up(&self, input: SignUp, address: &str) -> Result<()> {
+        let now = self.clock.now();
+        self.check_sign_up(address, now).await?;
         let email = normalize_email(&input.email)?;
         let name = validate_name(&input.name)?;
         validate_password(&input.password)?;
         let tenant_name = validate_tenant_name(&input.tenant_name)?;
+        // Hashed either way, so that both answers take as long.
         let hash = hash_password(&input.password).await?;
+        let may_mail = self.record_sign_up(&email, address, now).await?;
+        let turn = self.store.write_turn().await;
+        on_pool!(&self.store, pool => sqlx::query("DELETE FROM sign_up_requests WHERE expires_at <= $1")
+            .bind(now).execute(pool).await.map(|r| r.rows_affected()))?;
+        let (subject, body) = if self.user_by_email(&email).await?.is_some() {
+            let body = format!(
+                "Someone, perhaps you, tried to create a Herald account with {email}, which already has a Herald account. \
+                 Nothing was changed.\n\nTo use your account, sign in:\n{}/signin\n\nIf it was not you, you can ignore this email.\n",
+                self.public_url
+            );
+            ("Someone tried to sign up with your email address".to_string(), body)
+        } else {
+            let token = ids::random_string(40);
+            on_pool!(&self.store, pool => sqlx::query(
+                "INSERT INTO sign_up_requests (token_hash, email, name, password_hash, tenant_name, created_at, expires_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                .bind(sha256_hex(&token)).bind(&email).bind(&name).bind(&hash).bind(&tenant_name).bind(now)
+                .bind(now + SIGN_UP_VALID_FOR).execute(pool).await.map(|r| r.rows_affected()))?;
+            // (Nothing the form sent is repeated: the mail may go to someone who did not sign up.)
+            let body = format!(
+                "Welcome to Herald. To finish creating your account and workspace, open this link:\n{}/signup/confirm/{token}\n\n\
+                 The link works for 24 hours. If you did not sign up, ignore this email: nothing is created without it.\n",
+                self.public_url
+            );
+            ("Confirm your email address to finish signing up".to_string(), body)
+        };
+        drop(turn);
+        if may_mail {
+            if let Err(err) = self.mailer.send(&email, &subject, &body).await {
+                // The answer must not differ: the person can sign up again.
+                tracing::warn!(error = %err, "sign-up email not sent");
+            }
+        }
+        Ok(())
+    }
 
+    /// Follows a sign-up link: creates the user, their tenant on the Basic plan, and makes them
+    /// its owner, all or nothing. A link works once, for [`SIGN_UP_VALID_FOR`].
+    pub async fn confirm_sign_up(&self, token: &str) -> Result<(User, String)> {
+        let token_hash = sha256_hex(token.trim());
+        let request: SignUpRequest = on_pool!(&self.store, pool => sqlx::query_as(
+            "SELECT email, name, password_hash, tenant_name FROM sign_up_requests WHERE token_hash = $1 AND expires_at > $2")
+            .bind(&token_hash).bind(self.clock.now()).fetch_optional(pool).await)?
+        .ok_or(Error::NotFound("sign-up link"))?;
         let mut tx = self.store.begin().await?;
-        let user = self.insert_user(&mut tx, &email, &name, &hash, None).await?;
-        let tenant_id = self.insert_tenant(&mut tx, &tenant_name, Plan::Basic, false).await?;
+        // Only one use of the link wins, even if two arrive at once.
+        let taken = on_tx!(&mut tx, conn => sqlx::query("DELETE FROM sign_up_requests WHERE token_hash = $1")
+            .bind(&token_hash).execute(conn).await.map(|r| r.rows_affected()))?;
+        if taken == 0 {
+            return Err(Error::NotFound("sign-up link"));
+        }
+        let user = self.insert_user(&mut tx, &request.email, &request.name, &request.password_hash, None).await?;
+        let tenant_id = self.insert_tenant(&mut tx, &request.tenant_name, Plan::Basic, false).await?;
         self.insert_membership(&mut tx, &tenant_id, &user.id, Role::Owner).await?;
+        on_tx!(&mut tx, conn => sqlx::query("DELETE FROM sign_up_requests WHERE email = $1")
+            .bind(&user.email).execute(conn).await.map(|r| r.rows_affected()))?;
         tx.commit().await?;
         tracing::info!(user_id = %user.id, tenant_id = %tenant_id, "signed up");
         Ok((user, tenant_id))
@@ -127,7 +196,8 @@ impl Herald {
         }
     }
 
-    /// Checks an email and password, throttled per account and per client address.
+    /// Checks an email and password, throttled per account and per client address (see
+    /// [`crate::ratelimit`]).
     pub async fn sign_in(&self, email: &str, password: &str, address: &str) -> Result<User> {
         let email_key = email.trim().to_lowercase();
         if email_key.is_empty() {
@@ -137,12 +207,8 @@ impl Herald {
             return Err(Error::invalid("password", "Enter your password."));
         }
         let now = self.clock.now();
-        if let Some(minutes) = self.login_limiter.blocked_for(&email_key, address, now) {
-            return Err(Error::RateLimited(format!(
-                "Too many failed sign-in attempts. Try again in {minutes} minute{}.",
-                if minutes == 1 { "" } else { "s" }
-            )));
-        }
+        self.check_sign_in(&email_key, address, now).await?;
+        self.record_sign_in_attempt(&email_key, address, now).await?;
         let found: Option<UserWithHash> = on_pool!(&self.store, pool => sqlx::query_as(
             "SELECT id, password_hash FROM users WHERE email = $1")
             .bind(&email_key).fetch_optional(pool).await)?;
@@ -153,11 +219,10 @@ impl Herald {
         let ok = verify_password(password, hash).await;
         match id {
             Some(id) if ok => {
-                self.login_limiter.record_success(&email_key);
+                self.forgive_sign_in(&email_key, address).await?;
                 self.user(&id).await
             }
             _ => {
-                self.login_limiter.record_failure(&email_key, address, now);
                 tracing::info!("sign-in refused");
                 Err(Error::Invalid {
                     code: "invalid_credentials",

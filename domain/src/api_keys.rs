@@ -68,6 +68,7 @@ impl Herald {
         let now = self.clock.now();
         // Note usage at most once a minute: ingest must not turn every request into a write.
         if key.last_used_at.is_none_or(|t| now - t > crate::clock::MINUTE) {
+            let _turn = self.store.write_turn().await;
             on_pool!(&self.store, pool => sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE id = $2")
                 .bind(now).bind(&key.id).execute(pool).await.map(|r| r.rows_affected()))?;
         }

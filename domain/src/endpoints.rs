@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::roles::Actor;
 use crate::store::Tx;
 use crate::tenants::{Plan, Tenant};
-use crate::{ids, net, on_pool, on_tx, Herald};
+use crate::{crypto, ids, net, on_pool, on_tx, Herald};
 
 pub const METHODS: [&str; 3] = ["POST", "PUT", "PATCH"];
 /// Headers Herald sets itself or that only make sense hop-by-hop.
@@ -232,7 +232,33 @@ fn validate_event_types(types: &[String]) -> Result<Vec<String>> {
     Ok(out)
 }
 
-/// Checks an endpoint URL against the tenant's policy (https; public addresses unless allowed).
+const PRIVATE: &str =
+    "is a private, loopback or link-local address. Such URLs are only allowed where the operator enabled them for your workspace.";
+const NEVER: &str = "is a link-local, unspecified or cloud metadata address, which webhooks may never reach.";
+
+/// Refuses an address the tenant's policy does not reach.
+fn check_address(shown: &str, ip: std::net::IpAddr, allow_private: bool) -> Result<()> {
+    if !allow_private && net::is_private(ip) {
+        return Err(Error::invalid("url", format!("{shown} {PRIVATE}")));
+    }
+    if net::is_forbidden(ip) {
+        return Err(Error::invalid("url", format!("{shown} {NEVER}")));
+    }
+    Ok(())
+}
+
+/// Refuses a host name that resolves somewhere the policy does not reach, without saying
+/// where: what an internal name resolves to is not the caller's business.
+fn check_resolved(host: &str, addrs: &[std::net::IpAddr], allow_private: bool) -> Result<()> {
+    match addrs.iter().find(|ip| !net::may_reach(**ip, allow_private)) {
+        Some(ip) if net::is_forbidden(*ip) => Err(Error::invalid("url", format!("{host} resolves to {}", &NEVER[3..]))),
+        Some(_) => Err(Error::invalid("url", format!("{host} resolves to {}", &PRIVATE[3..]))),
+        None => Ok(()),
+    }
+}
+
+/// Checks an endpoint URL against the tenant's policy: https, and public addresses unless
+/// private ones are allowed; link-local, unspecified and metadata addresses never.
 pub async fn check_url(url: &str, allow_private: bool) -> Result<String> {
     let url = url.trim();
     if url.is_empty() {
@@ -256,40 +282,58 @@ pub async fn check_url(url: &str, allow_private: bool) -> Result<String> {
     if !parsed.username().is_empty() || parsed.password().is_some() {
         return Err(Error::invalid("url", "Put credentials in the auth header, not in the URL."));
     }
-    let private =
-        "is a private, loopback or link-local address. Such URLs are only allowed where the operator enabled them for your workspace.";
     match parsed.host() {
         None => return Err(Error::invalid("url", "The URL needs a host name.")),
-        Some(url::Host::Ipv4(ip)) if !allow_private && net::is_private(ip.into()) => {
-            return Err(Error::invalid("url", format!("{ip} {private}")))
-        }
-        Some(url::Host::Ipv6(ip)) if !allow_private && net::is_private(ip.into()) => {
-            return Err(Error::invalid("url", format!("{ip} {private}")))
-        }
-        Some(url::Host::Domain(host)) if !allow_private => {
-            if net::is_private_host_name(host) {
-                return Err(Error::invalid("url", format!("{host} {private}")));
+        Some(url::Host::Ipv4(ip)) => check_address(&ip.to_string(), ip.into(), allow_private)?,
+        Some(url::Host::Ipv6(ip)) => check_address(&ip.to_string(), ip.into(), allow_private)?,
+        Some(url::Host::Domain(host)) => {
+            if net::is_metadata_host_name(host) {
+                return Err(Error::invalid("url", format!("{host} {NEVER}")));
             }
-            // A name that resolves into a private network is refused now; one that does not
+            if !allow_private && net::is_private_host_name(host) {
+                return Err(Error::invalid("url", format!("{host} {PRIVATE}")));
+            }
+            // A name that resolves somewhere it may not go is refused now; one that does not
             // resolve yet is accepted and checked again at every delivery.
             let port = parsed.port_or_known_default().unwrap_or(443);
             let lookup = tokio::time::timeout(std::time::Duration::from_secs(3), tokio::net::lookup_host((host, port))).await;
             if let Ok(Ok(addrs)) = lookup {
-                if let Some(addr) = addrs.into_iter().find(|a| net::is_private(a.ip())) {
-                    return Err(Error::invalid("url", format!("{host} resolves to {} which {}", addr.ip(), &private[3..])));
-                }
+                check_resolved(host, &addrs.map(|a| a.ip()).collect::<Vec<_>>(), allow_private)?;
             }
         }
-        Some(_) => {}
     }
     Ok(parsed.to_string())
 }
 
 impl Herald {
+    /// Seals a value for `column` of endpoint `id`; it opens only there.
+    fn seal_for(&self, id: &str, column: &str, value: &str) -> Result<String> {
+        self.cipher.seal(value, &crypto::context("endpoints", column, id))
+    }
+
+    /// Opens `column` of endpoint `id`, sealed by [`Herald::seal_for`].
+    pub(crate) fn open_for(&self, id: &str, column: &str, sealed: &str) -> Result<String> {
+        self.cipher.open(sealed, &crypto::context("endpoints", column, id))
+    }
+
+    /// The stored auth header (name, value), or a conflict naming the field when the value no
+    /// longer opens: a save must ask for it again rather than silently drop it.
+    fn stored_auth(&self, row: &EndpointRow) -> Result<Option<(String, String)>> {
+        let (Some(name), Some(sealed)) = (&row.auth_header_name, &row.auth_header_value) else { return Ok(None) };
+        let value = self.open_for(&row.id, "auth_header_value", sealed).map_err(|_| {
+            Error::conflict(
+                "auth_header_unreadable",
+                Some("auth_header.value"),
+                "The stored value of this endpoint's auth header cannot be decrypted. Enter the value again.",
+            )
+        })?;
+        Ok(Some((name.clone(), value)))
+    }
+
     fn to_endpoint(&self, row: &EndpointRow) -> Endpoint {
         let auth_header = row.auth_header_name.as_ref().map(|name| AuthHeaderOut {
             name: name.clone(),
-            value_hint: row.auth_header_value.as_deref().and_then(|v| self.cipher.open(v).ok()).map(|v| mask(&v)).unwrap_or_default(),
+            value_hint: self.stored_auth(row).ok().flatten().map(|(_, v)| mask(&v)).unwrap_or_default(),
         });
         Endpoint {
             id: row.id.clone(),
@@ -350,19 +394,18 @@ impl Herald {
             let url = keep(input.url, current.map(|c| c.url.as_str())).unwrap_or_default();
             (check_url(&url, tenant.allow_private_urls).await?, None)
         };
-        let current_auth = current.and_then(|c| {
-            let value = c.auth_header_value.as_deref().and_then(|v| self.cipher.open(v).ok())?;
-            Some((c.auth_header_name.clone()?, value))
-        });
+        let current_auth = || current.map_or(Ok(None), |c| self.stored_auth(c));
         let auth = match input.auth_header {
-            None => current_auth,
+            None => current_auth()?,
             Some(None) => None,
             Some(Some(header)) => {
                 let name = validate_header_name(&header.name)?;
-                let value = match (header.value.filter(|v| !v.trim().is_empty()), current_auth) {
-                    (Some(v), _) => validate_header_value(&v)?,
-                    (None, Some((_, old))) => old,
-                    (None, None) => return Err(Error::invalid("auth_header.value", "Enter the header value.")),
+                let value = match header.value.filter(|v| !v.trim().is_empty()) {
+                    Some(v) => validate_header_value(&v)?,
+                    None => match current_auth()? {
+                        Some((_, old)) => old,
+                        None => return Err(Error::invalid("auth_header.value", "Enter the header value.")),
+                    },
                 };
                 Some((name, value))
             }
@@ -410,8 +453,8 @@ impl Herald {
         let plan = tenant.plan();
         let now = self.clock.now();
         let id = ids::new_id("ep");
-        let auth_value = f.auth.as_ref().map(|(_, v)| self.cipher.seal(v)).transpose()?;
-        let secret = self.cipher.seal(&new_signing_secret())?;
+        let auth_value = f.auth.as_ref().map(|(_, v)| self.seal_for(&id, "auth_header_value", v)).transpose()?;
+        let secret = self.seal_for(&id, "secret", &new_signing_secret())?;
         let event_types = serde_json::to_string(&f.event_types).map_err(|e| Error::internal("event types", e))?;
 
         let mut tx = self.store.begin().await?;
@@ -448,7 +491,7 @@ impl Herald {
         let current = self.endpoint_row(&tenant.id, id).await?;
         let auth_change = input.auth_header.clone();
         let f = self.validate(input, Some(&current), &tenant).await?;
-        let auth_value = f.auth.as_ref().map(|(_, v)| self.cipher.seal(v)).transpose()?;
+        let auth_value = f.auth.as_ref().map(|(_, v)| self.seal_for(id, "auth_header_value", v)).transpose()?;
         let event_types = serde_json::to_string(&f.event_types).map_err(|e| Error::internal("event types", e))?;
         let changed: Vec<&str> = [
             ("name", f.name != current.name),
@@ -558,7 +601,7 @@ impl Herald {
     /// The current signing secret, revealed on demand.
     pub async fn endpoint_secret(&self, actor: &Actor, id: &str) -> Result<String> {
         let row = self.endpoint_row(actor.require_secret_access()?, id).await?;
-        self.cipher.open(&row.secret)
+        self.open_for(id, "secret", &row.secret)
     }
 
     /// A new secret; the previous one keeps signing (alongside) for 24 hours.
@@ -568,12 +611,14 @@ impl Herald {
         let row = self.endpoint_row(tenant_id, id).await?;
         let fresh = new_signing_secret();
         let now = self.clock.now();
-        let sealed = self.cipher.seal(&fresh)?;
+        let sealed = self.seal_for(id, "secret", &fresh)?;
+        // The current secret moves to the previous-secret column: sealed again for that column.
+        let previous = self.seal_for(id, "previous_secret", &self.open_for(id, "secret", &row.secret)?)?;
         let mut tx = self.store.begin().await?;
         on_tx!(&mut tx, conn => sqlx::query(
             "UPDATE endpoints SET secret = $1, previous_secret = $2, previous_secret_expires_at = $3, updated_at = $4
              WHERE id = $5 AND tenant_id = $6")
-            .bind(&sealed).bind(&row.secret).bind(now + SECRET_OVERLAP).bind(now).bind(id).bind(tenant_id)
+            .bind(&sealed).bind(&previous).bind(now + SECRET_OVERLAP).bind(now).bind(id).bind(tenant_id)
             .execute(conn).await.map(|r| r.rows_affected()))?;
         let entry = Audit::new(Some(tenant_id), "endpoint.secret_rotated", format!("Rotated the signing secret of \"{}\"", row.name));
         self.audit_in(&mut tx, actor, entry.target(id)).await?;
@@ -584,10 +629,10 @@ impl Herald {
     /// The secrets that sign a delivery now: the current one, and the previous one while its
     /// overlap lasts.
     pub fn signing_secrets(&self, row: &EndpointRow) -> Result<Vec<String>> {
-        let mut secrets = vec![self.cipher.open(&row.secret)?];
+        let mut secrets = vec![self.open_for(&row.id, "secret", &row.secret)?];
         if let (Some(previous), Some(until)) = (&row.previous_secret, row.previous_secret_expires_at) {
             if until > self.clock.now() {
-                secrets.push(self.cipher.open(previous)?);
+                secrets.push(self.open_for(&row.id, "previous_secret", previous)?);
             }
         }
         Ok(secrets)
@@ -697,5 +742,20 @@ mod tests {
             assert!(err.contains(why), "{bad}: {err}");
         }
         assert!(check_url("http://127.0.0.1:9000/hook", true).await.is_ok(), "allowed by the operator");
+        for never in ["http://169.254.169.254/latest", "http://[fe80::1]/", "http://0.0.0.0/", "http://metadata.google.internal/"] {
+            let err = check_url(never, true).await.unwrap_err().to_string();
+            assert!(err.contains("may never reach"), "{never}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_refused_name_does_not_say_what_it_resolves_to() {
+        for (addrs, allow_private) in [(["10.1.2.3"], false), (["169.254.169.254"], true)] {
+            let addrs: Vec<std::net::IpAddr> = addrs.iter().map(|a| a.parse().unwrap()).collect();
+            let err = check_resolved("hooks.corp.example", &addrs, allow_private).unwrap_err().to_string();
+            assert!(err.starts_with("hooks.corp.example resolves to a "), "{err}");
+            assert!(!err.contains(&addrs[0].to_string()), "{err}");
+        }
+        assert!(check_resolved("hooks.example.com", &["93.184.216.34".parse().unwrap()], false).is_ok());
     }
 }

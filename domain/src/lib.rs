@@ -21,6 +21,7 @@ pub mod net;
 pub mod ratelimit;
 pub mod replay;
 pub mod roles;
+pub mod sealed;
 pub mod session;
 pub mod staff;
 pub mod stats;
@@ -36,7 +37,6 @@ pub use store::Store;
 use clock::Clock;
 use crypto::Cipher;
 use mail::Mailer;
-use ratelimit::LoginLimiter;
 
 /// Everything the domain needs, shared by every request and worker.
 #[derive(Clone)]
@@ -47,13 +47,14 @@ pub struct Inner {
     pub clock: Arc<dyn Clock>,
     pub cipher: Cipher,
     pub mailer: Mailer,
-    pub login_limiter: LoginLimiter,
     /// Base URL for links in emails, without a trailing slash.
     pub public_url: String,
     pub engine: delivery::EngineSettings,
     pub http: delivery::http::Clients,
     /// Rung after an ingest so a worker in this process starts at once.
     pub wake: tokio::sync::Notify,
+    /// Reverse proxies whose `X-Forwarded-For` entries are believed.
+    pub trusted_proxies: net::TrustedProxies,
 }
 
 impl std::ops::Deref for Herald {
@@ -71,21 +72,28 @@ impl Herald {
         mailer: Mailer,
         public_url: &str,
         engine: delivery::EngineSettings,
+        trusted_proxies: net::TrustedProxies,
     ) -> Herald {
         Herald(Arc::new(Inner {
             store,
             clock,
             cipher,
             mailer,
-            login_limiter: LoginLimiter::default(),
             public_url: public_url.trim_end_matches('/').to_string(),
             http: delivery::http::Clients::new(engine.timeout),
             engine,
             wake: tokio::sync::Notify::new(),
+            trusted_proxies,
         }))
     }
 
     pub fn wake_workers(&self) {
         self.wake.notify_one();
+    }
+
+    /// The client's address, for the audit log and throttling: the TCP peer, or what the
+    /// trusted proxies in front of Herald forwarded (see [`net::client_address`]).
+    pub fn client_ip<'a>(&self, peer: Option<std::net::IpAddr>, forwarded_for: impl IntoIterator<Item = &'a str>) -> Option<String> {
+        peer.map(|peer| net::client_address(peer, forwarded_for, &self.trusted_proxies).to_string())
     }
 }

@@ -46,6 +46,10 @@ pub struct PayloadFile {
     pub body: String,
 }
 
+/// A recover commits this many replays at a time, so that it never holds SQLite's write lock
+/// (every tenant's) for long.
+pub const RECOVER_BATCH: usize = 500;
+
 /// Deliveries a recover would send: not archived, not tests, not already replayed.
 const RECOVERABLE: &str = "FROM deliveries d WHERE d.tenant_id = $1 AND d.endpoint_id = $2 AND d.status = $3 AND d.created_at >= $4
     AND d.archived_at IS NULL AND d.kind <> 'test'
@@ -93,30 +97,58 @@ impl Herald {
     }
 
     /// Admins only: replays every failed (or skipped) delivery of an endpoint since a time, oldest
-    /// first, in one transaction. Returns how many were queued.
+    /// first, committing [`RECOVER_BATCH`] at a time. Returns how many were queued.
     pub async fn recover(&self, actor: &Actor, endpoint_id: &str, status: RecoverStatus, since: Millis) -> Result<i64> {
         let tenant_id = actor.require_admin()?;
-        if since > self.clock.now() {
+        let now = self.clock.now();
+        if since > now {
             return Err(Error::invalid("since", "since must be in the past."));
         }
         self.require_active_endpoint(tenant_id, endpoint_id).await?;
-        let sql = format!("SELECT d.id, d.message_id, d.event_type {RECOVERABLE} ORDER BY d.created_at, d.id");
-        let now = self.clock.now();
-        let mut tx = self.store.begin().await?;
-        let originals: Vec<(String, String, String)> = on_tx!(&mut tx, conn => sqlx::query_as(&sql)
-            .bind(tenant_id).bind(endpoint_id).bind(status.as_str()).bind(since).fetch_all(conn).await)?;
-        let count = originals.len() as Millis;
-        for (i, (id, message_id, event_type)) in originals.iter().enumerate() {
-            // A millisecond apart and all due now, so the queue takes them in their original order.
-            let due = now - count + i as Millis;
-            insert_delivery(&mut tx, tenant_id, endpoint_id, message_id, event_type, "pending", "replay", Some(id), Some(due), None, now)
+        let total = self.recover_count(actor, endpoint_id, status, since).await?;
+        // Keyset pagination; deliveries recorded after the start are left for another recover.
+        let sql = format!(
+            "SELECT d.id, d.message_id, d.event_type, d.created_at {RECOVERABLE} AND d.created_at <= $5
+             AND (d.created_at > $6 OR (d.created_at = $6 AND d.id > $7)) ORDER BY d.created_at, d.id LIMIT {RECOVER_BATCH}"
+        );
+        let (mut after_at, mut after_id) = (Millis::MIN, String::new());
+        let mut queued: i64 = 0;
+        loop {
+            let mut tx = self.store.begin().await?;
+            let batch: Vec<(String, String, String, Millis)> = on_tx!(&mut tx, conn => sqlx::query_as(&sql)
+                .bind(tenant_id).bind(endpoint_id).bind(status.as_str()).bind(since).bind(now).bind(after_at).bind(&after_id)
+                .fetch_all(conn).await)?;
+            for (id, message_id, event_type, _) in &batch {
+                // A millisecond apart and all due by now, so the queue takes them in their original order.
+                let due = (now - total + queued).min(now);
+                insert_delivery(
+                    &mut tx,
+                    tenant_id,
+                    endpoint_id,
+                    message_id,
+                    event_type,
+                    "pending",
+                    "replay",
+                    Some(id),
+                    Some(due),
+                    None,
+                    now,
+                )
                 .await?;
+                queued += 1;
+            }
+            let done = batch.len() < RECOVER_BATCH;
+            if done {
+                let summary = format!("Recovered {queued} {} deliveries since {}", status.as_str(), crate::clock::rfc3339(since));
+                self.audit_in(&mut tx, actor, Audit::new(Some(tenant_id), "deliveries.recovered", summary).target(endpoint_id)).await?;
+            }
+            tx.commit().await?;
+            self.wake_workers();
+            match batch.last() {
+                Some((id, _, _, at)) if !done => (after_at, after_id) = (*at, id.clone()),
+                _ => return Ok(queued),
+            }
         }
-        let summary = format!("Recovered {} {} deliveries since {}", originals.len(), status.as_str(), crate::clock::rfc3339(since));
-        self.audit_in(&mut tx, actor, Audit::new(Some(tenant_id), "deliveries.recovered", summary).target(endpoint_id)).await?;
-        tx.commit().await?;
-        self.wake_workers();
-        Ok(originals.len() as i64)
     }
 
     async fn require_active_endpoint(&self, tenant_id: &str, endpoint_id: &str) -> Result<()> {

@@ -73,7 +73,7 @@ pub struct Actor {
     pub staff_view: bool,
     /// The current tenant is suspended: its dashboard and API are read-only.
     pub suspended: bool,
-    /// Where the request came from, for the audit log (see `net::client_ip`).
+    /// Where the request came from, for the audit log (see `Herald::client_ip`).
     pub ip: Option<String>,
     /// `user` (dashboard session), `api_key` or `system` (command line, background jobs).
     pub kind: &'static str,

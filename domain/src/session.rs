@@ -3,6 +3,7 @@
 
 use tower_sessions::Session;
 
+use crate::clock::{Millis, DAY};
 use crate::error::{Error, Result};
 use crate::roles::Actor;
 use crate::Herald;
@@ -10,15 +11,20 @@ use crate::Herald;
 const USER: &str = "user_id";
 const TENANT: &str = "tenant_id";
 const CSRF: &str = "csrf_token";
+const SIGNED_IN_AT: &str = "signed_in_at";
+
+/// A session ends this long after sign-in, however active (the idle expiry may end it sooner).
+pub const LIFETIME: Millis = 7 * DAY;
 
 fn store_error(err: tower_sessions::session::Error) -> Error {
     Error::internal("session store", err)
 }
 
 /// Starts a fresh session for `user_id` (a new id, so a planted session id is useless).
-pub async fn sign_in(session: &Session, user_id: &str, tenant_id: Option<&str>) -> Result<()> {
+pub async fn sign_in(herald: &Herald, session: &Session, user_id: &str, tenant_id: Option<&str>) -> Result<()> {
     session.cycle_id().await.map_err(store_error)?;
     session.insert(USER, user_id).await.map_err(store_error)?;
+    session.insert(SIGNED_IN_AT, herald.clock.now()).await.map_err(store_error)?;
     session.insert(CSRF, crate::ids::random_string(32)).await.map_err(store_error)?;
     if let Some(t) = tenant_id {
         session.insert(TENANT, t).await.map_err(store_error)?;
@@ -49,6 +55,16 @@ pub async fn csrf_token(session: &Session) -> Result<Option<String>> {
 pub async fn actor(herald: &Herald, session: &Session) -> Result<Actor> {
     let user_id: Option<String> = session.get(USER).await.map_err(store_error)?;
     let user_id = user_id.ok_or(Error::Unauthenticated)?;
+    let now = herald.clock.now();
+    match session.get::<Millis>(SIGNED_IN_AT).await.map_err(store_error)? {
+        Some(at) if now - at >= LIFETIME => {
+            session.flush().await.map_err(store_error)?;
+            return Err(Error::Unauthenticated);
+        }
+        Some(_) => {}
+        // Sessions from before this rule start their week now.
+        None => session.insert(SIGNED_IN_AT, now).await.map_err(store_error)?,
+    }
     let tenant_id: Option<String> = session.get(TENANT).await.map_err(store_error)?;
     let actor = herald.actor(&user_id, tenant_id.as_deref()).await?;
     // Remember the tenant we fell back to, so the next request does not search again.

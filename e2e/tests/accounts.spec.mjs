@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { hydrated, shot, signIn, signUp, unique, watchErrors } from './helpers.mjs';
+import { hydrated, mailsTo, shot, signIn, signUp, unique, watchErrors } from './helpers.mjs';
 
 test('sign up, sign out, sign in, invite a member who joins', async ({ page, browser }) => {
   const errors = watchErrors(page);
@@ -22,7 +22,8 @@ test('sign up, sign out, sign in, invite a member who joins', async ({ page, bro
   await expect(page.locator('#endpoint-usage')).toContainText('0 of 1 endpoints');
   await shot(page, 'endpoints-empty');
 
-  // The same email cannot sign up twice.
+  // Signing up again with the same email looks like any sign-up (the form does not tell who
+  // has an account); the owner is emailed a notice instead of a link, and nothing is created.
   const other = await browser.newContext();
   const otherPage = await other.newPage();
   await otherPage.goto('/signup');
@@ -31,8 +32,16 @@ test('sign up, sign out, sign in, invite a member who joins', async ({ page, bro
   await otherPage.getByLabel('Work email').fill(owner.toUpperCase());
   await otherPage.getByLabel('Password').fill('another long password');
   await otherPage.getByRole('button', { name: 'Create account' }).click();
-  await expect(otherPage.locator('#field-email-error')).toContainText('already exists');
+  await expect(otherPage).toHaveURL(/\/signup\/sent$/);
+  await expect(otherPage.getByRole('heading', { name: 'Check your email' })).toBeVisible();
+  await shot(otherPage, 'signup-sent');
+  const notice = mailsTo(owner).at(-1);
+  expect(notice).toContain('already has a Herald account');
+  expect(notice).not.toContain('/signup/confirm/');
   await other.close();
+  await page.reload();
+  await hydrated(page);
+  await expect(page.locator('.sidebar .tenant-name')).toHaveText('Lotus Day Spa');
 
   // Invite a member: the link appears in place, without a page reload (hydration works).
   await page.getByRole('link', { name: 'Team' }).click();

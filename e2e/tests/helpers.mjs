@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { expect } from '@playwright/test';
 
 export const shot = (page, name) => page.screenshot({ path: `screenshots/${name}.png`, fullPage: true });
@@ -23,6 +25,7 @@ export function watchErrors(page) {
   return errors;
 }
 
+/** Signs up and, as a newcomer does, follows the link the server emails to finish. */
 export async function signUp(page, { name = 'Ana Lima', business, email, password = 'correct horse battery' }) {
   await page.goto('/signup');
   await hydrated(page);
@@ -31,7 +34,39 @@ export async function signUp(page, { name = 'Ana Lima', business, email, passwor
   await page.getByLabel('Work email').fill(email);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page).toHaveURL(/\/signup\/sent$/);
+  await expect(page.getByRole('heading', { name: 'Check your email' })).toBeVisible();
+  await page.goto(signUpLink(email));
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Create my workspace' }).click();
   await expect(page).toHaveURL(/\/endpoints$/);
+}
+
+/** The emails the server under test wrote to its outbox (it has no SMTP), oldest first. */
+export function outbox() {
+  const dir = process.env.HERALD_DATA_DIR;
+  if (!dir) throw new Error('HERALD_DATA_DIR must point at the data directory of the server under test (scripts/test.sh sets it)');
+  let names = [];
+  try {
+    names = readdirSync(join(dir, 'outbox')).filter((n) => n.endsWith('.eml')).sort();
+  } catch {
+    return [];
+  }
+  // Undo quoted-printable (soft line breaks and =XX), as a mail client would.
+  const decode = (text) => text.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, hex) => String.fromCharCode(parseInt(hex, 16)));
+  return names.map((n) => decode(readFileSync(join(dir, 'outbox', n), 'utf8')));
+}
+
+/** The emails sent to `email`, oldest first. */
+export function mailsTo(email) {
+  return outbox().filter((m) => m.includes(`To: ${email.toLowerCase()}`));
+}
+
+/** The path of the newest sign-up link mailed to `email`. */
+export function signUpLink(email) {
+  const link = mailsTo(email).reverse().map((m) => m.match(/https?:\/\/\S+\/signup\/confirm\/[A-Za-z0-9]+/)).find(Boolean);
+  if (!link) throw new Error(`no sign-up link was mailed to ${email}`);
+  return new URL(link[0]).pathname;
 }
 
 export async function signIn(page, email, password = 'correct horse battery') {

@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Config {
     pub data_dir: PathBuf,
     pub database_url: String,
@@ -16,6 +16,8 @@ pub struct Config {
     /// Where the built site (`pkg/herald.js`, `.wasm`, `.css`) lives.
     pub site_root: String,
     pub engine: domain::delivery::EngineSettings,
+    /// Reverse proxies in front of Herald (`HERALD_TRUSTED_PROXIES`); empty: the TCP peer is the client.
+    pub trusted_proxies: domain::net::TrustedProxies,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -41,6 +43,7 @@ impl Config {
             public_url,
             site_root: var("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
             engine: engine_from_env()?,
+            trusted_proxies: domain::net::TrustedProxies::parse(&var("HERALD_TRUSTED_PROXIES").unwrap_or_default())?,
         })
     }
 
@@ -52,9 +55,18 @@ impl Config {
         self
     }
 
-    /// Cookies get `Secure` when Herald is served over https.
+    /// Session cookies are `Secure` (sent over https only), except where the public URL is plain
+    /// http on this machine (localhost, 127.0.0.1, [::1]): development.
     pub fn secure_cookies(&self) -> bool {
-        self.public_url.starts_with("https://")
+        let url = self.public_url.to_ascii_lowercase();
+        let Some(rest) = url.strip_prefix("http://") else { return true };
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+        let host = match host_port.strip_prefix('[') {
+            Some(v6) => v6.split(']').next().unwrap_or_default(),
+            None => host_port.split(':').next().unwrap_or_default(),
+        };
+        !matches!(host, "localhost" | "127.0.0.1" | "::1")
     }
 
     /// The key for secrets at rest. Without `HERALD_SECRET_KEY`, one is generated once and kept
@@ -77,6 +89,52 @@ impl Config {
         self.secret_key = Some(key.clone());
         Ok(key)
     }
+}
+
+/// Shows everything but the key and the passwords inside URLs (database, SMTP).
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &redact_url(&self.database_url))
+            .field("secret_key", &self.secret_key.as_ref().map(|_| "***"))
+            .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
+            .field("mail_from", &self.mail_from)
+            .field("bind", &self.bind)
+            .field("public_url", &redact_url(&self.public_url))
+            .field("site_root", &self.site_root)
+            .field("engine", &self.engine)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .finish()
+    }
+}
+
+/// The URL with the password of its user info and any `password=` query value replaced by `***`.
+fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    let authority = match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{user}:***@{host}"),
+            None => authority.to_string(),
+        },
+        None => authority.to_string(),
+    };
+    let tail = match tail.split_once('?') {
+        Some((path, query)) => {
+            let query: Vec<String> = query
+                .split('&')
+                .map(|pair| match pair.split_once('=') {
+                    Some((key, _)) if key.to_ascii_lowercase().contains("password") => format!("{key}=***"),
+                    _ => pair.to_string(),
+                })
+                .collect();
+            format!("{path}?{}", query.join("&"))
+        }
+        None => tail.to_string(),
+    };
+    format!("{scheme}://{authority}{tail}")
 }
 
 /// Delivery tuning; the defaults follow the product rules (10 s timeout).
@@ -111,4 +169,47 @@ fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> 
 /// Start-up errors are plain messages for the operator.
 pub mod anyhow_like {
     pub type Result<T> = std::result::Result<T, String>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(public_url: &str) -> Config {
+        let mut config = Config::from_env().unwrap();
+        config.public_url = public_url.to_string();
+        config
+    }
+
+    #[test]
+    fn cookies_are_secure_except_on_plain_http_localhost() {
+        for url in ["http://localhost:3000", "http://127.0.0.1:3000", "http://[::1]:3000/", "http://LOCALHOST"] {
+            assert!(!config(url).secure_cookies(), "{url}");
+        }
+        for url in [
+            "https://herald.example.com",
+            "https://localhost",
+            "http://herald.example.com",
+            "http://10.0.0.5",
+            "http://0.0.0.0:3000",
+            "http://localhost.example.com",
+        ] {
+            assert!(config(url).secure_cookies(), "{url}");
+        }
+    }
+
+    #[test]
+    fn debug_output_hides_the_key_and_passwords_in_urls() {
+        let mut config = config("https://herald.example.com");
+        config.secret_key = Some("the-secret-key-value".into());
+        config.database_url = "postgres://herald:db-password-1@db.internal:5432/herald".into();
+        config.smtp_url = Some("smtps://mailer:smtp-password-2@smtp.example.com".into());
+        let shown = format!("{config:?}");
+        for secret in ["the-secret-key-value", "db-password-1", "smtp-password-2"] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+        assert!(shown.contains("postgres://herald:***@db.internal:5432/herald") && shown.contains("smtp.example.com"), "{shown}");
+        assert_eq!(redact_url("postgres://db/herald?user=h&password=pw3"), "postgres://db/herald?user=h&password=***");
+        assert_eq!(redact_url("sqlite://./data/herald.db"), "sqlite://./data/herald.db");
+    }
 }

@@ -44,7 +44,9 @@ pub async fn open(config: &mut Config, clock: Arc<dyn Clock>) -> Result<Herald, 
     let cipher = Cipher::from_secret(&config.secret_key()?);
     let mailer =
         Mailer::new(config.smtp_url.as_deref(), config.data_dir.join("outbox"), &config.mail_from).map_err(|e| format!("{e:?}"))?;
-    Ok(Herald::new(store, clock, cipher, mailer, &config.public_url, config.engine.clone()))
+    let herald = Herald::new(store, clock, cipher, mailer, &config.public_url, config.engine.clone(), config.trusted_proxies.clone());
+    herald.check_secret_key().await?;
+    Ok(herald)
 }
 
 pub fn leptos_options(config: &Config) -> LeptosOptions {

@@ -287,6 +287,10 @@ async fn serve(config: Config, herald: domain::Herald, role: Role) -> Result<(),
             eprintln!("  Sign in at {url}/signin, or create a new workspace at {url}/signup");
         }
         eprintln!("  Email goes to {}\n", herald.mailer.describe());
+        if config.secure_cookies() && config.public_url.to_ascii_lowercase().starts_with("http://") {
+            eprintln!("  Note: HERALD_PUBLIC_URL is plain http on another machine than this one. Session cookies are Secure,");
+            eprintln!("  so browsers only send them over https: serve Herald over https (e.g. behind a reverse proxy).\n");
+        }
         let router = server::router(herald.clone(), server::leptos_options(&config), config.secure_cookies());
         let mut web_stopped = stopped.clone();
         let until = async move {

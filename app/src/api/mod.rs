@@ -143,27 +143,24 @@ pub mod ssr {
         Ok((herald, actor.with_ip(client_ip().await)))
     }
 
-    /// The client's address for the audit log (see `domain::net::client_ip`).
+    /// The client's address, for the audit log and sign-in throttling: the TCP peer, or what
+    /// the trusted proxies forwarded (see `domain::net::client_address`).
     pub async fn client_ip() -> Option<String> {
         use axum::extract::ConnectInfo;
         let peer = leptos_axum::extract::<ConnectInfo<std::net::SocketAddr>>().await.ok().map(|ConnectInfo(addr)| addr.ip());
-        let headers = leptos_axum::extract::<axum::http::HeaderMap>().await.ok();
-        let forwarded = headers.as_ref().and_then(|h| h.get("x-forwarded-for")).and_then(|v| v.to_str().ok());
-        domain::net::client_ip(peer, forwarded)
+        let headers = leptos_axum::extract::<axum::http::HeaderMap>().await.unwrap_or_default();
+        let forwarded = headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok());
+        herald().ok()?.client_ip(peer, forwarded)
+    }
+
+    /// [`client_ip`] for throttling, which needs some key even without a peer.
+    pub async fn client_address() -> String {
+        client_ip().await.unwrap_or_else(|| "unknown".into())
     }
 
     /// `2026-01-01 10:00:00` (UTC).
     pub fn when(ms: i64) -> String {
         domain::clock::rfc3339(ms).replace('T', " ").trim_end_matches('Z').to_string()
-    }
-
-    /// The client's address, for sign-in throttling.
-    pub async fn client_address() -> String {
-        use axum::extract::ConnectInfo;
-        leptos_axum::extract::<ConnectInfo<std::net::SocketAddr>>()
-            .await
-            .map(|ConnectInfo(addr)| addr.ip().to_string())
-            .unwrap_or_else(|_| "unknown".into())
     }
 
     pub fn date(ms: i64) -> String {
@@ -209,11 +206,22 @@ pub async fn get_session() -> Result<Option<SessionInfo>, AppError> {
     }))
 }
 
+/// Starts a sign-up; the next page says to check the email (the same whether or not the
+/// address already has an account).
 #[server(prefix = "/rpc", endpoint = "sign_up")]
 pub async fn sign_up(name: String, email: String, password: String, tenant_name: String) -> Result<(), AppError> {
     let herald = ssr::herald()?;
-    let (user, tenant_id) = herald.sign_up(domain::accounts::SignUp { name, email, password, tenant_name }).await?;
-    domain::session::sign_in(&ssr::session().await?, &user.id, Some(&tenant_id)).await?;
+    herald.sign_up(domain::accounts::SignUp { name, email, password, tenant_name }, &ssr::client_address().await).await?;
+    leptos_axum::redirect("/signup/sent");
+    Ok(())
+}
+
+/// Follows the emailed sign-up link: creates the account and its workspace, and signs in.
+#[server(prefix = "/rpc", endpoint = "confirm_sign_up")]
+pub async fn confirm_sign_up(token: String) -> Result<(), AppError> {
+    let herald = ssr::herald()?;
+    let (user, tenant_id) = herald.confirm_sign_up(&token).await?;
+    domain::session::sign_in(&herald, &ssr::session().await?, &user.id, Some(&tenant_id)).await?;
     leptos_axum::redirect("/endpoints");
     Ok(())
 }
@@ -222,7 +230,7 @@ pub async fn sign_up(name: String, email: String, password: String, tenant_name:
 pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
     let herald = ssr::herald()?;
     let user = herald.sign_in(&email, &password, &ssr::client_address().await).await?;
-    domain::session::sign_in(&ssr::session().await?, &user.id, None).await?;
+    domain::session::sign_in(&herald, &ssr::session().await?, &user.id, None).await?;
     let home = if user.staff_role.is_some() && herald.memberships(&user.id).await?.is_empty() { "/staff" } else { "/endpoints" };
     leptos_axum::redirect(home);
     Ok(())
@@ -326,7 +334,7 @@ pub async fn accept_invitation(token: String, name: Option<String>, password: Op
             (user.id, tenant_id)
         }
     };
-    domain::session::sign_in(&session, &user_id, Some(&tenant_id)).await?;
+    domain::session::sign_in(&herald, &session, &user_id, Some(&tenant_id)).await?;
     leptos_axum::redirect("/endpoints");
     Ok(())
 }

@@ -1,11 +1,13 @@
-//! Signing up, signing in, and accepting an invitation.
+//! Signing up (and confirming the email), signing in, and accepting an invitation.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
-use crate::api::{get_invitation, AcceptInvitation as AcceptInvitationFn, SignIn as SignInFn, SignUp as SignUpFn};
+use crate::api::{
+    get_invitation, AcceptInvitation as AcceptInvitationFn, ConfirmSignUp as ConfirmSignUpFn, SignIn as SignInFn, SignUp as SignUpFn,
+};
 use crate::components::{field_error, form_error, last_error, Alert, Field, LoadError, Loading};
 
 /// The centred card every signed-out page uses.
@@ -63,6 +65,45 @@ pub fn SignUp() -> impl IntoView {
                 </button>
             </ActionForm>
             <p class="auth-switch">"Already have an account? " <A href="/signin">"Sign in"</A></p>
+        </AuthCard>
+    }
+}
+
+/// After the sign-up form: the same page whether or not the address already had an account.
+#[component]
+pub fn SignUpSent() -> impl IntoView {
+    view! {
+        <AuthCard title="Check your email" subtitle="One more step to create your workspace.">
+            <p class="invite-summary">
+                "We sent a link to the address you entered. Open it to finish creating your account; it works for 24 hours."
+            </p>
+            <p class="muted">
+                "Nothing after a few minutes? Look in your spam folder, or sign up again. If the address already has an account, we emailed it a note instead."
+            </p>
+            <p class="auth-switch">"Already have an account? " <A href="/signin">"Sign in"</A></p>
+        </AuthCard>
+    }
+}
+
+/// Where the emailed link leads: one click creates the account (a click, not the visit, so
+/// that mail scanners opening the link do not use it up).
+#[component]
+pub fn ConfirmSignUp() -> impl IntoView {
+    let params = use_params_map();
+    let token = move || params.read().get("token").unwrap_or_default();
+    let action = ServerAction::<ConfirmSignUpFn>::new();
+    let error = last_error(move || action.value().get());
+    let pending = action.pending();
+    view! {
+        <AuthCard title="Finish signing up" subtitle="Your email address is confirmed. Create your workspace to start.">
+            <ActionForm action=action>
+                <input type="hidden" name="token" value=token/>
+                <Alert message=form_error(error, &[])/>
+                <button type="submit" class="btn btn-primary btn-block" disabled=move || pending.get()>
+                    {move || if pending.get() { "Creating…" } else { "Create my workspace" }}
+                </button>
+            </ActionForm>
+            <p class="auth-switch">"Link expired or used? " <A href="/signup">"Sign up again"</A></p>
         </AuthCard>
     }
 }

@@ -203,16 +203,19 @@ impl Herald {
             (record, Verdict::Failed { retry_after: None })
         };
         // Literal IP addresses bypass the resolver: check them here.
-        if !allow_private {
-            if let Ok(url) = url::Url::parse(&endpoint.url) {
-                let literal = match url.host() {
-                    Some(url::Host::Ipv4(ip)) => Some(std::net::IpAddr::V4(ip)),
-                    Some(url::Host::Ipv6(ip)) => Some(std::net::IpAddr::V6(ip)),
-                    _ => None,
+        if let Ok(url) = url::Url::parse(&endpoint.url) {
+            let literal = match url.host() {
+                Some(url::Host::Ipv4(ip)) => Some(std::net::IpAddr::V4(ip)),
+                Some(url::Host::Ipv6(ip)) => Some(std::net::IpAddr::V6(ip)),
+                _ => None,
+            };
+            if let Some(ip) = literal.filter(|ip| !crate::net::may_reach(*ip, allow_private)) {
+                let what = if crate::net::is_forbidden(ip) {
+                    "a link-local, unspecified or cloud metadata address"
+                } else {
+                    "a private, loopback or link-local address"
                 };
-                if literal.is_some_and(crate::net::is_private) {
-                    return failed("Refused: the URL points to a private, loopback or link-local address".into(), started);
-                }
+                return failed(format!("Refused: the URL points to {what}"), started);
             }
         }
         let body = Self::body_for(endpoint, message);
@@ -231,7 +234,7 @@ impl Herald {
             .header("webhook-timestamp", timestamp.to_string())
             .header("webhook-signature", signature);
         if let (Some(name), Some(sealed)) = (&endpoint.auth_header_name, &endpoint.auth_header_value) {
-            match self.cipher.open(sealed) {
+            match self.open_for(&endpoint.id, "auth_header_value", sealed) {
                 Ok(value) => request = request.header(name.as_str(), value),
                 Err(e) => return failed(format!("Could not read the auth header: {e}"), started),
             }

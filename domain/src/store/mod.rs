@@ -121,10 +121,22 @@ impl Store {
         Ok(match self {
             Store::Sqlite(pool) => {
                 let turn = sqlite_write_turn().await;
-                Tx::Sqlite(pool.begin().await?, turn)
+                // IMMEDIATE: take the write lock now. A deferred transaction that reads first
+                // fails with "database is locked" if anyone else (another process, or a write
+                // outside the turn) commits before its first write.
+                Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?, turn)
             }
             Store::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         })
+    }
+
+    /// On SQLite, this process's write turn, for a write outside a transaction: queued in
+    /// order with the others instead of polling for the lock (and losing to a busy writer).
+    pub async fn write_turn(&self) -> Option<WriteTurn> {
+        match self {
+            Store::Sqlite(_) => Some(sqlite_write_turn().await),
+            Store::Postgres(_) => None,
+        }
     }
 
     /// True when the database answers.

@@ -103,7 +103,7 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let herald = Herald::from_ref(state);
-        let ip = client_ip(parts);
+        let ip = client_ip(&herald, parts);
         if let Some(auth) = parts.headers.get(axum::http::header::AUTHORIZATION) {
             let key = auth.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).map(str::trim).unwrap_or_default();
             return Ok(Caller(herald.authenticate_api_key(key).await?.with_ip(ip)));
@@ -114,11 +114,10 @@ where
     }
 }
 
-/// The client's address for the audit log (see `domain::net::client_ip`).
-pub fn client_ip(parts: &Parts) -> Option<String> {
+/// The client's address for the audit log (see `Herald::client_ip`).
+pub fn client_ip(herald: &Herald, parts: &Parts) -> Option<String> {
     let peer = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
-    let forwarded = parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
-    domain::net::client_ip(peer, forwarded)
+    herald.client_ip(peer, parts.headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()))
 }
 
 async fn me(

@@ -60,6 +60,7 @@ async fn bad_sign_up_input_is_explained_and_changes_nothing(app: TestApp) {
     assert!(r.status.is_client_error(), "{} {}", r.status, r.text);
     assert_eq!(app.herald.user_count().await.unwrap(), 0, "nothing was created");
 
+    // An address that has an account answers like a new one (see throttle.rs), creating nothing.
     app.owner("taken@spa.example", "First Spa").await;
     let r = app
         .rpc(
@@ -68,11 +69,9 @@ async fn bad_sign_up_input_is_explained_and_changes_nothing(app: TestApp) {
             &[("name", ""), ("email", " TAKEN@spa.example"), ("password", "long enough pw"), ("tenant_name", "Second Spa")],
         )
         .await;
-    assert_eq!(r.status, 409, "{}", r.text);
-    assert_eq!(r.error()["code"], "email_taken");
-    assert_eq!(r.error()["field"], "email");
+    assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(app.herald.user_count().await.unwrap(), 1);
-    assert_eq!(app.herald.all_tenants().await.unwrap().len(), 1, "no orphan tenant from the refused sign-up");
+    assert_eq!(app.herald.all_tenants().await.unwrap().len(), 1, "no second tenant for an address that has an account");
 }
 
 async fn sign_in_checks_the_password_and_throttles_guessing(app: TestApp) {
@@ -155,7 +154,7 @@ async fn an_invited_person_joins_as_a_member_who_cannot_manage_the_team(app: Tes
     assert!(link.starts_with(&format!("{}/invite/", app.base)));
     let token = link.rsplit('/').next().unwrap().to_string();
 
-    let mails = app.outbox();
+    let mails: Vec<String> = app.outbox().into_iter().filter(|m| m.contains("To: bruno@lotus.example")).collect();
     assert_eq!(mails.len(), 1, "the invitation is emailed");
     assert!(mails[0].contains("To: bruno@lotus.example") && mails[0].contains(&token), "{}", mails[0]);
 
@@ -209,18 +208,18 @@ async fn invitations_expire_and_work_only_once(app: TestApp) {
             r.json()["link"].as_str().unwrap().rsplit('/').next().unwrap().to_string()
         }
     };
-    let token = invite("late@lotus.example").await;
-    app.advance_days(8);
-    let r = app.rpc(&app.new_browser(), "accept_invitation", &[("token", &token), ("name", ""), ("password", "long enough pw")]).await;
-    assert_eq!(r.status, 409);
-    assert_eq!(r.error()["code"], "invitation_expired");
-
+    let late = invite("late@lotus.example").await;
     let token = invite("once@lotus.example").await;
     let first = app.rpc(&app.new_browser(), "accept_invitation", &[("token", &token), ("name", ""), ("password", "long enough pw")]).await;
     assert_eq!(first.status, 200, "{}", first.text);
     let again = app.rpc(&app.new_browser(), "accept_invitation", &[("token", &token), ("name", ""), ("password", "long enough pw")]).await;
     assert_eq!(again.status, 409);
     assert_eq!(again.error()["code"], "invitation_used");
+
+    app.advance_days(8);
+    let r = app.rpc(&app.new_browser(), "accept_invitation", &[("token", &late), ("name", ""), ("password", "long enough pw")]).await;
+    assert_eq!(r.status, 409);
+    assert_eq!(r.error()["code"], "invitation_expired");
 
     let r = app.rpc(&app.new_browser(), "invitation", &[("token", "made-up-token")]).await;
     assert_eq!(r.status, 404);

@@ -239,7 +239,7 @@ async fn auth_header_values_are_write_only_and_encrypted_at_rest(app: TestApp) {
         }
     };
     let header = header.unwrap();
-    assert!(header.starts_with("v1:") && !header.contains("very-secret") && !header.contains("9876"), "{header}");
+    assert!(header.starts_with("v2:") && !header.contains("very-secret") && !header.contains("9876"), "{header}");
     assert!(!secret.contains(&signing[6..]) && !secret.contains("whsec_"), "{secret}");
 
     // Renaming keeps the value; null removes the header.

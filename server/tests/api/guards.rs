@@ -27,8 +27,15 @@ async fn state_changes_without_csrf_proof_are_refused(app: TestApp) {
     let r = bare.post(&url).header("sec-fetch-site", "cross-site").header("origin", &app.origin).form(&sign_up).send().await.unwrap();
     assert_eq!(r.status(), 403, "the browser's cross-site verdict wins");
     assert_eq!(app.herald.user_count().await.unwrap(), 0, "nothing was created");
+    assert!(app.sign_up_token("a@spa.example").is_none(), "no sign-up link was sent");
 
     let r = bare.post(&url).header("sec-fetch-site", "same-origin").form(&sign_up).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let token = app.sign_up_token("a@spa.example").expect("a sign-up link");
+    let confirm = format!("{}/rpc/confirm_sign_up", app.base);
+    let r = bare.post(&confirm).form(&[("token", &token)]).send().await.unwrap();
+    assert_eq!(r.status(), 403, "following the link needs the same proof");
+    let r = bare.post(&confirm).header("sec-fetch-site", "same-origin").form(&[("token", &token)]).send().await.unwrap();
     assert_eq!(r.status(), 200);
 
     // A script holding the session cookie can use the session's token instead of Origin.
@@ -129,10 +136,11 @@ async fn health_and_unknown_routes(app: TestApp) {
 }
 
 async fn session_cookies_are_httponly_and_lax(app: TestApp) {
+    app.owner("a@spa.example", "Spa").await;
     let client = app.new_browser();
     let r = client
-        .post(format!("{}/rpc/sign_up", app.base))
-        .form(&[("name", ""), ("email", "a@spa.example"), ("password", "long enough pw"), ("tenant_name", "Spa")])
+        .post(format!("{}/rpc/sign_in", app.base))
+        .form(&[("email", "a@spa.example"), ("password", "correct horse battery")])
         .send()
         .await
         .unwrap();

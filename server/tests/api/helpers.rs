@@ -100,25 +100,38 @@ pub struct TestApp {
     pub origin: String,
     pub herald: Herald,
     pub clock: ManualClock,
-    pub data_dir: TempDir,
+    pub data_dir: Arc<TempDir>,
     /// A browser-like client: keeps cookies, sends this site's Origin.
     pub client: reqwest::Client,
-    pub db: TestDb,
+    pub db: Arc<TestDb>,
 }
 
 /// A fresh server on 127.0.0.1 with a moveable clock, or `None` when the backend is unavailable.
 pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
     let db = fresh_db(backend).await?;
-    let data_dir = TempDir::new();
+    let clock = ManualClock::new(1_767_261_600_000); // 2026-01-01T10:00:00Z
+    Some(start(Arc::new(db), Arc::new(TempDir::new()), clock, |_| {}).await)
+}
+
+/// Starts a server on `db`, configured as a test server and then by `configure`.
+async fn start(db: Arc<TestDb>, data_dir: Arc<TempDir>, clock: ManualClock, configure: impl FnOnce(&mut server::Config)) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let mut config = test_config(&db, &data_dir, &format!("http://{addr}")).with_bind(addr);
-    let clock = ManualClock::new(1_767_261_600_000); // 2026-01-01T10:00:00Z
+    configure(&mut config);
     let herald = server::open(&mut config, Arc::new(clock.clone())).await.expect("open herald");
-    let router = server::router(herald.clone(), server::leptos_options(&config), false);
+    let router = server::router(herald.clone(), server::leptos_options(&config), config.secure_cookies());
     tokio::spawn(server::serve(listener, router, std::future::pending()));
     let base = format!("http://{addr}");
-    Some(TestApp { client: browser(&base), origin: base.clone(), base, herald, clock, data_dir, db })
+    TestApp { client: browser(&base), origin: base.clone(), base, herald, clock, data_dir, db }
+}
+
+impl TestApp {
+    /// Another web process on the same database, data directory and clock (as a second
+    /// `herald serve` behind the same load balancer would be), configured by `configure`.
+    pub async fn spawn_process(&self, configure: impl FnOnce(&mut server::Config)) -> TestApp {
+        start(self.db.clone(), self.data_dir.clone(), self.clock.clone(), configure).await
+    }
 }
 
 fn test_config(db: &TestDb, data_dir: &TempDir, public_url: &str) -> server::Config {
@@ -215,7 +228,8 @@ impl TestApp {
         reply(client.get(format!("{}{path}", self.base)).send().await.unwrap()).await
     }
 
-    /// Signs up a new owner with their own tenant in a new browser; returns the browser.
+    /// Signs up a new owner with their own tenant in a new browser, following the emailed
+    /// link; returns the signed-in browser.
     pub async fn owner(&self, email: &str, business: &str) -> reqwest::Client {
         let client = self.new_browser();
         let r = self
@@ -226,7 +240,23 @@ impl TestApp {
             )
             .await;
         assert_eq!(r.status, 200, "sign up failed: {}", r.text);
+        let token = self.sign_up_token(email).unwrap_or_else(|| panic!("no sign-up link mailed to {email}"));
+        let r = self.rpc(&client, "confirm_sign_up", &[("token", &token)]).await;
+        assert_eq!(r.status, 200, "confirming the sign-up failed: {}", r.text);
         client
+    }
+
+    /// The token of the newest sign-up link mailed to `email`.
+    pub fn sign_up_token(&self, email: &str) -> Option<String> {
+        let marker = format!("{}/signup/confirm/", self.base);
+        let to = format!("to: {}", email.trim().to_lowercase());
+        let mut mails: Vec<(std::path::PathBuf, String)> =
+            self.outbox_files().into_iter().filter(|(_, m)| m.to_lowercase().contains(&to)).collect();
+        mails.sort();
+        mails
+            .iter()
+            .rev()
+            .find_map(|(_, m)| m.split(&marker).nth(1).map(|rest| rest.chars().take_while(|c| c.is_ascii_alphanumeric()).collect()))
     }
 
     /// Invites `email` as a member of the owner's tenant and accepts in a new browser.
@@ -249,9 +279,20 @@ impl TestApp {
 
     /// Files in the email outbox, as text.
     pub fn outbox(&self) -> Vec<String> {
+        self.outbox_files().into_iter().map(|(_, m)| m).collect()
+    }
+
+    /// The outbox's files (named by the time they were written) with their text.
+    fn outbox_files(&self) -> Vec<(std::path::PathBuf, String)> {
         let dir = self.data_dir.0.join("outbox");
         let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
-        entries.filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok()).map(|m| decode_quoted_printable(&m)).collect()
+        entries
+            .filter_map(|e| {
+                let path = e.ok()?.path();
+                let text = std::fs::read_to_string(&path).ok()?;
+                Some((path, decode_quoted_printable(&text)))
+            })
+            .collect()
     }
 
     pub fn clock_now(&self) -> i64 {

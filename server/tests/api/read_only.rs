@@ -38,7 +38,8 @@ const READS: &[&str] = &[
 /// up (a new tenant of one's own), in and out, choosing which tenant to work in (staff: which
 /// to view), and accepting an invitation addressed to oneself (refused for a suspended tenant:
 /// see the test below).
-const OWN_SESSION: &[&str] = &["sign_up", "sign_in", "sign_out", "switch_tenant", "view_tenant", "stop_viewing", "accept_invitation"];
+const OWN_SESSION: &[&str] =
+    &["sign_up", "confirm_sign_up", "sign_in", "sign_out", "switch_tenant", "view_tenant", "stop_viewing", "accept_invitation"];
 
 /// The operator's console acts on tenants from outside them (lifting a suspension among other
 /// things); for everyone else, support included, it does not exist: 404.
