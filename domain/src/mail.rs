@@ -54,7 +54,11 @@ impl Mailer {
             Mailer::Outbox { dir, .. } => {
                 tokio::fs::create_dir_all(dir).await.map_err(|e| Error::internal("create outbox", e))?;
                 let name = format!("{}-{}.eml", crate::clock::Clock::now(&crate::clock::SystemClock), crate::ids::random_string(8));
-                tokio::fs::write(dir.join(name), message.formatted()).await.map_err(|e| Error::internal("write outbox", e))?;
+                let path = dir.join(name);
+                tokio::fs::write(&path, message.formatted()).await.map_err(|e| Error::internal("write outbox", e))?;
+                // No SMTP: say where the mail is, so a local user can open their sign-up link.
+                tracing::info!(to = %to.email, subject, file = %path.display(), "email written to the outbox");
+                return Ok(());
             }
         }
         tracing::info!(to = %to.email, subject, "email sent");

@@ -280,9 +280,14 @@ async fn serve(config: Config, herald: domain::Herald, role: Role) -> Result<(),
         let listener = tokio::net::TcpListener::bind(config.bind).await.map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
         let url = config.public_url.clone();
         eprintln!("\n  Herald is running at {url}");
+        let outbox = matches!(herald.mailer, domain::mail::Mailer::Outbox { .. });
         if herald.user_count().await.unwrap_or(0) == 0 {
             eprintln!("  No accounts yet: create one at {url}/signup");
-            eprintln!("  (or an operator: HERALD_PASSWORD=… herald operator create --email you@example.com)");
+            if outbox {
+                eprintln!("  (the confirmation link arrives as an email file; its path is printed here when it is written)");
+            }
+            eprintln!("  Or at once, from another terminal, a workspace with you as its admin:");
+            eprintln!("    HERALD_PASSWORD='choose-a-password' target/debug/herald tenant create --name 'My Spa' --plan basic --admin-email you@example.com");
         } else {
             eprintln!("  Sign in at {url}/signin, or create a new workspace at {url}/signup");
         }
