@@ -128,7 +128,7 @@ async fn signing_in_starts_a_new_session(app: TestApp) {
     assert_eq!(r.status, 200, "{}", r.text);
     let planted = r.session_cookie();
     assert_eq!(app.get_with_cookie(&planted, "/api/v1/me").await.json()["user"]["email"], "eve@evil.example");
-    let r = reqwest::Client::new()
+    let r = crate::helpers::plain_client()
         .post(format!("{}/rpc/sign_in", app.base))
         .header("cookie", &planted)
         .header("origin", &app.origin)

@@ -15,7 +15,7 @@ both_databases!(
 );
 
 async fn audit_api(app: &TestApp, key: &str, query: &str) -> crate::helpers::Reply {
-    let r = reqwest::Client::new().get(format!("{}/api/v1/audit{query}", app.base)).bearer_auth(key).send().await.unwrap();
+    let r = crate::helpers::plain_client().get(format!("{}/api/v1/audit{query}", app.base)).bearer_auth(key).send().await.unwrap();
     crate::helpers::Reply { status: r.status(), headers: r.headers().clone(), text: r.text().await.unwrap() }
 }
 
@@ -133,7 +133,7 @@ async fn changes_are_recorded_with_who_when_what_and_where(app: TestApp) {
     assert_eq!(find("member.joined")["actor"]["label"], "mia@lotus.example");
 
     // The API key's own change is attributed to it.
-    let r = reqwest::Client::new().delete(format!("{}/api/v1/endpoints/ep_nope", app.base)).bearer_auth(&key).send().await.unwrap();
+    let r = crate::helpers::plain_client().delete(format!("{}/api/v1/endpoints/ep_nope", app.base)).bearer_auth(&key).send().await.unwrap();
     assert_eq!(r.status(), 404, "a refused change records nothing");
     let r = app.rpc(&owner, "revoke_api_key", &[("id", &key_id)]).await;
     assert_eq!(r.status, 200);

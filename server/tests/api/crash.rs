@@ -52,7 +52,7 @@ async fn accepted_events_survive_a_crash(app: TestApp) {
     let base = format!("http://127.0.0.1:{port}");
     let mut first = start_herald(&app, port);
     wait_healthy(&base).await;
-    let client = reqwest::Client::new();
+    let client = crate::helpers::plain_client();
     let mut accepted = HashSet::new();
     for batch in 0..25 {
         let sends = (0..8).map(|i| {

@@ -61,7 +61,7 @@ async fn session_api_writes_without_csrf_proof_are_refused(app: TestApp) {
     let endpoint = serde_json::json!({ "name": "E", "url": "https://hooks.example.com/x", "event_types": ["*"] });
     let write = |method: reqwest::Method, path: &str, body: serde_json::Value, extra: Option<(&'static str, String)>| {
         let mut request =
-            reqwest::Client::new().request(method, format!("{}/api/v1{path}", app.base)).header("cookie", &cookie).json(&body);
+            crate::helpers::plain_client().request(method, format!("{}/api/v1{path}", app.base)).header("cookie", &cookie).json(&body);
         if let Some((name, value)) = extra {
             request = request.header(name, value);
         }

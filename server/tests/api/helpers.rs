@@ -27,17 +27,25 @@ pub struct TestDb {
 impl Drop for TestDb {
     fn drop(&mut self) {
         if let Some(name) = self.postgres_name.take() {
-            // Drop runs outside the test's runtime: use a small one of our own.
-            let _ = std::thread::spawn(move || {
+            // Drop runs outside the test's runtime: use a small one of our own, on a thread of
+            // its own, waited for a bounded time (a leftover database is better than a stuck run).
+            let (done, finished) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
                 let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
                 rt.block_on(async {
                     use sqlx::Connection;
                     if let Ok(mut conn) = sqlx::PgConnection::connect(ADMIN_URL).await {
-                        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await;
+                        let _ = sqlx::query("SET lock_timeout = '20s'").execute(&mut conn).await;
+                        if let Err(err) = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await {
+                            eprintln!("could not drop test database {name}: {err}");
+                        }
                     }
                 });
-            })
-            .join();
+                let _ = done.send(());
+            });
+            if finished.recv_timeout(std::time::Duration::from_secs(30)).is_err() {
+                eprintln!("gave up dropping a test database after 30 s");
+            }
         }
     }
 }
@@ -175,11 +183,21 @@ pub async fn eventually(what: &str, mut done: impl FnMut() -> bool) {
     }
 }
 
+/// Far longer than any request of the suite takes (the receiver time-out tests wait 1.5 s).
+pub const REQUEST_LIMIT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// A client that behaves like a browser on the dashboard.
 pub fn browser(origin: &str) -> reqwest::Client {
     let mut headers = reqwest::header::HeaderMap::new();
     headers.insert("origin", origin.parse().unwrap());
-    reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).default_headers(headers).build().unwrap()
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .default_headers(headers)
+        // A request the server never answers fails at its own line instead of hanging the run.
+        .timeout(REQUEST_LIMIT)
+        .build()
+        .unwrap()
 }
 
 pub struct Reply {
@@ -221,7 +239,7 @@ impl TestApp {
 
     /// A request carrying only `cookie`: no cookie jar, no Origin (like a copied cookie replayed).
     pub async fn get_with_cookie(&self, cookie: &str, path: &str) -> Reply {
-        reply(reqwest::Client::new().get(format!("{}{path}", self.base)).header("cookie", cookie).send().await.unwrap()).await
+        reply(plain_client().get(format!("{}{path}", self.base)).header("cookie", cookie).send().await.unwrap()).await
     }
 
     pub async fn get(&self, client: &reqwest::Client, path: &str) -> Reply {
@@ -318,19 +336,35 @@ impl TestApp {
 }
 
 /// Defines `#[tokio::test]`s that run the same async fn on SQLite and on PostgreSQL.
+/// A test that has not finished after this long is stuck (the slowest take a few seconds): it
+/// fails, naming itself, instead of holding the whole run until CI's deadline.
+const TEST_LIMIT: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// Runs one test on a fresh app of `backend` (if available), failing it past [`TEST_LIMIT`].
+pub async fn within_limit<F: std::future::Future<Output = ()>>(backend: Backend, test: impl FnOnce(TestApp) -> F) {
+    let run = async {
+        if let Some(app) = spawn_app(backend).await {
+            test(app).await
+        }
+    };
+    if tokio::time::timeout(TEST_LIMIT, run).await.is_err() {
+        panic!("stuck: still running after {TEST_LIMIT:?} on {backend:?}");
+    }
+}
+
 #[macro_export]
 macro_rules! both_databases {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
             $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $name() {
-                if let Some(app) = $crate::helpers::spawn_app($crate::helpers::Backend::Sqlite).await { super::$name(app).await }
+                $crate::helpers::within_limit($crate::helpers::Backend::Sqlite, super::$name).await
             })*
         }
         mod postgres {
             $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $name() {
-                if let Some(app) = $crate::helpers::spawn_app($crate::helpers::Backend::Postgres).await { super::$name(app).await }
+                $crate::helpers::within_limit($crate::helpers::Backend::Postgres, super::$name).await
             })*
         }
     };
@@ -355,4 +389,9 @@ fn decode_quoted_printable(text: &str) -> String {
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A plain client (no cookies, no Origin) bounded by [`REQUEST_LIMIT`].
+pub fn plain_client() -> reqwest::Client {
+    reqwest::Client::builder().timeout(REQUEST_LIMIT).build().unwrap()
 }

@@ -181,7 +181,7 @@ async fn api_walk(app: &TestApp, caller: &Caller<'_>, t: &Targets, why: &str) ->
                 Caller::Session(client) => session_call(app, client, method.clone(), &concrete, body).await,
                 Caller::Key(key) => {
                     let mut request =
-                        reqwest::Client::new().request(method.clone(), format!("{}/api/v1{concrete}", app.base)).bearer_auth(key);
+                        crate::helpers::plain_client().request(method.clone(), format!("{}/api/v1{concrete}", app.base)).bearer_auth(key);
                     if let Some(body) = body {
                         request = request.json(&body);
                     }

@@ -336,7 +336,7 @@ async fn a_large_recover_commits_in_batches_while_other_tenants_keep_working(app
     let recover = {
         let (url, key, body) = (format!("{}/api/v1{path}", app.base), key.clone(), json!({ "since": since }));
         tokio::spawn(async move {
-            let r = reqwest::Client::new().post(url).bearer_auth(key).json(&body).send().await.unwrap();
+            let r = crate::helpers::plain_client().post(url).bearer_auth(key).json(&body).send().await.unwrap();
             (r.status().as_u16(), r.json::<Value>().await.unwrap())
         })
     };

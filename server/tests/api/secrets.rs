@@ -103,7 +103,7 @@ async fn a_sealed_value_copied_to_another_row_or_column_does_not_open(app: TestA
     let d = deliveries(&app).await.pop().unwrap();
     assert!(d.last_error.as_deref().unwrap_or_default().contains("auth header"), "{d:?}");
     // Saving Two does not silently drop the header it cannot read: it asks for the value again.
-    let r = reqwest::Client::new()
+    let r = crate::helpers::plain_client()
         .patch(format!("{}/api/v1/endpoints/{two}", app.base))
         .bearer_auth(&key)
         .json(&json!({ "name": "Two renamed" }))
@@ -116,7 +116,7 @@ async fn a_sealed_value_copied_to_another_row_or_column_does_not_open(app: TestA
     assert_ne!(raw(&app, &two, "auth_header_value").await, None, "the header is still there");
     assert_eq!(get(&app, &key, &format!("/endpoints/{two}")).await.json()["name"], "Two");
     // Entering the value again repairs it.
-    let r = reqwest::Client::new()
+    let r = crate::helpers::plain_client()
         .patch(format!("{}/api/v1/endpoints/{two}", app.base))
         .bearer_auth(&key)
         .json(&json!({ "auth_header": { "name": "Authorization", "value": "Bearer second-endpoint-2222" } }))
