@@ -31,7 +31,9 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q ' 0\.2\.130'; then
   echo "==> installing wasm-bindgen-cli 0.2.130 (once; takes a few minutes)"
   cargo +debian-web install wasm-bindgen-cli --version 0.2.130 -j2
 fi
-if [ "$WANT_TESTS" = test ] && [ ! -d "$(dirname "${BASH_SOURCE[0]}")/../e2e/node_modules/@playwright/test" ]; then
-  echo "==> installing Playwright (uses Debian's Chromium, downloads no browser)"
-  (cd "$(dirname "${BASH_SOURCE[0]}")/../e2e" && npm install --no-audit --no-fund)
+E2E="$(dirname "${BASH_SOURCE[0]}")/../e2e"
+# (Re)install the browser-test packages when package-lock.json changed since the last install.
+if [ "$WANT_TESTS" = test ] && ! cmp -s "$E2E/package-lock.json" "$E2E/node_modules/.herald-installed-lock"; then
+  echo "==> installing Playwright and axe-core (uses Debian's Chromium, downloads no browser)"
+  (cd "$E2E" && npm install --no-audit --no-fund && cp package-lock.json node_modules/.herald-installed-lock)
 fi

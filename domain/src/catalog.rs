@@ -18,10 +18,12 @@ pub struct EventType {
     pub sample: Value,
 }
 
-/// The resources in catalog order, with their human labels; `build` lists their events in this order.
+/// The resources in catalog order, with their human labels (an event's resource is the first
+/// segment of its name).
 const RESOURCES: &[(&str, &str)] = &[
     ("appointment", "Appointments"),
-    ("class", "Classes & group events"),
+    ("event", "Group events"),
+    ("class", "Classes & schedules"),
     ("customer", "Customers & guests"),
     ("invoice", "Invoices"),
     ("membership", "Memberships"),
@@ -44,6 +46,26 @@ pub fn all() -> &'static [EventType] {
 /// Looks up an event type by its canonical name.
 pub fn find(name: &str) -> Option<&'static EventType> {
     all().iter().find(|e| e.name == name)
+}
+
+/// Names that ingest and subscriptions still accept, each with the event type it stands for:
+/// Herald's own earlier names for Calenso's events (deprecated; migration 0011 rewrote stored
+/// subscriptions) and ReserveKit's names for its booking events.
+pub const ALIASES: &[(&str, &str)] = &[
+    ("appointment.manual_booking.created", "appointment.manual.booking.created"),
+    ("appointment.rebooked", "appointment.booking.rebooked"),
+    ("class.booking.created", "event.booking.created"),
+    ("class.booking.cancelled", "event.booking.cancelled"),
+    ("class.manual_booking.created", "event.manual.booking.created"),
+    ("class.booking.rebooked", "event.booking.rebooked"),
+    ("bookings.create", "booking.created"),
+    ("bookings.update", "booking.amended"),
+    ("bookings.delete", "booking.deleted"),
+];
+
+/// Looks up an event type by its name or one of its [`ALIASES`].
+pub fn resolve(name: &str) -> Option<&'static EventType> {
+    find(name).or_else(|| ALIASES.iter().find(|(alias, _)| *alias == name).and_then(|(_, canonical)| find(canonical)))
 }
 
 /// The resources in catalog order with a human label, e.g. `("appointment", "Appointments")`.
@@ -69,9 +91,13 @@ fn build() -> Vec<EventType> {
         products(),
         inventory(),
     ];
-    let mut all = Vec::with_capacity(58);
-    for (&(resource, _), events) in RESOURCES.iter().zip(groups) {
+    let mut all = Vec::with_capacity(59);
+    for events in groups {
         for (name, description, sample) in events {
+            // The resource is the name's first segment: Calenso's group-event bookings
+            // (`event.booking.*`) come with the classes but are resource `event`.
+            let resource = RESOURCES.iter().map(|(r, _)| *r).find(|r| name.strip_prefix(r).is_some_and(|rest| rest.starts_with('.')));
+            let resource = resource.unwrap_or_else(|| panic!("{name} has no resource in RESOURCES"));
             let mut schema = schema_of(&sample);
             if let Value::Object(map) = &mut schema {
                 map.insert("$schema".into(), json!(DRAFT));
@@ -135,7 +161,7 @@ fn appointments() -> Events {
             ),
         ),
         (
-            "appointment.manual_booking.created",
+            "appointment.manual.booking.created",
             "A staff member booked an appointment on behalf of a client.",
             with(
                 &base,
@@ -145,8 +171,8 @@ fn appointments() -> Events {
             ),
         ),
         (
-            "appointment.rebooked",
-            "A client booked the same service again from a previous appointment.",
+            "appointment.booking.rebooked",
+            "An appointment was moved to another time by the client or the business; the previous time is in rebooked_from.",
             with(
                 &base,
                 json!({
@@ -225,10 +251,10 @@ fn classes() -> Events {
     });
     let staff = json!({ "id": "emp_9a1kc", "name": "Marco Rossi" });
     vec![
-        ("class.booking.created", "A client booked a spot in a class online.", booking.clone()),
+        ("event.booking.created", "A client booked a spot in a class or group event online.", booking.clone()),
         (
-            "class.booking.cancelled",
-            "A client's class booking was cancelled.",
+            "event.booking.cancelled",
+            "A client's booking for a class or group event was cancelled.",
             with(
                 &booking,
                 json!({
@@ -238,8 +264,8 @@ fn classes() -> Events {
             ),
         ),
         (
-            "class.manual_booking.created",
-            "A staff member booked a client into a class.",
+            "event.manual.booking.created",
+            "A staff member booked a client into a class or group event.",
             with(
                 &booking,
                 json!({
@@ -248,8 +274,8 @@ fn classes() -> Events {
             ),
         ),
         (
-            "class.booking.rebooked",
-            "A class booking was moved to another session of the class.",
+            "event.booking.rebooked",
+            "A class or group event booking was moved to another session.",
             with(
                 &booking,
                 json!({
@@ -562,6 +588,16 @@ fn bookings() -> Events {
             ),
         ),
         (
+            "booking.deleted",
+            "A venue booking was deleted from the calendar (not cancelled: no cancellation was recorded).",
+            with(
+                &base,
+                json!({
+                    "status": "deleted", "deleted_at": "2026-03-19T10:05:12Z",
+                }),
+            ),
+        ),
+        (
             "booking.checked_in",
             "A guest arrived and was checked in for their booking.",
             with(
@@ -840,8 +876,8 @@ mod tests {
     #[test]
     fn exactly_58_unique_names() {
         let names: HashSet<_> = all().iter().map(|e| e.name).collect();
-        assert_eq!(all().len(), 58);
-        assert_eq!(names.len(), 58);
+        assert_eq!(all().len(), 59);
+        assert_eq!(names.len(), 59);
     }
 
     #[test]
@@ -916,18 +952,28 @@ mod tests {
     }
 
     #[test]
+    fn aliases_resolve_to_catalog_events_and_shadow_none() {
+        for (alias, canonical) in ALIASES {
+            assert!(find(alias).is_none(), "{alias} is an alias, not a catalog name");
+            assert_eq!(resolve(alias).map(|e| e.name), Some(*canonical));
+        }
+        assert_eq!(resolve("booking.deleted").map(|e| e.name), Some("booking.deleted"));
+        assert!(resolve("bookings.remove").is_none());
+    }
+
+    #[test]
     fn catalog_order() {
         let expected = "appointment.booking.created appointment.booking.cancelled appointment.updated \
-            appointment.manual_booking.created appointment.rebooked appointment.started appointment.completed \
+            appointment.manual.booking.created appointment.booking.rebooked appointment.started appointment.completed \
             appointment.feedback.created appointment.group.created appointment.group.status_changed \
-            class.booking.created class.booking.cancelled class.manual_booking.created class.booking.rebooked \
+            event.booking.created event.booking.cancelled event.manual.booking.created event.booking.rebooked \
             class.booking.approved class.booking.rejected class.booking.deleted class.booking.no_show \
             class.schedule.created class.schedule.updated class.schedule.cancelled class.schedule.deleted \
             customer.created customer.updated customer.deleted invoice.closed \
             membership.created membership.frozen membership.unfrozen membership.cancelled membership.reinstated \
             package.created package.redeemed package.redemption_reversed package.status_updated \
             package.validity_updated package.amended package.removed \
-            booking.created booking.amended booking.cancelled booking.checked_in \
+            booking.created booking.amended booking.cancelled booking.deleted booking.checked_in \
             account.created account.amended account.removed contact.created contact.amended contact.removed \
             employee.created employee.amended employee.removed activity.created activity.amended activity.removed \
             product.created product.amended product.removed inventory.changed";

@@ -216,9 +216,11 @@ fn validate_event_types(types: &[String]) -> Result<Vec<String>> {
     let mut out: Vec<String> = Vec::new();
     for t in types {
         let t = t.trim().to_lowercase();
-        if t != "*" && catalog::find(&t).is_none() {
-            return Err(Error::invalid("event_types", format!("\"{t}\" is not an event type. See GET /api/v1/event-types.")));
-        }
+        let t = match catalog::resolve(&t) {
+            Some(known) => known.name.to_string(),
+            None if t == "*" => t,
+            None => return Err(Error::invalid("event_types", format!("\"{t}\" is not an event type. See GET /api/v1/event-types."))),
+        };
         if !out.contains(&t) {
             out.push(t);
         }

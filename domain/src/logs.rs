@@ -17,6 +17,10 @@ const SIGNATURE_PLACEHOLDER: &str = "${WEBHOOK_SIGNATURE}";
 const AUTH_PLACEHOLDER: &str = "${AUTH_HEADER_VALUE}";
 
 pub const STATUSES: [&str; 5] = ["pending", "retrying", "succeeded", "failed", "skipped"];
+/// A filter, not a status: deliveries that were tried and have not been delivered (failed,
+/// retrying, or skipped after failing when the endpoint was deactivated). The deactivation
+/// email links to it.
+pub const UNDELIVERED: &str = "undelivered";
 
 #[derive(Clone, Debug, Default)]
 pub struct LogFilter {
@@ -106,8 +110,8 @@ impl Herald {
     pub async fn delivery_log(&self, tenant_id: &str, filter: LogFilter) -> Result<Page> {
         let limit = page_size(filter.limit)?;
         if let Some(status) = &filter.status {
-            if !STATUSES.contains(&status.as_str()) {
-                return Err(Error::invalid("status", format!("status is one of {}.", STATUSES.join(", "))));
+            if !STATUSES.contains(&status.as_str()) && status != UNDELIVERED {
+                return Err(Error::invalid("status", format!("status is one of {}, {UNDELIVERED}.", STATUSES.join(", "))));
             }
         }
         let mut conditions = Conditions::default();
@@ -115,8 +119,10 @@ impl Herald {
         if let Some(v) = filter.endpoint_id {
             conditions.push("endpoint_id = ?", [Arg::Text(v)]);
         }
-        if let Some(v) = filter.status {
-            conditions.push("status = ?", [Arg::Text(v)]);
+        match filter.status {
+            Some(v) if v == UNDELIVERED => conditions.push("attempts > 0 AND status <> ?", [Arg::Text("succeeded".into())]),
+            Some(v) => conditions.push("status = ?", [Arg::Text(v)]),
+            None => {}
         }
         if let Some(v) = filter.event_type {
             conditions.push("event_type = ?", [Arg::Text(v)]);

@@ -65,10 +65,15 @@ impl Herald {
     /// suspended tenants are refused, like every other write.
     pub async fn ingest(&self, actor: &Actor, event_type: &str, data: Value, event_id: Option<String>) -> Result<Accepted> {
         let tenant_id = actor.require_writer()?.to_string();
-        let event_type = event_type.trim();
-        if catalog::find(event_type).is_none() {
-            return Err(Error::invalid("event_type", format!("\"{event_type}\" is not an event type. See GET /api/v1/event-types.")));
-        }
+        // An alias (a deprecated or a source platform's name) is stored and sent under its
+        // catalog name, which subscriptions match on.
+        let event_type = match catalog::resolve(event_type.trim()) {
+            Some(known) => known.name,
+            None => {
+                let event_type = event_type.trim();
+                return Err(Error::invalid("event_type", format!("\"{event_type}\" is not an event type. See GET /api/v1/event-types.")));
+            }
+        };
         if !data.is_object() {
             return Err(Error::invalid("data", "data must be a JSON object."));
         }
@@ -103,15 +108,19 @@ impl Herald {
             }
             other => other?,
         };
-        if tenant.webhooks_enabled {
-            for endpoint in endpoints.iter().filter(|e| e.subscribes_to(event_type)) {
-                let active = endpoint.status == "active";
-                let status = if active { "pending" } else { "skipped" };
-                let due = active.then_some(now);
-                let last_error = (!active).then_some("Endpoint inactive when the event arrived");
-                insert_delivery(&mut tx, &tenant_id, &endpoint.id, &message_id, event_type, status, "event", None, due, last_error, now)
-                    .await?;
-            }
+        // Nothing is lost while an endpoint or all webhooks are off: the delivery is recorded as
+        // skipped, with why, and bulk recover sends it once things are on again.
+        for endpoint in endpoints.iter().filter(|e| e.subscribes_to(event_type)) {
+            let off = if !tenant.webhooks_enabled {
+                Some("Webhooks were turned off when the event arrived")
+            } else if endpoint.status != "active" {
+                Some("Endpoint inactive when the event arrived")
+            } else {
+                None
+            };
+            let status = if off.is_none() { "pending" } else { "skipped" };
+            let due = off.is_none().then_some(now);
+            insert_delivery(&mut tx, &tenant_id, &endpoint.id, &message_id, event_type, status, "event", None, due, off, now).await?;
         }
         tx.commit().await?;
         self.wake_workers();

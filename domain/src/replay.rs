@@ -160,6 +160,13 @@ impl Herald {
                 format!("\"{}\" is inactive. Reactivate it first, then send again.", endpoint.name),
             ));
         }
+        if !self.tenant(tenant_id).await?.webhooks_enabled {
+            return Err(Error::conflict(
+                "webhooks_off",
+                None,
+                "Webhooks are turned off for this workspace. Turn them on in Settings, then send again.",
+            ));
+        }
         Ok(())
     }
 
@@ -168,7 +175,7 @@ impl Herald {
     pub async fn send_test(&self, actor: &Actor, endpoint_id: &str, event_type: &str) -> Result<DeliveryDetail> {
         let tenant_id = actor.require_writer()?;
         let endpoint = self.endpoint_row(tenant_id, endpoint_id).await?;
-        let event = catalog::find(event_type.trim())
+        let event = catalog::resolve(event_type.trim())
             .ok_or_else(|| Error::invalid("event_type", format!("\"{}\" is not an event type.", event_type.trim())))?;
         if self.tenant(tenant_id).await?.suspended {
             return Err(Error::Forbidden("This tenant is suspended: nothing is sent.".into()));

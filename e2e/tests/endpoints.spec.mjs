@@ -74,6 +74,20 @@ test('endpoints up to the Basic limit, masked auth header, events, secret, catal
   // Deactivate, then delete after confirming.
   await page.getByRole('button', { name: 'Deactivate' }).click();
   await expect(page.getByText('This endpoint receives nothing. It was deactivated by hand')).toBeVisible();
+
+  // The list filters by status: the endpoint is under Inactive now, not under Active.
+  await page.locator('.nav').getByRole('link', { name: 'Endpoints' }).click();
+  await expect(page.locator('#filter-inactive')).toContainText('Inactive 1');
+  await page.locator('#filter-active').click();
+  await expect(page).toHaveURL(/\/endpoints\?status=active$/);
+  await expect(page.locator('#endpoints')).toContainText('No active endpoints.');
+  await page.locator('#filter-inactive').click();
+  await expect(page).toHaveURL(/\/endpoints\?status=inactive$/);
+  await expect(page.locator('#filter-inactive')).toHaveAttribute('aria-current', 'page');
+  await expect(page.locator('#endpoints')).toContainText('Booking sync');
+  await shot(page, 'endpoints-inactive-filter');
+  await page.locator('#endpoints').getByRole('link', { name: 'Booking sync' }).click();
+  await expect(page).toHaveURL(detailUrl);
   await page.getByRole('button', { name: 'Delete endpoint' }).click();
   await page.getByRole('button', { name: 'Yes, delete' }).click();
   await expect(page).toHaveURL(/\/endpoints$/);

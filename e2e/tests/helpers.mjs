@@ -1,14 +1,32 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from '@playwright/test';
+import AxeBuilder from '@axe-core/playwright';
 
-export const shot = (page, name) => page.screenshot({ path: `screenshots/${name}.png`, fullPage: true });
+/** Checks the page for accessibility faults, then saves a screenshot of it for review. */
+export async function shot(page, name) {
+  await checkAccessibility(page);
+  await page.screenshot({ path: `screenshots/${name}.png`, fullPage: true });
+}
+
+/**
+ * Fails on any serious or critical WCAG 2.1 A/AA violation (axe-core) on the page as it is now.
+ * Every page a spec visits passes through here: `hydrated` and `shot` call it.
+ */
+export async function checkAccessibility(page) {
+  const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
+  const faults = results.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.impact} ${v.id}: ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).slice(0, 5).join(', ')}`);
+  expect(faults, `accessibility faults on ${page.url()}`).toEqual([]);
+}
 
 export const unique = (prefix) => `${prefix}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
 
 /** Resolves once the page's wasm has loaded and hydrated the server-rendered HTML. */
 export async function hydrated(page) {
   await page.locator('body[data-hydrated="true"]').waitFor({ state: 'attached', timeout: 30_000 });
+  await checkAccessibility(page);
 }
 
 /** Collects page errors, console errors and failed requests, to assert there were none. */

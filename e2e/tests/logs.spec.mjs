@@ -9,7 +9,7 @@ test('an ingested event shows up in the delivery log, filterable by status', asy
   await page.getByLabel('Name', { exact: true }).fill('Unreachable CRM');
   // Does not resolve here: every attempt fails, which is what the log should show.
   await page.getByLabel('URL').fill('https://crm.invalid/hooks');
-  await page.locator('input[value="class.booking.created"]').check();
+  await page.locator('input[value="event.booking.created"]').check();
   await page.getByRole('button', { name: 'Save endpoint' }).click();
   await expect(page).toHaveURL(/\/endpoints\/ep_/);
 
@@ -20,7 +20,7 @@ test('an ingested event shows up in the delivery log, filterable by status', asy
 
   const sent = await page.request.post('/api/v1/events', {
     headers: { authorization: `Bearer ${key}` },
-    data: { event_type: 'class.booking.created', event_id: 'cls-42', data: { class: 'Vinyasa Flow' } },
+    data: { event_type: 'event.booking.created', event_id: 'cls-42', data: { class: 'Vinyasa Flow' } },
   });
   expect(sent.status()).toBe(202);
 
@@ -30,7 +30,7 @@ test('an ingested event shows up in the delivery log, filterable by status', asy
     await page.reload();
     await expect(row).toContainText('retrying', { timeout: 1000 });
   }).toPass({ timeout: 20_000 });
-  await expect(row).toContainText('class.booking.created');
+  await expect(row).toContainText('event.booking.created');
   await expect(row).toContainText('Unreachable CRM');
   await expect(row).toContainText('next attempt');
   await hydrated(page);

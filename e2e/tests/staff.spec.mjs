@@ -51,6 +51,7 @@ test('support finds an archived delivery of another tenant; operator changes a p
   const logRow = page.locator('#deliveries tbody tr').first();
   await expect(logRow).toHaveClass(/row-archived/);
   await expect(logRow.locator('.badge-label-archived')).toHaveText('Archived');
+  for (const action of ['Raw', 'Download', 'Replay']) await expect(logRow.getByRole('button', { name: action })).toBeDisabled();
   await shot(page, 'logs-archived');
 
   // Support finds it by message id, greyed and labelled "Archived", and can look read-only.

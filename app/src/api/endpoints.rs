@@ -23,6 +23,10 @@ pub struct EndpointView {
     pub inactive_reason: Option<String>,
     pub inactive_since: Option<String>,
     pub created_at: String,
+    /// Who may reactivate it ("Name <email>"), for members looking at an inactive endpoint;
+    /// empty otherwise.
+    #[serde(default)]
+    pub reactivated_by: Vec<String>,
 }
 
 impl EndpointView {
@@ -43,9 +47,22 @@ impl EndpointView {
     }
 }
 
+/// The figures shown next to each endpoint in the list: the last 24 hours.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ListStats {
+    /// Requests sent (attempts).
+    pub requests: i64,
+    /// 2xx answers / requests, 0–1; none when nothing was sent.
+    pub success_rate: Option<f64>,
+    /// The newest delivery's status and time ("2026-03-14 09:30", UTC), over all time.
+    pub last_delivery: Option<(String, String)>,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EndpointList {
     pub endpoints: Vec<EndpointView>,
+    /// One per endpoint, in the same order.
+    pub stats: Vec<ListStats>,
     pub limit: i64,
     pub plan_label: String,
     /// The plan that would allow more, and its limit.
@@ -105,6 +122,7 @@ mod convert {
             inactive_reason: e.inactive_reason,
             inactive_since: e.inactive_since,
             created_at: e.created_at,
+            reactivated_by: Vec::new(),
         }
     }
 
@@ -135,8 +153,21 @@ pub async fn list_endpoints() -> Result<EndpointList, AppError> {
     let (herald, actor) = super::ssr::actor().await?;
     let tenant = herald.tenant(actor.tenant_id()?).await?;
     let plan = tenant.plan();
+    let endpoints: Vec<EndpointView> =
+        herald.endpoints(&tenant.id).await?.into_iter().map(|e| convert::view(e.for_viewer(&actor))).collect();
+    let mut stats = Vec::with_capacity(endpoints.len());
+    for endpoint in &endpoints {
+        // At most 10 endpoints (the largest plan), each from its hourly rollup.
+        let day = herald.endpoint_stats(&tenant.id, &endpoint.id, domain::stats::Window::Day).await?;
+        stats.push(ListStats {
+            requests: day.sent,
+            success_rate: day.success_rate,
+            last_delivery: day.last_delivery.map(|d| (d.status, d.created_at.replace('T', " ").chars().take(16).collect())),
+        });
+    }
     Ok(EndpointList {
-        endpoints: herald.endpoints(&tenant.id).await?.into_iter().map(|e| convert::view(e.for_viewer(&actor))).collect(),
+        endpoints,
+        stats,
         limit: plan.endpoint_limit(),
         plan_label: plan.label().into(),
         next_plan: plan.next_up().map(|p| (p.label().to_string(), p.endpoint_limit())),
@@ -146,7 +177,18 @@ pub async fn list_endpoints() -> Result<EndpointList, AppError> {
 #[server(prefix = "/rpc", endpoint = "endpoint")]
 pub async fn get_endpoint(id: String) -> Result<EndpointView, AppError> {
     let (herald, actor) = super::ssr::actor().await?;
-    Ok(convert::view(herald.endpoint(actor.tenant_id()?, &id).await?.for_viewer(&actor)))
+    let tenant_id = actor.tenant_id()?;
+    let mut view = convert::view(herald.endpoint(tenant_id, &id).await?.for_viewer(&actor));
+    if view.status != "active" && actor.require_admin().is_err() {
+        view.reactivated_by = herald
+            .members(tenant_id)
+            .await?
+            .into_iter()
+            .filter(|m| m.role == "owner" || m.role == "admin")
+            .map(|m| format!("{} <{}>", m.name, m.email))
+            .collect();
+    }
+    Ok(view)
 }
 
 /// Creates (no `id`) or updates an endpoint.

@@ -221,7 +221,7 @@ fn TestResult(delivery: DeliveryView) -> impl IntoView {
     view! {
         <div class=if ok { "test-result alert alert-ok" } else { "test-result alert alert-error" } role="status" id="test-result">
             <p><strong>{summary}</strong> " " <A href=format!("/logs/{}", delivery.row.id)>"See the request and response →"</A></p>
-            {body.map(|b| view! { <div class="code-head"><span class="small">"Response body"</span><CopyButton text=b.clone()/></div><pre class="code code-small">{b}</pre> })}
+            {body.map(|b| view! { <div class="code-head"><span class="small">"Response body"</span><CopyButton text=b.clone()/></div><pre class="code code-small" tabindex="0">{b}</pre> })}
         </div>
     }
 }

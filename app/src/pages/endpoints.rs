@@ -4,13 +4,13 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
-use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use super::activity::{skipped_resource, stats_resource, RecoverCard, SkippedOffer, StatsCard, TestEventCard};
 use super::layout::use_session;
 use crate::api::{
-    event_catalog, get_endpoint, list_endpoints, CatalogGroup, DeleteEndpoint, EndpointForm, EndpointList, EndpointView, RevealSecret,
-    RotateSecret, SaveEndpoint, SetEndpointActive,
+    event_catalog, get_endpoint, list_endpoints, CatalogGroup, DeleteEndpoint, EndpointForm, EndpointList, EndpointView, ListStats,
+    RevealSecret, RotateSecret, SaveEndpoint, SetEndpointActive,
 };
 use crate::api::{RecoverDeliveries, StatsView};
 use crate::components::{field_error, form_error, last_error, Alert, Confirm, CopyButton, EmptyState, LoadError, Loading, PageHeader};
@@ -43,6 +43,7 @@ pub fn EndpointsPage() -> impl IntoView {
 fn EndpointTable(list: EndpointList) -> impl IntoView {
     let can_write = use_session().can_write();
     let used = list.endpoints.len() as i64;
+    let endpoints = StoredValue::new(list.endpoints.iter().cloned().zip(list.stats.iter().cloned()).collect::<Vec<_>>());
     let at_limit = used >= list.limit;
     let limit_note = at_limit.then(|| {
         let upgrade = match &list.next_plan {
@@ -78,6 +79,7 @@ fn EndpointTable(list: EndpointList) -> impl IntoView {
             </div>
         </header>
         {limit_note.map(|note| view! { <div class="alert alert-warn" id="limit-note" role="status">{note}</div> })}
+        {(!list.endpoints.is_empty()).then(|| view! { <StatusFilter endpoints=endpoints/> })}
         <section class="card card-flush">
             {if list.endpoints.is_empty() {
                 view! {
@@ -89,27 +91,79 @@ fn EndpointTable(list: EndpointList) -> impl IntoView {
             } else {
                 view! {
                     <table class="table" id="endpoints">
-                        <thead><tr><th>"Endpoint"</th><th>"Events"</th><th>"Verb"</th><th>"Status"</th><th>"Created"</th></tr></thead>
+                        <thead><tr><th>"Endpoint"</th><th>"Events"</th><th>"Verb"</th><th>"Status"</th>
+                            <th class="num">"Requests (24 h)"</th><th class="num">"2xx rate"</th><th>"Last delivery"</th></tr></thead>
                         <tbody>
-                            {list.endpoints.into_iter().map(|e| {
-                                let (href, name) = (format!("/endpoints/{}", e.id), e.name.clone());
-                                view! {
-                                <tr>
-                                    <td>
-                                        <A href=href attr:class="strong">{name}</A>
-                                        <div class="muted small mono truncate">{e.target()}</div>
-                                    </td>
-                                    <td>{e.events_label()}</td>
-                                    <td><code>{if e.channel == "email" { "EMAIL".to_string() } else { e.method.clone() }}</code></td>
-                                    <td>{status_badge(&e.status)}</td>
-                                    <td class="muted">{e.created_at.get(..10).unwrap_or_default().to_string()}</td>
-                                </tr>
-                            }}).collect_view()}
+                            {move || {
+                                let shown = shown_status();
+                                let rows = endpoints.with_value(|all| all.iter().filter(|(e, _)| shown.is_empty() || e.status == shown).cloned().collect::<Vec<_>>());
+                                if rows.is_empty() {
+                                    return view! { <tr><td colspan="7" class="muted empty-row">{format!("No {shown} endpoints.")}</td></tr> }.into_any();
+                                }
+                                rows.into_iter().map(endpoint_row).collect_view().into_any()
+                            }}
                         </tbody>
                     </table>
                 }.into_any()
             }}
         </section>
+    }
+}
+
+/// The status to show, from the URL (`?status=active|inactive`), so a filtered list can be shared.
+fn shown_status() -> String {
+    let status = use_query_map().read().get("status").unwrap_or_default();
+    if status == "active" || status == "inactive" {
+        status
+    } else {
+        String::new()
+    }
+}
+
+/// All / Active / Inactive, with counts: links, so they work with the keyboard and the back button.
+#[component]
+fn StatusFilter(endpoints: StoredValue<Vec<(EndpointView, ListStats)>>) -> impl IntoView {
+    let count = move |status: &str| endpoints.with_value(|all| all.iter().filter(|(e, _)| status.is_empty() || e.status == status).count());
+    let tab = move |status: &'static str, label: &'static str| {
+        let href = if status.is_empty() { "/endpoints".to_string() } else { format!("/endpoints?status={status}") };
+        view! {
+            <a href=href class="filter-tab" id=format!("filter-{}", if status.is_empty() { "all" } else { status })
+                aria-current=move || (shown_status() == status).then_some("page")>
+                {label} " " <span class="count">{count(status)}</span>
+            </a>
+        }
+    };
+    view! {
+        <nav class="filter-tabs" aria-label="Show endpoints by status">
+            {tab("", "All")} {tab("active", "Active")} {tab("inactive", "Inactive")}
+        </nav>
+    }
+}
+
+fn endpoint_row((e, stats): (EndpointView, ListStats)) -> impl IntoView {
+    let rate = stats.success_rate.map(|r| format!("{:.1} %", r * 100.0)).unwrap_or_else(|| "—".into());
+    let rate_class = match stats.success_rate {
+        Some(r) if r < 0.9 => "num rate-bad",
+        Some(_) => "num rate-ok",
+        None => "num muted",
+    };
+    let (href, name) = (format!("/endpoints/{}", e.id), e.name.clone());
+    view! {
+        <tr>
+            <td>
+                <A href=href attr:class="strong">{name}</A>
+                <div class="muted small mono truncate">{e.target()}</div>
+            </td>
+            <td>{e.events_label()}</td>
+            <td><code>{if e.channel == "email" { "EMAIL".to_string() } else { e.method.clone() }}</code></td>
+            <td>{status_badge(&e.status)}</td>
+            <td class="num">{stats.requests}</td>
+            <td class=rate_class>{rate}</td>
+            <td>{match stats.last_delivery {
+                Some((status, at)) => view! { <span class="last-delivery-cell">{super::logs::status_badge(&status)} " " <span class="muted small">{at}</span></span> }.into_any(),
+                None => view! { <span class="muted">"None yet"</span> }.into_any(),
+            }}</td>
+        </tr>
     }
 }
 
@@ -149,6 +203,15 @@ struct Activity {
     recover_skipped: ServerAction<RecoverDeliveries>,
 }
 
+/// Tells a member whom to ask.
+fn reactivate_note(admins: &[String]) -> String {
+    match admins {
+        [] => "An admin can reactivate it.".into(),
+        [one] => format!("Only an admin can reactivate it: ask {one}."),
+        many => format!("Only an admin can reactivate it: ask {}.", many.join(", ")),
+    }
+}
+
 #[component]
 fn EndpointOverview(endpoint: EndpointView, toggle: ServerAction<SetEndpointActive>, activity: Activity) -> impl IntoView {
     let session = use_session();
@@ -181,7 +244,7 @@ fn EndpointOverview(endpoint: EndpointView, toggle: ServerAction<SetEndpointActi
                     let id = id.clone();
                     view! { <button class="btn btn-primary" on:click=move |_| { toggle.dispatch(SetEndpointActive { id: id.clone(), active: true }); }>"Reactivate"</button> }.into_any()
                 } else {
-                    view! { <span class="muted small">"An admin can reactivate it."</span> }.into_any()
+                    view! { <span class="muted small" id="who-reactivates">{reactivate_note(&endpoint.reactivated_by)}</span> }.into_any()
                 }}
             </div>
         </header>
@@ -542,8 +605,8 @@ pub fn CatalogPage() -> impl IntoView {
                                 <details class="catalog-type">
                                     <summary><span class="mono strong">{t.name.clone()}</span> <span class="muted">{t.description.clone()}</span></summary>
                                     <div class="json-pair">
-                                        <div><h3>"Envelope (default)"</h3><pre class="json">{t.envelope.clone()}</pre></div>
-                                        <div><h3>"Data only"</h3><pre class="json">{t.data.clone()}</pre></div>
+                                        <div><h3>"Envelope (default)"</h3><pre class="json" tabindex="0">{t.envelope.clone()}</pre></div>
+                                        <div><h3>"Data only"</h3><pre class="json" tabindex="0">{t.data.clone()}</pre></div>
                                     </div>
                                 </details>
                             }).collect_view()}

@@ -9,9 +9,10 @@ use super::layout::use_session;
 use crate::api::{delivery_detail, delivery_log, DeliveryView, LogPage, LogQuery, LogRow, ReplayDelivery, RequestView};
 use crate::components::{Alert, Confirm, CopyButton, EmptyState, LoadError, Loading, PageHeader};
 
-const STATUSES: [(&str, &str); 6] = [
+const STATUSES: [(&str, &str); 7] = [
     ("", "Any status"),
     ("succeeded", "Succeeded"),
+    ("undelivered", "Not delivered after trying"), // domain::logs::UNDELIVERED
     ("failed", "Failed"),
     ("retrying", "Retrying"),
     ("pending", "Pending"),
@@ -141,7 +142,7 @@ fn LogTable(page: LogPage, query: LogQuery) -> impl IntoView {
             } else {
                 view! {
                     <table class="table table-hover" id="deliveries">
-                        <thead><tr><th>"Time (UTC)"</th><th>"Event type"</th><th>"Endpoint"</th><th>"Status"</th><th>"HTTP"</th><th>"Attempts"</th><th>"Duration"</th><th><span class="sr-only">"Details"</span></th></tr></thead>
+                        <thead><tr><th>"Time (UTC)"</th><th>"Event type"</th><th>"Endpoint"</th><th>"Status"</th><th>"HTTP"</th><th>"Attempts"</th><th>"Duration"</th><th>"Actions"</th></tr></thead>
                         <tbody>
                             {page.rows.into_iter().map(|r| view! { <LogLine row=r/> }).collect_view()}
                         </tbody>
@@ -161,10 +162,9 @@ fn LogLine(row: LogRow) -> impl IntoView {
     let href = format!("/logs/{}", row.id);
     let next_attempt = row.next_attempt.clone().map(|n| format!("next attempt {n}"));
     let replays = (row.replays > 0).then(|| format!("replayed {}×", row.replays));
-    let aria = format!("Details of the {} delivery at {}", row.event_type, row.time);
-    let (time, row_labels) = (row.time.clone(), labels(&row));
+    let (time, row_labels, archived) = (row.time.clone(), labels(&row), row.archived);
     view! {
-        <tr class:row-archived=row.archived>
+        <tr class:row-archived=archived>
             <td class="mono small nowrap"><A href=href.clone()>{time}</A><div class="labels">{row_labels}</div></td>
             <td class="mono small">{row.event_type.clone()}</td>
             <td>{row.endpoint.clone()}</td>
@@ -175,9 +175,56 @@ fn LogLine(row: LogRow) -> impl IntoView {
             <td class="mono">{row.http_code.map(|c| c.to_string()).unwrap_or_else(|| "—".into())}</td>
             <td>{row.attempts}</td>
             <td class="muted nowrap">{row.duration_ms.map(|d| format!("{d} ms")).unwrap_or_else(|| "—".into())}</td>
-            <td><A href=href attr:class="btn btn-ghost btn-sm" attr:aria-label=aria>"View"</A></td>
+            <td><RowActions row=row/></td>
         </tr>
     }
+}
+
+/// Raw, Download and Replay on each row, as Calenso's log has them. Replay is for admins (others
+/// see it greyed, with why); once archived, all three are greyed.
+#[component]
+fn RowActions(row: LogRow) -> impl IntoView {
+    let what = format!("the {} delivery at {}", row.event_type, row.time);
+    if row.archived {
+        return view! {
+            <div class="row-actions" role="group" aria-label=format!("Actions for {what}")>
+                <button class="btn btn-ghost btn-sm" disabled=true title=ARCHIVED_NOTE>"Raw"</button>
+                <button class="btn btn-ghost btn-sm" disabled=true title=ARCHIVED_NOTE>"Download"</button>
+                <button class="btn btn-ghost btn-sm" disabled=true title=ARCHIVED_NOTE>"Replay"</button>
+            </div>
+        }
+        .into_any();
+    }
+    let replay = if use_session().is_admin() {
+        let action = ServerAction::<ReplayDelivery>::new();
+        let id = row.id.clone();
+        let error = Signal::derive(move || action.value().get().and_then(Result::err).map(|e| e.message));
+        view! {
+            {move || match action.value().get() {
+                Some(Ok(new_id)) => view! { <A href=format!("/logs/{new_id}") attr:class="btn btn-ghost btn-sm replay-queued">"Replay queued →"</A> }.into_any(),
+                _ => {
+                    let id = id.clone();
+                    view! {
+                        <Confirm label="Replay" question="Send again?".to_string() button_class="btn btn-ghost btn-sm">
+                            <button type="button" class="btn btn-primary btn-sm" on:click=move |_| { action.dispatch(ReplayDelivery { id: id.clone() }); }>"Yes, replay"</button>
+                        </Confirm>
+                    }.into_any()
+                }
+            }}
+            {move || error.get().map(|e| view! { <div class="field-error small" role="alert">{e}</div> })}
+        }
+        .into_any()
+    } else {
+        view! { <button class="btn btn-ghost btn-sm" disabled=true title="Only admins of this workspace can replay deliveries">"Replay"</button> }.into_any()
+    };
+    view! {
+        <div class="row-actions" role="group" aria-label=format!("Actions for {what}")>
+            <A href=format!("/logs/{}#raw-request", row.id) attr:class="btn btn-ghost btn-sm" attr:aria-label=format!("Raw data of {what}")>"Raw"</A>
+            <a class="btn btn-ghost btn-sm" href=format!("/api/v1/deliveries/{}/payload", row.id) download="" aria-label=format!("Download the payload of {what}")>"Download"</a>
+            {replay}
+        </div>
+    }
+    .into_any()
 }
 
 #[component]
@@ -290,7 +337,7 @@ fn DeliveryDetail(delivery: DeliveryView, replay: ServerAction<ReplayDelivery>) 
                                 (_, true) => view! { <p class="muted small">"Response body archived."</p> }.into_any(),
                                 (Some(body), _) if !body.is_empty() => view! {
                                     <div class="code-head"><span class="muted small">"Response body"</span><CopyButton text=body.clone()/></div>
-                                    <pre class="code">{body.clone()}</pre>
+                                    <pre class="code" tabindex="0">{body.clone()}</pre>
                                 }.into_any(),
                                 _ => view! { <p class="muted small">"Empty response body."</p> }.into_any(),
                             }}
@@ -325,7 +372,7 @@ fn RequestCard(request: Option<RequestView>, archived: bool) -> impl IntoView {
             {match (request.body.clone(), archived) {
                 (Some(body), false) => view! {
                     <div class="code-head"><span class="muted small">"Body"</span><CopyButton text=body.clone()/></div>
-                    <pre class="code" id="request-body">{body}</pre>
+                    <pre class="code" id="request-body" tabindex="0">{body}</pre>
                 }.into_any(),
                 _ => view! { <p class="muted small" title=ARCHIVED_NOTE>"Body archived."</p> }.into_any(),
             }}

@@ -50,8 +50,10 @@ fn WebhooksSwitch(enabled: bool, can_change: bool) -> impl IntoView {
                 <input type="checkbox" id="webhooks-enabled" prop:checked=move || on.get() disabled=!can_change
                     on:change=move |ev| { set.dispatch(SetWebhooksEnabled { enabled: event_target_checked(&ev) }); }/>
                 <span class="switch-track" aria-hidden="true"></span>
-                <span id="webhooks-state">{move || if on.get() { "Webhooks enabled: events are delivered to your endpoints" } else { "Webhooks disabled: events are recorded but not delivered" }}</span>
+                <span id="webhooks-state">{move || if on.get() { "Webhooks enabled: events are delivered to your endpoints" } else { "Webhooks disabled: events are recorded as skipped, not delivered" }}</span>
             </label>
+            <p class="hint">"Events that arrive while webhooks are off are kept as skipped deliveries. Once they are on again, \
+                send them from an endpoint's page with Recover (status: skipped)."</p>
             {(!can_change).then(|| view! { <p class="hint">"Only admins can change this."</p> })}
         </section>
     }

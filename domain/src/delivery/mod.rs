@@ -387,12 +387,12 @@ impl Herald {
                 return;
             }
         };
-        let link = format!("{}/logs?endpoint_id={}&status=failed", self.public_url, endpoint.id);
+        let link = format!("{}/logs?endpoint_id={}&status={}", self.public_url, endpoint.id, crate::logs::UNDELIVERED);
         let target = if endpoint.channel == "email" { endpoint.email.clone().unwrap_or_default() } else { endpoint.url.clone() };
         let body = format!(
             "Herald stopped delivering to your endpoint \"{}\" ({target}).\n\nReason: {reason}.\n\n\
              New events for it are recorded as skipped, so they can be sent again once it works.\n\
-             See its failed deliveries:\n{link}\n\nWhen the receiver is fixed, reactivate the endpoint in the dashboard.\n",
+             See the deliveries that failed:\n{link}\n\nWhen the receiver is fixed, reactivate the endpoint in the dashboard.\n",
             endpoint.name
         );
         let subject = format!("Endpoint \"{}\" was deactivated", endpoint.name);

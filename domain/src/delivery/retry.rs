@@ -10,25 +10,29 @@ pub const MAX_DELAY: Millis = 10 * MINUTE;
 pub const DEACTIVATE_AFTER: i64 = 20;
 
 /// The delay before retry number `retry` (1 = the first retry): 30 s doubling, capped at
-/// 10 min, spread by ±20 % (`jitter` in `[0, 1)`) so retries of a burst do not arrive together.
+/// 10 min, spread by up to ±20 % (`jitter` in `[0, 1)`) so retries of a burst do not arrive
+/// together. The spread never leaves [30 s, 10 min] (Zenoti's documented bounds): the first
+/// retry spreads upwards only, a capped one downwards only.
 pub fn backoff(retry: i64, jitter: f64) -> Millis {
     let exponent = (retry - 1).clamp(0, 20) as u32;
     let base = FIRST_DELAY.saturating_mul(1 << exponent).min(MAX_DELAY);
-    let spread = 0.8 + 0.4 * jitter.clamp(0.0, 1.0);
-    ((base as f64 * spread) as Millis).min(MAX_DELAY)
+    let low = (base * 8 / 10).max(FIRST_DELAY);
+    let high = (base * 12 / 10).min(MAX_DELAY);
+    low + ((high - low) as f64 * jitter.clamp(0.0, 1.0)) as Millis
 }
 
-/// A receiver's `Retry-After` (seconds or an HTTP date), as a delay from `now`, within the cap.
+/// A receiver's `Retry-After` (seconds or an HTTP date), as a delay from `now`, kept within
+/// the same [30 s, 10 min] as the backoff: "retry now" does not become a tight loop.
 pub fn retry_after(value: &str, now: Millis) -> Option<Millis> {
     let value = value.trim();
     let delay = if let Ok(seconds) = value.parse::<i64>() {
-        seconds.max(0) * SECOND
+        seconds.max(0).saturating_mul(SECOND)
     } else {
         let at = httpdate::parse_http_date(value).ok()?;
         let at = at.duration_since(std::time::UNIX_EPOCH).ok()?.as_millis() as Millis;
         (at - now).max(0)
     };
-    Some(delay.min(MAX_DELAY))
+    Some(delay.clamp(FIRST_DELAY, MAX_DELAY))
 }
 
 /// What a receiver's answer means for the delivery.
@@ -65,11 +69,20 @@ mod tests {
 
     #[test]
     fn backoff_doubles_from_30_seconds_and_caps_at_10_minutes() {
-        let mid: Vec<Millis> = (1..=6).map(|r| backoff(r, 0.5)).collect();
-        assert_eq!(mid, [30_000, 60_000, 120_000, 240_000, 480_000, 600_000]);
-        assert_eq!(backoff(1, 0.0), 24_000);
-        assert_eq!(backoff(1, 0.999_999), 35_999);
-        assert_eq!(backoff(30, 1.0), MAX_DELAY);
+        let low: Vec<Millis> = (1..=6).map(|r| backoff(r, 0.0)).collect();
+        assert_eq!(low, [30_000, 48_000, 96_000, 192_000, 384_000, 480_000]);
+        let high: Vec<Millis> = (1..=6).map(|r| backoff(r, 0.999_999)).collect();
+        assert_eq!(high, [35_999, 71_999, 143_999, 287_999, 575_999, 599_999]);
+    }
+
+    #[test]
+    fn jitter_stays_within_30_seconds_and_10_minutes() {
+        for retry in 1..=30 {
+            for step in 0..=100 {
+                let delay = backoff(retry, step as f64 / 100.0);
+                assert!((FIRST_DELAY..=MAX_DELAY).contains(&delay), "retry {retry}, jitter {step}%: {delay} ms");
+            }
+        }
     }
 
     #[test]
@@ -86,7 +99,11 @@ mod tests {
     fn retry_after_is_honoured_within_the_cap() {
         assert_eq!(retry_after("120", 0), Some(120_000));
         assert_eq!(retry_after("86400", 0), Some(MAX_DELAY));
+        assert_eq!(retry_after("99999999999999999", 0), Some(MAX_DELAY));
+        assert_eq!(retry_after("0", 0), Some(FIRST_DELAY), "at once means after 30 s");
+        assert_eq!(retry_after("-5", 0), Some(FIRST_DELAY));
         assert_eq!(retry_after("Thu, 01 Jan 1970 00:01:00 GMT", 0), Some(60_000));
+        assert_eq!(retry_after("Thu, 01 Jan 1970 00:00:01 GMT", 0), Some(FIRST_DELAY));
         assert_eq!(retry_after("soon", 0), None);
         assert_eq!(next_step(1, Verdict::Failed { retry_after: Some(5_000) }, 0.5), Next::RetryIn(5_000));
     }

@@ -34,7 +34,11 @@ type Reply<T> = Result<T, ApiError>;
 async fn event_types() -> Json<Value> {
     let types: Vec<Value> = domain::catalog::all()
         .iter()
-        .map(|t| json!({ "type": t.name, "resource": t.resource, "description": t.description, "schema": t.schema, "sample": t.sample }))
+        .map(|t| {
+            // Other names ingest accepts for this type (deprecated ones, or a source platform's).
+            let aliases: Vec<&str> = domain::catalog::ALIASES.iter().filter(|(_, to)| *to == t.name).map(|(alias, _)| *alias).collect();
+            json!({ "type": t.name, "resource": t.resource, "description": t.description, "aliases": aliases, "schema": t.schema, "sample": t.sample })
+        })
         .collect();
     Json(json!({ "data": types }))
 }

@@ -19,10 +19,11 @@ both_databases!(
     responses_are_recorded_and_capped,
     the_email_channel_delivers_json_by_mail,
     private_addresses_are_refused_again_at_delivery,
-    webhooks_switched_off_record_events_without_deliveries,
+    webhooks_switched_off_record_skipped_deliveries_to_recover_later,
     concurrent_workers_never_send_a_delivery_twice,
     redirects_are_not_followed,
     the_worker_loop_holds_each_endpoint_to_its_limit_and_serves_the_others_meanwhile,
+    calenso_and_reservekit_names_are_accepted_and_sent_under_the_catalog_name,
 );
 
 #[derive(Debug, sqlx::FromRow)]
@@ -84,12 +85,12 @@ pub async fn tenant_with_owner(app: &TestApp, name: &str) -> (String, String, re
 }
 
 pub async fn api_get(app: &TestApp, key: &str, path: &str) -> Reply {
-    let r = reqwest::Client::new().get(format!("{}/api/v1{path}", app.base)).bearer_auth(key).send().await.unwrap();
+    let r = crate::helpers::plain_client().get(format!("{}/api/v1{path}", app.base)).bearer_auth(key).send().await.unwrap();
     Reply { status: r.status(), headers: r.headers().clone(), text: r.text().await.unwrap() }
 }
 
 pub async fn post(app: &TestApp, key: &str, path: &str, body: Value) -> Reply {
-    let r = reqwest::Client::new().post(format!("{}/api/v1{path}", app.base)).bearer_auth(key).json(&body).send().await.unwrap();
+    let r = crate::helpers::plain_client().post(format!("{}/api/v1{path}", app.base)).bearer_auth(key).json(&body).send().await.unwrap();
     Reply { status: r.status(), headers: r.headers().clone(), text: r.text().await.unwrap() }
 }
 
@@ -214,7 +215,7 @@ async fn bad_events_are_refused_and_store_nothing(app: TestApp) {
     assert_eq!((r.status.as_u16(), r.error()["field"].as_str()), (422, Some("data")));
     let r = post(&app, &key, "/events", json!({ "data": {} })).await;
     assert_eq!((r.status.as_u16(), r.error()["field"].as_str()), (422, Some("event_type")), "{}", r.text);
-    let client = reqwest::Client::new();
+    let client = crate::helpers::plain_client();
     let raw = |body: String| {
         client.post(format!("{}/api/v1/events", app.base)).bearer_auth(&key).header("content-type", "application/json").body(body).send()
     };
@@ -228,7 +229,7 @@ async fn bad_events_are_refused_and_store_nothing(app: TestApp) {
     let fits = format!(r#"{{"event_type":"invoice.closed","data":{{"blob":"{}"}}}}"#, "x".repeat(200 * 1024));
     assert_eq!(raw(fits).await.unwrap().status(), 202, "up to 256 KiB is accepted");
 
-    let r = reqwest::Client::new()
+    let r = crate::helpers::plain_client()
         .post(format!("{}/api/v1/events", app.base))
         .json(&json!({ "event_type": "invoice.closed", "data": {} }))
         .send()
@@ -258,6 +259,7 @@ async fn failures_retry_five_times_with_backoff(app: TestApp) {
         let delay = d.next_attempt_at.unwrap() - app.clock_now();
         let base = base * SECOND;
         assert!(delay >= base * 8 / 10 && delay <= base * 12 / 10, "retry {}: {delay} ms not within 20% of {base}", i + 1);
+        assert!((30 * SECOND..=10 * MINUTE).contains(&delay), "retry {}: {delay} ms outside [30 s, 10 min]", i + 1);
         assert_eq!(app.deliver().await, 0, "nothing is due before the delay");
         app.clock.advance(delay);
     }
@@ -274,12 +276,17 @@ async fn retry_after_is_honoured_and_410_deactivates_at_once(app: TestApp) {
     let (tenant_id, key) = tenant(&app, "Lotus").await;
     let ep = add_endpoint(&app, &key, json!({ "name": "Picky", "url": sink.url, "event_types": ["*"] })).await;
     sink.then(Answer::WithHeader(429, "retry-after", "120".into()));
+    sink.then(Answer::WithHeader(503, "retry-after", "0".into()));
     sink.then(Answer::WithHeader(503, "retry-after", "99999".into()));
     sink.then(Answer::Status(410));
     send_event(&app, &key, "invoice.closed", json!({})).await;
     app.deliver().await;
     assert_eq!(deliveries(&app).await[0].next_attempt_at.unwrap() - app.clock_now(), 120 * SECOND);
     app.clock.advance(120 * SECOND);
+    app.deliver().await;
+    assert_eq!(deliveries(&app).await[0].next_attempt_at.unwrap() - app.clock_now(), 30 * SECOND, "\"retry now\" waits the 30 s minimum");
+    assert_eq!(app.deliver().await, 0, "nothing is sent before the minimum");
+    app.clock.advance(30 * SECOND);
     app.deliver().await;
     assert_eq!(deliveries(&app).await[0].next_attempt_at.unwrap() - app.clock_now(), 10 * MINUTE, "Retry-After is capped at 10 min");
     app.clock.advance(10 * MINUTE);
@@ -352,7 +359,20 @@ async fn twenty_consecutive_failures_deactivate_and_email_the_admins(app: TestAp
     assert_eq!(mails.len(), 2);
     let mail = &mails[0];
     assert!(mail.contains("Flaky CRM") && mail.contains("20 consecutive failed attempts"), "{mail}");
-    assert!(mail.contains(&format!("{}/logs?endpoint_id={ep}&status=failed", app.base)), "{mail}");
+    let link = format!("{}/logs?endpoint_id={ep}&status=undelivered", app.base);
+    assert!(mail.contains(&link), "{mail}");
+    // The link shows every delivery that was tried and not delivered: the 6 that gave up and the
+    // one still retrying when the endpoint was deactivated (now skipped), not the success.
+    let shown = api_get(&app, &key, &format!("/deliveries?endpoint_id={ep}&status=undelivered&limit=100")).await;
+    assert_eq!(shown.status, 200, "{}", shown.text);
+    let statuses: Vec<String> =
+        shown.json()["data"].as_array().unwrap().iter().map(|d| d["status"].as_str().unwrap().to_string()).collect();
+    assert_eq!(statuses.len(), 7, "{statuses:?}");
+    assert_eq!((statuses.iter().filter(|s| *s == "failed").count(), statuses[0].as_str()), (6, "skipped"), "{statuses:?}");
+    let page = owner.get(&link).header("accept", "text/html").send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert_eq!(html.matches("badge-status-failed").count() + html.matches("badge-status-skipped").count(), 7, "the page lists them too");
     // New events are recorded as skipped, and nothing more is sent.
     send_event(&app, &key, "invoice.closed", json!({})).await;
     assert_eq!(deliveries(&app).await.last().unwrap().status, "skipped");
@@ -436,11 +456,11 @@ async fn private_addresses_are_refused_again_at_delivery(app: TestApp) {
     assert_eq!(sink.received().len(), 2, "no request left Herald");
 }
 
-async fn webhooks_switched_off_record_events_without_deliveries(app: TestApp) {
+async fn webhooks_switched_off_record_skipped_deliveries_to_recover_later(app: TestApp) {
     let sink = Sink::start().await;
     let (_, key) = tenant(&app, "Lotus").await;
     add_endpoint(&app, &key, json!({ "name": "E", "url": sink.url, "event_types": ["*"] })).await;
-    let r = reqwest::Client::new()
+    let r = crate::helpers::plain_client()
         .patch(format!("{}/api/v1/settings", app.base))
         .bearer_auth(&key)
         .json(&json!({ "webhooks_enabled": false }))
@@ -448,10 +468,34 @@ async fn webhooks_switched_off_record_events_without_deliveries(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
+    let since = domain::clock::rfc3339(app.clock_now());
     send_event(&app, &key, "invoice.closed", json!({})).await;
-    assert_eq!((count(&app, "messages").await, count(&app, "deliveries").await), (1, 0));
     app.deliver().await;
-    assert!(sink.received().is_empty());
+    assert!(sink.received().is_empty(), "nothing is sent while webhooks are off");
+    let rows = deliveries(&app).await;
+    assert_eq!(rows.len(), 1, "the event is recorded for the endpoint, not lost");
+    assert_eq!(
+        (rows[0].status.as_str(), rows[0].last_error.as_deref()),
+        ("skipped", Some("Webhooks were turned off when the event arrived"))
+    );
+    let ep = rows[0].endpoint_id.clone();
+    let r = post(&app, &key, &format!("/endpoints/{ep}/recover"), json!({ "since": since, "status": "skipped" })).await;
+    assert_eq!((r.status.as_u16(), r.error()["code"].as_str()), (409, Some("webhooks_off")), "{}", r.text);
+
+    // Turned on again, recover sends what was skipped.
+    let on = crate::helpers::plain_client()
+        .patch(format!("{}/api/v1/settings", app.base))
+        .bearer_auth(&key)
+        .json(&json!({ "webhooks_enabled": true }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(on.status(), 200);
+    let r = post(&app, &key, &format!("/endpoints/{ep}/recover"), json!({ "since": since, "status": "skipped" })).await;
+    assert_eq!((r.status.as_u16(), r.json()["count"].as_i64()), (202, Some(1)), "{}", r.text);
+    app.deliver().await;
+    assert_eq!(sink.received().len(), 1);
+    assert_eq!(sink.received()[0].json()["event_type"], "invoice.closed");
 }
 
 async fn concurrent_workers_never_send_a_delivery_twice(app: TestApp) {
@@ -531,4 +575,65 @@ async fn the_worker_loop_holds_each_endpoint_to_its_limit_and_serves_the_others_
     assert!(fast.most_at_once("/fast") <= 2);
     let rows = deliveries(&app).await;
     assert!(rows.len() == 16 && rows.iter().all(|d| d.status == "succeeded" && d.attempts == 1), "{rows:?}");
+}
+
+async fn calenso_and_reservekit_names_are_accepted_and_sent_under_the_catalog_name(app: TestApp) {
+    let sink = Sink::start().await;
+    let (_, key) = tenant(&app, "Lotus").await;
+    // Subscribing by an old name stores Calenso's name.
+    let r = post(
+        &app,
+        &key,
+        "/endpoints",
+        json!({ "name": "Classes", "url": format!("{}/classes", sink.url), "event_types": ["class.booking.created", "appointment.rebooked"] }),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.json()["event_types"], json!(["event.booking.created", "appointment.booking.rebooked"]));
+    let classes = r.json()["id"].as_str().unwrap().to_string();
+    let deletions = add_endpoint(
+        &app,
+        &key,
+        json!({ "name": "Deletions", "url": format!("{}/deleted", sink.url), "event_types": ["booking.deleted"] }),
+    )
+    .await;
+    add_endpoint(
+        &app,
+        &key,
+        json!({ "name": "Cancellations", "url": format!("{}/cancelled", sink.url), "event_types": ["booking.cancelled"] }),
+    )
+    .await;
+
+    // ReserveKit's own name for a deletion reaches the deletion endpoint only, as booking.deleted.
+    send_event(&app, &key, "bookings.delete", json!({ "id": "bkg_1" })).await;
+    send_event(&app, &key, "class.booking.created", json!({ "id": "cbk_1" })).await;
+    assert_eq!(app.deliver().await, 2);
+    let got = sink.received();
+    let sent: Vec<(String, String)> = got.iter().map(|r| (r.path.clone(), r.json()["event_type"].as_str().unwrap().to_string())).collect();
+    assert!(sent.contains(&("/deleted".into(), "booking.deleted".into())), "{sent:?}");
+    assert!(sent.contains(&("/classes".into(), "event.booking.created".into())), "{sent:?}");
+    assert_eq!(sent.len(), 2, "booking.cancelled subscribers get no deletion: {sent:?}");
+    let log = api_get(&app, &key, &format!("/deliveries?endpoint_id={deletions}")).await;
+    assert_eq!(log.status, 200, "{}", log.text);
+    assert_eq!(log.json()["data"][0]["event_type"], "booking.deleted");
+
+    // The catalog names the aliases; unknown names are still refused.
+    let types = api_get(&app, &key, "/event-types").await.json();
+    let deleted = types["data"].as_array().unwrap().iter().find(|t| t["type"] == "booking.deleted").unwrap().clone();
+    assert_eq!(deleted["aliases"], json!(["bookings.delete"]));
+    let r = post(&app, &key, "/events", json!({ "event_type": "bookings.remove", "data": {} })).await;
+    assert_eq!((r.status.as_u16(), r.error()["field"].as_str()), (422, Some("event_type")), "{}", r.text);
+
+    // Migration 0011 rewrites subscriptions stored under the old names.
+    let old = r#"["class.booking.cancelled","appointment.manual_booking.created","invoice.closed"]"#;
+    let migration = match app.herald.store {
+        domain::store::Store::Sqlite(_) => include_str!("../../../migrations/sqlite/0011_calenso_event_names.sql"),
+        domain::store::Store::Postgres(_) => include_str!("../../../migrations/postgres/0011_calenso_event_names.sql"),
+    };
+    domain::on_pool!(&app.herald.store, pool => {
+        sqlx::query("UPDATE endpoints SET event_types = $1 WHERE id = $2").bind(old).bind(&classes).execute(pool).await.unwrap();
+        sqlx::raw_sql(migration).execute(pool).await.unwrap();
+    });
+    let after = api_get(&app, &key, &format!("/endpoints/{classes}")).await.json();
+    assert_eq!(after["event_types"], json!(["event.booking.cancelled", "appointment.manual.booking.created", "invoice.closed"]));
 }

@@ -34,7 +34,7 @@ async fn tenant_with_key(app: &TestApp, name: &str, plan: &str) -> (String, Stri
 }
 
 async fn call(app: &TestApp, method: reqwest::Method, path: &str, key: &str, body: Option<Value>) -> Reply {
-    let mut request = reqwest::Client::new().request(method, format!("{}/api/v1{path}", app.base)).bearer_auth(key);
+    let mut request = crate::helpers::plain_client().request(method, format!("{}/api/v1{path}", app.base)).bearer_auth(key);
     if let Some(body) = body {
         request = request.json(&body);
     }
@@ -195,7 +195,7 @@ async fn bad_endpoint_input_names_the_field_and_stores_nothing(app: TestApp) {
         assert_eq!(r.error()["field"], field, "{body}: {}", r.text);
         assert!(r.error()["message"].as_str().unwrap().contains(message), "{body}: {}", r.text);
     }
-    let r = reqwest::Client::new()
+    let r = crate::helpers::plain_client()
         .post(format!("{}/api/v1/endpoints", app.base))
         .bearer_auth(&key)
         .header("content-type", "application/json")
@@ -332,6 +332,13 @@ async fn members_manage_endpoints_but_not_admin_switches(app: TestApp) {
     let r = api(&member, reqwest::Method::POST, &format!("/endpoints/{id}/activate"), None).await.unwrap();
     assert_eq!(r.status(), 403, "reactivation is for admins");
     assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], "forbidden");
+    // The member is told whom to ask; the owner, who can do it, is not.
+    let seen = app.rpc(&member, "endpoint", &[("id", &id)]).await;
+    assert_eq!(seen.status, 200, "{}", seen.text);
+    assert_eq!(seen.json()["reactivated_by"], json!(["Owner <ana@lotus.example>"]));
+    assert_eq!(app.rpc(&owner, "endpoint", &[("id", &id)]).await.json()["reactivated_by"], json!([]));
+    let page = member.get(format!("{}/endpoints/{id}", app.base)).header("accept", "text/html").send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Only an admin can reactivate it: ask Owner &lt;ana@lotus.example&gt;."), "{page}");
     let r = api(&member, reqwest::Method::PATCH, "/settings", Some(json!({ "webhooks_enabled": false }))).await.unwrap();
     assert_eq!(r.status(), 403);
     let r = api(&owner, reqwest::Method::PATCH, "/settings", Some(json!({ "webhooks_enabled": false }))).await.unwrap();
@@ -360,7 +367,7 @@ async fn the_event_catalog_is_published(app: TestApp) {
     assert_eq!(r.status(), 200);
     let body: Value = r.json().await.unwrap();
     let types = body["data"].as_array().unwrap();
-    assert_eq!(types.len(), 58);
+    assert_eq!(types.len(), 59);
     let booking = types.iter().find(|t| t["type"] == "appointment.booking.created").unwrap();
     assert_eq!(booking["resource"], "appointment");
     assert_eq!(booking["schema"]["type"], "object");
