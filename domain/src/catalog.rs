@@ -43,6 +43,21 @@ pub fn all() -> &'static [EventType] {
     ALL.get_or_init(build)
 }
 
+/// The envelope an endpoint would receive for `event`'s sample data.
+pub fn sample_envelope(event: &EventType, tenant_id: &str) -> Value {
+    json!({
+        "id": "msg_2fJk9QzT1xV8mN4bR6cW3a", "event_id": "evt-10293", "event_schema": "v1",
+        "event_resource": event.resource, "event_type": event.name, "event_timestamp": "2026-03-14T09:30:00Z",
+        "tenant_id": tenant_id, "data": event.sample,
+    })
+}
+
+/// Whether events of this type name the service they are for (`data.service_id`), as
+/// ReserveKit's do: the endpoint form then offers a per-service filter.
+pub fn names_a_service(event: &EventType) -> bool {
+    event.sample.get("service_id").is_some()
+}
+
 /// Looks up an event type by its canonical name.
 pub fn find(name: &str) -> Option<&'static EventType> {
     all().iter().find(|e| e.name == name)
@@ -556,7 +571,7 @@ fn packages() -> Events {
 
 fn bookings() -> Events {
     let base = json!({
-        "id": "bkg_4w8cz", "reference": "VN-7731", "status": "confirmed", "party_size": 4,
+        "id": "bkg_4w8cz", "reference": "VN-7731", "service_id": "srv_5521", "status": "confirmed", "party_size": 4,
         "customer": customer_ref(), "location": location_ref(),
         "activity": { "id": "acv_3j6ko", "name": "Private sauna suite (2 h)" },
         "start_at": "2026-03-21T15:00:00Z", "end_at": "2026-03-21T17:00:00Z",

@@ -4,12 +4,14 @@
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
 use rand::RngCore;
 use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
 
 use crate::accounts::normalize_email;
 use crate::audit::Audit;
 use crate::catalog;
 use crate::clock::{rfc3339, Millis, HOUR};
 use crate::error::{Error, Result};
+use crate::filter::Filter;
 use crate::roles::Actor;
 use crate::store::Tx;
 use crate::tenants::{Plan, Tenant};
@@ -51,6 +53,9 @@ pub struct EndpointInput {
     pub payload_shape: Option<String>,
     pub channel: Option<String>,
     pub email: Option<String>,
+    /// Only events whose envelope matches are delivered; `null` or `{}` removes the filter.
+    #[serde(default, deserialize_with = "present")]
+    pub filter: Option<Option<Value>>,
 }
 
 /// An auth header to set. Without `value`, an existing value is kept (renaming the header).
@@ -79,6 +84,8 @@ pub struct Endpoint {
     pub payload_shape: String,
     pub channel: String,
     pub email: Option<String>,
+    /// The payload filter, or `null` when every event of the subscribed types is delivered.
+    pub filter: Option<Value>,
     pub status: String,
     pub inactive_reason: Option<String>,
     pub inactive_since: Option<String>,
@@ -118,6 +125,7 @@ pub struct EndpointRow {
     pub payload_shape: String,
     pub channel: String,
     pub email: Option<String>,
+    pub filter: Option<String>,
     pub secret: String,
     pub previous_secret: Option<String>,
     pub previous_secret_expires_at: Option<i64>,
@@ -130,7 +138,7 @@ pub struct EndpointRow {
 }
 
 const COLUMNS: &str = "id, tenant_id, name, description, url, method, auth_header_name, auth_header_value, event_types, \
-    payload_shape, channel, email, secret, previous_secret, previous_secret_expires_at, status, inactive_reason, \
+    payload_shape, channel, email, filter, secret, previous_secret, previous_secret_expires_at, status, inactive_reason, \
     inactive_since, consecutive_failures, created_at, updated_at";
 
 impl EndpointRow {
@@ -140,6 +148,10 @@ impl EndpointRow {
 
     pub fn subscribes_to(&self, event_type: &str) -> bool {
         self.event_types().iter().any(|t| t == "*" || t == event_type)
+    }
+
+    pub fn filter(&self) -> Option<Filter> {
+        Filter::from_stored(self.filter.as_deref())
     }
 }
 
@@ -171,6 +183,7 @@ struct Fields {
     payload_shape: String,
     channel: String,
     email: Option<String>,
+    filter: Option<Filter>,
 }
 
 fn limited(field: &'static str, value: &str, max: usize, label: &str) -> Result<String> {
@@ -348,6 +361,7 @@ impl Herald {
             payload_shape: row.payload_shape.clone(),
             channel: row.channel.clone(),
             email: row.email.clone(),
+            filter: row.filter().map(|f| f.to_json()),
             status: row.status.clone(),
             inactive_reason: row.inactive_reason.clone(),
             inactive_since: row.inactive_since.map(rfc3339),
@@ -412,7 +426,13 @@ impl Herald {
                 Some((name, value))
             }
         };
-        Ok(Fields { name, description, url, method, auth, event_types, payload_shape, channel, email })
+        let filter = match input.filter {
+            None => current.and_then(EndpointRow::filter),
+            Some(None) => None,
+            Some(Some(value)) if value.is_null() => None,
+            Some(Some(value)) => Some(Filter::parse(&value)?).filter(|f| !f.is_empty()),
+        };
+        Ok(Fields { name, description, url, method, auth, event_types, payload_shape, channel, email, filter })
     }
 
     pub async fn endpoints(&self, tenant_id: &str) -> Result<Vec<Endpoint>> {
@@ -464,12 +484,12 @@ impl Herald {
         // One statement checks the limit and inserts, so concurrent creates cannot both pass.
         let inserted = on_tx!(&mut tx, conn => sqlx::query(
             "INSERT INTO endpoints (id, tenant_id, name, description, url, method, auth_header_name, auth_header_value,
-                 event_types, payload_shape, channel, email, secret, created_at, updated_at)
-             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14
+                 event_types, payload_shape, channel, email, secret, created_at, updated_at, filter)
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $16
              WHERE (SELECT COUNT(*) FROM endpoints WHERE tenant_id = $2) < $15")
             .bind(&id).bind(&tenant.id).bind(&f.name).bind(&f.description).bind(&f.url).bind(&f.method)
             .bind(f.auth.as_ref().map(|(n, _)| n)).bind(&auth_value).bind(&event_types).bind(&f.payload_shape)
-            .bind(&f.channel).bind(&f.email).bind(&secret).bind(now).bind(plan.endpoint_limit())
+            .bind(&f.channel).bind(&f.email).bind(&secret).bind(now).bind(plan.endpoint_limit()).bind(stored_filter(&f.filter))
             .execute(conn).await.map(|r| r.rows_affected()))?;
         if inserted == 0 {
             return Err(limit_reached(plan));
@@ -477,7 +497,8 @@ impl Herald {
         let target = if f.channel == "email" { f.email.clone().unwrap_or_default() } else { f.url.clone() };
         let created = Audit::new(Some(&tenant.id), "endpoint.created", format!("Created endpoint \"{}\" ({target})", f.name))
             .target(&id)
-            .details(serde_json::json!({ "name": f.name, "url": f.url, "channel": f.channel, "event_types": f.event_types }));
+            .details(serde_json::json!({ "name": f.name, "url": f.url, "channel": f.channel, "event_types": f.event_types,
+                "filter": f.filter.as_ref().map(Filter::to_json) }));
         self.audit_in(&mut tx, actor, created).await?;
         if let Some((name, _)) = &f.auth {
             let entry = Audit::new(Some(&tenant.id), "endpoint.auth_header_set", format!("Set the auth header {name} of \"{}\"", f.name));
@@ -504,6 +525,7 @@ impl Herald {
             ("payload_shape", f.payload_shape != current.payload_shape),
             ("channel", f.channel != current.channel),
             ("email", f.email != current.email),
+            ("filter", f.filter != current.filter()),
         ]
         .into_iter()
         .filter_map(|(field, differs)| differs.then_some(field))
@@ -540,11 +562,12 @@ impl Herald {
         let mut tx = self.store.begin().await?;
         on_tx!(&mut tx, conn => sqlx::query(
             "UPDATE endpoints SET name = $1, description = $2, url = $3, method = $4, auth_header_name = $5,
-                 auth_header_value = $6, event_types = $7, payload_shape = $8, channel = $9, email = $10, updated_at = $11
+                 auth_header_value = $6, event_types = $7, payload_shape = $8, channel = $9, email = $10, updated_at = $11,
+                 filter = $14
              WHERE id = $12 AND tenant_id = $13")
             .bind(&f.name).bind(&f.description).bind(&f.url).bind(&f.method).bind(f.auth.as_ref().map(|(n, _)| n))
             .bind(&auth_value).bind(&event_types).bind(&f.payload_shape).bind(&f.channel).bind(&f.email)
-            .bind(self.clock.now()).bind(id).bind(&tenant.id)
+            .bind(self.clock.now()).bind(id).bind(&tenant.id).bind(stored_filter(&f.filter))
             .execute(conn).await.map(|r| r.rows_affected()))?;
         for entry in entries {
             self.audit_in(&mut tx, actor, entry.target(id)).await?;
@@ -655,6 +678,10 @@ impl Herald {
         tx.commit().await?;
         self.tenant(tenant_id).await
     }
+}
+
+fn stored_filter(filter: &Option<Filter>) -> Option<String> {
+    filter.as_ref().map(|f| f.to_json().to_string())
 }
 
 pub fn limit_reached(plan: Plan) -> Error {

@@ -12,6 +12,7 @@ pub mod crypto;
 pub mod delivery;
 pub mod endpoints;
 pub mod error;
+pub mod filter;
 pub mod ids;
 pub mod invitations;
 pub mod logs;

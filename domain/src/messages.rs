@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use crate::catalog;
 use crate::clock::rfc3339;
+use crate::endpoints::EndpointRow;
 use crate::error::{is_unique_violation, Error, Result};
 use crate::roles::Actor;
 use crate::store::Tx;
@@ -108,9 +109,23 @@ impl Herald {
             }
             other => other?,
         };
+        // An endpoint whose payload filter the event does not match gets no delivery at all.
+        let message = Message {
+            id: message_id.clone(),
+            tenant_id: tenant_id.clone(),
+            event_id: event_id.clone(),
+            event_type: event_type.to_string(),
+            payload: Some(payload),
+            created_at: now,
+            archived_at: None,
+        };
+        let envelope = std::cell::OnceCell::new();
+        let receives = |e: &&EndpointRow| {
+            e.subscribes_to(event_type) && e.filter().is_none_or(|f| f.matches(envelope.get_or_init(|| message.envelope())))
+        };
         // Nothing is lost while an endpoint or all webhooks are off: the delivery is recorded as
         // skipped, with why, and bulk recover sends it once things are on again.
-        for endpoint in endpoints.iter().filter(|e| e.subscribes_to(event_type)) {
+        for endpoint in endpoints.iter().filter(receives) {
             let off = if !tenant.webhooks_enabled {
                 Some("Webhooks were turned off when the event arrived")
             } else if endpoint.status != "active" {

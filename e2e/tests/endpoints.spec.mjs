@@ -66,9 +66,24 @@ test('endpoints up to the Basic limit, masked auth header, events, secret, catal
   await expect(page.locator('input[value="invoice.closed"]')).toBeChecked();
   await expect(page.getByLabel('Header value')).toHaveAttribute('placeholder', /Saved \(••••••••5678\)/);
   await page.locator('#all-events').check();
+  // A payload filter: the Service field (booking events name their service) and JSON conditions,
+  // checked against the catalog samples before saving.
+  await page.getByLabel('Service', { exact: true }).fill('srv_5521, srv_7730');
+  await page.getByLabel('Conditions (JSON)').fill('{"data..status": "confirmed"}');
+  await page.getByRole('button', { name: 'Save endpoint' }).click();
+  await expect(page.locator('.field.has-error').filter({ has: page.getByLabel('Conditions (JSON)') })).toContainText('is not a path');
+  await page.getByLabel('Conditions (JSON)').fill('{"data.status": ["confirmed", "pending"]}');
+  await page.getByRole('button', { name: 'Check against the samples' }).click();
+  const preview = page.locator('#filter-preview');
+  await expect(preview.locator('li', { hasText: 'booking.created' }).first()).toContainText('this sample would be delivered');
+  await expect(preview.locator('li', { hasText: 'customer.created' })).toContainText('filtered out');
+  await expect(page.locator('#filter-summary')).toHaveText(/^[1-9]\d* of 59 sample events would be delivered\.$/);
+  await page.locator('#filter-section').scrollIntoViewIfNeeded();
+  await shot(page, 'endpoint-filter-preview');
   await page.getByRole('button', { name: 'Save endpoint' }).click();
   await expect(page).toHaveURL(detailUrl);
   await expect(page.locator('#endpoint-facts')).toContainText('All events');
+  await expect(page.locator('#endpoint-filter')).toHaveText('{"data.service_id":["srv_5521","srv_7730"],"data.status":["confirmed","pending"]}');
   await expect(page.locator('#auth-header')).toHaveText('Authorization: ••••••••5678');
 
   // Deactivate, then delete after confirming.

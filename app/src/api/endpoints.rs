@@ -27,6 +27,15 @@ pub struct EndpointView {
     /// empty otherwise.
     #[serde(default)]
     pub reactivated_by: Vec<String>,
+    /// The payload filter as compact JSON, for display; `None` delivers every event.
+    #[serde(default)]
+    pub filter: Option<String>,
+    /// The form's two parts of the filter: the services (`data.service_id`, comma-separated)
+    /// and every other condition as pretty JSON.
+    #[serde(default)]
+    pub filter_services: String,
+    #[serde(default)]
+    pub filter_rest: String,
 }
 
 impl EndpointView {
@@ -83,6 +92,19 @@ pub struct EndpointForm {
     pub auth_header_name: String,
     /// Empty keeps the saved value.
     pub auth_header_value: String,
+    /// Conditions as JSON (`{"data.location.id": "loc_9"}`); empty for none.
+    #[serde(default)]
+    pub filter: String,
+    /// Service ids, comma-separated: a condition on `data.service_id`.
+    #[serde(default)]
+    pub filter_services: String,
+}
+
+/// How one subscribed type's catalog sample fares against the filter being edited.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FilterPreview {
+    pub event_type: String,
+    pub delivered: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -99,6 +121,8 @@ pub struct CatalogType {
     /// Pretty JSON of the whole envelope with the sample data, and of the data alone.
     pub envelope: String,
     pub data: String,
+    /// Its events name a service (`data.service_id`), so endpoints can take only some services.
+    pub names_a_service: bool,
 }
 
 #[cfg(feature = "ssr")]
@@ -106,7 +130,19 @@ mod convert {
     use super::*;
 
     pub fn view(e: domain::endpoints::Endpoint) -> EndpointView {
+        use domain::filter::{Filter, SERVICE_PATH};
+        let mut rest = e.filter.as_ref().and_then(|f| Filter::parse(f).ok()).unwrap_or_default();
+        let services: Vec<String> = rest
+            .values(SERVICE_PATH)
+            .unwrap_or_default()
+            .iter()
+            .map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))
+            .collect();
+        rest.set(SERVICE_PATH, Vec::new());
         EndpointView {
+            filter: e.filter.as_ref().map(|f| f.to_string()),
+            filter_services: services.join(", "),
+            filter_rest: if rest.is_empty() { String::new() } else { serde_json::to_string_pretty(&rest.to_json()).unwrap_or_default() },
             auth_header_name: e.auth_header.as_ref().map(|h| h.name.clone()),
             auth_header_hint: e.auth_header.map(|h| h.value_hint),
             id: e.id,
@@ -126,15 +162,36 @@ mod convert {
         }
     }
 
-    pub fn input(form: EndpointForm) -> domain::endpoints::EndpointInput {
+    /// The form's filter parts as one filter; `{}` (none) when both are empty.
+    pub fn filter(form: &EndpointForm) -> Result<domain::filter::Filter, domain::Error> {
+        use domain::filter::{Filter, SERVICE_PATH};
+        let text = form.filter.trim();
+        let mut filter = if text.is_empty() {
+            Filter::default()
+        } else {
+            let value: serde_json::Value = serde_json::from_str(text)
+                .map_err(|e| domain::Error::invalid("filter", format!("The conditions are not valid JSON ({e}).")))?;
+            Filter::parse(&value)?
+        };
+        let services: Vec<serde_json::Value> =
+            form.filter_services.split(',').map(str::trim).filter(|s| !s.is_empty()).map(|s| s.into()).collect();
+        if !services.is_empty() {
+            filter.set(SERVICE_PATH, services);
+        }
+        Ok(filter)
+    }
+
+    pub fn input(form: EndpointForm) -> Result<domain::endpoints::EndpointInput, domain::Error> {
         use domain::endpoints::{AuthHeaderInput, EndpointInput};
+        let filter = Some(Some(filter(&form)?.to_json()));
         let auth_header = if form.auth_header_name.trim().is_empty() {
             Some(None)
         } else {
             Some(Some(AuthHeaderInput { name: form.auth_header_name, value: Some(form.auth_header_value) }))
         };
         let email_channel = form.channel == "email";
-        EndpointInput {
+        Ok(EndpointInput {
+            filter,
             name: Some(form.name),
             description: Some(form.description),
             url: (!email_channel).then_some(form.url),
@@ -144,7 +201,7 @@ mod convert {
             payload_shape: Some(form.payload_shape),
             channel: Some(form.channel),
             email: email_channel.then_some(form.email),
-        }
+        })
     }
 }
 
@@ -195,12 +252,25 @@ pub async fn get_endpoint(id: String) -> Result<EndpointView, AppError> {
 #[server(prefix = "/rpc", endpoint = "save_endpoint", input = Json)]
 pub async fn save_endpoint(id: Option<String>, form: EndpointForm) -> Result<EndpointView, AppError> {
     let (herald, actor) = super::ssr::actor().await?;
-    let input = convert::input(form);
+    let input = convert::input(form)?;
     let saved = match id {
         Some(id) => herald.update_endpoint(&actor, &id, input).await?,
         None => herald.create_endpoint(&actor, input).await?,
     };
     Ok(convert::view(saved))
+}
+
+/// Runs the catalog sample of each chosen event type through the filter being edited.
+#[server(prefix = "/rpc", endpoint = "preview_filter", input = Json)]
+pub async fn preview_filter(form: EndpointForm) -> Result<Vec<FilterPreview>, AppError> {
+    let (_, actor) = super::ssr::actor().await?;
+    let filter = convert::filter(&form)?;
+    let types = if form.event_types.is_empty() { vec!["*".to_string()] } else { form.event_types };
+    Ok(filter
+        .preview(&types, actor.tenant_id()?)
+        .into_iter()
+        .map(|(event_type, delivered)| FilterPreview { event_type: event_type.into(), delivered })
+        .collect())
 }
 
 #[server(prefix = "/rpc", endpoint = "delete_endpoint")]
@@ -243,16 +313,12 @@ pub async fn event_catalog() -> Result<Vec<CatalogGroup>, AppError> {
                 .iter()
                 .filter(|t| t.resource == resource)
                 .map(|t| {
-                    let envelope = serde_json::json!({
-                        "id": "msg_2fJk9QzT1xV8mN4bR6cW3a", "event_id": "evt-10293", "event_schema": "v1",
-                        "event_resource": t.resource, "event_type": t.name, "event_timestamp": "2026-03-14T09:30:00Z",
-                        "tenant_id": "ten_…", "data": t.sample,
-                    });
                     CatalogType {
                         name: t.name.into(),
                         description: t.description.into(),
-                        envelope: pretty(&envelope),
+                        envelope: pretty(&domain::catalog::sample_envelope(t, "ten_…")),
                         data: pretty(&t.sample),
+                        names_a_service: domain::catalog::names_a_service(t),
                     }
                 })
                 .collect(),

@@ -10,7 +10,7 @@ use super::activity::{skipped_resource, stats_resource, RecoverCard, SkippedOffe
 use super::layout::use_session;
 use crate::api::{
     event_catalog, get_endpoint, list_endpoints, CatalogGroup, DeleteEndpoint, EndpointForm, EndpointList, EndpointView, ListStats,
-    RevealSecret, RotateSecret, SaveEndpoint, SetEndpointActive,
+    PreviewFilter, RevealSecret, RotateSecret, SaveEndpoint, SetEndpointActive,
 };
 use crate::api::{RecoverDeliveries, StatsView};
 use crate::components::{field_error, form_error, last_error, Alert, Confirm, CopyButton, EmptyState, LoadError, Loading, PageHeader};
@@ -272,6 +272,11 @@ fn EndpointOverview(endpoint: EndpointView, toggle: ServerAction<SetEndpointActi
                 <dt>"Auth header"</dt><dd class="mono" id="auth-header">{auth}</dd>
                 <dt>"Events"</dt>
                 <dd>{endpoint.event_types.iter().map(|t| view! { <span class="chip">{if t == "*" { "All events".to_string() } else { t.clone() }}</span> }).collect_view()}</dd>
+                <dt>"Filter"</dt>
+                <dd id="endpoint-filter">{match endpoint.filter.clone() {
+                    Some(filter) => view! { <code>{filter}</code> }.into_any(),
+                    None => view! { <span class="muted">"None: every event of these types is delivered"</span> }.into_any(),
+                }}</dd>
                 <dt>"Payload"</dt><dd>{if endpoint.payload_shape == "data" { "The data object alone" } else { "The full event envelope" }}</dd>
                 <dt>"Created"</dt><dd>{endpoint.created_at.replace('T', " ").trim_end_matches('Z').to_string()} " UTC"</dd>
             </dl>
@@ -425,6 +430,18 @@ fn EndpointEditor(initial: Option<EndpointView>, catalog: Vec<CatalogGroup>) -> 
     let initial_types = initial.as_ref().map(|e| e.event_types.clone()).unwrap_or_default();
     let all_events = RwSignal::new(initial_types.iter().any(|t| t == "*"));
     let selected = RwSignal::new(initial_types.into_iter().filter(|t| t != "*").collect::<Vec<_>>());
+    let filter = RwSignal::new(get(|e| e.filter_rest.clone(), ""));
+    let filter_services = RwSignal::new(get(|e| e.filter_services.clone(), ""));
+    // The Service field appears for event types that name a service (ReserveKit's bookings),
+    // and stays while it holds a value.
+    let service_types = StoredValue::new(
+        catalog.iter().flat_map(|g| g.types.iter().filter(|t| t.names_a_service).map(|t| t.name.clone())).collect::<Vec<_>>(),
+    );
+    let offers_service = move || {
+        !filter_services.get().trim().is_empty()
+            || all_events.get()
+            || selected.with(|s| service_types.with_value(|types| s.iter().any(|t| types.contains(t))))
+    };
 
     let save = ServerAction::<SaveEndpoint>::new();
     let error = last_error(move || save.value().get());
@@ -435,25 +452,25 @@ fn EndpointEditor(initial: Option<EndpointView>, catalog: Vec<CatalogGroup>) -> 
             navigate(&format!("/endpoints/{}", saved.id), Default::default());
         }
     });
+    let form = move || EndpointForm {
+        name: name.get(),
+        description: description.get(),
+        url: url.get(),
+        method: method.get(),
+        channel: channel.get(),
+        email: email.get(),
+        payload_shape: shape.get(),
+        event_types: if all_events.get() { vec!["*".to_string()] } else { selected.get() },
+        auth_header_name: header_name.get(),
+        auth_header_value: header_value.get(),
+        filter: filter.get(),
+        filter_services: filter_services.get(),
+    };
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let event_types = if all_events.get() { vec!["*".to_string()] } else { selected.get() };
-        save.dispatch(SaveEndpoint {
-            id: editing_id.clone(),
-            form: EndpointForm {
-                name: name.get(),
-                description: description.get(),
-                url: url.get(),
-                method: method.get(),
-                channel: channel.get(),
-                email: email.get(),
-                payload_shape: shape.get(),
-                event_types,
-                auth_header_name: header_name.get(),
-                auth_header_value: header_value.get(),
-            },
-        });
+        save.dispatch(SaveEndpoint { id: editing_id.clone(), form: form() });
     };
+    let preview = ServerAction::<PreviewFilter>::new();
     let is_email = move || channel.get() == "email";
     let value_placeholder = match &saved_hint {
         Some(hint) => format!("Saved ({hint}). Leave empty to keep it."),
@@ -464,7 +481,7 @@ fn EndpointEditor(initial: Option<EndpointView>, catalog: Vec<CatalogGroup>) -> 
 
     view! {
         <form class="card form-card" on:submit=on_submit novalidate=true>
-            <Alert message=form_error(error, &["name", "description", "url", "email", "method", "channel", "payload_shape", "event_types", "auth_header.name", "auth_header.value"])/>
+            <Alert message=form_error(error, &["name", "description", "url", "email", "method", "channel", "payload_shape", "event_types", "auth_header.name", "auth_header.value", "filter"])/>
             <div class="form-section">
                 <h2>"Basics"</h2>
                 <div class="field" class:has-error=move || field_error(error, "name").get().is_some()>
@@ -541,6 +558,50 @@ fn EndpointEditor(initial: Option<EndpointView>, catalog: Vec<CatalogGroup>) -> 
                             }).collect_view()}
                         </fieldset>
                     }).collect_view()}
+                </div>
+            </div>
+            <div class="form-section" id="filter-section">
+                <h2>"Filter " <span class="muted">"(optional)"</span></h2>
+                <p class="muted">"Only events that match every condition are delivered to this endpoint; the others create no delivery."</p>
+                <Show when=offers_service>
+                    <div class="field">
+                        <label for="ep-services">"Service"</label>
+                        <input id="ep-services" bind:value=filter_services class="mono" placeholder="e.g. srv_5521, srv_7730" aria-describedby="ep-services-hint"/>
+                        <p class="hint" id="ep-services-hint">"Only bookings for these services (their " <code>"service_id"</code> ", comma-separated). Empty: every service."</p>
+                    </div>
+                </Show>
+                <div class="field" class:has-error=move || field_error(error, "filter").get().is_some()>
+                    <label for="ep-filter">"Conditions " <span class="muted">"(JSON)"</span></label>
+                    <textarea id="ep-filter" class="mono" rows="3" bind:value=filter aria-describedby="ep-filter-hint"
+                        placeholder="{\"data.location.id\": \"loc_9\", \"data.status\": [\"confirmed\", \"pending\"]}"></textarea>
+                    <p class="hint" id="ep-filter-hint">"Each key is a dotted path into the envelope, each value one allowed value or a list of them."</p>
+                    <p class="field-error" role="alert">{move || field_error(error, "filter").get()}</p>
+                </div>
+                <button type="button" class="btn btn-secondary btn-sm" id="preview-filter" disabled=move || preview.pending().get()
+                    on:click=move |_| { preview.dispatch(PreviewFilter { form: form() }); }>
+                    {move || if preview.pending().get() { "Checking…" } else { "Check against the samples" }}
+                </button>
+                <div aria-live="polite">
+                    {move || preview.value().get().map(|result| match result {
+                        Err(e) => view! { <p class="field-error" role="alert" id="filter-preview-error">{e.message}</p> }.into_any(),
+                        Ok(rows) => {
+                            let passing = rows.iter().filter(|r| r.delivered).count();
+                            let total = rows.len();
+                            view! {
+                                <p class="filter-summary" id="filter-summary">{format!("{passing} of {total} sample events would be delivered.")}</p>
+                                <ul class="filter-preview" id="filter-preview" tabindex="0" aria-label="Each sample event against the filter">
+                                    {rows.into_iter().map(|r| view! {
+                                        <li class:passes=r.delivered>
+                                            <span class="mono">{r.event_type}</span>
+                                            <span class=if r.delivered { "badge badge-soft badge-ok" } else { "badge badge-soft" }>
+                                                {if r.delivered { "this sample would be delivered" } else { "filtered out" }}
+                                            </span>
+                                        </li>
+                                    }).collect_view()}
+                                </ul>
+                            }.into_any()
+                        }
+                    })}
                 </div>
             </div>
             <div class="form-section">

@@ -6,6 +6,7 @@ mod audit;
 mod crash;
 mod delivery;
 mod endpoints;
+mod filters;
 mod guards;
 pub mod helpers;
 mod logs;

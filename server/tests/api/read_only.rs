@@ -24,6 +24,7 @@ const READS: &[&str] = &[
     "endpoint",
     "reveal_secret",
     "event_catalog",
+    "preview_filter",
     "api_keys",
     "delivery_log",
     "delivery_detail",
