@@ -121,7 +121,9 @@ fn check_path(path: &str) -> std::result::Result<(), String> {
 
 fn check_scalar(path: &str, value: &Value) -> std::result::Result<(), String> {
     match value {
-        Value::String(s) if s.chars().count() > MAX_SCALAR => Err(format!("A value for \"{path}\" can be at most {MAX_SCALAR} characters.")),
+        Value::String(s) if s.chars().count() > MAX_SCALAR => {
+            Err(format!("A value for \"{path}\" can be at most {MAX_SCALAR} characters."))
+        }
         Value::String(_) | Value::Number(_) | Value::Bool(_) | Value::Null => Ok(()),
         _ => Err(format!("\"{path}\" takes a string, number, true/false or null, or a list of them; not an object or a nested list.")),
     }

@@ -119,13 +119,17 @@ impl Herald {
             created_at: now,
             archived_at: None,
         };
-        let envelope = std::cell::OnceCell::new();
-        let receives = |e: &&EndpointRow| {
-            e.subscribes_to(event_type) && e.filter().is_none_or(|f| f.matches(envelope.get_or_init(|| message.envelope())))
+        let receivers: Vec<&EndpointRow> = {
+            // Built only if some endpoint has a filter, and dropped before the next await.
+            let envelope = std::cell::OnceCell::new();
+            let receives = |e: &&EndpointRow| {
+                e.subscribes_to(event_type) && e.filter().is_none_or(|f| f.matches(envelope.get_or_init(|| message.envelope())))
+            };
+            endpoints.iter().filter(receives).collect()
         };
         // Nothing is lost while an endpoint or all webhooks are off: the delivery is recorded as
         // skipped, with why, and bulk recover sends it once things are on again.
-        for endpoint in endpoints.iter().filter(receives) {
+        for endpoint in receivers {
             let off = if !tenant.webhooks_enabled {
                 Some("Webhooks were turned off when the event arrived")
             } else if endpoint.status != "active" {

@@ -312,14 +312,12 @@ pub async fn event_catalog() -> Result<Vec<CatalogGroup>, AppError> {
             types: domain::catalog::all()
                 .iter()
                 .filter(|t| t.resource == resource)
-                .map(|t| {
-                    CatalogType {
-                        name: t.name.into(),
-                        description: t.description.into(),
-                        envelope: pretty(&domain::catalog::sample_envelope(t, "ten_…")),
-                        data: pretty(&t.sample),
-                        names_a_service: domain::catalog::names_a_service(t),
-                    }
+                .map(|t| CatalogType {
+                    name: t.name.into(),
+                    description: t.description.into(),
+                    envelope: pretty(&domain::catalog::sample_envelope(t, "ten_…")),
+                    data: pretty(&t.sample),
+                    names_a_service: domain::catalog::names_a_service(t),
                 })
                 .collect(),
         })

@@ -85,8 +85,9 @@ async fn bad_filters_name_the_field_and_change_nothing(app: TestApp) {
     }
     assert_eq!(api_get(&app, &key, "/endpoints").await.json()["data"], json!([]), "no endpoint was half-created");
 
-    let id = add_endpoint(&app, &key, json!({ "name": "Kept", "url": url, "event_types": ["*"], "filter": { "data.status": "confirmed" } }))
-        .await;
+    let id =
+        add_endpoint(&app, &key, json!({ "name": "Kept", "url": url, "event_types": ["*"], "filter": { "data.status": "confirmed" } }))
+            .await;
     let r = patch(&app, &key, &format!("/endpoints/{id}"), json!({ "name": "Renamed", "filter": { "data..status": 1 } })).await;
     assert_eq!((r.status.as_u16(), r.error()["field"].as_str()), (422, Some("filter")), "{}", r.text);
     let kept = api_get(&app, &key, &format!("/endpoints/{id}")).await.json();
