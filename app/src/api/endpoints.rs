@@ -266,11 +266,14 @@ pub async fn preview_filter(form: EndpointForm) -> Result<Vec<FilterPreview>, Ap
     let (_, actor) = super::ssr::actor().await?;
     let filter = convert::filter(&form)?;
     let types = if form.event_types.is_empty() { vec!["*".to_string()] } else { form.event_types };
-    Ok(filter
+    let mut samples: Vec<FilterPreview> = filter
         .preview(&types, actor.tenant_id()?)
         .into_iter()
         .map(|(event_type, delivered)| FilterPreview { event_type: event_type.into(), delivered })
-        .collect())
+        .collect();
+    // What would be delivered first, in catalog order.
+    samples.sort_by_key(|s| !s.delivered);
+    Ok(samples)
 }
 
 #[server(prefix = "/rpc", endpoint = "delete_endpoint")]

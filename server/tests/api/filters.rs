@@ -122,9 +122,9 @@ async fn the_form_previews_the_filter_against_the_samples(app: TestApp) {
     assert_eq!(
         r.json(),
         json!([
-            { "event_type": "customer.created", "delivered": false },
             { "event_type": "booking.created", "delivered": true },
             { "event_type": "booking.deleted", "delivered": true },
+            { "event_type": "customer.created", "delivered": false },
         ])
     );
     let r = preview(form("srv_5521", r#"{"event_type": "booking.deleted"}"#)).await;
