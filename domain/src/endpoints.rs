@@ -12,6 +12,7 @@ use crate::catalog;
 use crate::clock::{rfc3339, Millis, HOUR};
 use crate::error::{Error, Result};
 use crate::filter::Filter;
+use crate::health::Health;
 use crate::roles::Actor;
 use crate::store::Tx;
 use crate::tenants::{Plan, Tenant};
@@ -89,6 +90,7 @@ pub struct Endpoint {
     pub status: String,
     pub inactive_reason: Option<String>,
     pub inactive_since: Option<String>,
+    pub health: Health,
     pub created_at: String,
 }
 
@@ -133,13 +135,17 @@ pub struct EndpointRow {
     pub inactive_reason: Option<String>,
     pub inactive_since: Option<i64>,
     pub consecutive_failures: i64,
+    pub last_failure_at: Option<i64>,
+    pub last_failure_class: Option<String>,
+    pub last_failure_code: Option<i64>,
+    pub at_risk_since: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
 }
 
 const COLUMNS: &str = "id, tenant_id, name, description, url, method, auth_header_name, auth_header_value, event_types, \
     payload_shape, channel, email, filter, secret, previous_secret, previous_secret_expires_at, status, inactive_reason, \
-    inactive_since, consecutive_failures, created_at, updated_at";
+    inactive_since, consecutive_failures, last_failure_at, last_failure_class, last_failure_code, at_risk_since, created_at, updated_at";
 
 impl EndpointRow {
     pub fn event_types(&self) -> Vec<String> {
@@ -365,6 +371,7 @@ impl Herald {
             status: row.status.clone(),
             inactive_reason: row.inactive_reason.clone(),
             inactive_since: row.inactive_since.map(rfc3339),
+            health: Health::of(row),
             created_at: rfc3339(row.created_at),
         }
     }
@@ -611,7 +618,8 @@ impl Herald {
         };
         let mut tx = self.store.begin().await?;
         let changed = on_tx!(&mut tx, conn => sqlx::query(
-            "UPDATE endpoints SET status = $1, inactive_reason = $2, inactive_since = $3, consecutive_failures = 0, updated_at = $4
+            "UPDATE endpoints SET status = $1, inactive_reason = $2, inactive_since = $3, consecutive_failures = 0, updated_at = $4,
+                 at_risk_since = CASE WHEN $1 = 'active' AND inactive_reason IS NOT NULL AND inactive_reason <> 'manual' THEN $4 ELSE NULL END
              WHERE id = $5 AND tenant_id = $6")
             .bind(status).bind(reason).bind(since).bind(self.clock.now()).bind(id).bind(tenant_id)
             .execute(conn).await.map(|r| r.rows_affected()))?;

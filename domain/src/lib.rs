@@ -13,6 +13,7 @@ pub mod delivery;
 pub mod endpoints;
 pub mod error;
 pub mod filter;
+pub mod health;
 pub mod ids;
 pub mod invitations;
 pub mod logs;

@@ -93,6 +93,8 @@ pub struct Attempt {
     pub response_headers: Option<String>,
     pub response_body: Option<String>,
     pub error: Option<String>,
+    /// Why it failed (`timeout`, `http_5xx`, ...); see [`crate::health::FailureClass`].
+    pub failure_class: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -156,7 +158,7 @@ impl Herald {
     pub async fn delivery(&self, tenant_id: &str, id: &str) -> Result<DeliveryDetail> {
         let delivery = self.delivery_row(tenant_id, id).await?;
         let attempts = on_pool!(&self.store, pool => sqlx::query_as::<_, Attempt>(
-            "SELECT attempted_at, request, duration_ms, status_code, response_headers, response_body, error FROM attempts
+            "SELECT attempted_at, request, duration_ms, status_code, response_headers, response_body, error, failure_class FROM attempts
              WHERE delivery_id = $1 ORDER BY attempted_at, id")
             .bind(id).fetch_all(pool).await)?;
         let replay_ids: Vec<(String,)> = on_pool!(&self.store, pool => sqlx::query_as(

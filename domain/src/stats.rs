@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::clock::{rfc3339, Millis, DAY, HOUR};
 use crate::error::{Error, Result};
+use crate::health::FailureClass;
 use crate::store::Tx;
 use crate::{on_pool, on_tx, Herald};
 
@@ -74,9 +75,20 @@ pub struct EndpointStats {
     pub latency_p50_ms: Option<i64>,
     pub latency_p95_ms: Option<i64>,
     pub last_delivery: Option<LastDelivery>,
+    /// Why attempts failed in the window, most frequent first.
+    pub failure_reasons: Vec<FailureReason>,
     /// Seconds per bar: 3600 (24h), 21600 (7d) or 86400 (30d).
     pub bar_seconds: i64,
     pub bars: Vec<Bar>,
+}
+
+/// One failure class and how often it occurred.
+#[derive(Clone, Debug, Serialize)]
+pub struct FailureReason {
+    pub reason: &'static str,
+    pub count: i64,
+    pub message: &'static str,
+    pub fix: &'static str,
 }
 
 /// How one attempt ended, for the rollup.
@@ -182,8 +194,23 @@ impl Herald {
             .bind(endpoint_id).fetch_optional(pool).await)?
         .map(|(id, status, status_code, error, at)| LastDelivery { id, status, status_code, error, created_at: rfc3339(at) });
 
+        let reasons: Vec<(String, i64)> = on_pool!(&self.store, pool => sqlx::query_as(
+            "SELECT a.failure_class, COUNT(*) FROM attempts a JOIN deliveries d ON d.id = a.delivery_id
+             WHERE d.endpoint_id = $1 AND d.created_at >= $3 AND a.attempted_at >= $2 AND a.failure_class IS NOT NULL
+             GROUP BY a.failure_class ORDER BY COUNT(*) DESC, a.failure_class")
+            // Retries end within an hour of the delivery's creation: the bound lets the index work.
+            .bind(endpoint_id).bind(first).bind(first - DAY).fetch_all(pool).await)?;
+        let failure_reasons = reasons
+            .into_iter()
+            .filter_map(|(class, count)| {
+                let class = FailureClass::parse(&class)?;
+                Some(FailureReason { reason: class.as_str(), count, message: class.sentence(), fix: class.fix() })
+            })
+            .collect();
+
         Ok(EndpointStats {
             window,
+            failure_reasons,
             sent,
             succeeded,
             failed,

@@ -75,6 +75,9 @@ test('stats, log filters, raw view, download, replay, test event and recover', a
   await expect(posRow.locator('td').nth(4)).toHaveText('1');
   await expect(posRow.locator('td').nth(5)).toHaveText('0.0 %');
   await expect(posRow.locator('td').nth(6)).toContainText('failed');
+  // Health: the receiver that answered 410 was deactivated at once; the other is healthy.
+  await expect(crmRow.locator('td').nth(3)).toHaveText('Healthy');
+  await expect(posRow.locator('td').nth(3)).toHaveText('Inactive');
   await shot(page, 'endpoints-list-stats');
 
   // Stats of the endpoint, with the chart, and the window in the URL.
@@ -115,6 +118,13 @@ test('stats, log filters, raw view, download, replay, test event and recover', a
   await expect(page.locator('#deliveries tbody tr')).toHaveCount(1);
   await expect(page.locator('#deliveries tbody tr').first()).toContainText('Old POS');
   await expect(page.locator('#deliveries tbody tr').first()).toContainText('410');
+  // Its raw view says why it failed and what to do about it.
+  await page.locator('#deliveries tbody tr').first().getByRole('link', { name: /^Raw data of/ }).click();
+  await expect(page.locator('.attempt-why')).toContainText('The receiver said this URL is gone for good (HTTP 410).');
+  await expect(page.locator('.attempt-why')).toContainText('What to do: Update the URL');
+  await shot(page, 'delivery-failure-reason');
+  await page.goto('/logs?status=failed');
+  await hydrated(page);
   // A time range that ends before everything: nothing.
   await page.locator('#filter-until').fill('2020-01-01T00:00');
   await page.getByRole('button', { name: 'Apply' }).click();

@@ -36,6 +36,38 @@ pub struct EndpointView {
     pub filter_services: String,
     #[serde(default)]
     pub filter_rest: String,
+    pub health: HealthView,
+}
+
+/// An endpoint's health, as `GET /endpoints/{id}` gives it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct HealthView {
+    /// healthy, degraded, at_risk or inactive.
+    pub state: String,
+    pub consecutive_failures: i64,
+    pub failures_left: i64,
+    /// (when, reason, HTTP code, sentence, fix) of the last failed attempt.
+    pub last_failure: Option<LastFailureView>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LastFailureView {
+    pub at: String,
+    pub reason: String,
+    pub code: Option<i64>,
+    pub message: String,
+    pub fix: String,
+}
+
+impl HealthView {
+    pub fn label(&self) -> &'static str {
+        match self.state.as_str() {
+            "healthy" => "Healthy",
+            "degraded" => "Degraded",
+            "at_risk" => "At risk",
+            _ => "Inactive",
+        }
+    }
 }
 
 impl EndpointView {
@@ -139,7 +171,20 @@ mod convert {
             .map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))
             .collect();
         rest.set(SERVICE_PATH, Vec::new());
+        let health = HealthView {
+            state: e.health.state.to_string(),
+            consecutive_failures: e.health.consecutive_failures,
+            failures_left: e.health.failures_left,
+            last_failure: e.health.last_failure.as_ref().map(|f| LastFailureView {
+                at: super::ssr::when(f.at_ms),
+                reason: f.reason.to_string(),
+                code: f.code,
+                message: f.message.to_string(),
+                fix: f.fix.to_string(),
+            }),
+        };
         EndpointView {
+            health,
             filter: e.filter.as_ref().map(|f| f.to_string()),
             filter_services: services.join(", "),
             filter_rest: if rest.is_empty() { String::new() } else { serde_json::to_string_pretty(&rest.to_json()).unwrap_or_default() },

@@ -52,6 +52,8 @@ pub struct AttemptView {
     pub response_headers: Vec<(String, String)>,
     pub response_body: Option<String>,
     pub error: Option<String>,
+    /// Why it failed and what to do, in words: (reason, sentence, fix).
+    pub failure: Option<(String, String, String)>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -97,6 +99,8 @@ pub struct StatsView {
     pub bars: Vec<StatsBar>,
     /// "hour", "6 hours" or "day".
     pub bar_width: String,
+    /// Why attempts failed in the window: (reason, count, sentence, fix), most frequent first.
+    pub failure_reasons: Vec<(String, i64, String, String)>,
 }
 
 #[cfg(feature = "ssr")]
@@ -143,6 +147,11 @@ mod convert {
                     .unwrap_or_default(),
                 response_body: a.response_body,
                 error: a.error,
+                failure: a
+                    .failure_class
+                    .as_deref()
+                    .and_then(domain::health::FailureClass::parse)
+                    .map(|c| (c.as_str().to_string(), c.sentence().to_string(), c.fix().to_string())),
             })
             .collect();
         let request = d.request.map(|r| RequestView { method: r.method, url: r.url, headers: r.headers, body: r.body, curl: r.curl });
@@ -245,6 +254,11 @@ pub async fn endpoint_stats(id: String, window: String) -> Result<StatsView, App
             .last_delivery
             .map(|l| (l.status, l.status_code, l.created_at.replace('T', " ").trim_end_matches('Z').to_string(), l.id)),
         bars: stats.bars.iter().map(|b| StatsBar { label: label(b.start_ms), succeeded: b.succeeded, failed: b.failed }).collect(),
+        failure_reasons: stats
+            .failure_reasons
+            .iter()
+            .map(|f| (f.reason.to_string(), f.count, f.message.to_string(), f.fix.to_string()))
+            .collect(),
         bar_width: match stats.bar_seconds {
             3600 => "hour".into(),
             86400 => "day".into(),

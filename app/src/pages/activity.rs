@@ -77,6 +77,19 @@ fn StatsBody(stats: StatsView) -> impl IntoView {
         <p class="last-delivery">"Last delivery: " {last}
             {(stats.gave_up > 0).then(|| view! { <span class="muted">{format!(" · {} gave up after all retries", stats.gave_up)}</span> })}</p>
         {chart(&stats)}
+        {(!stats.failure_reasons.is_empty()).then(|| view! {
+            <div class="failure-reasons" id="failure-reasons">
+                <h3>"Why attempts failed"</h3>
+                <ul>
+                    {stats.failure_reasons.iter().map(|(reason, count, message, fix)| view! {
+                        <li data-reason=reason.clone()>
+                            <span class="failure-count">{format!("{count}×")}</span>
+                            <div><div class="strong">{message.clone()}</div><div class="muted small">{fix.clone()}</div></div>
+                        </li>
+                    }).collect_view()}
+                </ul>
+            </div>
+        })}
     }
 }
 

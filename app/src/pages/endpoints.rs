@@ -9,7 +9,7 @@ use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use super::activity::{skipped_resource, stats_resource, RecoverCard, SkippedOffer, StatsCard, TestEventCard};
 use super::layout::use_session;
 use crate::api::{
-    event_catalog, get_endpoint, list_endpoints, CatalogGroup, DeleteEndpoint, EndpointForm, EndpointList, EndpointView, ListStats,
+    event_catalog, get_endpoint, list_endpoints, CatalogGroup, DeleteEndpoint, EndpointForm, EndpointList, EndpointView, HealthView, ListStats,
     PreviewFilter, RevealSecret, RotateSecret, SaveEndpoint, SetEndpointActive,
 };
 use crate::api::{RecoverDeliveries, StatsView};
@@ -18,9 +18,37 @@ use crate::error::AppError;
 
 const AUTH_HEADER_SUGGESTIONS: [&str; 3] = ["Authorization", "Ocp-Apim-Subscription-Key", "X-API-Key"];
 
-fn status_badge(status: &str) -> impl IntoView {
-    let class = if status == "active" { "badge badge-ok" } else { "badge badge-off" };
-    view! { <span class=class>{status.to_string()}</span> }
+/// Healthy, Degraded, At risk or Inactive, with how many failures are left in the tooltip.
+fn health_badge(health: &HealthView) -> impl IntoView {
+    let title = match health.state.as_str() {
+        "healthy" => "The last attempt succeeded".to_string(),
+        "inactive" => "Receives nothing until an admin reactivates it".to_string(),
+        _ => format!("{} failed attempts in a row; deactivated after {} more", health.consecutive_failures, health.failures_left),
+    };
+    view! { <span class=format!("badge badge-health-{}", health.state) title=title>{health.label()}</span> }
+}
+
+/// What the health state means and what to do, on the endpoint page (not for healthy ones).
+fn health_note(health: &HealthView) -> Option<impl IntoView> {
+    let failure = health.last_failure.clone();
+    let (class, headline) = match health.state.as_str() {
+        "degraded" => ("alert alert-warn", format!(
+            "Deliveries are failing: {} failed attempts in a row. After {} more, Herald deactivates this endpoint.",
+            health.consecutive_failures, health.failures_left)),
+        "at_risk" => ("alert alert-error", format!(
+            "At risk: {} failed attempts in a row. Only {} more and Herald deactivates this endpoint. Admins were emailed.",
+            health.consecutive_failures, health.failures_left)),
+        _ => return None,
+    };
+    Some(view! {
+        <div class=class role="status" id="endpoint-health">
+            <p class="strong">{headline}</p>
+            {failure.map(|f| view! {
+                <p>{format!("Last failure {} UTC{}: {}", f.at, f.code.map(|c| format!(" (HTTP {c})")).unwrap_or_default(), f.message)}</p>
+                <p>"What to do: " {f.fix}</p>
+            })}
+        </div>
+    })
 }
 
 #[component]
@@ -91,7 +119,7 @@ fn EndpointTable(list: EndpointList) -> impl IntoView {
             } else {
                 view! {
                     <table class="table" id="endpoints">
-                        <thead><tr><th>"Endpoint"</th><th>"Events"</th><th>"Verb"</th><th>"Status"</th>
+                        <thead><tr><th>"Endpoint"</th><th>"Events"</th><th>"Verb"</th><th>"Health"</th>
                             <th class="num">"Requests (24 h)"</th><th class="num">"2xx rate"</th><th>"Last delivery"</th></tr></thead>
                         <tbody>
                             {move || {
@@ -156,7 +184,7 @@ fn endpoint_row((e, stats): (EndpointView, ListStats)) -> impl IntoView {
             </td>
             <td>{e.events_label()}</td>
             <td><code>{if e.channel == "email" { "EMAIL".to_string() } else { e.method.clone() }}</code></td>
-            <td>{status_badge(&e.status)}</td>
+            <td>{health_badge(&e.health)}</td>
             <td class="num">{stats.requests}</td>
             <td class=rate_class>{rate}</td>
             <td>{match stats.last_delivery {
@@ -229,7 +257,7 @@ fn EndpointOverview(endpoint: EndpointView, toggle: ServerAction<SetEndpointActi
         <header class="page-header">
             <div>
                 <p class="crumbs"><A href="/endpoints">"Endpoints"</A> " / "</p>
-                <h1>{endpoint.name.clone()} " " {status_badge(&endpoint.status)}</h1>
+                <h1>{endpoint.name.clone()} " " {health_badge(&endpoint.health)}</h1>
                 <p class="muted">{if endpoint.description.is_empty() { "No description.".to_string() } else { endpoint.description.clone() }}</p>
             </div>
             <div class="header-actions">
@@ -258,6 +286,7 @@ fn EndpointOverview(endpoint: EndpointView, toggle: ServerAction<SetEndpointActi
             let since = endpoint.inactive_since.clone().map(|s| format!(" on {}", s.replace('T', " ").trim_end_matches('Z'))).unwrap_or_default();
             view! { <div class="alert alert-warn" role="status">{format!("This endpoint receives nothing. {reason}{since} UTC. New events are recorded as skipped.")}</div> }
         })}
+        {health_note(&endpoint.health)}
         {(active && session.is_admin()).then(|| view! { <SkippedOffer id=endpoint.id.clone() skipped=activity.skipped run=activity.recover_skipped/> })}
         <StatsCard id=endpoint.id.clone() stats=activity.stats/>
         {can_write.then(|| view! { <TestEventCard id=endpoint.id.clone() subscribed=endpoint.event_types.clone() catalog=activity.catalog/> })}

@@ -328,6 +328,12 @@ fn DeliveryDetail(delivery: DeliveryView, replay: ServerAction<ReplayDelivery>) 
                                 <span class="muted small">{format!("{} UTC · {} ms", a.time, a.duration_ms)}</span>
                             </div>
                             {a.error.clone().map(|e| view! { <p class="attempt-error">{e}</p> })}
+                            {a.failure.clone().map(|(reason, sentence, fix)| view! {
+                                <div class="attempt-why" data-reason=reason>
+                                    <p class="strong">{sentence}</p>
+                                    <p class="muted small">"What to do: " {fix}</p>
+                                </div>
+                            })}
                             {(!a.response_headers.is_empty()).then(|| view! {
                                 <details><summary>{format!("Response headers ({})", a.response_headers.len())}</summary>
                                     <table class="table table-compact"><tbody>{a.response_headers.iter().map(|(k, v)| view! { <tr><td class="mono small">{k.clone()}</td><td class="mono small">{v.clone()}</td></tr> }).collect_view()}</tbody></table>

@@ -18,7 +18,23 @@ use crate::error::{Error, Result};
 use crate::messages::Message;
 use crate::store::{Store, Tx};
 use crate::{ids, on_pool, on_tx, stats, Herald};
+use crate::health::{self, FailureClass};
 use retry::{Next, Verdict};
+
+/// What an attempt changed about its endpoint's health, to tell the admins after the commit.
+enum HealthChange {
+    Deactivated(String),
+    AtRisk(FailureClass),
+    Recovered,
+}
+
+fn endpoint_target(endpoint: &EndpointRow) -> String {
+    if endpoint.channel == "email" {
+        endpoint.email.clone().unwrap_or_default()
+    } else {
+        endpoint.url.clone()
+    }
+}
 
 pub const USER_AGENT: &str = concat!("Herald-Webhooks/", env!("CARGO_PKG_VERSION"));
 /// Response bodies are stored up to this size.
@@ -323,15 +339,18 @@ impl Herald {
             Next::Done { succeeded: false } => ("failed", None, Some(now)),
             Next::RetryIn(delay) => ("retrying", Some(now + delay), None),
         };
+        let failure = (verdict != Verdict::Succeeded).then(|| FailureClass::of(record.status_code, record.error.as_deref().unwrap_or("")));
         let mut tx = self.store.begin().await?;
         if let Tx::Postgres(t) = &mut tx {
             relaxed_commit(t).await?;
         }
         on_tx!(&mut tx, conn => sqlx::query(
-            "INSERT INTO attempts (id, delivery_id, attempted_at, duration_ms, status_code, response_headers, response_body, error, request)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+            "INSERT INTO attempts (id, delivery_id, attempted_at, duration_ms, status_code, response_headers, response_body, error, request,
+                 failure_class)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
             .bind(ids::new_id("att")).bind(&claimed.id).bind(now).bind(record.duration_ms).bind(record.status_code)
             .bind(&record.response_headers).bind(&record.response_body).bind(&record.error).bind(&record.request)
+            .bind(failure.map(FailureClass::as_str))
             .execute(conn).await.map(|r| r.rows_affected()))?;
         on_tx!(&mut tx, conn => sqlx::query(
             "UPDATE deliveries SET status = $1, attempts = $2, next_attempt_at = $3, lease_until = NULL, last_status_code = $4,
@@ -343,52 +362,74 @@ impl Herald {
         let outcome =
             stats::Outcome { succeeded: verdict == Verdict::Succeeded, gave_up: status == "failed", duration_ms: record.duration_ms };
         stats::record(&mut tx, &endpoint.id, now, outcome).await?;
-        let deactivated = if is_test { None } else { self.track_failures(&mut tx, endpoint, verdict).await? };
+        let change = match failure {
+            _ if is_test => None,
+            None => self.track_success(&mut tx, endpoint).await?,
+            Some(class) => self.track_failure(&mut tx, endpoint, verdict, class, record.status_code).await?,
+        };
         tx.commit().await?;
-        if let Some(reason) = deactivated {
-            tracing::warn!(endpoint_id = %endpoint.id, tenant_id = %endpoint.tenant_id, %reason, "endpoint deactivated");
-            self.notify_deactivated(endpoint, &reason).await;
+        match change {
+            Some(HealthChange::Deactivated(reason)) => {
+                tracing::warn!(endpoint_id = %endpoint.id, tenant_id = %endpoint.tenant_id, %reason, "endpoint deactivated");
+                self.notify_deactivated(endpoint, &reason).await;
+            }
+            Some(HealthChange::AtRisk(class)) => self.notify_at_risk(endpoint, class).await,
+            Some(HealthChange::Recovered) => self.notify_recovered(endpoint).await,
+            None => {}
         }
         Ok(())
     }
 
-    /// Returns the reason when this attempt made the endpoint inactive.
-    async fn track_failures(&self, tx: &mut Tx, endpoint: &EndpointRow, verdict: Verdict) -> Result<Option<String>> {
-        if verdict == Verdict::Succeeded {
-            on_tx!(tx, conn => sqlx::query("UPDATE endpoints SET consecutive_failures = 0 WHERE id = $1 AND consecutive_failures <> 0")
-                .bind(&endpoint.id).execute(conn).await.map(|r| r.rows_affected()))?;
-            return Ok(None);
-        }
+    /// A success ends a failure streak; if admins were told the endpoint was at risk, or it was
+    /// reactivated, this is its recovery (reported once: the worker that clears the mark).
+    async fn track_success(&self, tx: &mut Tx, endpoint: &EndpointRow) -> Result<Option<HealthChange>> {
+        on_tx!(tx, conn => sqlx::query("UPDATE endpoints SET consecutive_failures = 0 WHERE id = $1 AND consecutive_failures <> 0")
+            .bind(&endpoint.id).execute(conn).await.map(|r| r.rows_affected()))?;
+        let cleared = on_tx!(tx, conn => sqlx::query("UPDATE endpoints SET at_risk_since = NULL WHERE id = $1 AND at_risk_since IS NOT NULL")
+            .bind(&endpoint.id).execute(conn).await.map(|r| r.rows_affected()))?;
+        Ok((cleared > 0).then_some(HealthChange::Recovered))
+    }
+
+    /// Counts the failure and remembers it as the endpoint's last; deactivates at 20 (or at once
+    /// on 410), and marks the endpoint at risk when 5 failures are left.
+    async fn track_failure(
+        &self,
+        tx: &mut Tx,
+        endpoint: &EndpointRow,
+        verdict: Verdict,
+        class: FailureClass,
+        code: Option<i64>,
+    ) -> Result<Option<HealthChange>> {
+        let now = self.clock.now();
         let (failures,): (i64,) = on_tx!(tx, conn => sqlx::query_as(
-            "UPDATE endpoints SET consecutive_failures = consecutive_failures + 1 WHERE id = $1 RETURNING consecutive_failures")
-            .bind(&endpoint.id).fetch_one(conn).await)?;
+            "UPDATE endpoints SET consecutive_failures = consecutive_failures + 1, last_failure_at = $2, last_failure_class = $3,
+                 last_failure_code = $4
+             WHERE id = $1 RETURNING consecutive_failures")
+            .bind(&endpoint.id).bind(now).bind(class.as_str()).bind(code).fetch_one(conn).await)?;
         let reason = if verdict == Verdict::Gone {
             "The receiver answered 410 Gone".to_string()
         } else if failures >= retry::DEACTIVATE_AFTER {
             format!("{} consecutive failed attempts", retry::DEACTIVATE_AFTER)
+        } else if failures >= retry::DEACTIVATE_AFTER - health::AT_RISK_LEFT {
+            // Once per episode: the mark stays until a success or a reactivation clears it.
+            let marked = on_tx!(tx, conn => sqlx::query(
+                "UPDATE endpoints SET at_risk_since = $1 WHERE id = $2 AND at_risk_since IS NULL AND status = 'active'")
+                .bind(now).bind(&endpoint.id).execute(conn).await.map(|r| r.rows_affected()))?;
+            return Ok((marked > 0).then_some(HealthChange::AtRisk(class)));
         } else {
             return Ok(None);
         };
         let changed = on_tx!(tx, conn => sqlx::query(
-            "UPDATE endpoints SET status = 'inactive', inactive_reason = $1, inactive_since = $2 WHERE id = $3 AND status = 'active'")
-            .bind(&reason).bind(self.clock.now()).bind(&endpoint.id).execute(conn).await.map(|r| r.rows_affected()))?;
-        Ok((changed > 0).then_some(reason))
+            "UPDATE endpoints SET status = 'inactive', inactive_reason = $1, inactive_since = $2, at_risk_since = NULL
+             WHERE id = $3 AND status = 'active'")
+            .bind(&reason).bind(now).bind(&endpoint.id).execute(conn).await.map(|r| r.rows_affected()))?;
+        Ok((changed > 0).then_some(HealthChange::Deactivated(reason)))
     }
 
     /// Emails the tenant's admins that an endpoint stopped receiving, with a link to its failures.
     async fn notify_deactivated(&self, endpoint: &EndpointRow, reason: &str) {
-        let admins: Vec<(String,)> = match on_pool!(&self.store, pool => sqlx::query_as(
-            "SELECT u.email FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.tenant_id = $1 AND m.role IN ('owner', 'admin') ORDER BY u.email")
-            .bind(&endpoint.tenant_id).fetch_all(pool).await)
-        {
-            Ok(rows) => rows,
-            Err(e) => {
-                tracing::error!(error = %e, "cannot list admins for the deactivation email");
-                return;
-            }
-        };
         let link = format!("{}/logs?endpoint_id={}&status={}", self.public_url, endpoint.id, crate::logs::UNDELIVERED);
-        let target = if endpoint.channel == "email" { endpoint.email.clone().unwrap_or_default() } else { endpoint.url.clone() };
+        let target = endpoint_target(endpoint);
         let body = format!(
             "Herald stopped delivering to your endpoint \"{}\" ({target}).\n\nReason: {reason}.\n\n\
              New events for it are recorded as skipped, so they can be sent again once it works.\n\
@@ -396,9 +437,49 @@ impl Herald {
             endpoint.name
         );
         let subject = format!("Endpoint \"{}\" was deactivated", endpoint.name);
+        self.email_admins(endpoint, &subject, &body).await;
+    }
+
+    /// Warns the admins before deactivation, with the reason and the fix.
+    async fn notify_at_risk(&self, endpoint: &EndpointRow, class: FailureClass) {
+        let link = format!("{}/endpoints/{}", self.public_url, endpoint.id);
+        let body = format!(
+            "Deliveries to your endpoint \"{}\" ({}) keep failing: {} more failed attempts in a row and Herald \
+             deactivates it.\n\nWhy: {}\nWhat to do: {}\n\nSee its health and failures:\n{link}\n",
+            endpoint.name,
+            endpoint_target(endpoint),
+            health::AT_RISK_LEFT,
+            class.sentence(),
+            class.fix()
+        );
+        let subject = format!("Endpoint \"{}\" is at risk of being deactivated", endpoint.name);
+        self.email_admins(endpoint, &subject, &body).await;
+    }
+
+    async fn notify_recovered(&self, endpoint: &EndpointRow) {
+        let link = format!("{}/endpoints/{}", self.public_url, endpoint.id);
+        let body = format!(
+            "Your endpoint \"{}\" ({}) accepted a delivery again. Nothing more to do.\n\nIts deliveries:\n{link}\n",
+            endpoint.name,
+            endpoint_target(endpoint)
+        );
+        self.email_admins(endpoint, &format!("Endpoint \"{}\" has recovered", endpoint.name), &body).await;
+    }
+
+    async fn email_admins(&self, endpoint: &EndpointRow, subject: &str, body: &str) {
+        let admins: Vec<(String,)> = match on_pool!(&self.store, pool => sqlx::query_as(
+            "SELECT u.email FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.tenant_id = $1 AND m.role IN ('owner', 'admin') ORDER BY u.email")
+            .bind(&endpoint.tenant_id).fetch_all(pool).await)
+        {
+            Ok(rows) => rows,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot list the admins to email");
+                return;
+            }
+        };
         for (email,) in admins {
-            if let Err(e) = self.mailer.send(&email, &subject, &body).await {
-                tracing::error!(error = ?e, "deactivation email not sent");
+            if let Err(e) = self.mailer.send(&email, subject, body).await {
+                tracing::error!(error = ?e, subject, "email to an admin not sent");
             }
         }
     }

@@ -300,7 +300,7 @@ async fn retry_after_is_honoured_and_410_deactivates_at_once(app: TestApp) {
 }
 
 /// Sends one event and runs the worker through its attempts, one at a time, until it ends.
-async fn deliver_one_event(app: &TestApp, key: &str, n: i64) {
+pub async fn deliver_one_event(app: &TestApp, key: &str, n: i64) {
     send_event(app, key, "invoice.closed", json!({ "n": n })).await;
     for _ in 0..7 {
         app.deliver().await;
@@ -391,6 +391,8 @@ async fn a_receiver_that_never_answers_times_out(app: TestApp) {
     assert_eq!(d.status, "retrying");
     assert!(d.last_error.as_deref().unwrap().starts_with("Timed out: no response within 1.5 s"), "{d:?}");
     assert_eq!(d.last_status_code, None);
+    let detail = api_get(&app, &key, &format!("/deliveries/{}", d.id)).await.json();
+    assert_eq!(detail["attempts"][0]["failure"]["reason"], "timeout", "{detail}");
 }
 
 async fn responses_are_recorded_and_capped(app: TestApp) {

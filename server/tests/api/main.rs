@@ -8,6 +8,7 @@ mod delivery;
 mod endpoints;
 mod filters;
 mod guards;
+mod health;
 pub mod helpers;
 mod logs;
 mod read_only;
