@@ -103,7 +103,9 @@ impl FailureClass {
         match self {
             FailureClass::Dns => "The endpoint's host name could not be found.",
             FailureClass::Tls => "A secure (TLS) connection could not be made: the certificate or its setup was refused.",
-            FailureClass::ConnectionRefused => "The receiving server refused the connection: nothing is listening at that address and port.",
+            FailureClass::ConnectionRefused => {
+                "The receiving server refused the connection: nothing is listening at that address and port."
+            }
             FailureClass::Timeout => "The receiver did not answer within 10 seconds.",
             FailureClass::Redirect => "The receiver answered with a redirect, which Herald does not follow.",
             FailureClass::BodyTooLarge => "The receiver refused the request as too large (HTTP 413).",

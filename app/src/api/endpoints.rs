@@ -176,7 +176,7 @@ mod convert {
             consecutive_failures: e.health.consecutive_failures,
             failures_left: e.health.failures_left,
             last_failure: e.health.last_failure.as_ref().map(|f| LastFailureView {
-                at: super::ssr::when(f.at_ms),
+                at: crate::api::ssr::when(f.at_ms),
                 reason: f.reason.to_string(),
                 code: f.code,
                 message: f.message.to_string(),

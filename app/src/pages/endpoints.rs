@@ -9,8 +9,8 @@ use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use super::activity::{skipped_resource, stats_resource, RecoverCard, SkippedOffer, StatsCard, TestEventCard};
 use super::layout::use_session;
 use crate::api::{
-    event_catalog, get_endpoint, list_endpoints, CatalogGroup, DeleteEndpoint, EndpointForm, EndpointList, EndpointView, HealthView, ListStats,
-    PreviewFilter, RevealSecret, RotateSecret, SaveEndpoint, SetEndpointActive,
+    event_catalog, get_endpoint, list_endpoints, CatalogGroup, DeleteEndpoint, EndpointForm, EndpointList, EndpointView, HealthView,
+    ListStats, PreviewFilter, RevealSecret, RotateSecret, SaveEndpoint, SetEndpointActive,
 };
 use crate::api::{RecoverDeliveries, StatsView};
 use crate::components::{field_error, form_error, last_error, Alert, Confirm, CopyButton, EmptyState, LoadError, Loading, PageHeader};
@@ -32,12 +32,20 @@ fn health_badge(health: &HealthView) -> impl IntoView {
 fn health_note(health: &HealthView) -> Option<impl IntoView> {
     let failure = health.last_failure.clone();
     let (class, headline) = match health.state.as_str() {
-        "degraded" => ("alert alert-warn", format!(
-            "Deliveries are failing: {} failed attempts in a row. After {} more, Herald deactivates this endpoint.",
-            health.consecutive_failures, health.failures_left)),
-        "at_risk" => ("alert alert-error", format!(
-            "At risk: {} failed attempts in a row. Only {} more and Herald deactivates this endpoint. Admins were emailed.",
-            health.consecutive_failures, health.failures_left)),
+        "degraded" => (
+            "alert alert-warn",
+            format!(
+                "Deliveries are failing: {} failed attempts in a row. After {} more, Herald deactivates this endpoint.",
+                health.consecutive_failures, health.failures_left
+            ),
+        ),
+        "at_risk" => (
+            "alert alert-error",
+            format!(
+                "At risk: {} failed attempts in a row. Only {} more and Herald deactivates this endpoint. Admins were emailed.",
+                health.consecutive_failures, health.failures_left
+            ),
+        ),
         _ => return None,
     };
     Some(view! {

@@ -15,10 +15,10 @@ use serde_json::Value;
 use crate::clock::Millis;
 use crate::endpoints::EndpointRow;
 use crate::error::{Error, Result};
+use crate::health::{self, FailureClass};
 use crate::messages::Message;
 use crate::store::{Store, Tx};
 use crate::{ids, on_pool, on_tx, stats, Herald};
-use crate::health::{self, FailureClass};
 use retry::{Next, Verdict};
 
 /// What an attempt changed about its endpoint's health, to tell the admins after the commit.

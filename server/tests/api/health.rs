@@ -33,7 +33,10 @@ async fn health_warns_before_deactivation_and_reports_the_recovery(app: TestApp)
     send_event(&app, &key, "invoice.closed", json!({ "n": 0 })).await;
     assert_eq!(app.deliver().await, 1);
     let h = health(&app, &key, &ep).await;
-    assert_eq!((h["state"].as_str(), h["consecutive_failures"].as_i64(), h["failures_left"].as_i64()), (Some("degraded"), Some(1), Some(19)));
+    assert_eq!(
+        (h["state"].as_str(), h["consecutive_failures"].as_i64(), h["failures_left"].as_i64()),
+        (Some("degraded"), Some(1), Some(19))
+    );
     assert_eq!((h["last_failure"]["reason"].as_str(), h["last_failure"]["code"].as_i64()), (Some("http_5xx"), Some(503)), "{h}");
     assert!(h["last_failure"]["at"].as_str().unwrap().ends_with('Z'), "{h}");
     assert!(mails_with(&app, "at risk").is_empty());
@@ -109,7 +112,8 @@ async fn failure_reasons_say_what_to_fix(app: TestApp) {
         assert!(!failure["message"].as_str().unwrap().is_empty() && !failure["fix"].as_str().unwrap().is_empty(), "{failure}");
         seen.push(failure["reason"].as_str().unwrap().to_string());
         // The raw view shows the same words.
-        let page = owner.get(format!("{}/logs/{}", app.base, d.id)).header("accept", "text/html").send().await.unwrap().text().await.unwrap();
+        let page =
+            owner.get(format!("{}/logs/{}", app.base, d.id)).header("accept", "text/html").send().await.unwrap().text().await.unwrap();
         assert!(page.contains(&format!("data-reason=\"{}\"", failure["reason"].as_str().unwrap())), "{page}");
     }
     seen.sort();
