@@ -24,6 +24,7 @@ both_databases!(
     redirects_are_not_followed,
     the_worker_loop_holds_each_endpoint_to_its_limit_and_serves_the_others_meanwhile,
     calenso_and_reservekit_names_are_accepted_and_sent_under_the_catalog_name,
+    a_backlog_at_a_slow_endpoint_does_not_hold_up_another_tenant,
 );
 
 #[derive(Debug, sqlx::FromRow)]
@@ -638,4 +639,45 @@ async fn calenso_and_reservekit_names_are_accepted_and_sent_under_the_catalog_na
     });
     let after = api_get(&app, &key, &format!("/endpoints/{classes}")).await.json();
     assert_eq!(after["event_types"], json!(["event.booking.cancelled", "appointment.manual.booking.created", "invoice.closed"]));
+}
+
+/// Fairness: 10,000 due deliveries to one tenant's endpoint that never answers must not stand
+/// in front of another tenant's first event. (How fast it goes is for `herald bench`; this
+/// checks that it is not queued behind the backlog.)
+async fn a_backlog_at_a_slow_endpoint_does_not_hold_up_another_tenant(app: TestApp) {
+    let stuck = Sink::start().await;
+    stuck.answer(Answer::Hang);
+    let (_, busy_key) = tenant(&app, "Busy").await;
+    let slow = add_endpoint(&app, &busy_key, json!({ "name": "Slow", "url": format!("{}/slow", stuck.url), "event_types": ["*"] })).await;
+    let first = send_event(&app, &busy_key, "invoice.closed", json!({ "n": 0 })).await;
+    // 9,999 more due deliveries of the same message, written at once (10,000 ingests would
+    // take most of the test's time); all due before the other tenant's event.
+    let backlog = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 9999)
+        INSERT INTO deliveries (id, tenant_id, endpoint_id, message_id, event_type, status, kind, next_attempt_at, created_at)
+        SELECT 'dlv_backlog_' || i, d.tenant_id, d.endpoint_id, d.message_id, d.event_type, 'pending', 'event', d.next_attempt_at - 1, d.created_at
+        FROM n, deliveries d WHERE d.message_id = $1";
+    domain::on_pool!(&app.herald.store, pool => sqlx::query(backlog).bind(&first).execute(pool).await.map(|r| r.rows_affected())).unwrap();
+    let due = |app: &TestApp| {
+        let store = app.herald.store.clone();
+        let slow = slow.clone();
+        async move {
+            let (n,): (i64,) = domain::on_pool!(&store, pool => sqlx::query_as("SELECT COUNT(*) FROM deliveries WHERE endpoint_id = $1 AND status = 'pending'")
+                .bind(&slow).fetch_one(pool).await).unwrap();
+            n
+        }
+    };
+    assert_eq!(due(&app).await, 10_000);
+
+    let sink = Sink::start().await;
+    let (_, key) = tenant(&app, "Calm").await;
+    add_endpoint(&app, &key, json!({ "name": "Calm", "url": format!("{}/calm", sink.url), "event_types": ["*"] })).await;
+
+    // The loop `herald serve` runs, with the default engine settings (8 in flight per endpoint).
+    let worker = crate::helpers::RunningWorker::start(app.herald_with(|_| {}).await);
+    crate::helpers::eventually("the slow endpoint has its 8 in flight", || stuck.received().len() >= 8).await;
+    send_event(&app, &key, "invoice.closed", json!({})).await;
+    crate::helpers::eventually("the other tenant's event is delivered", || sink.received().len() == 1).await;
+    assert!(due(&app).await >= 9_900, "the backlog is still waiting: the event went ahead of it");
+    worker.stop().await;
+    assert_eq!(stuck.most_at_once("/slow"), 8, "the slow endpoint never had more than its 8 in flight");
 }
