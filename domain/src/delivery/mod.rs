@@ -385,6 +385,11 @@ impl Herald {
     async fn track_success(&self, tx: &mut Tx, endpoint: &EndpointRow) -> Result<Option<HealthChange>> {
         on_tx!(tx, conn => sqlx::query("UPDATE endpoints SET consecutive_failures = 0 WHERE id = $1 AND consecutive_failures <> 0")
             .bind(&endpoint.id).execute(conn).await.map(|r| r.rows_affected()))?;
+        // The row read before sending says whether there is a mark to clear; one set since
+        // is cleared by the next success. This keeps the common path at one statement.
+        if endpoint.at_risk_since.is_none() {
+            return Ok(None);
+        }
         let cleared = on_tx!(tx, conn => sqlx::query("UPDATE endpoints SET at_risk_since = NULL WHERE id = $1 AND at_risk_since IS NOT NULL")
             .bind(&endpoint.id).execute(conn).await.map(|r| r.rows_affected()))?;
         Ok((cleared > 0).then_some(HealthChange::Recovered))
