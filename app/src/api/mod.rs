@@ -140,17 +140,24 @@ pub mod ssr {
     pub async fn actor() -> Result<(Herald, Actor), AppError> {
         let herald = herald()?;
         let actor = domain::session::actor(&herald, &session().await?).await?;
-        Ok((herald, actor.with_ip(client_ip().await)))
+        let ip = client_ip_for(&herald).await;
+        Ok((herald, actor.with_ip(ip)))
     }
 
     /// The client's address, for the audit log and sign-in throttling: the TCP peer, or what
     /// the trusted proxies forwarded (see `domain::net::client_address`).
     pub async fn client_ip() -> Option<String> {
+        client_ip_for(&herald().ok()?).await
+    }
+
+    /// [`client_ip`] with the `Herald` already in hand: after the awaits above, the context
+    /// may no longer be reachable (SSR of some pages logged "Herald missing from context").
+    async fn client_ip_for(herald: &Herald) -> Option<String> {
         use axum::extract::ConnectInfo;
         let peer = leptos_axum::extract::<ConnectInfo<std::net::SocketAddr>>().await.ok().map(|ConnectInfo(addr)| addr.ip());
         let headers = leptos_axum::extract::<axum::http::HeaderMap>().await.unwrap_or_default();
         let forwarded = headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok());
-        herald().ok()?.client_ip(peer, forwarded)
+        herald.client_ip(peer, forwarded)
     }
 
     /// [`client_ip`] for throttling, which needs some key even without a peer.
