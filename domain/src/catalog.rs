@@ -45,11 +45,14 @@ pub fn all() -> &'static [EventType] {
 
 /// The envelope an endpoint would receive for `event`'s sample data.
 pub fn sample_envelope(event: &EventType, tenant_id: &str) -> Value {
-    json!({
-        "id": "msg_2fJk9QzT1xV8mN4bR6cW3a", "event_id": "evt-10293", "event_schema": "v1",
-        "event_resource": event.resource, "event_type": event.name, "event_timestamp": "2026-03-14T09:30:00Z",
-        "tenant_id": tenant_id, "data": event.sample,
-    })
+    crate::messages::envelope(
+        "msg_2fJk9QzT1xV8mN4bR6cW3a",
+        "evt-10293",
+        event.name,
+        "2026-03-14T09:30:00Z",
+        tenant_id,
+        event.sample.clone(),
+    )
 }
 
 /// Whether events of this type name the service they are for (`data.service_id`), as

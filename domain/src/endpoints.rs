@@ -159,6 +159,15 @@ impl EndpointRow {
     pub fn filter(&self) -> Option<Filter> {
         Filter::from_stored(self.filter.as_deref())
     }
+
+    /// Where deliveries go: the URL, or the email address.
+    pub fn target(&self) -> String {
+        if self.channel == "email" {
+            self.email.clone().unwrap_or_default()
+        } else {
+            self.url.clone()
+        }
+    }
 }
 
 /// `••••abcd`: at most the last four characters, and none of a short value.

@@ -44,18 +44,25 @@ impl Message {
     /// The Standard envelope (`id` equals the `webhook-id` header, so receivers can deduplicate).
     pub fn envelope(&self) -> Value {
         let data: Value = self.payload.as_deref().and_then(|p| serde_json::from_str(p).ok()).unwrap_or(Value::Null);
-        let resource = catalog::find(&self.event_type).map(|t| t.resource).unwrap_or_default();
-        serde_json::json!({
-            "id": self.id,
-            "event_id": self.event_id.clone().unwrap_or_else(|| self.id.clone()),
-            "event_schema": "v1",
-            "event_resource": resource,
-            "event_type": self.event_type,
-            "event_timestamp": rfc3339(self.created_at),
-            "tenant_id": self.tenant_id,
-            "data": data,
-        })
+        let event_id = self.event_id.as_deref().unwrap_or(&self.id);
+        envelope(&self.id, event_id, &self.event_type, &rfc3339(self.created_at), &self.tenant_id, data)
     }
+}
+
+/// The Standard envelope around `data`; deliveries, payload filters and the catalog's samples
+/// all build it here.
+pub fn envelope(id: &str, event_id: &str, event_type: &str, timestamp: &str, tenant_id: &str, data: Value) -> Value {
+    let resource = catalog::find(event_type).map(|t| t.resource).unwrap_or_default();
+    serde_json::json!({
+        "id": id,
+        "event_id": event_id,
+        "event_schema": "v1",
+        "event_resource": resource,
+        "event_type": event_type,
+        "event_timestamp": timestamp,
+        "tenant_id": tenant_id,
+        "data": data,
+    })
 }
 
 pub(crate) const MESSAGE_COLUMNS: &str = "id, tenant_id, event_id, event_type, payload, created_at, archived_at";
@@ -110,22 +117,16 @@ impl Herald {
             other => other?,
         };
         // An endpoint whose payload filter the event does not match gets no delivery at all.
-        let message = Message {
-            id: message_id.clone(),
-            tenant_id: tenant_id.clone(),
-            event_id: event_id.clone(),
-            event_type: event_type.to_string(),
-            payload: Some(payload),
-            created_at: now,
-            archived_at: None,
-        };
         let receivers: Vec<&EndpointRow> = {
             // Built only if some endpoint has a filter, and dropped before the next await.
-            let envelope = std::cell::OnceCell::new();
-            let receives = |e: &&EndpointRow| {
-                e.subscribes_to(event_type) && e.filter().is_none_or(|f| f.matches(envelope.get_or_init(|| message.envelope())))
+            let built = std::cell::OnceCell::new();
+            let built_envelope = || {
+                built.get_or_init(|| {
+                    let event_id = event_id.as_deref().unwrap_or(&message_id);
+                    envelope(&message_id, event_id, event_type, &rfc3339(now), &tenant_id, data.clone())
+                })
             };
-            endpoints.iter().filter(receives).collect()
+            endpoints.iter().filter(|e| e.subscribes_to(event_type) && e.filter().is_none_or(|f| f.matches(built_envelope()))).collect()
         };
         // Nothing is lost while an endpoint or all webhooks are off: the delivery is recorded as
         // skipped, with why, and bulk recover sends it once things are on again.

@@ -28,14 +28,6 @@ enum HealthChange {
     Recovered,
 }
 
-fn endpoint_target(endpoint: &EndpointRow) -> String {
-    if endpoint.channel == "email" {
-        endpoint.email.clone().unwrap_or_default()
-    } else {
-        endpoint.url.clone()
-    }
-}
-
 pub const USER_AGENT: &str = concat!("Herald-Webhooks/", env!("CARGO_PKG_VERSION"));
 /// Response bodies are stored up to this size.
 pub const MAX_RESPONSE_BODY: usize = 64 * 1024;
@@ -434,7 +426,7 @@ impl Herald {
     /// Emails the tenant's admins that an endpoint stopped receiving, with a link to its failures.
     async fn notify_deactivated(&self, endpoint: &EndpointRow, reason: &str) {
         let link = format!("{}/logs?endpoint_id={}&status={}", self.public_url, endpoint.id, crate::logs::UNDELIVERED);
-        let target = endpoint_target(endpoint);
+        let target = endpoint.target();
         let body = format!(
             "Herald stopped delivering to your endpoint \"{}\" ({target}).\n\nReason: {reason}.\n\n\
              New events for it are recorded as skipped, so they can be sent again once it works.\n\
@@ -452,7 +444,7 @@ impl Herald {
             "Deliveries to your endpoint \"{}\" ({}) keep failing: {} more failed attempts in a row and Herald \
              deactivates it.\n\nWhy: {}\nWhat to do: {}\n\nSee its health and failures:\n{link}\n",
             endpoint.name,
-            endpoint_target(endpoint),
+            endpoint.target(),
             health::AT_RISK_LEFT,
             class.sentence(),
             class.fix()
@@ -466,7 +458,7 @@ impl Herald {
         let body = format!(
             "Your endpoint \"{}\" ({}) accepted a delivery again. Nothing more to do.\n\nIts deliveries:\n{link}\n",
             endpoint.name,
-            endpoint_target(endpoint)
+            endpoint.target()
         );
         self.email_admins(endpoint, &format!("Endpoint \"{}\" has recovered", endpoint.name), &body).await;
     }
