@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use axum::extract::{DefaultBodyLimit, FromRef, State};
 use axum::http::StatusCode;
-use axum::middleware::from_fn;
+use axum::middleware::{from_fn, from_fn_with_state};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -69,6 +69,7 @@ pub fn router(herald: Herald, options: LeptosOptions, secure_cookies: bool) -> R
         .nest("/api/v1", api::routes())
         .leptos_routes_with_context(&state, routes, context, move || app::shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
+        .layer(from_fn_with_state(state.herald.clone(), web::page_session))
         .layer(from_fn(web::csrf_guard))
         .layer(sessions)
         .layer(from_fn(web::body_limit))

@@ -1,10 +1,12 @@
-//! Request guards shared by the dashboard and the API: CSRF and body size.
+//! Request guards shared by the dashboard and the API (CSRF, body size), and the session that
+//! dashboard pages are rendered with.
 
 use axum::body::Body;
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{header, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
+use domain::Herald;
 use tower_sessions::Session;
 
 use crate::api::error_response;
@@ -75,6 +77,20 @@ pub async fn body_limit(request: Request<Body>, next: Next) -> Response {
             "payload_too_large",
             &format!("The request body is larger than {} KiB.", limit / 1024),
         );
+    }
+    next.run(request).await
+}
+
+/// Reads the visitor's session before a dashboard page is rendered, for the page to render
+/// with (see `app::pages::layout::Dashboard`). Server functions, the API and files don't need it.
+pub async fn page_session(State(herald): State<Herald>, session: Session, mut request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    let page = request.method() == Method::GET
+        && !path.contains('.')
+        && !["/api/", "/rpc/", "/pkg/", "/healthz"].iter().any(|prefix| path.starts_with(prefix));
+    if page {
+        let info = app::api::ssr::session_info(&herald, &session).await;
+        request.extensions_mut().insert(app::api::ssr::PageSession(info));
     }
     next.run(request).await
 }

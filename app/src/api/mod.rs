@@ -165,6 +165,48 @@ pub mod ssr {
         client_ip().await.unwrap_or_else(|| "unknown".into())
     }
 
+    /// Who is signed in, with the tenant they work in; `None` when nobody is.
+    pub async fn session_info(herald: &Herald, session: &Session) -> Result<Option<SessionInfo>, AppError> {
+        use domain::tenants::Plan;
+        let actor = match domain::session::actor(herald, session).await {
+            Ok(actor) => actor,
+            Err(domain::Error::Unauthenticated) => return Ok(None),
+            Err(err) => return Err(err.into()),
+        };
+        let user = herald.user(&actor.user_id).await?;
+        let tenants = herald.memberships(&actor.user_id).await?;
+        let tenant = match &actor.tenant {
+            Some((id, role)) => {
+                let t = herald.tenant(id).await?;
+                Some(CurrentTenant {
+                    id: t.id.clone(),
+                    name: t.name.clone(),
+                    plan: t.plan.clone(),
+                    plan_label: t.plan().label().to_string(),
+                    role: role.as_str().to_string(),
+                    endpoint_limit: Plan::endpoint_limit(t.plan()),
+                    webhooks_enabled: t.webhooks_enabled,
+                    retention_days: t.retention_days,
+                    suspended: t.suspended,
+                })
+            }
+            None => None,
+        };
+        Ok(Some(SessionInfo {
+            email: user.email,
+            name: user.name,
+            staff_role: user.staff_role,
+            tenant,
+            tenants: tenants.into_iter().map(|m| TenantChoice { id: m.tenant_id, name: m.tenant_name, role: m.role }).collect(),
+            staff_view: actor.staff_view,
+        }))
+    }
+
+    /// The session of the page being rendered, read before rendering began (the server puts
+    /// it in the request's extensions).
+    #[derive(Clone, Debug)]
+    pub struct PageSession(pub Result<Option<SessionInfo>, AppError>);
+
     /// `2026-01-01 10:00:00` (UTC).
     pub fn when(ms: i64) -> String {
         domain::clock::rfc3339(ms).replace('T', " ").trim_end_matches('Z').to_string()
@@ -177,40 +219,7 @@ pub mod ssr {
 
 #[server(prefix = "/rpc", endpoint = "session")]
 pub async fn get_session() -> Result<Option<SessionInfo>, AppError> {
-    use domain::tenants::Plan;
-    let herald = ssr::herald()?;
-    let actor = match domain::session::actor(&herald, &ssr::session().await?).await {
-        Ok(actor) => actor,
-        Err(domain::Error::Unauthenticated) => return Ok(None),
-        Err(err) => return Err(err.into()),
-    };
-    let user = herald.user(&actor.user_id).await?;
-    let tenants = herald.memberships(&actor.user_id).await?;
-    let tenant = match &actor.tenant {
-        Some((id, role)) => {
-            let t = herald.tenant(id).await?;
-            Some(CurrentTenant {
-                id: t.id.clone(),
-                name: t.name.clone(),
-                plan: t.plan.clone(),
-                plan_label: t.plan().label().to_string(),
-                role: role.as_str().to_string(),
-                endpoint_limit: Plan::endpoint_limit(t.plan()),
-                webhooks_enabled: t.webhooks_enabled,
-                retention_days: t.retention_days,
-                suspended: t.suspended,
-            })
-        }
-        None => None,
-    };
-    Ok(Some(SessionInfo {
-        email: user.email,
-        name: user.name,
-        staff_role: user.staff_role,
-        tenant,
-        tenants: tenants.into_iter().map(|m| TenantChoice { id: m.tenant_id, name: m.tenant_name, role: m.role }).collect(),
-        staff_view: actor.staff_view,
-    }))
+    ssr::session_info(&ssr::herald()?, &ssr::session().await?).await
 }
 
 /// Starts a sign-up; the next page says to check the email (the same whether or not the

@@ -9,6 +9,7 @@ use super::layout::use_session;
 use super::staff::StaffNotFound;
 use crate::api::{audit_entries, AuditView};
 use crate::components::{EmptyState, LoadError, Loading, PageHeader};
+use crate::error::AppError;
 
 const ACTIONS: [(&str, &str); 8] = [
     ("", "All changes"),
@@ -121,11 +122,14 @@ fn AuditTable(view: AuditView, action: String, base: &'static str) -> impl IntoV
     }
 }
 
+/// The latest changes to the tenant `source` names (with a number that changes to reload).
+pub fn recent_changes(source: impl Fn() -> (String, usize) + Send + Sync + 'static) -> Resource<Result<AuditView, AppError>> {
+    Resource::new(source, |(tenant_id, _)| audit_entries(true, tenant_id, String::new(), String::new(), Some(8)))
+}
+
 /// The latest changes to one tenant, for the staff tenant page.
 #[component]
-pub fn RecentChanges(tenant_id: String, refresh: Signal<usize>) -> impl IntoView {
-    let entries =
-        Resource::new(move || refresh.get(), move |_| audit_entries(true, tenant_id.clone(), String::new(), String::new(), Some(8)));
+pub fn RecentChanges(entries: Resource<Result<AuditView, AppError>>) -> impl IntoView {
     view! {
         <section class="card card-flush" id="recent-changes">
             <div class="card-header card-header-padded"><h2>"Recent changes"</h2><A href="/staff/audit">"All tenants' log"</A></div>

@@ -3,39 +3,68 @@
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, Redirect, A};
 
-use crate::api::{get_session, SessionInfo, SignOut, StopViewing, SwitchTenant};
+use crate::api::{SessionInfo, SignOut, StopViewing, SwitchTenant};
 use crate::components::{LoadError, Loading};
+use crate::error::AppError;
 
 /// The session of the signed-in user, provided to every page under the dashboard.
 pub fn use_session() -> SessionInfo {
     expect_context::<SessionInfo>()
 }
 
+type SessionResult = Result<Option<SessionInfo>, AppError>;
+
+/// The session as the page was rendered with it. The server reads it before rendering (so
+/// that no page waits for it inside a suspense boundary, where resources made by the page would
+/// be made again on every pass, which could leave a response unfinished) and writes it into
+/// the page; hydration reads it back from there.
+#[cfg(feature = "ssr")]
+fn rendered_session() -> Option<SessionResult> {
+    let parts = use_context::<axum::http::request::Parts>()?;
+    parts.extensions.get::<crate::api::ssr::PageSession>().map(|s| s.0.clone())
+}
+
+#[cfg(not(feature = "ssr"))]
+fn rendered_session() -> Option<SessionResult> {
+    #[cfg(feature = "hydrate")]
+    {
+        let element = web_sys::window()?.document()?.get_element_by_id(SESSION_ELEMENT)?;
+        serde_json::from_str(&element.get_attribute("data-session")?).ok()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    None
+}
+
+const SESSION_ELEMENT: &str = "herald-session";
+
 #[component]
 pub fn Dashboard() -> impl IntoView {
-    let session = Resource::new(|| (), |_| get_session());
-    view! {
-        <Suspense fallback=|| view! { <Loading/> }>
-            {move || Suspend::new(async move {
-                match session.await {
-                    Ok(Some(info)) => {
-                        provide_context(info.clone());
-                        view! {
-                            <div class="shell">
-                                <Sidebar info=info.clone()/>
-                                <main class="content" id="main">
-                                    <ReadOnlyBanner info=info/>
-                                    <Outlet/>
-                                </main>
-                            </div>
-                        }.into_any()
-                    }
-                    Ok(None) => view! { <Redirect path="/signin"/> }.into_any(),
-                    Err(e) => view! { <main class="content"><LoadError error=e/></main> }.into_any(),
-                }
-            })}
-        </Suspense>
-    }
+    let Some(session) = rendered_session() else {
+        // Reached by navigating in the browser from a page outside the dashboard (signing in):
+        // load it from the server, which renders it with the new session.
+        let location = leptos_router::hooks::use_location();
+        full_reload(&format!("{}{}", location.pathname.get_untracked(), location.search.get_untracked()));
+        return view! { <Loading/> }.into_any();
+    };
+    let data = serde_json::to_string(&session).unwrap_or_default();
+    let page = match session {
+        Ok(Some(info)) => {
+            provide_context(info.clone());
+            view! {
+                <div class="shell">
+                    <Sidebar info=info.clone()/>
+                    <main class="content" id="main">
+                        <ReadOnlyBanner info=info/>
+                        <Outlet/>
+                    </main>
+                </div>
+            }
+            .into_any()
+        }
+        Ok(None) => view! { <Redirect path="/signin"/> }.into_any(),
+        Err(e) => view! { <main class="content"><LoadError error=e/></main> }.into_any(),
+    };
+    view! { <div id=SESSION_ELEMENT hidden=true data-session=data></div> {page} }.into_any()
 }
 
 /// Loads `path` as a new page (the session's tenant changed: every resource must reload).

@@ -8,12 +8,14 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::layout::use_session;
 use crate::api::{
-    search_deliveries, staff_tenant, staff_tenants, CreateTenant, SearchResults, SetTenantPlan, SetTenantSuspended, TenantDetail,
-    TenantSummary, UpdateTenantSettings, ViewTenant,
+    search_deliveries, staff_tenant, staff_tenants, AuditView, CreateTenant, SearchResults, SetTenantPlan, SetTenantSuspended,
+    TenantDetail, TenantSummary, UpdateTenantSettings, ViewTenant,
 };
 use crate::components::{
     field_error, form_error, last_error, Alert, Confirm, CopyButton, EmptyState, Field, LoadError, Loading, PageHeader,
 };
+
+use crate::error::AppError;
 
 const PLANS: [(&str, &str); 4] = [
     ("basic", "Basic · 1 endpoint"),
@@ -194,13 +196,15 @@ pub fn TenantPage() -> impl IntoView {
     let settings = ServerAction::<UpdateTenantSettings>::new();
     let suspend = ServerAction::<SetTenantSuspended>::new();
     let detail = Resource::new(move || (id(), settings.version().get(), suspend.version().get()), |(id, _, _)| staff_tenant(id));
+    // Made here, not in the view that shows it, so that it is made once (see `layout::Dashboard`).
+    let changes = super::audit::recent_changes(move || (id(), settings.version().get() + suspend.version().get()));
     view! {
         <Title text="Tenant"/>
         <Transition fallback=|| view! { <Loading/> }>
             {move || Suspend::new(async move {
                 match detail.await {
                     Err(e) => view! { <LoadError error=e/> <A href="/staff">"Back to all tenants"</A> }.into_any(),
-                    Ok(d) => view! { <TenantView detail=d settings=settings suspend=suspend/> }.into_any(),
+                    Ok(d) => view! { <TenantView detail=d settings=settings suspend=suspend changes=changes/> }.into_any(),
                 }
             })}
         </Transition>
@@ -213,9 +217,9 @@ fn TenantView(
     detail: TenantDetail,
     settings: ServerAction<UpdateTenantSettings>,
     suspend: ServerAction<SetTenantSuspended>,
+    changes: Resource<Result<AuditView, AppError>>,
 ) -> impl IntoView {
     let operator = is_operator();
-    let refresh = Signal::derive(move || settings.version().get() + suspend.version().get());
     let view_tenant = ServerAction::<ViewTenant>::new();
     Effect::new(move |_| {
         if let Some(Ok(())) = view_tenant.value().get() {
@@ -278,7 +282,7 @@ fn TenantView(
                 </section>
             }.into_any()
         }}
-        <super::audit::RecentChanges tenant_id=t.id.clone() refresh=refresh/>
+        <super::audit::RecentChanges entries=changes/>
     }
 }
 
