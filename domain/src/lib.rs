@@ -16,6 +16,7 @@ pub mod filter;
 pub mod health;
 pub mod ids;
 pub mod invitations;
+pub mod jobs;
 pub mod logs;
 pub mod mail;
 pub mod messages;

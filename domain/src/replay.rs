@@ -1,17 +1,17 @@
-//! Sending again: replay one delivery, recover many, send a test event, download a payload.
+//! Sending again: replay one delivery, send a test event, download a payload (recovering many
+//! is a job: see [`crate::jobs`]).
 //! A replay is a new delivery linked to its original, so the log keeps both.
 
 use serde::Serialize;
 
 use crate::audit::Audit;
 use crate::catalog;
-use crate::clock::Millis;
 use crate::delivery::Claimed;
 use crate::error::{Error, Result};
 use crate::logs::{archived, DeliveryDetail, DeliveryRow};
 use crate::messages::insert_delivery;
 use crate::roles::Actor;
-use crate::{ids, on_pool, on_tx, Herald};
+use crate::{ids, on_tx, Herald};
 
 /// Which deliveries a bulk recover sends again.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -32,7 +32,7 @@ impl RecoverStatus {
         }
     }
 
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             RecoverStatus::Failed => "failed",
             RecoverStatus::Skipped => "skipped",
@@ -45,15 +45,6 @@ pub struct PayloadFile {
     pub file_name: String,
     pub body: String,
 }
-
-/// A recover commits this many replays at a time, so that it never holds SQLite's write lock
-/// (every tenant's) for long.
-pub const RECOVER_BATCH: usize = 500;
-
-/// Deliveries a recover would send: not archived, not tests, not already replayed.
-const RECOVERABLE: &str = "FROM deliveries d WHERE d.tenant_id = $1 AND d.endpoint_id = $2 AND d.status = $3 AND d.created_at >= $4
-    AND d.archived_at IS NULL AND d.kind <> 'test'
-    AND NOT EXISTS (SELECT 1 FROM deliveries r WHERE r.replay_of = d.id)";
 
 impl Herald {
     /// Admins only: queues the delivery again, as a new delivery labelled Replay.
@@ -86,72 +77,7 @@ impl Herald {
         self.delivery_row(tenant_id, &id).await
     }
 
-    /// How many deliveries [`Herald::recover`] would send, for the confirmation.
-    pub async fn recover_count(&self, actor: &Actor, endpoint_id: &str, status: RecoverStatus, since: Millis) -> Result<i64> {
-        let tenant_id = actor.require_admin()?;
-        self.endpoint_row(tenant_id, endpoint_id).await?;
-        let sql = format!("SELECT COUNT(*) {RECOVERABLE}");
-        let (count,): (i64,) = on_pool!(&self.store, pool => sqlx::query_as(&sql)
-            .bind(tenant_id).bind(endpoint_id).bind(status.as_str()).bind(since).fetch_one(pool).await)?;
-        Ok(count)
-    }
-
-    /// Admins only: replays every failed (or skipped) delivery of an endpoint since a time, oldest
-    /// first, committing [`RECOVER_BATCH`] at a time. Returns how many were queued.
-    pub async fn recover(&self, actor: &Actor, endpoint_id: &str, status: RecoverStatus, since: Millis) -> Result<i64> {
-        let tenant_id = actor.require_admin()?;
-        let now = self.clock.now();
-        if since > now {
-            return Err(Error::invalid("since", "since must be in the past."));
-        }
-        self.require_active_endpoint(tenant_id, endpoint_id).await?;
-        let total = self.recover_count(actor, endpoint_id, status, since).await?;
-        // Keyset pagination; deliveries recorded after the start are left for another recover.
-        let sql = format!(
-            "SELECT d.id, d.message_id, d.event_type, d.created_at {RECOVERABLE} AND d.created_at <= $5
-             AND (d.created_at > $6 OR (d.created_at = $6 AND d.id > $7)) ORDER BY d.created_at, d.id LIMIT {RECOVER_BATCH}"
-        );
-        let (mut after_at, mut after_id) = (Millis::MIN, String::new());
-        let mut queued: i64 = 0;
-        loop {
-            let mut tx = self.store.begin().await?;
-            let batch: Vec<(String, String, String, Millis)> = on_tx!(&mut tx, conn => sqlx::query_as(&sql)
-                .bind(tenant_id).bind(endpoint_id).bind(status.as_str()).bind(since).bind(now).bind(after_at).bind(&after_id)
-                .fetch_all(conn).await)?;
-            for (id, message_id, event_type, _) in &batch {
-                // A millisecond apart and all due by now, so the queue takes them in their original order.
-                let due = (now - total + queued).min(now);
-                insert_delivery(
-                    &mut tx,
-                    tenant_id,
-                    endpoint_id,
-                    message_id,
-                    event_type,
-                    "pending",
-                    "replay",
-                    Some(id),
-                    Some(due),
-                    None,
-                    now,
-                )
-                .await?;
-                queued += 1;
-            }
-            let done = batch.len() < RECOVER_BATCH;
-            if done {
-                let summary = format!("Recovered {queued} {} deliveries since {}", status.as_str(), crate::clock::rfc3339(since));
-                self.audit_in(&mut tx, actor, Audit::new(Some(tenant_id), "deliveries.recovered", summary).target(endpoint_id)).await?;
-            }
-            tx.commit().await?;
-            self.wake_workers();
-            match batch.last() {
-                Some((id, _, _, at)) if !done => (after_at, after_id) = (*at, id.clone()),
-                _ => return Ok(queued),
-            }
-        }
-    }
-
-    async fn require_active_endpoint(&self, tenant_id: &str, endpoint_id: &str) -> Result<()> {
+    pub(crate) async fn require_active_endpoint(&self, tenant_id: &str, endpoint_id: &str) -> Result<()> {
         let endpoint = self.endpoint_row(tenant_id, endpoint_id).await?;
         if endpoint.status != "active" {
             return Err(Error::conflict(

@@ -183,22 +183,71 @@ test('stats, log filters, raw view, download, replay, test event and recover', a
   await page.goto(`/endpoints/${flaky.id}`);
   await hydrated(page);
   await expect(page.getByRole('status').filter({ hasText: 'receives nothing' })).toBeVisible();
-  await page.getByRole('button', { name: 'Reactivate' }).click();
-  await expect(page.locator('#skipped-offer')).toContainText('1 event was skipped while this endpoint was inactive');
-  await page.locator('#skipped-offer').getByRole('button', { name: 'Send it now' }).click();
-  await expect(page.locator('#skipped-offer')).toContainText('1 skipped delivery queued');
+  // One action: reactivate, and a recovery job sends what was skipped meanwhile.
+  await expect(page.locator('#reactivate-and-send')).toHaveText('Reactivate and send 1 skipped');
+  await shot(page, 'endpoint-inactive');
+  await page.locator('#reactivate-and-send').click();
+  await expect(page.getByRole('button', { name: 'Deactivate' })).toBeVisible();
+  await expect(page.locator('#jobs .job').first()).toContainText('Sending 1 skipped delivery again');
+  await expect(page.locator('#jobs .job').first()).toHaveAttribute('data-status', 'completed', { timeout: 15_000 });
   await page.locator('#recover-since').fill('2020-01-01T00:00');
   await page.getByRole('button', { name: 'Count deliveries' }).click();
   await expect(page.locator('#recover-count')).toContainText('1 failed delivery will be sent again');
   await shot(page, 'endpoint-recover');
   await page.getByRole('button', { name: 'Recover 1' }).click();
-  await expect(page.locator('#recover-done')).toContainText('1 delivery queued');
+  await expect(page.locator('#recover-done')).toContainText('Recovery job started: 1 delivery at 50 per second');
+  await expect(page.locator('#jobs .job')).toHaveCount(2);
+  await expect(page.locator('#jobs .job').first()).toHaveAttribute('data-status', 'completed', { timeout: 15_000 });
   await expect.poll(() => sink.received.filter((r) => r.path === '/flaky').length, { timeout: 15_000 }).toBe(3);
   await page.goto(`/logs?endpoint_id=${flaky.id}`);
   // The 410, the skipped event, and their two replays.
   await expect(page.locator('#deliveries tbody tr')).toHaveCount(4);
   await expect(page.locator('#deliveries tbody tr .badge-label-replay')).toHaveCount(2);
 
+  sink.close();
+  expect(errors).toEqual([]);
+});
+
+test('a recovery job shows its progress and can be cancelled', async ({ page }) => {
+  const errors = watchErrors(page);
+  const sink = await startSink();
+  await signUp(page, { business: 'Aster Studio', email: unique('aster') });
+  await page.locator('.nav').getByRole('link', { name: 'Settings' }).click();
+  await page.getByLabel('Key name').fill('Platform');
+  await page.getByRole('button', { name: 'Create key' }).click();
+  const key = (await page.locator('#new-api-key code').textContent()).trim();
+  const me = await (await page.request.get('/api/v1/me')).json();
+  allowPrivateUrls(me.tenant.id);
+  const ep = await api(page, key, 'POST', '/endpoints', { name: 'Class sync', url: `${sink.url}/ok`, event_types: ['*'] });
+  // Eight events skipped while the endpoint was off, then sent again at one a second.
+  await api(page, key, 'POST', `/endpoints/${ep.id}/deactivate`);
+  const since = new Date(Date.now() - 60_000).toISOString();
+  for (let n = 1; n <= 8; n++) {
+    await api(page, key, 'POST', '/events', { event_type: 'event.booking.created', data: { booking_id: `bk_${n}` } });
+  }
+  await settle(page, key, `/deliveries?endpoint_id=${ep.id}&status=skipped`, (r) => r.data.length === 8);
+  await api(page, key, 'POST', `/endpoints/${ep.id}/activate`);
+  const { job } = await api(page, key, 'POST', `/endpoints/${ep.id}/recover`, { since, status: 'skipped', rate_per_second: 1 });
+  expect([job.status, job.total]).toEqual(['running', 8]);
+
+  await page.goto(`/endpoints/${ep.id}`);
+  await hydrated(page);
+  const item = page.locator(`#job-${job.id}`);
+  await expect(item).toHaveAttribute('data-status', 'running');
+  await expect(item.getByRole('progressbar')).toHaveAttribute('aria-valuemax', '8');
+  await expect(page.locator('#skipped-offer'), 'no second offer while a job sends them').toHaveCount(0);
+  // The page follows the job as it goes.
+  await expect(item.locator('.job-figures')).toContainText(/[2-7] of 8 queued again/, { timeout: 10_000 });
+  await shot(page, 'job-in-progress');
+  await item.getByRole('button', { name: 'Cancel job' }).click();
+  await expect(item).toHaveAttribute('data-status', 'cancelled');
+  const sent = sink.received.length;
+  expect(sent).toBeLessThan(8);
+  await page.waitForTimeout(2_500);
+  expect(sink.received.length, 'nothing more is sent after a cancel').toBe(sent);
+  const after = await api(page, key, 'GET', `/jobs/${job.id}`);
+  expect(after.job.status).toBe('cancelled');
+  await shot(page, 'job-cancelled');
   sink.close();
   expect(errors).toEqual([]);
 });

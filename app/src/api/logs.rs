@@ -1,4 +1,4 @@
-//! Server functions for the delivery log, a delivery's raw view, replay, bulk recover, test
+//! Server functions for the delivery log, a delivery's raw view, replay, test
 //! events and per-endpoint stats.
 
 use leptos::prelude::*;
@@ -104,7 +104,7 @@ pub struct StatsView {
 }
 
 #[cfg(feature = "ssr")]
-mod convert {
+pub(super) mod convert {
     use super::*;
     use domain::clock::rfc3339;
 
@@ -275,23 +275,4 @@ pub async fn send_test_event(endpoint_id: String, event_type: String) -> Result<
     let detail = herald.send_test(&actor, &endpoint_id, &event_type).await?;
     let endpoint = convert::endpoint_name(&herald, &tenant_id, &endpoint_id).await;
     Ok(convert::detail(detail, endpoint))
-}
-
-/// What a bulk recover would send (`confirm` false) or sends (`confirm` true): the count.
-/// Skipped deliveries may be recovered without a time: all of them.
-#[server(prefix = "/rpc", endpoint = "recover_deliveries")]
-pub async fn recover_deliveries(endpoint_id: String, status: String, since: String, confirm: bool) -> Result<i64, AppError> {
-    use domain::replay::RecoverStatus;
-    let (herald, actor) = super::ssr::actor().await?;
-    let status = RecoverStatus::parse(&status)?;
-    let since = match (convert::time("since", since)?, status) {
-        (Some(since), _) => since,
-        (None, RecoverStatus::Skipped) => 0,
-        (None, RecoverStatus::Failed) => return Err(domain::Error::invalid("since", "Choose the time to recover from.").into()),
-    };
-    if confirm {
-        Ok(herald.recover(&actor, &endpoint_id, status, since).await?)
-    } else {
-        Ok(herald.recover_count(&actor, &endpoint_id, status, since).await?)
-    }
 }

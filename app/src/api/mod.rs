@@ -357,6 +357,8 @@ pub async fn accept_invitation(token: String, name: Option<String>, password: Op
 
 mod endpoints;
 pub use endpoints::*;
+mod jobs;
+pub use jobs::*;
 mod logs;
 pub use logs::*;
 mod staff;

@@ -1,12 +1,16 @@
 //! What an endpoint's detail page shows about its traffic: stats with a chart per window, "send
-//! test event", bulk recover of failed deliveries, and the offer to recover what was skipped.
+//! test event", recovery jobs (failed or skipped deliveries sent again at a steady pace) and
+//! their progress.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
 use super::logs::status_badge;
-use crate::api::{endpoint_stats, recover_deliveries, CatalogGroup, DeliveryView, RecoverDeliveries, SendTestEvent, StatsView};
+use crate::api::{
+    count_recoverable, endpoint_jobs, endpoint_stats, CancelJob, CatalogGroup, CountRecoverable, DeliveryView, JobView,
+    ReactivateAndRecover, SendTestEvent, StartRecovery, StatsView,
+};
 use crate::components::{Alert, CopyButton, LoadError, Loading};
 use crate::error::AppError;
 
@@ -20,9 +24,13 @@ pub fn use_window() -> Memo<String> {
 
 /// The stats of an endpoint for the window in the URL. Made by the page itself (not inside a
 /// suspended view) so that hydration finds the server's answer.
-pub fn stats_resource(id: impl Fn() -> String + Send + Sync + 'static) -> Resource<Result<StatsView, AppError>> {
+/// `refresh` changes when they should be read again (a recovery job is sending).
+pub fn stats_resource(
+    id: impl Fn() -> String + Send + Sync + 'static,
+    refresh: impl Fn() -> usize + Send + Sync + 'static,
+) -> Resource<Result<StatsView, AppError>> {
     let window = use_window();
-    Resource::new(move || (id(), window.get()), |(id, w)| endpoint_stats(id, w))
+    Resource::new(move || (id(), window.get(), refresh()), |(id, w, _)| endpoint_stats(id, w))
 }
 
 #[component]
@@ -239,27 +247,27 @@ fn TestResult(delivery: DeliveryView) -> impl IntoView {
     }
 }
 
-/// Admins: send again every failed delivery since a time, after seeing how many that is.
+/// Admins: send again every failed delivery since a time, after seeing how many that is. A
+/// paced job does it; it shows up in [`JobsCard`].
 #[component]
-pub fn RecoverCard(id: String, active: bool) -> impl IntoView {
-    let preview = ServerAction::<RecoverDeliveries>::new();
-    let run = ServerAction::<RecoverDeliveries>::new();
+pub fn RecoverCard(id: String, active: bool, run: ServerAction<StartRecovery>) -> impl IntoView {
+    let preview = ServerAction::<CountRecoverable>::new();
     let (since, set_since) = signal(String::new());
     let error = Signal::derive(move || {
         run.value().get().and_then(Result::err).or_else(|| preview.value().get().and_then(Result::err)).map(|e| e.message)
     });
     let counted = move || preview.value().get().and_then(Result::ok);
-    let done = move || run.value().get().and_then(Result::ok);
+    let started = move || run.value().get().and_then(Result::ok).filter(|job| job.recover == "failed");
     let (preview_id, run_id) = (id.clone(), id);
     view! {
         <section class="card" id="recover">
             <div class="card-header"><h2>"Recover failed deliveries"</h2></div>
-            <p class="muted">"Send again every delivery to this endpoint that failed after all its retries, from a time you choose. Each is a new delivery labelled Replay; deliveries already replayed are left out."</p>
+            <p class="muted">"Send again every delivery to this endpoint that failed after all its retries, from a time you choose. A recovery job sends them at a steady pace (50 a second), oldest first; you can follow and cancel it. Each is a new delivery labelled Replay; deliveries already replayed are left out."</p>
             {(!active).then(|| view! { <div class="alert alert-warn" role="status">"Reactivate the endpoint first: nothing can be sent to it while it is inactive."</div> })}
             <form class="inline-form" on:submit=move |ev| {
                 ev.prevent_default();
                 run.clear();
-                preview.dispatch(RecoverDeliveries { endpoint_id: preview_id.clone(), status: "failed".into(), since: since.get_untracked(), confirm: false });
+                preview.dispatch(CountRecoverable { endpoint_id: preview_id.clone(), status: "failed".into(), since: since.get_untracked() });
             }>
                 <label class="filter" for="recover-since">"Failed since (UTC)"
                     <input type="datetime-local" id="recover-since" required=true
@@ -268,8 +276,8 @@ pub fn RecoverCard(id: String, active: bool) -> impl IntoView {
                 <button type="submit" class="btn btn-secondary btn-sm" disabled=move || preview.pending().get()>"Count deliveries"</button>
             </form>
             <Alert message=error/>
-            {move || match (counted(), done()) {
-                (_, Some(n)) => view! { <div class="alert alert-ok" role="status" id="recover-done">{format!("{} queued for sending again.", deliveries(n))} " " <A href="/logs?status=pending">"Watch them in the log →"</A></div> }.into_any(),
+            {move || match (counted(), started()) {
+                (_, Some(job)) => view! { <div class="alert alert-ok" role="status" id="recover-done">{format!("Recovery job started: {} at {} per second. Follow it under Recovery jobs.", deliveries(job.total), job.rate_per_second)}</div> }.into_any(),
                 (Some(0), None) => view! { <p class="muted" id="recover-count">"No failed deliveries to recover since then."</p> }.into_any(),
                 (Some(n), None) => {
                     let id = run_id.clone();
@@ -277,7 +285,8 @@ pub fn RecoverCard(id: String, active: bool) -> impl IntoView {
                         <div class="confirm-ask" id="recover-count">
                             <span class="recover-question">{format!("{} will be sent again.", deliveries(n).replacen(' ', " failed ", 1))}</span>
                             <button type="button" class="btn btn-primary btn-sm" disabled=move || run.pending().get() on:click=move |_| {
-                                run.dispatch(RecoverDeliveries { endpoint_id: id.clone(), status: "failed".into(), since: since.get_untracked(), confirm: true });
+                                run.dispatch(StartRecovery { endpoint_id: id.clone(), status: "failed".into(), since: since.get_untracked() });
+                                preview.clear();
                             }>{format!("Recover {n}")}</button>
                             <button type="button" class="btn btn-ghost btn-sm" on:click=move |_| preview.clear()>"Cancel"</button>
                         </div>
@@ -299,18 +308,25 @@ pub fn skipped_resource(
     Resource::new(
         move || (id(), refresh()),
         move |(id, _)| async move {
-            if is_admin {
-                recover_deliveries(id, "skipped".into(), String::new(), false).await
-            } else {
-                Ok(0)
+            if !is_admin {
+                return Ok(0);
             }
+            // A job already on it: no second offer (one job at a time per endpoint).
+            if endpoint_jobs(id.clone()).await?.iter().any(JobView::running) {
+                return Ok(0);
+            }
+            count_recoverable(id, "skipped".into(), String::new()).await
         },
     )
 }
 
+fn were_skipped(n: i64) -> String {
+    format!("{n} event{} skipped while this endpoint was inactive.", if n == 1 { " was" } else { "s were" })
+}
+
 /// After reactivation: offers to send what was recorded as skipped while the endpoint was off.
 #[component]
-pub fn SkippedOffer(id: String, skipped: Resource<Result<i64, AppError>>, run: ServerAction<RecoverDeliveries>) -> impl IntoView {
+pub fn SkippedOffer(id: String, skipped: Resource<Result<i64, AppError>>, run: ServerAction<StartRecovery>) -> impl IntoView {
     view! {
         <div class="offer-slot">
         <Suspense fallback=|| ()>
@@ -318,12 +334,12 @@ pub fn SkippedOffer(id: String, skipped: Resource<Result<i64, AppError>>, run: S
                 let id = id.clone();
                 Suspend::new(async move {
                     match (skipped.await, run.value().get()) {
-                        (_, Some(Ok(n))) => view! { <div class="alert alert-ok" role="status" id="skipped-offer">{format!("{} queued: they are on their way.", deliveries(n).replacen(' ', " skipped ", 1))}</div> }.into_any(),
+                        (_, Some(Ok(job))) if job.recover == "skipped" => view! { <div class="alert alert-ok" role="status" id="skipped-offer">{format!("Recovery job started: {} on their way.", deliveries(job.total).replacen(' ', " skipped ", 1))}</div> }.into_any(),
                         (Ok(n), _) if n > 0 => view! {
                             <div class="alert alert-warn offer" role="status" id="skipped-offer">
-                                <span>{format!("{n} event{} skipped while this endpoint was inactive.", if n == 1 { " was" } else { "s were" })}</span>
+                                <span>{were_skipped(n)}</span>
                                 <button type="button" class="btn btn-primary btn-sm" disabled=move || run.pending().get() on:click=move |_| {
-                                    run.dispatch(RecoverDeliveries { endpoint_id: id.clone(), status: "skipped".into(), since: String::new(), confirm: true });
+                                    run.dispatch(StartRecovery { endpoint_id: id.clone(), status: "skipped".into(), since: String::new() });
                                 }>{format!("Send {} now", if n == 1 { "it" } else { "them" })}</button>
                             </div>
                         }.into_any(),
@@ -333,5 +349,91 @@ pub fn SkippedOffer(id: String, skipped: Resource<Result<i64, AppError>>, run: S
             }}
         </Suspense>
         </div>
+    }
+}
+
+/// On an inactive endpoint with skipped events: reactivate and send them, in one action.
+#[component]
+pub fn ReactivateAndSend(id: String, skipped: Resource<Result<i64, AppError>>, run: ServerAction<ReactivateAndRecover>) -> impl IntoView {
+    view! {
+        <Suspense fallback=|| ()>
+            {move || {
+                let id = id.clone();
+                Suspend::new(async move {
+                    match skipped.await {
+                        Ok(n) if n > 0 => view! {
+                            <button type="button" class="btn btn-primary" id="reactivate-and-send" title=were_skipped(n)
+                                disabled=move || run.pending().get()
+                                on:click=move |_| { run.dispatch(ReactivateAndRecover { id: id.clone() }); }>
+                                {format!("Reactivate and send {n} skipped")}
+                            </button>
+                        }.into_any(),
+                        _ => ().into_any(),
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
+
+/// The endpoint's recovery jobs: progress while running (the page polls), and how each ended.
+#[component]
+pub fn JobsCard(jobs: Resource<Result<Vec<JobView>, AppError>>, cancel: ServerAction<CancelJob>, can_cancel: bool) -> impl IntoView {
+    let cancel_error = Signal::derive(move || cancel.value().get().and_then(Result::err).map(|e| e.message));
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match jobs.await {
+                    Ok(list) if !list.is_empty() => view! {
+                        <section class="card" id="jobs">
+                            <div class="card-header"><h2>"Recovery jobs"</h2></div>
+                            <Alert message=cancel_error/>
+                            <ul class="job-list">
+                                {list.into_iter().map(|job| view! { <JobItem job=job cancel=cancel can_cancel=can_cancel/> }).collect_view()}
+                            </ul>
+                        </section>
+                    }.into_any(),
+                    Ok(_) => ().into_any(),
+                    Err(e) => view! { <LoadError error=e/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn JobItem(job: JobView, cancel: ServerAction<CancelJob>, can_cancel: bool) -> impl IntoView {
+    let (label, badge) = match job.status.as_str() {
+        "running" => ("running", "badge-info"),
+        "completed" => ("completed", "badge-ok"),
+        "cancelled" => ("cancelled", "badge-muted"),
+        _ => ("stopped", "badge-off"),
+    };
+    let percent = job.percent();
+    let id = job.id.clone();
+    let running = job.running();
+    view! {
+        <li class="job" id=format!("job-{}", job.id) data-status=job.status.clone()>
+            <div class="job-head">
+                <strong>{format!("Sending {} again", deliveries(job.total).replacen(' ', &format!(" {} ", job.recover), 1))}</strong>
+                <span class=format!("badge {badge}")>{label}</span>
+                {(running && can_cancel).then(|| view! {
+                    <button type="button" class="btn btn-secondary btn-sm job-cancel" disabled=move || cancel.pending().get()
+                        on:click=move |_| { cancel.dispatch(CancelJob { id: id.clone() }); }>"Cancel job"</button>
+                })}
+            </div>
+            <div class="progress" role="progressbar" aria-label="Queued again" aria-valuemin="0"
+                aria-valuemax=job.total aria-valuenow=job.done>
+                <div class="progress-fill" style=format!("width: {percent}%")></div>
+            </div>
+            <p class="muted small job-figures">
+                {format!("{} of {} queued again · {} delivered · {} not delivered yet · {} per second",
+                    job.done, job.total, job.delivered, job.failed, job.rate_per_second)}
+                <br/>
+                {format!("Started {} UTC by {}, for deliveries since {}", job.created_at, job.created_by, job.since)}
+                {job.finished_at.clone().map(|at| format!("; ended {at} UTC"))}
+            </p>
+            {job.error.clone().map(|e| view! { <p class="small job-error">{format!("Stopped: {e}.")}</p> })}
+        </li>
     }
 }

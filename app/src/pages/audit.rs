@@ -18,7 +18,7 @@ const ACTIONS: [(&str, &str); 8] = [
     ("api_key.", "API keys"),
     ("tenant.", "Plan and workspace"),
     ("delivery.", "Replays"),
-    ("deliveries.", "Bulk recovery"),
+    ("recovery.", "Recovery jobs"),
     ("staff.", "Staff accounts"),
 ];
 

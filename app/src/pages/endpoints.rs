@@ -6,13 +6,13 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
-use super::activity::{skipped_resource, stats_resource, RecoverCard, SkippedOffer, StatsCard, TestEventCard};
+use super::activity::{skipped_resource, stats_resource, JobsCard, ReactivateAndSend, RecoverCard, SkippedOffer, StatsCard, TestEventCard};
 use super::layout::use_session;
+use crate::api::{endpoint_jobs, CancelJob, JobView, ReactivateAndRecover, StartRecovery, StatsView};
 use crate::api::{
     event_catalog, get_endpoint, list_endpoints, CatalogGroup, DeleteEndpoint, EndpointForm, EndpointList, EndpointView, HealthView,
     ListStats, PreviewFilter, RevealSecret, RotateSecret, SaveEndpoint, SetEndpointActive,
 };
-use crate::api::{RecoverDeliveries, StatsView};
 use crate::components::{field_error, form_error, last_error, Alert, Confirm, CopyButton, EmptyState, LoadError, Loading, PageHeader};
 use crate::error::AppError;
 
@@ -208,15 +208,31 @@ pub fn EndpointDetail() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
     let toggle = ServerAction::<SetEndpointActive>::new();
-    let recover_skipped = ServerAction::<RecoverDeliveries>::new();
+    let start = ServerAction::<StartRecovery>::new();
+    let reactivate = ServerAction::<ReactivateAndRecover>::new();
+    let cancel = ServerAction::<CancelJob>::new();
+    // Bumped every second while a job runs, so its progress moves.
+    let (tick, set_tick) = signal(0usize);
     // Every resource of the page is made here, not inside a suspended view, so that hydration
     // finds the server's answers.
-    let endpoint = Resource::new(move || (id(), toggle.version().get()), |(id, _)| get_endpoint(id));
+    let endpoint = Resource::new(move || (id(), toggle.version().get() + reactivate.version().get()), |(id, _)| get_endpoint(id));
+    let changes = move || toggle.version().get() + start.version().get() + reactivate.version().get() + cancel.version().get();
+    let jobs = Resource::new(move || (id(), changes(), tick.get()), |(id, _, _)| endpoint_jobs(id));
+    Effect::new(move |_| {
+        if let Some(Ok(list)) = jobs.get() {
+            if list.iter().any(JobView::running) {
+                set_timeout(move || set_tick.update(|t| *t += 1), std::time::Duration::from_secs(1));
+            }
+        }
+    });
     let resources = Activity {
-        stats: stats_resource(id),
-        skipped: skipped_resource(id, use_session().is_admin(), move || toggle.version().get() + recover_skipped.version().get()),
+        stats: stats_resource(id, move || tick.get()),
+        skipped: skipped_resource(id, use_session().is_admin(), changes),
         catalog: Resource::new(|| (), |_| event_catalog()),
-        recover_skipped,
+        jobs,
+        start,
+        reactivate,
+        cancel,
     };
     view! {
         <Title text="Endpoint"/>
@@ -236,7 +252,10 @@ struct Activity {
     stats: Resource<Result<StatsView, AppError>>,
     skipped: Resource<Result<i64, AppError>>,
     catalog: Resource<Result<Vec<CatalogGroup>, AppError>>,
-    recover_skipped: ServerAction<RecoverDeliveries>,
+    jobs: Resource<Result<Vec<JobView>, AppError>>,
+    start: ServerAction<StartRecovery>,
+    reactivate: ServerAction<ReactivateAndRecover>,
+    cancel: ServerAction<CancelJob>,
 }
 
 /// Tells a member whom to ask.
@@ -254,6 +273,7 @@ fn EndpointOverview(endpoint: EndpointView, toggle: ServerAction<SetEndpointActi
     let can_write = session.can_write();
     let delete = ServerAction::<DeleteEndpoint>::new();
     let toggle_error = last_error(move || toggle.value().get());
+    let reactivate_error = last_error(move || activity.reactivate.value().get());
     let delete_error = last_error(move || delete.value().get());
     let active = endpoint.status == "active";
     let id = endpoint.id.clone();
@@ -278,13 +298,16 @@ fn EndpointOverview(endpoint: EndpointView, toggle: ServerAction<SetEndpointActi
                     view! { <button class="btn btn-secondary" on:click=move |_| { toggle.dispatch(SetEndpointActive { id: id.clone(), active: false }); }>"Deactivate"</button> }.into_any()
                 } else if session.is_admin() {
                     let id = id.clone();
-                    view! { <button class="btn btn-primary" on:click=move |_| { toggle.dispatch(SetEndpointActive { id: id.clone(), active: true }); }>"Reactivate"</button> }.into_any()
+                    view! {
+                        <ReactivateAndSend id=id.clone() skipped=activity.skipped run=activity.reactivate/>
+                        <button class="btn btn-secondary" on:click=move |_| { toggle.dispatch(SetEndpointActive { id: id.clone(), active: true }); }>"Reactivate"</button>
+                    }.into_any()
                 } else {
                     view! { <span class="muted small" id="who-reactivates">{reactivate_note(&endpoint.reactivated_by)}</span> }.into_any()
                 }}
             </div>
         </header>
-        <Alert message=Signal::derive(move || toggle_error.get().or(delete_error.get()).map(|e| e.message))/>
+        <Alert message=Signal::derive(move || toggle_error.get().or(delete_error.get()).or(reactivate_error.get()).map(|e| e.message))/>
         {(!active).then(|| {
             let reason = match endpoint.inactive_reason.as_deref() {
                 Some("manual") => "It was deactivated by hand".to_string(),
@@ -295,7 +318,7 @@ fn EndpointOverview(endpoint: EndpointView, toggle: ServerAction<SetEndpointActi
             view! { <div class="alert alert-warn" role="status">{format!("This endpoint receives nothing. {reason}{since} UTC. New events are recorded as skipped.")}</div> }
         })}
         {health_note(&endpoint.health)}
-        {(active && session.is_admin()).then(|| view! { <SkippedOffer id=endpoint.id.clone() skipped=activity.skipped run=activity.recover_skipped/> })}
+        {(active && session.is_admin()).then(|| view! { <SkippedOffer id=endpoint.id.clone() skipped=activity.skipped run=activity.start/> })}
         <StatsCard id=endpoint.id.clone() stats=activity.stats/>
         {can_write.then(|| view! { <TestEventCard id=endpoint.id.clone() subscribed=endpoint.event_types.clone() catalog=activity.catalog/> })}
         <section class="card">
@@ -318,7 +341,8 @@ fn EndpointOverview(endpoint: EndpointView, toggle: ServerAction<SetEndpointActi
                 <dt>"Created"</dt><dd>{endpoint.created_at.replace('T', " ").trim_end_matches('Z').to_string()} " UTC"</dd>
             </dl>
         </section>
-        {session.is_admin().then(|| view! { <RecoverCard id=endpoint.id.clone() active=active/> })}
+        <JobsCard jobs=activity.jobs cancel=activity.cancel can_cancel=session.is_admin() && can_write/>
+        {session.is_admin().then(|| view! { <RecoverCard id=endpoint.id.clone() active=active run=activity.start/> })}
         {if session.can_see_secrets() {
             view! { <SigningSecret id=endpoint.id.clone() can_rotate=can_write/> }.into_any()
         } else {

@@ -13,6 +13,8 @@ use crate::Herald;
 
 /// How long an idle worker waits before looking again (ingest in the same process wakes it sooner).
 const IDLE_POLL: Duration = Duration::from_millis(250);
+/// How often recovery jobs are looked at (each queues a second's worth when due).
+const JOB_POLL: Duration = Duration::from_millis(250);
 /// How long a worker lets finished slots gather before claiming again.
 const CLAIM_COALESCE: Duration = Duration::from_millis(3);
 
@@ -58,6 +60,7 @@ impl Worker {
 
     /// Runs until `shutdown` turns true, then waits for deliveries in flight.
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        let pacer = tokio::spawn(pace_jobs(self.herald.clone(), shutdown.clone()));
         let mut tasks = JoinSet::new();
         while !*shutdown.borrow() {
             while tasks.try_join_next().is_some() {}
@@ -97,6 +100,7 @@ impl Worker {
         }
         tracing::info!(in_flight = tasks.len(), "worker stopping; finishing deliveries in flight");
         while tasks.join_next().await.is_some() {}
+        let _ = pacer.await;
     }
 
     /// Delivers everything due now, concurrently, until nothing is due (tests and tools).
@@ -115,6 +119,19 @@ impl Worker {
                 tasks.spawn(async move { worker.deliver(delivery).await });
             }
             while tasks.join_next().await.is_some() {}
+        }
+    }
+}
+
+/// Moves the running recovery jobs along until `shutdown` turns true.
+async fn pace_jobs(herald: Herald, mut shutdown: watch::Receiver<bool>) {
+    while !*shutdown.borrow() {
+        if let Err(err) = herald.advance_jobs().await {
+            tracing::error!(error = ?err, "advancing recovery jobs failed; trying again");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(JOB_POLL) => {}
+            _ = shutdown.changed() => {}
         }
     }
 }

@@ -8,7 +8,7 @@ use domain::Herald;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::deliveries::{detail_json, parse_time};
+use super::deliveries::detail_json;
 use super::{Api, ApiError, ApiJson, Caller};
 
 pub fn routes(api: Api) -> Api {
@@ -24,7 +24,6 @@ pub fn routes(api: Api) -> Api {
         .post("/endpoints/{id}/secret/rotate", rotate_secret)
         .get("/endpoints/{id}/stats", stats)
         .post("/endpoints/{id}/test", send_test)
-        .post("/endpoints/{id}/recover", recover)
         .get("/settings", settings)
         .patch("/settings", update_settings)
 }
@@ -142,31 +141,4 @@ async fn send_test(
     ApiJson(input): ApiJson<TestIn>,
 ) -> Reply<Json<Value>> {
     Ok(Json(detail_json(&herald.send_test(&actor, &id, &input.event_type).await?)))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RecoverIn {
-    since: String,
-    /// `failed` (default) or `skipped`.
-    status: Option<String>,
-    /// Only count what would be sent.
-    #[serde(default)]
-    dry_run: bool,
-}
-
-async fn recover(
-    State(herald): State<Herald>,
-    Caller(actor): Caller,
-    Path(id): Path<String>,
-    ApiJson(input): ApiJson<RecoverIn>,
-) -> Reply<(StatusCode, Json<Value>)> {
-    let since = parse_time("since", Some(input.since))?.ok_or_else(|| domain::Error::invalid("since", "since is required."))?;
-    let status = domain::replay::RecoverStatus::parse(input.status.as_deref().unwrap_or("failed"))?;
-    if input.dry_run {
-        let count = herald.recover_count(&actor, &id, status, since).await?;
-        return Ok((StatusCode::OK, Json(json!({ "count": count, "dry_run": true }))));
-    }
-    let count = herald.recover(&actor, &id, status, since).await?;
-    Ok((StatusCode::ACCEPTED, Json(json!({ "count": count, "dry_run": false }))))
 }

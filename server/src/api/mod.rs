@@ -5,6 +5,7 @@ mod audit;
 mod deliveries;
 mod endpoints;
 mod events;
+mod jobs;
 
 use axum::extract::{FromRef, FromRequestParts};
 use axum::handler::Handler;
@@ -33,6 +34,7 @@ fn api() -> Api {
     let api = endpoints::routes(api);
     let api = events::routes(api);
     let api = deliveries::routes(api);
+    let api = jobs::routes(api);
     audit::routes(api)
 }
 

@@ -318,6 +318,12 @@ impl TestApp {
     }
 
     /// Runs the delivery worker until nothing is due at the current (test) time.
+    /// What the pacer of a running worker does when due: queues the next second of every
+    /// running recovery job. Returns how many deliveries it queued.
+    pub async fn run_jobs(&self) -> usize {
+        self.herald.advance_jobs().await.expect("advance recovery jobs")
+    }
+
     pub async fn deliver(&self) -> usize {
         domain::delivery::worker::Worker::new(self.herald.clone()).run_until_idle().await
     }

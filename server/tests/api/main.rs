@@ -10,6 +10,7 @@ mod filters;
 mod guards;
 mod health;
 pub mod helpers;
+mod jobs;
 mod logs;
 mod read_only;
 mod replay;

@@ -25,6 +25,7 @@ const READS: &[&str] = &[
     "reveal_secret",
     "event_catalog",
     "preview_filter",
+    "endpoint_jobs",
     "api_keys",
     "delivery_log",
     "delivery_detail",
@@ -54,6 +55,8 @@ struct Targets {
     invitation: String,
     member: String,
     api_key: String,
+    /// A running recovery job.
+    job: String,
 }
 
 enum Args {
@@ -92,9 +95,10 @@ fn rpc_calls(name: &str, t: &Targets) -> Vec<Args> {
         "revoke_api_key" => vec![form(&[("id", &t.api_key)])],
         "replay_delivery" => vec![form(&[("id", &t.delivery)])],
         "send_test_event" => vec![form(&[("endpoint_id", ep), ("event_type", "invoice.closed")])],
-        "recover_deliveries" => {
-            vec![form(&[("endpoint_id", ep), ("status", "failed"), ("since", "2025-12-31T00:00"), ("confirm", "true")])]
-        }
+        "count_recoverable" => vec![form(&[("endpoint_id", ep), ("status", "failed"), ("since", "2025-12-31T00:00")])],
+        "start_recovery" => vec![form(&[("endpoint_id", ep), ("status", "failed"), ("since", "2025-12-31T00:00")])],
+        "reactivate_and_recover" => vec![form(&[("id", ep)])],
+        "cancel_job" => vec![form(&[("id", &t.job)])],
         _ => panic!(
             "/rpc/{name} is a new server function: list it above as a read, an own-session or an operator function, \
              or give it arguments here so this test checks that staff views and suspended tenants cannot call it"
@@ -108,6 +112,8 @@ fn api_call(method: &Method, path: &str, t: &Targets) -> Vec<(String, Option<Val
         path.replace("{id}", &t.endpoint)
     } else if path.starts_with("/deliveries/{id}") {
         path.replace("{id}", &t.delivery)
+    } else if path.starts_with("/jobs/{id}") {
+        path.replace("{id}", &t.job)
     } else {
         assert!(!path.contains('{'), "{method} {path}: which object should the walk use for it?");
         path.to_string()
@@ -126,7 +132,7 @@ fn api_call(method: &Method, path: &str, t: &Targets) -> Vec<(String, Option<Val
         ("DELETE", _) | ("POST", "/endpoints/{id}/activate" | "/endpoints/{id}/deactivate" | "/endpoints/{id}/secret/rotate") => {
             vec![None]
         }
-        ("POST", "/deliveries/{id}/replay") => vec![None],
+        ("POST", "/deliveries/{id}/replay" | "/jobs/{id}/cancel") => vec![None],
         _ => panic!("{method} {path} is a new API route: give it a body here so this test checks that it refuses read-only callers"),
     };
     bodies.into_iter().map(|b| (concrete.clone(), b)).collect()
@@ -247,6 +253,14 @@ async fn every_write_refuses_staff_views_and_suspended_tenants(app: TestApp) {
     assert_eq!(r.status, 202, "{}", r.text);
     assert_eq!(app.deliver().await, 1);
     let delivery = api_get(&app, &key, "/deliveries").await.json()["data"][0]["id"].as_str().unwrap().to_string();
+    // A running recovery job, of an event skipped while the endpoint was off.
+    assert_eq!(post(&app, &key, &format!("/endpoints/{endpoint}/deactivate"), json!({})).await.status, 200);
+    assert_eq!(post(&app, &key, "/events", json!({ "event_type": "invoice.closed", "data": {} })).await.status, 202);
+    assert_eq!(post(&app, &key, &format!("/endpoints/{endpoint}/activate"), json!({})).await.status, 200);
+    let r =
+        post(&app, &key, &format!("/endpoints/{endpoint}/recover"), json!({ "since": "2020-01-01T00:00:00Z", "status": "skipped" })).await;
+    assert_eq!((r.status.as_u16(), r.json()["job"]["status"].as_str()), (202, Some("running")), "{}", r.text);
+    let job = r.json()["job"]["id"].as_str().unwrap().to_string();
     let member = app.member(&owner, "bruno@lotus.example").await;
     let member = app.me(&member).await["user"]["id"].as_str().unwrap().to_string();
     let r = app.rpc(&owner, "invite", &[("email", "pending@lotus.example"), ("role", "member")]).await;
@@ -254,7 +268,7 @@ async fn every_write_refuses_staff_views_and_suspended_tenants(app: TestApp) {
     let team = app.rpc(&owner, "team", &[]).await.json();
     let invitation = team["invitations"][0]["id"].as_str().unwrap().to_string();
     let (spare, _) = app.herald.create_api_key(&tenant_id, "spare", None).await.unwrap();
-    let t = Targets { tenant: tenant_id.clone(), endpoint, delivery, invitation, member, api_key: spare.id };
+    let t = Targets { tenant: tenant_id.clone(), endpoint, delivery, invitation, member, api_key: spare.id, job };
 
     // Every name this test classifies is a real server function (a stale list hides nothing).
     let registered = server_functions();
@@ -289,6 +303,10 @@ async fn every_write_refuses_staff_views_and_suspended_tenants(app: TestApp) {
 
     assert_eq!(app.deliver().await, 0, "nothing was queued");
     assert_eq!(sink.received().len(), received, "no receiver got anything");
+    let (status,): (String,) = domain::on_pool!(&app.herald.store, pool => sqlx::query_as(
+        "SELECT status FROM recovery_jobs WHERE id = $1").bind(&t.job).fetch_one(pool).await)
+    .unwrap();
+    assert_eq!(status, "running", "nobody cancelled the job");
 }
 
 async fn a_suspended_tenants_invitation_waits_for_the_suspension_to_end(app: TestApp) {

@@ -1,7 +1,7 @@
-//! Sending again and looking closer: replay, bulk recover, test events, the raw view, payload
+//! Sending again and looking closer: replay, recovery (see also jobs.rs), test events, the raw view, payload
 //! download and per-endpoint stats, over the real API.
 
-use domain::clock::{rfc3339, HOUR, MINUTE};
+use domain::clock::{rfc3339, HOUR, MINUTE, SECOND};
 use serde_json::{json, Value};
 
 use crate::both_databases;
@@ -17,7 +17,6 @@ both_databases!(
     the_raw_view_masks_secrets_and_the_payload_downloads,
     stats_count_attempts_per_window,
     archived_deliveries_refuse_raw_download_and_replay,
-    a_large_recover_commits_in_batches_while_other_tenants_keep_working,
 );
 
 /// Runs the worker through every retry until nothing is left to send.
@@ -91,7 +90,11 @@ async fn bulk_recover_shows_a_count_then_replays_what_failed_since(app: TestApp)
     assert_eq!((preview.status.as_u16(), preview.json()["count"].as_i64()), (200, Some(2)), "{}", preview.text);
     assert_eq!(sink.received().len(), 18, "a preview sends nothing (3 × 6 attempts before)");
     let r = post(&app, &key, &path, json!({ "since": since })).await;
-    assert_eq!((r.status.as_u16(), r.json()["count"].as_i64()), (202, Some(2)), "{}", r.text);
+    assert_eq!((r.status.as_u16(), r.json()["job"]["total"].as_i64()), (202, Some(2)), "{}", r.text);
+    assert_eq!(r.json()["job"]["status"], "running");
+    // The job queues them a pace apart (50 a second); a second later all are due.
+    assert_eq!(app.run_jobs().await, 2);
+    app.clock.advance(SECOND);
     // A worker allowed one request at a time to the endpoint sends them in queue order.
     let worker = RunningWorker::start(app.herald_with(|engine| engine.per_endpoint = 1).await);
     eventually("the recovered deliveries were sent", || sink.received().len() == 20).await;
@@ -101,9 +104,9 @@ async fn bulk_recover_shows_a_count_then_replays_what_failed_since(app: TestApp)
     let again = post(&app, &key, &path, json!({ "since": since, "dry_run": true })).await;
     assert_eq!(again.json()["count"], 0, "what was recovered is not counted twice");
     let audit = get(&app, &key, "/audit").await.json();
-    let recovered: Vec<&Value> = audit["data"].as_array().unwrap().iter().filter(|e| e["action"] == "deliveries.recovered").collect();
-    assert_eq!(recovered.len(), 1, "one entry for the recover, none for the previews");
-    assert!(recovered[0]["summary"].as_str().unwrap().starts_with("Recovered 2 failed deliveries"), "{}", recovered[0]);
+    let actions: Vec<&str> =
+        audit["data"].as_array().unwrap().iter().filter_map(|e| e["action"].as_str()).filter(|a| a.starts_with("recovery.")).collect();
+    assert_eq!(actions, ["recovery.finished", "recovery.started"], "the start and the end, none for the previews");
 
     for (body, field) in [
         (json!({ "since": "yesterday" }), "since"),
@@ -136,7 +139,9 @@ async fn skipped_deliveries_are_recovered_after_reactivation(app: TestApp) {
         post(&app, &key, &format!("/endpoints/{ep}/recover"), json!({ "since": since, "status": "skipped", "dry_run": true })).await;
     assert_eq!(preview.json()["count"], 2);
     let r = post(&app, &key, &format!("/endpoints/{ep}/recover"), json!({ "since": since, "status": "skipped" })).await;
-    assert_eq!(r.json()["count"], 2);
+    assert_eq!(r.json()["job"]["total"], 2);
+    assert_eq!(app.run_jobs().await, 2);
+    app.clock.advance(SECOND);
     app.deliver().await;
     assert_eq!(sink.received().len(), 2);
 }
@@ -305,58 +310,4 @@ async fn archived_deliveries_refuse_raw_download_and_replay(app: TestApp) {
         assert_eq!((r.status.as_u16(), r.error()["code"].as_str()), (410, Some("archived")), "{}", r.text);
         assert!(r.error()["message"].as_str().unwrap().contains("retention"));
     }
-}
-
-async fn a_large_recover_commits_in_batches_while_other_tenants_keep_working(app: TestApp) {
-    let sink = Sink::start().await;
-    let (tenant_id, key) = tenant(&app, "Lotus").await;
-    let ep = add_endpoint(&app, &key, json!({ "name": "E", "url": sink.url, "event_types": ["*"] })).await;
-    // 2,000 deliveries that ran out of retries an hour ago (seeded in one statement).
-    let failed_at = app.clock_now() - HOUR;
-    let messages = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000)
-        INSERT INTO messages (id, tenant_id, event_type, payload, created_at)
-        SELECT 'msg_seed' || i, $1, 'invoice.closed', '{}', $2 + i FROM n";
-    let deliveries = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000)
-        INSERT INTO deliveries (id, tenant_id, endpoint_id, message_id, event_type, status, kind, attempts, created_at, completed_at)
-        SELECT 'dlv_seed' || i, $1, $3, 'msg_seed' || i, 'invoice.closed', 'failed', 'event', 6, $2 + i, $2 + i FROM n";
-    let seeded = domain::on_pool!(&app.herald.store, pool => sqlx::query(messages)
-        .bind(&tenant_id).bind(failed_at).execute(pool).await.map(|r| r.rows_affected()))
-    .unwrap();
-    assert_eq!(seeded, 2000);
-    let seeded = domain::on_pool!(&app.herald.store, pool => sqlx::query(deliveries)
-        .bind(&tenant_id).bind(failed_at).bind(&ep).execute(pool).await.map(|r| r.rows_affected()))
-    .unwrap();
-    assert_eq!(seeded, 2000);
-    let (_, other) = tenant(&app, "Zen").await;
-    let path = format!("/endpoints/{ep}/recover");
-    let since = rfc3339(failed_at - MINUTE);
-    let preview = post(&app, &key, &path, json!({ "since": since, "dry_run": true })).await;
-    assert_eq!(preview.json()["count"], 2000, "{}", preview.text);
-
-    let recover = {
-        let (url, key, body) = (format!("{}/api/v1{path}", app.base), key.clone(), json!({ "since": since }));
-        tokio::spawn(async move {
-            let r = crate::helpers::plain_client().post(url).bearer_auth(key).json(&body).send().await.unwrap();
-            (r.status().as_u16(), r.json::<Value>().await.unwrap())
-        })
-    };
-    // Meanwhile another tenant sends events, and we look at what the recovery has committed.
-    let replays = || async {
-        let (n,): (i64,) = domain::on_pool!(&app.herald.store, pool => sqlx::query_as(
-            "SELECT COUNT(*) FROM deliveries WHERE endpoint_id = $1 AND kind = 'replay'").bind(&ep).fetch_one(pool).await)
-        .unwrap();
-        n
-    };
-    let mut seen = Vec::new();
-    while !recover.is_finished() {
-        send_event(&app, &other, "invoice.closed", json!({})).await;
-        seen.push(replays().await);
-    }
-    let (status, body) = recover.await.unwrap();
-    assert_eq!((status, body["count"].as_i64()), (202, Some(2000)), "{body}");
-    assert_eq!(replays().await, 2000);
-    assert!(seen.iter().all(|n| n % 500 == 0), "commits of 500 at a time: {seen:?}");
-    assert!(seen.iter().any(|n| (1..2000).contains(n)), "another tenant's event got in between two batches: {seen:?}");
-    let again = post(&app, &key, &path, json!({ "since": since, "dry_run": true })).await;
-    assert_eq!(again.json()["count"], 0, "every one was recovered once");
 }
