@@ -10,6 +10,7 @@ use crate::accounts::normalize_email;
 use crate::audit::Audit;
 use crate::catalog;
 use crate::clock::{rfc3339, Millis, HOUR};
+use crate::delivery::throttle::{MAX_IN_FLIGHT, MAX_PER_SECOND};
 use crate::error::{Error, Result};
 use crate::filter::Filter;
 use crate::health::Health;
@@ -57,6 +58,12 @@ pub struct EndpointInput {
     /// Only events whose envelope matches are delivered; `null` or `{}` removes the filter.
     #[serde(default, deserialize_with = "present")]
     pub filter: Option<Option<Value>>,
+    /// At most this many deliveries start in any one second (1–1000); `null`: no limit. Admins.
+    #[serde(default, deserialize_with = "present")]
+    pub max_per_second: Option<Option<i64>>,
+    /// At most this many are being sent at once (1–100); `null`: the engine's default. Admins.
+    #[serde(default, deserialize_with = "present")]
+    pub max_in_flight: Option<Option<i64>>,
 }
 
 /// An auth header to set. Without `value`, an existing value is kept (renaming the header).
@@ -87,6 +94,8 @@ pub struct Endpoint {
     pub email: Option<String>,
     /// The payload filter, or `null` when every event of the subscribed types is delivered.
     pub filter: Option<Value>,
+    pub max_per_second: Option<i64>,
+    pub max_in_flight: Option<i64>,
     pub status: String,
     pub inactive_reason: Option<String>,
     pub inactive_since: Option<String>,
@@ -128,6 +137,8 @@ pub struct EndpointRow {
     pub channel: String,
     pub email: Option<String>,
     pub filter: Option<String>,
+    pub max_per_second: Option<i64>,
+    pub max_in_flight: Option<i64>,
     pub secret: String,
     pub previous_secret: Option<String>,
     pub previous_secret_expires_at: Option<i64>,
@@ -144,7 +155,7 @@ pub struct EndpointRow {
 }
 
 const COLUMNS: &str = "id, tenant_id, name, description, url, method, auth_header_name, auth_header_value, event_types, \
-    payload_shape, channel, email, filter, secret, previous_secret, previous_secret_expires_at, status, inactive_reason, \
+    payload_shape, channel, email, filter, max_per_second, max_in_flight, secret, previous_secret, previous_secret_expires_at, status, inactive_reason, \
     inactive_since, consecutive_failures, last_failure_at, last_failure_class, last_failure_code, at_risk_since, created_at, updated_at";
 
 impl EndpointRow {
@@ -199,6 +210,8 @@ struct Fields {
     channel: String,
     email: Option<String>,
     filter: Option<Filter>,
+    max_per_second: Option<i64>,
+    max_in_flight: Option<i64>,
 }
 
 fn limited(field: &'static str, value: &str, max: usize, label: &str) -> Result<String> {
@@ -377,6 +390,8 @@ impl Herald {
             channel: row.channel.clone(),
             email: row.email.clone(),
             filter: row.filter().map(|f| f.to_json()),
+            max_per_second: row.max_per_second,
+            max_in_flight: row.max_in_flight,
             status: row.status.clone(),
             inactive_reason: row.inactive_reason.clone(),
             inactive_since: row.inactive_since.map(rfc3339),
@@ -448,7 +463,23 @@ impl Herald {
             Some(Some(value)) if value.is_null() => None,
             Some(Some(value)) => Some(Filter::parse(&value)?).filter(|f| !f.is_empty()),
         };
-        Ok(Fields { name, description, url, method, auth, event_types, payload_shape, channel, email, filter })
+        let max_per_second =
+            throttle_limit(input.max_per_second, current.and_then(|c| c.max_per_second), "max_per_second", MAX_PER_SECOND)?;
+        let max_in_flight = throttle_limit(input.max_in_flight, current.and_then(|c| c.max_in_flight), "max_in_flight", MAX_IN_FLIGHT)?;
+        Ok(Fields {
+            name,
+            description,
+            url,
+            method,
+            auth,
+            event_types,
+            payload_shape,
+            channel,
+            email,
+            filter,
+            max_per_second,
+            max_in_flight,
+        })
     }
 
     pub async fn endpoints(&self, tenant_id: &str) -> Result<Vec<Endpoint>> {
@@ -488,6 +519,9 @@ impl Herald {
     pub async fn create_endpoint(&self, actor: &Actor, input: EndpointInput) -> Result<Endpoint> {
         let tenant = self.tenant(actor.require_writer()?).await?;
         let f = self.validate(input, None, &tenant).await?;
+        if f.max_per_second.is_some() || f.max_in_flight.is_some() {
+            actor.require_admin()?;
+        }
         let plan = tenant.plan();
         let now = self.clock.now();
         let id = ids::new_id("ep");
@@ -500,12 +534,13 @@ impl Herald {
         // One statement checks the limit and inserts, so concurrent creates cannot both pass.
         let inserted = on_tx!(&mut tx, conn => sqlx::query(
             "INSERT INTO endpoints (id, tenant_id, name, description, url, method, auth_header_name, auth_header_value,
-                 event_types, payload_shape, channel, email, secret, created_at, updated_at, filter)
-             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $16
+                 event_types, payload_shape, channel, email, secret, created_at, updated_at, filter, max_per_second, max_in_flight)
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $16, $17, $18
              WHERE (SELECT COUNT(*) FROM endpoints WHERE tenant_id = $2) < $15")
             .bind(&id).bind(&tenant.id).bind(&f.name).bind(&f.description).bind(&f.url).bind(&f.method)
             .bind(f.auth.as_ref().map(|(n, _)| n)).bind(&auth_value).bind(&event_types).bind(&f.payload_shape)
             .bind(&f.channel).bind(&f.email).bind(&secret).bind(now).bind(plan.endpoint_limit()).bind(stored_filter(&f.filter))
+            .bind(f.max_per_second).bind(f.max_in_flight)
             .execute(conn).await.map(|r| r.rows_affected()))?;
         if inserted == 0 {
             return Err(limit_reached(plan));
@@ -514,7 +549,7 @@ impl Herald {
         let created = Audit::new(Some(&tenant.id), "endpoint.created", format!("Created endpoint \"{}\" ({target})", f.name))
             .target(&id)
             .details(serde_json::json!({ "name": f.name, "url": f.url, "channel": f.channel, "event_types": f.event_types,
-                "filter": f.filter.as_ref().map(Filter::to_json) }));
+                "filter": f.filter.as_ref().map(Filter::to_json), "max_per_second": f.max_per_second, "max_in_flight": f.max_in_flight }));
         self.audit_in(&mut tx, actor, created).await?;
         if let Some((name, _)) = &f.auth {
             let entry = Audit::new(Some(&tenant.id), "endpoint.auth_header_set", format!("Set the auth header {name} of \"{}\"", f.name));
@@ -542,10 +577,15 @@ impl Herald {
             ("channel", f.channel != current.channel),
             ("email", f.email != current.email),
             ("filter", f.filter != current.filter()),
+            ("max_per_second", f.max_per_second != current.max_per_second),
+            ("max_in_flight", f.max_in_flight != current.max_in_flight),
         ]
         .into_iter()
         .filter_map(|(field, differs)| differs.then_some(field))
         .collect();
+        if changed.iter().any(|field| field.starts_with("max_")) {
+            actor.require_admin()?;
+        }
         let mut entries = Vec::new();
         if !changed.is_empty() {
             let summary = format!("Changed {} of endpoint \"{}\"", changed.join(", "), f.name);
@@ -579,11 +619,12 @@ impl Herald {
         on_tx!(&mut tx, conn => sqlx::query(
             "UPDATE endpoints SET name = $1, description = $2, url = $3, method = $4, auth_header_name = $5,
                  auth_header_value = $6, event_types = $7, payload_shape = $8, channel = $9, email = $10, updated_at = $11,
-                 filter = $14
+                 filter = $14, max_per_second = $15, max_in_flight = $16
              WHERE id = $12 AND tenant_id = $13")
             .bind(&f.name).bind(&f.description).bind(&f.url).bind(&f.method).bind(f.auth.as_ref().map(|(n, _)| n))
             .bind(&auth_value).bind(&event_types).bind(&f.payload_shape).bind(&f.channel).bind(&f.email)
             .bind(self.clock.now()).bind(id).bind(&tenant.id).bind(stored_filter(&f.filter))
+            .bind(f.max_per_second).bind(f.max_in_flight)
             .execute(conn).await.map(|r| r.rows_affected()))?;
         for entry in entries {
             self.audit_in(&mut tx, actor, entry.target(id)).await?;
@@ -694,6 +735,17 @@ impl Herald {
         self.audit_in(&mut tx, actor, Audit::new(Some(tenant_id), action, summary)).await?;
         tx.commit().await?;
         self.tenant(tenant_id).await
+    }
+}
+
+/// A throttle limit as given (`null` clears it), or the current one; between 1 and `max`.
+fn throttle_limit(input: Option<Option<i64>>, current: Option<i64>, field: &'static str, max: i64) -> Result<Option<i64>> {
+    match input.unwrap_or(current) {
+        Some(n) if !(1..=max).contains(&n) => {
+            let what = if field == "max_per_second" { "Deliveries per second" } else { "Requests at once" };
+            Err(Error::invalid(field, format!("{what} ({field}) must be between 1 and {max}, or empty (null) for no limit.")))
+        }
+        limit => Ok(limit),
     }
 }
 

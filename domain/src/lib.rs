@@ -58,6 +58,7 @@ pub struct Inner {
     pub wake: tokio::sync::Notify,
     /// Reverse proxies whose `X-Forwarded-For` entries are believed.
     pub trusted_proxies: net::TrustedProxies,
+    pub throttle: delivery::throttle::ThrottleCache,
 }
 
 impl std::ops::Deref for Herald {
@@ -87,6 +88,7 @@ impl Herald {
             engine,
             wake: tokio::sync::Notify::new(),
             trusted_proxies,
+            throttle: Default::default(),
         }))
     }
 

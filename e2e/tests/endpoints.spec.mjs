@@ -81,8 +81,17 @@ test('endpoints up to the Basic limit, masked auth header, events, secret, catal
   await expect(page.locator('#filter-summary')).toHaveText(/^[1-9]\d* of 59 sample events would be delivered\.$/);
   await page.locator('#filter-section').scrollIntoViewIfNeeded();
   await shot(page, 'endpoint-filter-preview');
+  // A throttle for a receiver that cannot take bursts: checked at save, shown on the page.
+  await page.getByLabel('Deliveries per second, at most').fill('5000');
+  await page.getByRole('button', { name: 'Save endpoint' }).click();
+  await expect(page.locator('.field.has-error').filter({ has: page.getByLabel('Deliveries per second, at most') })).toContainText('between 1 and 1000');
+  await page.getByLabel('Deliveries per second, at most').fill('5');
+  await page.getByLabel('Requests at once, at most').fill('2');
+  await page.locator('#throttle-section').scrollIntoViewIfNeeded();
+  await shot(page, 'endpoint-throttle');
   await page.getByRole('button', { name: 'Save endpoint' }).click();
   await expect(page).toHaveURL(detailUrl);
+  await expect(page.locator('#endpoint-throttle')).toHaveText('At most 5 per second, 2 at once');
   await expect(page.locator('#endpoint-facts')).toContainText('All events');
   await expect(page.locator('#endpoint-filter')).toHaveText('{"data.service_id":["srv_5521","srv_7730"],"data.status":["confirmed","pending"]}');
   await expect(page.locator('#auth-header')).toHaveText('Authorization: ••••••••5678');

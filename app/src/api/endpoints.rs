@@ -37,6 +37,8 @@ pub struct EndpointView {
     #[serde(default)]
     pub filter_rest: String,
     pub health: HealthView,
+    pub max_per_second: Option<i64>,
+    pub max_in_flight: Option<i64>,
 }
 
 /// An endpoint's health, as `GET /endpoints/{id}` gives it.
@@ -130,6 +132,12 @@ pub struct EndpointForm {
     /// Service ids, comma-separated: a condition on `data.service_id`.
     #[serde(default)]
     pub filter_services: String,
+    /// The throttle, when the form offers it (admins): a number, or empty for none. `None`
+    /// keeps the saved limits.
+    #[serde(default)]
+    pub max_per_second: Option<String>,
+    #[serde(default)]
+    pub max_in_flight: Option<String>,
 }
 
 /// How one subscribed type's catalog sample fares against the filter being edited.
@@ -185,6 +193,8 @@ mod convert {
         };
         EndpointView {
             health,
+            max_per_second: e.max_per_second,
+            max_in_flight: e.max_in_flight,
             filter: e.filter.as_ref().map(|f| f.to_string()),
             filter_services: services.join(", "),
             filter_rest: if rest.is_empty() { String::new() } else { serde_json::to_string_pretty(&rest.to_json()).unwrap_or_default() },
@@ -235,7 +245,18 @@ mod convert {
             Some(Some(AuthHeaderInput { name: form.auth_header_name, value: Some(form.auth_header_value) }))
         };
         let email_channel = form.channel == "email";
+        let limit = |value: &Option<String>, field: &'static str| -> Result<Option<Option<i64>>, domain::Error> {
+            match value.as_deref().map(str::trim) {
+                None => Ok(None),
+                Some("") => Ok(Some(None)),
+                Some(n) => {
+                    n.parse().map(|n| Some(Some(n))).map_err(|_| domain::Error::invalid(field, "Enter a whole number, or leave it empty."))
+                }
+            }
+        };
         Ok(EndpointInput {
+            max_per_second: limit(&form.max_per_second, "max_per_second")?,
+            max_in_flight: limit(&form.max_in_flight, "max_in_flight")?,
             filter,
             name: Some(form.name),
             description: Some(form.description),

@@ -258,6 +258,15 @@ struct Activity {
     cancel: ServerAction<CancelJob>,
 }
 
+fn throttle_text(per_second: Option<i64>, in_flight: Option<i64>) -> String {
+    match (per_second, in_flight) {
+        (None, None) => "None: as fast as the receiver answers (8 requests at once per worker)".into(),
+        (Some(r), None) => format!("At most {r} per second"),
+        (None, Some(n)) => format!("At most {n} at once"),
+        (Some(r), Some(n)) => format!("At most {r} per second, {n} at once"),
+    }
+}
+
 /// Tells a member whom to ask.
 fn reactivate_note(admins: &[String]) -> String {
     match admins {
@@ -338,6 +347,7 @@ fn EndpointOverview(endpoint: EndpointView, toggle: ServerAction<SetEndpointActi
                     None => view! { <span class="muted">"None: every event of these types is delivered"</span> }.into_any(),
                 }}</dd>
                 <dt>"Payload"</dt><dd>{if endpoint.payload_shape == "data" { "The data object alone" } else { "The full event envelope" }}</dd>
+                <dt>"Throttle"</dt><dd id="endpoint-throttle">{throttle_text(endpoint.max_per_second, endpoint.max_in_flight)}</dd>
                 <dt>"Created"</dt><dd>{endpoint.created_at.replace('T', " ").trim_end_matches('Z').to_string()} " UTC"</dd>
             </dl>
         </section>
@@ -493,6 +503,9 @@ fn EndpointEditor(initial: Option<EndpointView>, catalog: Vec<CatalogGroup>) -> 
     let selected = RwSignal::new(initial_types.into_iter().filter(|t| t != "*").collect::<Vec<_>>());
     let filter = RwSignal::new(get(|e| e.filter_rest.clone(), ""));
     let filter_services = RwSignal::new(get(|e| e.filter_services.clone(), ""));
+    let can_throttle = use_session().is_admin();
+    let max_per_second = RwSignal::new(get(|e| e.max_per_second.map(|n| n.to_string()).unwrap_or_default(), ""));
+    let max_in_flight = RwSignal::new(get(|e| e.max_in_flight.map(|n| n.to_string()).unwrap_or_default(), ""));
     // The Service field appears for event types that name a service (ReserveKit's bookings),
     // and stays while it holds a value.
     let service_types = StoredValue::new(
@@ -526,6 +539,8 @@ fn EndpointEditor(initial: Option<EndpointView>, catalog: Vec<CatalogGroup>) -> 
         auth_header_value: header_value.get(),
         filter: filter.get(),
         filter_services: filter_services.get(),
+        max_per_second: can_throttle.then(|| max_per_second.get()),
+        max_in_flight: can_throttle.then(|| max_in_flight.get()),
     };
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -672,6 +687,28 @@ fn EndpointEditor(initial: Option<EndpointView>, catalog: Vec<CatalogGroup>) -> 
                     <label><input type="radio" name="payload_shape" value="data" prop:checked=move || shape.get() == "data" on:change=move |_| shape.set("data".into())/>" Data object only"</label>
                 </div>
             </div>
+            {can_throttle.then(|| view! {
+                <div class="form-section" id="throttle-section">
+                    <h2>"Throttle " <span class="muted">"(optional)"</span></h2>
+                    <p class="muted">"For a receiver that cannot take bursts. Deliveries beyond these limits wait their turn; they never fail because of them."</p>
+                    <div class="form-row-2">
+                        <div class="field" class:has-error=move || field_error(error, "max_per_second").get().is_some()>
+                            <label for="ep-max-per-second">"Deliveries per second, at most"</label>
+                            <input id="ep-max-per-second" type="number" min="1" max="1000" step="1" inputmode="numeric"
+                                bind:value=max_per_second placeholder="No limit" aria-describedby="ep-max-per-second-hint"/>
+                            <p class="hint" id="ep-max-per-second-hint">"1 to 1,000. Empty: no limit."</p>
+                            <p class="field-error" role="alert">{move || field_error(error, "max_per_second").get()}</p>
+                        </div>
+                        <div class="field" class:has-error=move || field_error(error, "max_in_flight").get().is_some()>
+                            <label for="ep-max-in-flight">"Requests at once, at most"</label>
+                            <input id="ep-max-in-flight" type="number" min="1" max="100" step="1" inputmode="numeric"
+                                bind:value=max_in_flight placeholder="Default (8)" aria-describedby="ep-max-in-flight-hint"/>
+                            <p class="hint" id="ep-max-in-flight-hint">"1 to 100. Empty: Herald's default, 8 per worker."</p>
+                            <p class="field-error" role="alert">{move || field_error(error, "max_in_flight").get()}</p>
+                        </div>
+                    </div>
+                </div>
+            })}
             <div class="form-section">
                 <h2>"Auth header " <span class="muted">"(optional)"</span></h2>
                 <p class="muted">"Sent with every request so your receiver can authenticate Herald. The value is stored encrypted and never shown again."</p>

@@ -6,6 +6,7 @@
 pub mod http;
 pub mod retry;
 pub mod sign;
+pub mod throttle;
 pub mod worker;
 
 use std::time::{Duration, Instant};
@@ -75,7 +76,7 @@ pub struct AttemptRecord {
 }
 
 /// Candidates come from the due index in time order (bounded, so a large backlog costs no more
-/// than a small one), skipping endpoints already at `$3` in flight (`$5` lists one endpoint id
+/// than a small one), skipping throttled endpoints (see [`throttle`]) and endpoints already at `$3` in flight (`$5` lists one endpoint id
 /// per delivery in flight); among them, each endpoint gets what is left of its `$3`.
 const CLAIM_SQLITE: &str = "
 UPDATE deliveries SET lease_until = $2
@@ -86,6 +87,7 @@ WHERE id IN (
             SELECT id, endpoint_id, next_attempt_at FROM deliveries
             WHERE next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until < $1)
               AND endpoint_id NOT IN (SELECT value FROM json_each($5) GROUP BY value HAVING COUNT(*) >= $3)
+              AND endpoint_id NOT IN (SELECT id FROM endpoints WHERE max_per_second IS NOT NULL OR max_in_flight IS NOT NULL)
             ORDER BY next_attempt_at LIMIT 1000
         )
     ) ranked LEFT JOIN (SELECT value AS endpoint_id, COUNT(*) AS n FROM json_each($5) GROUP BY value) busy USING (endpoint_id)
@@ -106,6 +108,7 @@ WHERE id IN (
                 SELECT id, endpoint_id, next_attempt_at FROM deliveries
                 WHERE next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until < $1)
                   AND NOT (endpoint_id = ANY(ARRAY(SELECT e FROM unnest($5::text[]) e GROUP BY e HAVING COUNT(*) >= $3)))
+                  AND endpoint_id NOT IN (SELECT id FROM endpoints WHERE max_per_second IS NOT NULL OR max_in_flight IS NOT NULL)
                 ORDER BY next_attempt_at LIMIT 1000
             ) candidates
         ) ranked LEFT JOIN (SELECT e AS endpoint_id, COUNT(*) AS n FROM unnest($5::text[]) e GROUP BY e) busy USING (endpoint_id)
@@ -118,10 +121,16 @@ RETURNING id, tenant_id, endpoint_id, message_id, event_type, kind, attempts";
 impl Herald {
     /// Claims up to `limit` due deliveries, so that no endpoint has more than `per_endpoint` in
     /// flight in this process, counting those already `in_flight` (one endpoint id per delivery).
+    /// Throttled endpoints are served first, each within its own limits.
     pub async fn claim_due(&self, limit: usize, per_endpoint: usize, in_flight: &[String]) -> Result<Vec<Claimed>> {
         let now = self.clock.now();
         let lease_until = now + self.engine.lease.as_millis() as Millis;
-        let claimed = match &self.store {
+        let mut claimed = self.claim_throttled(limit, now, lease_until).await?;
+        let limit = limit - claimed.len();
+        if limit == 0 {
+            return Ok(claimed);
+        }
+        let general = match &self.store {
             Store::Sqlite(pool) => {
                 let in_flight = serde_json::to_string(in_flight).unwrap_or_else(|_| "[]".into());
                 let _turn = crate::store::sqlite_write_turn().await;
@@ -149,6 +158,7 @@ impl Herald {
                 claimed
             }
         };
+        claimed.extend(general);
         Ok(claimed)
     }
 

@@ -5,6 +5,7 @@ mod archive;
 mod audit;
 mod crash;
 mod delivery;
+mod endpoint_throttle;
 mod endpoints;
 mod filters;
 mod guards;
