@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import http from 'node:http';
 import { hydrated, shot, signUp, unique, watchErrors } from './helpers.mjs';
 
-/** A webhook receiver on loopback: `/ok` accepts, `/flaky` answers 410 until `mode.flaky = 'ok'`. */
+/** A webhook receiver on loopback: `/ok` accepts, `/down` answers 503, `/flaky` answers 410 until `mode.flaky = 'ok'`. */
 async function startSink() {
   const mode = { flaky: 'gone' };
   const received = [];
@@ -13,8 +13,9 @@ async function startSink() {
     req.on('end', () => {
       received.push({ path: req.url, headers: req.headers, body });
       const gone = req.url === '/flaky' && mode.flaky === 'gone';
-      res.writeHead(gone ? 410 : 200, { 'content-type': 'application/json', 'x-receiver': 'studio-sync' });
-      res.end(gone ? '{"error":"gone"}' : '{"ok":true}');
+      const status = gone ? 410 : req.url === '/down' ? 503 : 200;
+      res.writeHead(status, { 'content-type': 'application/json', 'x-receiver': 'studio-sync' });
+      res.end(status === 200 ? '{"ok":true}' : '{"error":"unavailable"}');
     });
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -25,6 +26,18 @@ async function startSink() {
 function allowPrivateUrls(tenantId) {
   if (!process.env.HERALD_BIN) throw new Error('HERALD_BIN and DATABASE_URL must point at the server under test (scripts/test.sh sets them)');
   execFileSync(process.env.HERALD_BIN, ['tenant', 'update', tenantId, '--plan', 'professional', '--allow-private-urls', 'true'], { env: process.env, stdio: 'pipe' });
+}
+
+/** Signs up a new workspace, creates an API key in Settings (as a user would) and returns it. */
+async function workspaceWithKey(page, business, keyName) {
+  await signUp(page, { business, email: unique(business.split(' ')[0].toLowerCase()) });
+  await page.locator('.nav').getByRole('link', { name: 'Settings' }).click();
+  await page.getByLabel('Key name').fill(keyName);
+  await page.getByRole('button', { name: 'Create key' }).click();
+  const key = (await page.locator('#new-api-key code').textContent()).trim();
+  const me = await (await page.request.get('/api/v1/me')).json();
+  allowPrivateUrls(me.tenant.id);
+  return key;
 }
 
 async function api(page, key, method, path, data) {
@@ -40,13 +53,7 @@ async function settle(page, key, path, ready) {
 test('stats, log filters, raw view, download, replay, test event and recover', async ({ page }) => {
   const errors = watchErrors(page);
   const sink = await startSink();
-  await signUp(page, { business: 'Lotus Spa', email: unique('lotus') });
-  await page.locator('.nav').getByRole('link', { name: 'Settings' }).click();
-  await page.getByLabel('Key name').fill('Booking platform');
-  await page.getByRole('button', { name: 'Create key' }).click();
-  const key = (await page.locator('#new-api-key code').textContent()).trim();
-  const me = await (await page.request.get('/api/v1/me')).json();
-  allowPrivateUrls(me.tenant.id);
+  const key = await workspaceWithKey(page, 'Lotus Spa', 'Booking platform');
 
   const crm = await api(page, key, 'POST', '/endpoints', {
     name: 'Spa CRM', url: `${sink.url}/ok`, event_types: ['*'],
@@ -211,13 +218,7 @@ test('stats, log filters, raw view, download, replay, test event and recover', a
 test('a recovery job shows its progress and can be cancelled', async ({ page }) => {
   const errors = watchErrors(page);
   const sink = await startSink();
-  await signUp(page, { business: 'Aster Studio', email: unique('aster') });
-  await page.locator('.nav').getByRole('link', { name: 'Settings' }).click();
-  await page.getByLabel('Key name').fill('Platform');
-  await page.getByRole('button', { name: 'Create key' }).click();
-  const key = (await page.locator('#new-api-key code').textContent()).trim();
-  const me = await (await page.request.get('/api/v1/me')).json();
-  allowPrivateUrls(me.tenant.id);
+  const key = await workspaceWithKey(page, 'Aster Studio', 'Platform');
   const ep = await api(page, key, 'POST', '/endpoints', { name: 'Class sync', url: `${sink.url}/ok`, event_types: ['*'] });
   // Eight events skipped while the endpoint was off, then sent again at one a second.
   await api(page, key, 'POST', `/endpoints/${ep.id}/deactivate`);
@@ -248,6 +249,39 @@ test('a recovery job shows its progress and can be cancelled', async ({ page }) 
   const after = await api(page, key, 'GET', `/jobs/${job.id}`);
   expect(after.job.status).toBe('cancelled');
   await shot(page, 'job-cancelled');
+  sink.close();
+  expect(errors).toEqual([]);
+});
+
+test('endpoint health: healthy, at risk before deactivation, inactive', async ({ page }) => {
+  const errors = watchErrors(page);
+  const sink = await startSink();
+  const key = await workspaceWithKey(page, 'Iris Wellness', 'Platform');
+  const ok = await api(page, key, 'POST', '/endpoints', { name: 'Spa CRM', url: `${sink.url}/ok`, event_types: ['customer.created'] });
+  const down = await api(page, key, 'POST', '/endpoints', { name: 'Front desk display', url: `${sink.url}/down`, event_types: ['invoice.closed'] });
+  const gone = await api(page, key, 'POST', '/endpoints', { name: 'Old POS', url: `${sink.url}/flaky`, event_types: ['booking.created'] });
+  await api(page, key, 'POST', '/events', { event_type: 'customer.created', data: { customer_id: 'cus_1' } });
+  await api(page, key, 'POST', '/events', { event_type: 'booking.created', data: { booking_id: 'bk_1' } });
+  // 15 failed first attempts in a row: 5 left before deactivation, so it is at risk.
+  for (let n = 1; n <= 15; n++) {
+    await api(page, key, 'POST', '/events', { event_type: 'invoice.closed', data: { invoice_id: `inv_${n}` } });
+  }
+  await settle(page, key, `/endpoints/${down.id}`, (e) => e.health.state === 'at_risk' && e.health.failures_left === 5);
+  await settle(page, key, `/endpoints/${gone.id}`, (e) => e.health.state === 'inactive');
+  await settle(page, key, `/endpoints/${ok.id}`, (e) => e.health.state === 'healthy');
+
+  await page.goto('/endpoints');
+  await hydrated(page);
+  const row = (name) => page.locator('tr').filter({ hasText: name });
+  await expect(row('Spa CRM')).toContainText('Healthy');
+  await expect(row('Front desk display')).toContainText('At risk');
+  await expect(row('Old POS')).toContainText('Inactive');
+  await shot(page, 'endpoints-health');
+  await page.goto(`/endpoints/${down.id}`);
+  await hydrated(page);
+  await expect(page.locator('h1')).toContainText('At risk');
+  await expect(page.locator('#endpoint-health')).toContainText('Only 5 more and Herald deactivates this endpoint');
+  await shot(page, 'endpoint-at-risk');
   sink.close();
   expect(errors).toEqual([]);
 });

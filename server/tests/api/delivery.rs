@@ -91,7 +91,16 @@ pub async fn api_get(app: &TestApp, key: &str, path: &str) -> Reply {
 }
 
 pub async fn post(app: &TestApp, key: &str, path: &str, body: Value) -> Reply {
-    let r = crate::helpers::plain_client().post(format!("{}/api/v1{path}", app.base)).bearer_auth(key).json(&body).send().await.unwrap();
+    send(app, key, reqwest::Method::POST, path, body).await
+}
+
+pub async fn patch(app: &TestApp, key: &str, path: &str, body: Value) -> Reply {
+    send(app, key, reqwest::Method::PATCH, path, body).await
+}
+
+async fn send(app: &TestApp, key: &str, method: reqwest::Method, path: &str, body: Value) -> Reply {
+    let url = format!("{}/api/v1{path}", app.base);
+    let r = crate::helpers::plain_client().request(method, url).bearer_auth(key).json(&body).send().await.unwrap();
     Reply { status: r.status(), headers: r.headers().clone(), text: r.text().await.unwrap() }
 }
 

@@ -6,7 +6,7 @@ use domain::clock::SECOND;
 use serde_json::{json, Value};
 
 use crate::both_databases;
-use crate::delivery::{add_endpoint, api_get as get, deliveries, post, send_event, tenant, tenant_with_owner};
+use crate::delivery::{add_endpoint, api_get as get, deliveries, patch, post, send_event, tenant, tenant_with_owner};
 use crate::helpers::{eventually, Reply, RunningWorker, TestApp};
 use crate::sink::{Answer, Sink};
 
@@ -15,11 +15,6 @@ both_databases!(
     the_in_flight_limit_holds_across_two_worker_processes,
     only_admins_set_a_throttle_within_its_bounds,
 );
-
-async fn patch(app: &TestApp, key: &str, path: &str, body: Value) -> Reply {
-    let r = crate::helpers::plain_client().patch(format!("{}/api/v1{path}", app.base)).bearer_auth(key).json(&body).send().await.unwrap();
-    Reply { status: r.status(), headers: r.headers().clone(), text: r.text().await.unwrap() }
-}
 
 async fn a_throttled_endpoint_gets_its_rate_and_the_rest_waits(app: TestApp) {
     let sink = Sink::start().await;

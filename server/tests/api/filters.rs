@@ -3,7 +3,7 @@
 use serde_json::{json, Value};
 
 use crate::both_databases;
-use crate::delivery::{add_endpoint, api_get, deliveries, post, send_event, tenant, tenant_with_owner};
+use crate::delivery::{add_endpoint, api_get, deliveries, patch, post, send_event, tenant, tenant_with_owner};
 use crate::helpers::{Reply, TestApp};
 use crate::sink::Sink;
 
@@ -12,11 +12,6 @@ both_databases!(
     bad_filters_name_the_field_and_change_nothing,
     the_form_previews_the_filter_against_the_samples,
 );
-
-async fn patch(app: &TestApp, key: &str, path: &str, body: Value) -> Reply {
-    let r = crate::helpers::plain_client().patch(format!("{}/api/v1{path}", app.base)).bearer_auth(key).json(&body).send().await.unwrap();
-    Reply { status: r.status(), headers: r.headers().clone(), text: r.text().await.unwrap() }
-}
 
 async fn only_matching_events_create_deliveries(app: TestApp) {
     let sink = Sink::start().await;
