@@ -18,7 +18,7 @@ pub struct User {
     pub id: String,
     pub email: String,
     pub name: String,
-    pub staff_role: Option<String>,
+    pub staff_role: Option<StaffRole>,
     pub created_at: i64,
 }
 
@@ -181,12 +181,12 @@ impl Herald {
             id: ids::new_id("usr"),
             email: email.to_string(),
             name: name.to_string(),
-            staff_role: staff.map(|s| s.as_str().to_string()),
+            staff_role: staff,
             created_at: self.clock.now(),
         };
         let inserted = on_tx!(tx, conn => sqlx::query(
             "INSERT INTO users (id, email, name, password_hash, staff_role, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(&user.id).bind(&user.email).bind(&user.name).bind(password_hash).bind(&user.staff_role).bind(user.created_at)
+            .bind(&user.id).bind(&user.email).bind(&user.name).bind(password_hash).bind(user.staff_role).bind(user.created_at)
             .execute(conn).await.map(|r| r.rows_affected()));
         match inserted {
             Err(e) if is_unique_violation(&e) => {
@@ -256,7 +256,7 @@ impl Herald {
     /// user is staff: staff may view any tenant, read-only.
     pub async fn actor(&self, user_id: &str, tenant_id: Option<&str>) -> Result<Actor> {
         let user = self.user(user_id).await.map_err(|_| Error::Unauthenticated)?;
-        let staff = user.staff_role.as_deref().and_then(StaffRole::parse);
+        let staff = user.staff_role;
         let mut staff_view = false;
         let tenant = match tenant_id {
             Some(t) => match self.role_in(user_id, t).await? {
@@ -271,7 +271,7 @@ impl Herald {
         };
         let tenant = match tenant {
             Some(t) => Some(t),
-            None => self.memberships(user_id).await?.into_iter().next().and_then(|m| Role::parse(&m.role).map(|r| (m.tenant_id, r))),
+            None => self.memberships(user_id).await?.into_iter().next().map(|m| (m.tenant_id, m.role)),
         };
         let suspended = match &tenant {
             Some((id, _)) => self.tenant(id).await.map(|t| t.suspended).unwrap_or(false),

@@ -5,8 +5,9 @@ use serde::Serialize;
 
 use crate::crypto::sha256_hex;
 use crate::error::{Error, Result};
-use crate::roles::{Actor, Role};
+use crate::roles::{Actor, ActorKind, Role};
 use crate::{ids, on_pool, Herald};
+use types::AuditAction;
 
 #[derive(Clone, Debug, Serialize, sqlx::FromRow)]
 pub struct ApiKey {
@@ -75,7 +76,7 @@ impl Herald {
         Ok(Actor {
             tenant: Some((key.tenant_id, Role::Admin)),
             suspended,
-            kind: "api_key",
+            kind: ActorKind::ApiKey,
             ..Actor::user(key.id, format!("API key \"{}\"", key.name))
         })
     }
@@ -97,11 +98,14 @@ impl Herald {
     /// Admins (and API keys) create a key for their tenant; recorded in the audit log.
     pub async fn create_tenant_api_key(&self, actor: &Actor, name: &str) -> Result<(ApiKey, String)> {
         let tenant_id = actor.require_admin()?;
-        let created_by = (actor.kind == "user").then_some(actor.user_id.as_str());
+        let created_by = (actor.kind == ActorKind::User).then_some(actor.user_id.as_str());
         let (key, plain) = self.create_api_key(tenant_id, name, created_by).await?;
-        let entry =
-            crate::audit::Audit::new(Some(tenant_id), "api_key.created", format!("Created API key \"{}\" ({}…)", key.name, key.prefix))
-                .target(&key.id);
+        let entry = crate::audit::Audit::new(
+            Some(tenant_id),
+            AuditAction::ApiKeyCreated,
+            format!("Created API key \"{}\" ({}…)", key.name, key.prefix),
+        )
+        .target(&key.id);
         self.audit(actor, entry).await;
         Ok((key, plain))
     }
@@ -114,7 +118,7 @@ impl Herald {
             "UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND tenant_id = $3 AND revoked_at IS NULL RETURNING name")
             .bind(self.clock.now()).bind(key_id).bind(tenant_id).fetch_optional(conn).await)?;
         let Some((name,)) = name else { return Err(Error::NotFound("API key")) };
-        let entry = crate::audit::Audit::new(Some(tenant_id), "api_key.revoked", format!("Revoked API key \"{name}\""));
+        let entry = crate::audit::Audit::new(Some(tenant_id), AuditAction::ApiKeyRevoked, format!("Revoked API key \"{name}\""));
         self.audit_in(&mut tx, actor, entry.target(key_id)).await?;
         tx.commit().await
     }

@@ -10,17 +10,17 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::roles::Actor;
+use crate::roles::{Actor, ActorKind};
 use crate::store::query::{keyset_page, page_size, Arg, Conditions};
 use crate::store::Tx;
 use crate::{ids, on_tx, Herald};
+pub use types::{AuditAction, AuditGroup};
 
 /// One change to record.
 #[derive(Clone, Debug)]
 pub struct Audit {
     pub tenant_id: Option<String>,
-    /// A stable dotted code: `endpoint.created`, `tenant.plan_changed`, `delivery.replayed`…
-    pub action: &'static str,
+    pub action: AuditAction,
     /// The id (or email) of what changed.
     pub target: Option<String>,
     /// One sentence for people: `Created endpoint "Booking sync"`.
@@ -29,7 +29,7 @@ pub struct Audit {
 }
 
 impl Audit {
-    pub fn new(tenant_id: Option<&str>, action: &'static str, summary: impl Into<String>) -> Audit {
+    pub fn new(tenant_id: Option<&str>, action: AuditAction, summary: impl Into<String>) -> Audit {
         Audit { tenant_id: tenant_id.map(str::to_string), action, target: None, summary: summary.into(), details: None }
     }
 
@@ -53,8 +53,8 @@ pub struct AuditEntry {
     pub tenant_name: Option<String>,
     pub actor_id: Option<String>,
     pub actor_label: String,
-    pub actor_kind: String,
-    pub action: String,
+    pub actor_kind: ActorKind,
+    pub action: AuditAction,
     pub target: Option<String>,
     pub summary: String,
     pub details: Option<String>,
@@ -81,10 +81,10 @@ pub struct AuditPage {
 }
 
 /// Who did it, as the log shows it.
-fn actor_fields(actor: &Actor) -> (Option<String>, String, &'static str) {
+fn actor_fields(actor: &Actor) -> (Option<String>, String, ActorKind) {
     let id = (!actor.user_id.is_empty()).then(|| actor.user_id.clone());
     match (actor.kind, actor.staff) {
-        ("user", Some(role)) => (id, format!("{} ({})", actor.email, role.as_str()), "staff"),
+        (ActorKind::User, Some(role)) => (id, format!("{} ({})", actor.email, role.as_str()), ActorKind::Staff),
         (kind, _) => (id, actor.email.clone(), kind),
     }
 }
@@ -105,7 +105,7 @@ impl Herald {
             tx.commit().await
         };
         if let Err(err) = written.await {
-            tracing::error!(error = %err, action, ?tenant_id, "audit entry not recorded");
+            tracing::error!(error = %err, action = %action, ?tenant_id, "audit entry not recorded");
         }
     }
 

@@ -13,13 +13,14 @@ use crate::clock::{rfc3339, Millis, HOUR};
 use crate::delivery::throttle::{MAX_IN_FLIGHT, MAX_PER_SECOND};
 use crate::error::{Error, Result};
 use crate::filter::Filter;
-use crate::health::Health;
+use crate::health::{FailureClass, Health};
 use crate::roles::Actor;
 use crate::store::Tx;
 use crate::tenants::{Plan, Tenant};
 use crate::{crypto, ids, net, on_pool, on_tx, Herald};
+use types::AuditAction;
 
-pub const METHODS: [&str; 3] = ["POST", "PUT", "PATCH"];
+pub use types::{Channel, EndpointStatus, HttpMethod, PayloadShape};
 /// Headers Herald sets itself or that only make sense hop-by-hop.
 const RESERVED_HEADERS: [&str; 15] = [
     "connection",
@@ -86,17 +87,17 @@ pub struct Endpoint {
     pub name: String,
     pub description: String,
     pub url: String,
-    pub method: String,
+    pub method: HttpMethod,
     pub auth_header: Option<AuthHeaderOut>,
     pub event_types: Vec<String>,
-    pub payload_shape: String,
-    pub channel: String,
+    pub payload_shape: PayloadShape,
+    pub channel: Channel,
     pub email: Option<String>,
     /// The payload filter, or `null` when every event of the subscribed types is delivered.
     pub filter: Option<Value>,
     pub max_per_second: Option<i64>,
     pub max_in_flight: Option<i64>,
-    pub status: String,
+    pub status: EndpointStatus,
     pub inactive_reason: Option<String>,
     pub inactive_since: Option<String>,
     pub health: Health,
@@ -129,12 +130,12 @@ pub struct EndpointRow {
     pub name: String,
     pub description: String,
     pub url: String,
-    pub method: String,
+    pub method: HttpMethod,
     pub auth_header_name: Option<String>,
     pub auth_header_value: Option<String>,
     pub event_types: String,
-    pub payload_shape: String,
-    pub channel: String,
+    pub payload_shape: PayloadShape,
+    pub channel: Channel,
     pub email: Option<String>,
     pub filter: Option<String>,
     pub max_per_second: Option<i64>,
@@ -142,12 +143,12 @@ pub struct EndpointRow {
     pub secret: String,
     pub previous_secret: Option<String>,
     pub previous_secret_expires_at: Option<i64>,
-    pub status: String,
+    pub status: EndpointStatus,
     pub inactive_reason: Option<String>,
     pub inactive_since: Option<i64>,
     pub consecutive_failures: i64,
     pub last_failure_at: Option<i64>,
-    pub last_failure_class: Option<String>,
+    pub last_failure_class: Option<FailureClass>,
     pub last_failure_code: Option<i64>,
     pub at_risk_since: Option<i64>,
     pub created_at: i64,
@@ -173,7 +174,7 @@ impl EndpointRow {
 
     /// Where deliveries go: the URL, or the email address.
     pub fn target(&self) -> String {
-        if self.channel == "email" {
+        if self.channel == Channel::Email {
             self.email.clone().unwrap_or_default()
         } else {
             self.url.clone()
@@ -203,11 +204,11 @@ struct Fields {
     name: String,
     description: String,
     url: String,
-    method: String,
+    method: HttpMethod,
     auth: Option<(String, String)>,
     event_types: Vec<String>,
-    payload_shape: String,
-    channel: String,
+    payload_shape: PayloadShape,
+    channel: Channel,
     email: Option<String>,
     filter: Option<Filter>,
     max_per_second: Option<i64>,
@@ -383,16 +384,16 @@ impl Herald {
             name: row.name.clone(),
             description: row.description.clone(),
             url: row.url.clone(),
-            method: row.method.clone(),
+            method: row.method,
             auth_header,
             event_types: row.event_types(),
-            payload_shape: row.payload_shape.clone(),
-            channel: row.channel.clone(),
+            payload_shape: row.payload_shape,
+            channel: row.channel,
             email: row.email.clone(),
             filter: row.filter().map(|f| f.to_json()),
             max_per_second: row.max_per_second,
             max_in_flight: row.max_in_flight,
-            status: row.status.clone(),
+            status: row.status,
             inactive_reason: row.inactive_reason.clone(),
             inactive_since: row.inactive_since.map(rfc3339),
             health: Health::of(row),
@@ -413,26 +414,29 @@ impl Herald {
             500,
             "The description",
         )?;
-        let channel = keep(input.channel, current.map(|c| c.channel.as_str())).unwrap_or_else(|| "http".into()).trim().to_lowercase();
-        if channel != "http" && channel != "email" {
-            return Err(Error::invalid("channel", "The channel is http or email."));
-        }
-        let method = keep(input.method, current.map(|c| c.method.as_str())).unwrap_or_else(|| "POST".into()).trim().to_uppercase();
-        if !METHODS.contains(&method.as_str()) {
-            return Err(Error::invalid("method", "The HTTP verb is POST, PUT or PATCH."));
-        }
-        let payload_shape =
-            keep(input.payload_shape, current.map(|c| c.payload_shape.as_str())).unwrap_or_else(|| "envelope".into()).trim().to_lowercase();
-        if payload_shape != "envelope" && payload_shape != "data" {
-            return Err(Error::invalid("payload_shape", "The payload shape is envelope (the full event) or data (the data object alone)."));
-        }
+        let channel = match input.channel {
+            Some(text) => {
+                Channel::parse(&text.trim().to_lowercase()).ok_or_else(|| Error::invalid("channel", "The channel is http or email."))?
+            }
+            None => current.map_or(Channel::Http, |c| c.channel),
+        };
+        let method = match input.method {
+            Some(text) => HttpMethod::from_input(&text).ok_or_else(|| Error::invalid("method", "The HTTP verb is POST, PUT or PATCH."))?,
+            None => current.map_or(HttpMethod::Post, |c| c.method),
+        };
+        let payload_shape = match input.payload_shape {
+            Some(text) => PayloadShape::parse(&text.trim().to_lowercase()).ok_or_else(|| {
+                Error::invalid("payload_shape", "The payload shape is envelope (the full event) or data (the data object alone).")
+            })?,
+            None => current.map_or(PayloadShape::Envelope, |c| c.payload_shape),
+        };
         let event_types = match input.event_types {
             Some(types) => validate_event_types(&types)?,
             None => current
                 .map(EndpointRow::event_types)
                 .ok_or_else(|| Error::invalid("event_types", "Choose at least one event type, or all events."))?,
         };
-        let (url, email) = if channel == "email" {
+        let (url, email) = if channel == Channel::Email {
             let email = keep(input.email, current.and_then(|c| c.email.as_deref())).unwrap_or_default();
             let email =
                 normalize_email(&email).map_err(|_| Error::invalid("email", "Enter the email address that should receive the events."))?;
@@ -522,7 +526,7 @@ impl Herald {
         if f.max_per_second.is_some() || f.max_in_flight.is_some() {
             actor.require_admin()?;
         }
-        let plan = tenant.plan();
+        let plan = tenant.plan;
         let now = self.clock.now();
         let id = ids::new_id("ep");
         let auth_value = f.auth.as_ref().map(|(_, v)| self.seal_for(&id, "auth_header_value", v)).transpose()?;
@@ -537,22 +541,23 @@ impl Herald {
                  event_types, payload_shape, channel, email, secret, created_at, updated_at, filter, max_per_second, max_in_flight)
              SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $16, $17, $18
              WHERE (SELECT COUNT(*) FROM endpoints WHERE tenant_id = $2) < $15")
-            .bind(&id).bind(&tenant.id).bind(&f.name).bind(&f.description).bind(&f.url).bind(&f.method)
-            .bind(f.auth.as_ref().map(|(n, _)| n)).bind(&auth_value).bind(&event_types).bind(&f.payload_shape)
-            .bind(&f.channel).bind(&f.email).bind(&secret).bind(now).bind(plan.endpoint_limit()).bind(stored_filter(&f.filter))
+            .bind(&id).bind(&tenant.id).bind(&f.name).bind(&f.description).bind(&f.url).bind(f.method)
+            .bind(f.auth.as_ref().map(|(n, _)| n)).bind(&auth_value).bind(&event_types).bind(f.payload_shape)
+            .bind(f.channel).bind(&f.email).bind(&secret).bind(now).bind(plan.endpoint_limit()).bind(stored_filter(&f.filter))
             .bind(f.max_per_second).bind(f.max_in_flight)
             .execute(conn).await.map(|r| r.rows_affected()))?;
         if inserted == 0 {
             return Err(limit_reached(plan));
         }
-        let target = if f.channel == "email" { f.email.clone().unwrap_or_default() } else { f.url.clone() };
-        let created = Audit::new(Some(&tenant.id), "endpoint.created", format!("Created endpoint \"{}\" ({target})", f.name))
+        let target = if f.channel == Channel::Email { f.email.clone().unwrap_or_default() } else { f.url.clone() };
+        let created = Audit::new(Some(&tenant.id), AuditAction::EndpointCreated, format!("Created endpoint \"{}\" ({target})", f.name))
             .target(&id)
             .details(serde_json::json!({ "name": f.name, "url": f.url, "channel": f.channel, "event_types": f.event_types,
                 "filter": f.filter.as_ref().map(Filter::to_json), "max_per_second": f.max_per_second, "max_in_flight": f.max_in_flight }));
         self.audit_in(&mut tx, actor, created).await?;
         if let Some((name, _)) = &f.auth {
-            let entry = Audit::new(Some(&tenant.id), "endpoint.auth_header_set", format!("Set the auth header {name} of \"{}\"", f.name));
+            let entry =
+                Audit::new(Some(&tenant.id), AuditAction::EndpointAuthHeaderSet, format!("Set the auth header {name} of \"{}\"", f.name));
             self.audit_in(&mut tx, actor, entry.target(&id)).await?;
         }
         tx.commit().await?;
@@ -589,27 +594,29 @@ impl Herald {
         let mut entries = Vec::new();
         if !changed.is_empty() {
             let summary = format!("Changed {} of endpoint \"{}\"", changed.join(", "), f.name);
-            entries.push(Audit::new(Some(&tenant.id), "endpoint.updated", summary).details(serde_json::json!({ "changed": changed })));
+            entries.push(
+                Audit::new(Some(&tenant.id), AuditAction::EndpointUpdated, summary).details(serde_json::json!({ "changed": changed })),
+            );
         }
         match (auth_change, &current.auth_header_name) {
             (Some(Some(header)), _) if header.value.as_deref().is_some_and(|v| !v.trim().is_empty()) => {
                 entries.push(Audit::new(
                     Some(&tenant.id),
-                    "endpoint.auth_header_set",
+                    AuditAction::EndpointAuthHeaderSet,
                     format!("Set the auth header {} of \"{}\"", header.name.trim(), f.name),
                 ));
             }
             (Some(Some(header)), Some(old)) if header.name.trim() != old.as_str() => {
                 entries.push(Audit::new(
                     Some(&tenant.id),
-                    "endpoint.auth_header_set",
+                    AuditAction::EndpointAuthHeaderSet,
                     format!("Renamed the auth header of \"{}\" to {}", f.name, header.name.trim()),
                 ));
             }
             (Some(None), Some(old)) => {
                 entries.push(Audit::new(
                     Some(&tenant.id),
-                    "endpoint.auth_header_removed",
+                    AuditAction::EndpointAuthHeaderRemoved,
                     format!("Removed the auth header {old} of \"{}\"", f.name),
                 ));
             }
@@ -621,8 +628,8 @@ impl Herald {
                  auth_header_value = $6, event_types = $7, payload_shape = $8, channel = $9, email = $10, updated_at = $11,
                  filter = $14, max_per_second = $15, max_in_flight = $16
              WHERE id = $12 AND tenant_id = $13")
-            .bind(&f.name).bind(&f.description).bind(&f.url).bind(&f.method).bind(f.auth.as_ref().map(|(n, _)| n))
-            .bind(&auth_value).bind(&event_types).bind(&f.payload_shape).bind(&f.channel).bind(&f.email)
+            .bind(&f.name).bind(&f.description).bind(&f.url).bind(f.method).bind(f.auth.as_ref().map(|(n, _)| n))
+            .bind(&auth_value).bind(&event_types).bind(f.payload_shape).bind(f.channel).bind(&f.email)
             .bind(self.clock.now()).bind(id).bind(&tenant.id).bind(stored_filter(&f.filter))
             .bind(f.max_per_second).bind(f.max_in_flight)
             .execute(conn).await.map(|r| r.rows_affected()))?;
@@ -642,29 +649,37 @@ impl Herald {
         if deleted == 0 {
             return Err(Error::NotFound("endpoint"));
         }
-        self.audit_in(&mut tx, actor, Audit::new(Some(tenant_id), "endpoint.deleted", format!("Deleted endpoint \"{name}\"")).target(id))
-            .await?;
+        self.audit_in(
+            &mut tx,
+            actor,
+            Audit::new(Some(tenant_id), AuditAction::EndpointDeleted, format!("Deleted endpoint \"{name}\"")).target(id),
+        )
+        .await?;
         tx.commit().await
     }
 
     /// Reactivation is for admins: it resumes deliveries to a URL that was failing.
     pub async fn activate_endpoint(&self, actor: &Actor, id: &str) -> Result<Endpoint> {
         let tenant_id = actor.require_admin()?;
-        self.set_status(actor, tenant_id, id, "active", None).await
+        self.set_status(actor, tenant_id, id, EndpointStatus::Active, None).await
     }
 
     pub async fn deactivate_endpoint(&self, actor: &Actor, id: &str) -> Result<Endpoint> {
         let tenant_id = actor.require_writer()?;
-        self.set_status(actor, tenant_id, id, "inactive", Some("manual")).await
+        self.set_status(actor, tenant_id, id, EndpointStatus::Inactive, Some("manual")).await
     }
 
     /// Activates or deactivates (with the reason), and records who did it.
-    async fn set_status(&self, actor: &Actor, tenant_id: &str, id: &str, status: &str, reason: Option<&str>) -> Result<Endpoint> {
+    async fn set_status(&self, actor: &Actor, tenant_id: &str, id: &str, status: EndpointStatus, reason: Option<&str>) -> Result<Endpoint> {
         let name = self.endpoint_row(tenant_id, id).await?.name;
         let since = reason.map(|_| self.clock.now());
         let entry = match status {
-            "active" => Audit::new(Some(tenant_id), "endpoint.activated", format!("Reactivated endpoint \"{name}\"")),
-            _ => Audit::new(Some(tenant_id), "endpoint.deactivated", format!("Deactivated endpoint \"{name}\"")),
+            EndpointStatus::Active => {
+                Audit::new(Some(tenant_id), AuditAction::EndpointActivated, format!("Reactivated endpoint \"{name}\""))
+            }
+            EndpointStatus::Inactive => {
+                Audit::new(Some(tenant_id), AuditAction::EndpointDeactivated, format!("Deactivated endpoint \"{name}\""))
+            }
         };
         let mut tx = self.store.begin().await?;
         let changed = on_tx!(&mut tx, conn => sqlx::query(
@@ -703,7 +718,8 @@ impl Herald {
              WHERE id = $5 AND tenant_id = $6")
             .bind(&sealed).bind(&previous).bind(now + SECRET_OVERLAP).bind(now).bind(id).bind(tenant_id)
             .execute(conn).await.map(|r| r.rows_affected()))?;
-        let entry = Audit::new(Some(tenant_id), "endpoint.secret_rotated", format!("Rotated the signing secret of \"{}\"", row.name));
+        let entry =
+            Audit::new(Some(tenant_id), AuditAction::EndpointSecretRotated, format!("Rotated the signing secret of \"{}\"", row.name));
         self.audit_in(&mut tx, actor, entry.target(id)).await?;
         tx.commit().await?;
         Ok(fresh)
@@ -725,9 +741,9 @@ impl Herald {
     pub async fn set_webhooks_enabled(&self, actor: &Actor, enabled: bool) -> Result<Tenant> {
         let tenant_id = actor.require_admin()?;
         let (action, summary) = if enabled {
-            ("tenant.webhooks_enabled", "Switched webhook delivery on")
+            (AuditAction::TenantWebhooksEnabled, "Switched webhook delivery on")
         } else {
-            ("tenant.webhooks_disabled", "Switched webhook delivery off")
+            (AuditAction::TenantWebhooksDisabled, "Switched webhook delivery off")
         };
         let mut tx = self.store.begin().await?;
         on_tx!(&mut tx, conn => sqlx::query("UPDATE tenants SET webhooks_enabled = $1 WHERE id = $2")

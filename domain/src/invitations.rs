@@ -10,6 +10,7 @@ use crate::crypto::sha256_hex;
 use crate::error::{Error, Result};
 use crate::roles::{Actor, Role};
 use crate::{ids, on_pool, on_tx, Herald};
+use types::AuditAction;
 
 pub const INVITATION_VALID_FOR: i64 = 7 * DAY;
 
@@ -18,7 +19,7 @@ pub struct Invitation {
     pub id: String,
     pub tenant_id: String,
     pub email: String,
-    pub role: String,
+    pub role: Role,
     pub created_at: i64,
     pub expires_at: i64,
     pub accepted_at: Option<i64>,
@@ -29,7 +30,7 @@ pub struct Invitation {
 pub struct InvitationPreview {
     pub tenant_name: String,
     pub email: String,
-    pub role: String,
+    pub role: Role,
     pub account_exists: bool,
 }
 
@@ -56,7 +57,7 @@ impl Herald {
             id: ids::new_id("inv"),
             tenant_id: tenant_id.clone(),
             email: email.clone(),
-            role: role.as_str().to_string(),
+            role,
             created_at: now,
             expires_at: now + INVITATION_VALID_FOR,
             accepted_at: None,
@@ -68,10 +69,10 @@ impl Herald {
         on_tx!(&mut tx, conn => sqlx::query(
             "INSERT INTO invitations (id, tenant_id, email, role, token_hash, invited_by, created_at, expires_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
-            .bind(&invitation.id).bind(&tenant_id).bind(&email).bind(&invitation.role).bind(sha256_hex(&token))
+            .bind(&invitation.id).bind(&tenant_id).bind(&email).bind(invitation.role).bind(sha256_hex(&token))
             .bind(&actor.user_id).bind(now).bind(invitation.expires_at)
             .execute(conn).await.map(|r| r.rows_affected()))?;
-        let entry = Audit::new(Some(&tenant_id), "member.invited", format!("Invited {email} as {}", invitation.role));
+        let entry = Audit::new(Some(&tenant_id), AuditAction::MemberInvited, format!("Invited {email} as {}", invitation.role));
         self.audit_in(&mut tx, actor, entry.target(&email)).await?;
         tx.commit().await?;
 
@@ -110,7 +111,7 @@ impl Herald {
         self.audit_in(
             &mut tx,
             actor,
-            Audit::new(Some(tenant_id), "invitation.revoked", format!("Revoked the invitation for {email}")).target(email),
+            Audit::new(Some(tenant_id), AuditAction::InvitationRevoked, format!("Revoked the invitation for {email}")).target(email),
         )
         .await?;
         tx.commit().await
@@ -177,12 +178,12 @@ impl Herald {
     }
 
     async fn join(&self, tx: &mut crate::store::Tx, invitation: &Invitation, user_id: &str) -> Result<()> {
-        let role = Role::parse(&invitation.role).unwrap_or(Role::Member);
+        let role = invitation.role;
         self.insert_membership(tx, &invitation.tenant_id, user_id, role).await?;
         let joined = Actor::user(user_id, invitation.email.clone());
         let entry = Audit::new(
             Some(&invitation.tenant_id),
-            "member.joined",
+            AuditAction::MemberJoined,
             format!("{} accepted the invitation and joined as {}", invitation.email, role.as_str()),
         )
         .target(&invitation.email);

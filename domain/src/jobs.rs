@@ -8,6 +8,7 @@
 //! yet sent. At most one job runs per endpoint (a unique index says so).
 
 use serde::Serialize;
+use types::{EndpointStatus, JobStatus};
 
 use crate::audit::Audit;
 use crate::catalog;
@@ -17,6 +18,7 @@ use crate::replay::RecoverStatus;
 use crate::roles::Actor;
 use crate::store::Tx;
 use crate::{ids, on_pool, on_tx, Herald};
+use types::AuditAction;
 
 /// Deliveries per second when the request names no rate.
 pub const DEFAULT_RATE: i64 = 50;
@@ -40,9 +42,9 @@ pub struct Job {
     pub endpoint_id: String,
     /// `running`, `completed`, `cancelled` or `failed` (the endpoint or workspace stopped
     /// accepting deliveries; `error` says which).
-    pub status: String,
-    /// Which deliveries it sends again: `failed` or `skipped`.
-    pub source_status: String,
+    pub status: JobStatus,
+    /// Which deliveries it sends again.
+    pub source_status: RecoverStatus,
     pub event_type: Option<String>,
     pub since: Millis,
     pub until: Millis,
@@ -66,7 +68,7 @@ pub struct Job {
 
 impl Job {
     pub fn is_running(&self) -> bool {
-        self.status == "running"
+        self.status == JobStatus::Running
     }
 }
 
@@ -167,7 +169,7 @@ impl Herald {
         };
         let summary =
             format!("Started recovery job {id}: {total} {} deliveries since {} at {rate}/s", request.status.as_str(), rfc3339(since));
-        self.audit_in(&mut tx, actor, Audit::new(Some(tenant_id), "recovery.started", summary).target(endpoint_id)).await?;
+        self.audit_in(&mut tx, actor, Audit::new(Some(tenant_id), AuditAction::RecoveryStarted, summary).target(endpoint_id)).await?;
         tx.commit().await?;
         self.job_row(tenant_id, &id).await
     }
@@ -210,7 +212,8 @@ impl Herald {
         on_tx!(&mut tx, conn => sqlx::query("UPDATE recovery_jobs SET done = done - $1 WHERE id = $2")
             .bind(withdrawn as i64).bind(id).execute(conn).await.map(|r| r.rows_affected()))?;
         let summary = format!("Cancelled recovery job {id}: {} of {} sent", (job.done as u64).saturating_sub(withdrawn), job.total);
-        self.audit_in(&mut tx, actor, Audit::new(Some(tenant_id), "recovery.cancelled", summary).target(&job.endpoint_id)).await?;
+        self.audit_in(&mut tx, actor, Audit::new(Some(tenant_id), AuditAction::RecoveryCancelled, summary).target(&job.endpoint_id))
+            .await?;
         tx.commit().await?;
         self.job_row(tenant_id, id).await
     }
@@ -238,8 +241,12 @@ impl Herald {
             let mut tx = self.store.begin().await?;
             if finish(&mut tx, job, "failed", Some(&reason), now).await? {
                 let summary = format!("Recovery job {} stopped after {} of {}: {reason}", job.id, job.done, job.total);
-                self.audit_in(&mut tx, &pacer(), Audit::new(Some(&job.tenant_id), "recovery.finished", summary).target(&job.endpoint_id))
-                    .await?;
+                self.audit_in(
+                    &mut tx,
+                    &pacer(),
+                    Audit::new(Some(&job.tenant_id), AuditAction::RecoveryFinished, summary).target(&job.endpoint_id),
+                )
+                .await?;
             }
             tx.commit().await?;
             return Ok(0);
@@ -250,7 +257,7 @@ impl Herald {
         );
         let mut tx = self.store.begin().await?;
         let batch: Vec<(String, String, String, Millis)> = on_tx!(&mut tx, conn => sqlx::query_as(&sql)
-            .bind(&job.tenant_id).bind(&job.endpoint_id).bind(&job.source_status).bind(job.since).bind(job.until)
+            .bind(&job.tenant_id).bind(&job.endpoint_id).bind(job.source_status).bind(job.since).bind(job.until)
             .bind(&job.event_type).bind(job.cursor_at).bind(&job.cursor_id).bind(job.rate_per_second)
             .fetch_all(conn).await)?;
         for (i, (original, message_id, event_type, _)) in batch.iter().enumerate() {
@@ -280,8 +287,12 @@ impl Herald {
         }
         if complete {
             let summary = format!("Recovery job {} finished: {} of {} sent again", job.id, job.done + batch.len() as i64, job.total);
-            self.audit_in(&mut tx, &pacer(), Audit::new(Some(&job.tenant_id), "recovery.finished", summary).target(&job.endpoint_id))
-                .await?;
+            self.audit_in(
+                &mut tx,
+                &pacer(),
+                Audit::new(Some(&job.tenant_id), AuditAction::RecoveryFinished, summary).target(&job.endpoint_id),
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(batch.len())
@@ -292,7 +303,7 @@ impl Herald {
     async fn why_not_sending(&self, job: &Job) -> Result<Option<String>> {
         let endpoint = self.endpoint_row(&job.tenant_id, &job.endpoint_id).await?;
         let tenant = self.tenant(&job.tenant_id).await?;
-        Ok(if endpoint.status != "active" {
+        Ok(if endpoint.status != EndpointStatus::Active {
             Some("the endpoint was deactivated".into())
         } else if !tenant.webhooks_enabled {
             Some("webhooks were turned off for this workspace".into())

@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 use serde_json::Value;
+use types::{Channel, DeliveryKind, DeliveryStatus, FailureClass, PayloadShape, StatusFilter};
 
 use crate::delivery::request_snapshot;
 use crate::error::{Error, Result};
@@ -15,12 +16,6 @@ pub const MASKED_SIGNATURE: &str = "v1,••••••••";
 /// The shell variables "copy as cURL" leaves in place of secrets.
 const SIGNATURE_PLACEHOLDER: &str = "${WEBHOOK_SIGNATURE}";
 const AUTH_PLACEHOLDER: &str = "${AUTH_HEADER_VALUE}";
-
-pub const STATUSES: [&str; 5] = ["pending", "retrying", "succeeded", "failed", "skipped"];
-/// A filter, not a status: deliveries that were tried and have not been delivered (failed,
-/// retrying, or skipped after failing when the endpoint was deactivated). The deactivation
-/// email links to it.
-pub const UNDELIVERED: &str = "undelivered";
 
 #[derive(Clone, Debug, Default)]
 pub struct LogFilter {
@@ -42,8 +37,8 @@ pub struct DeliveryRow {
     pub endpoint_id: String,
     pub message_id: String,
     pub event_type: String,
-    pub status: String,
-    pub kind: String,
+    pub status: DeliveryStatus,
+    pub kind: DeliveryKind,
     pub replay_of: Option<String>,
     pub attempts: i64,
     pub next_attempt_at: Option<i64>,
@@ -58,12 +53,7 @@ pub struct DeliveryRow {
 impl DeliveryRow {
     /// Labels the log shows next to the time.
     pub fn labels(&self) -> Vec<&'static str> {
-        let mut labels = Vec::new();
-        match self.kind.as_str() {
-            "replay" => labels.push("Replay"),
-            "test" => labels.push("Test"),
-            _ => {}
-        }
+        let mut labels: Vec<&'static str> = self.kind.label().into_iter().collect();
         if self.archived_at.is_some() {
             labels.push("Archived");
         }
@@ -94,7 +84,7 @@ pub struct Attempt {
     pub response_body: Option<String>,
     pub error: Option<String>,
     /// Why it failed (`timeout`, `http_5xx`, ...); see [`crate::health::FailureClass`].
-    pub failure_class: Option<String>,
+    pub failure_class: Option<FailureClass>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -111,20 +101,24 @@ impl Herald {
     /// One page of the tenant's deliveries, newest first.
     pub async fn delivery_log(&self, tenant_id: &str, filter: LogFilter) -> Result<Page> {
         let limit = page_size(filter.limit)?;
-        if let Some(status) = &filter.status {
-            if !STATUSES.contains(&status.as_str()) && status != UNDELIVERED {
-                return Err(Error::invalid("status", format!("status is one of {}, {UNDELIVERED}.", STATUSES.join(", "))));
-            }
-        }
+        let status = match filter.status.as_deref() {
+            None => None,
+            Some(text) => Some(StatusFilter::parse(text).ok_or_else(|| {
+                let all: Vec<&str> = StatusFilter::ALL.iter().map(|s| s.as_str()).collect();
+                Error::invalid("status", format!("status is one of {}.", all.join(", ")))
+            })?),
+        };
         let mut conditions = Conditions::default();
         conditions.push("tenant_id = ?", [Arg::Text(tenant_id.to_string())]);
         if let Some(v) = filter.endpoint_id {
             conditions.push("endpoint_id = ?", [Arg::Text(v)]);
         }
-        match filter.status {
-            Some(v) if v == UNDELIVERED => conditions.push("attempts > 0 AND status <> ?", [Arg::Text("succeeded".into())]),
-            Some(v) => conditions.push("status = ?", [Arg::Text(v)]),
-            None => {}
+        match status.map(|s| (s, s.status())) {
+            Some((_, Some(status))) => conditions.push("status = ?", [Arg::Text(status.as_str().into())]),
+            Some((StatusFilter::Undelivered, None)) => {
+                conditions.push("attempts > 0 AND status <> ?", [Arg::Text(DeliveryStatus::Succeeded.as_str().into())])
+            }
+            _ => {}
         }
         if let Some(v) = filter.event_type {
             conditions.push("event_type = ?", [Arg::Text(v)]);
@@ -176,17 +170,18 @@ impl Herald {
             Some(sent) => sent,
             // Not sent yet: what the endpoint would get now.
             None => match self.endpoint_row(tenant_id, &delivery.endpoint_id).await {
-                Ok(e) if e.channel == "http" => request_snapshot(&e, &delivery.message_id, "(set when sent)"),
+                Ok(e) if e.channel == Channel::Http => request_snapshot(&e, &delivery.message_id, "(set when sent)"),
                 Ok(_) | Err(Error::NotFound(_)) => return Ok(None),
                 Err(e) => return Err(e),
             },
         };
         let headers = serde_json::from_value::<Vec<(String, String)>>(sent["headers"].clone()).unwrap_or_default();
         let text = |key: &str| sent[key].as_str().unwrap_or_default().to_string();
-        let (method, url, shape) = (text("method"), text("url"), text("payload_shape"));
+        let (method, url) = (text("method"), text("url"));
+        let shape = PayloadShape::parse(&text("payload_shape")).unwrap_or(PayloadShape::Envelope);
         let body = match delivery.archived_at {
             Some(_) => None,
-            None => self.message(tenant_id, &delivery.message_id).await?.body(&shape),
+            None => self.message(tenant_id, &delivery.message_id).await?.body(shape),
         };
         let curl = body.as_deref().map(|b| curl_command(&method, &url, &headers, b));
         let pretty_body = body.as_deref().map(|b| {

@@ -7,10 +7,12 @@ use serde_json::Value;
 use crate::catalog;
 use crate::clock::rfc3339;
 use crate::endpoints::EndpointRow;
+use crate::endpoints::{EndpointStatus, PayloadShape};
 use crate::error::{is_unique_violation, Error, Result};
 use crate::roles::Actor;
 use crate::store::Tx;
 use crate::{ids, on_pool, on_tx, Herald};
+use types::{DeliveryKind, DeliveryStatus};
 
 pub const MAX_BODY: usize = 256 * 1024;
 
@@ -36,9 +38,9 @@ pub struct Accepted {
 impl Message {
     /// The body an endpoint receives in its payload shape (`data` or `envelope`); `None` once
     /// archived.
-    pub fn body(&self, payload_shape: &str) -> Option<String> {
+    pub fn body(&self, payload_shape: PayloadShape) -> Option<String> {
         let payload = self.payload.as_ref()?;
-        Some(if payload_shape == "data" { payload.clone() } else { self.envelope().to_string() })
+        Some(if payload_shape == PayloadShape::Data { payload.clone() } else { self.envelope().to_string() })
     }
 
     /// The Standard envelope (`id` equals the `webhook-id` header, so receivers can deduplicate).
@@ -133,14 +135,15 @@ impl Herald {
         for endpoint in receivers {
             let off = if !tenant.webhooks_enabled {
                 Some("Webhooks were turned off when the event arrived")
-            } else if endpoint.status != "active" {
+            } else if endpoint.status != EndpointStatus::Active {
                 Some("Endpoint inactive when the event arrived")
             } else {
                 None
             };
-            let status = if off.is_none() { "pending" } else { "skipped" };
+            let status = if off.is_none() { DeliveryStatus::Pending } else { DeliveryStatus::Skipped };
             let due = off.is_none().then_some(now);
-            insert_delivery(&mut tx, &tenant_id, &endpoint.id, &message_id, event_type, status, "event", None, due, off, now).await?;
+            insert_delivery(&mut tx, &tenant_id, &endpoint.id, &message_id, event_type, status, DeliveryKind::Event, None, due, off, now)
+                .await?;
         }
         tx.commit().await?;
         self.wake_workers();
@@ -170,8 +173,8 @@ pub(crate) async fn insert_delivery(
     endpoint_id: &str,
     message_id: &str,
     event_type: &str,
-    status: &str,
-    kind: &str,
+    status: DeliveryStatus,
+    kind: DeliveryKind,
     replay_of: Option<&str>,
     due: Option<i64>,
     last_error: Option<&str>,

@@ -2,42 +2,23 @@
 //! is a job: see [`crate::jobs`]).
 //! A replay is a new delivery linked to its original, so the log keeps both.
 
-use serde::Serialize;
-
 use crate::audit::Audit;
 use crate::catalog;
 use crate::delivery::Claimed;
+use crate::endpoints::{EndpointStatus, PayloadShape};
 use crate::error::{Error, Result};
 use crate::logs::{archived, DeliveryDetail, DeliveryRow};
 use crate::messages::insert_delivery;
 use crate::roles::Actor;
 use crate::{ids, on_tx, Herald};
+use types::AuditAction;
+use types::{DeliveryKind, DeliveryStatus};
 
-/// Which deliveries a bulk recover sends again.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum RecoverStatus {
-    /// Ran out of retries.
-    Failed,
-    /// Recorded while the endpoint was inactive.
-    Skipped,
-}
+pub use types::RecoverStatus;
 
-impl RecoverStatus {
-    pub fn parse(value: &str) -> Result<RecoverStatus> {
-        match value {
-            "failed" => Ok(RecoverStatus::Failed),
-            "skipped" => Ok(RecoverStatus::Skipped),
-            _ => Err(Error::invalid("status", "status is failed or skipped.")),
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RecoverStatus::Failed => "failed",
-            RecoverStatus::Skipped => "skipped",
-        }
-    }
+/// The `status` a recovery names.
+pub fn recover_status(text: &str) -> Result<RecoverStatus> {
+    RecoverStatus::parse(text).ok_or_else(|| Error::invalid("status", "status is failed or skipped."))
 }
 
 /// A delivery's payload as the endpoint receives it, named for download.
@@ -61,16 +42,19 @@ impl Herald {
             &original.endpoint_id,
             &original.message_id,
             &original.event_type,
-            "pending",
-            "replay",
+            DeliveryStatus::Pending,
+            DeliveryKind::Replay,
             Some(&original.id),
             Some(now),
             None,
             now,
         )
         .await?;
-        let entry =
-            Audit::new(Some(tenant_id), "delivery.replayed", format!("Replayed delivery {} ({})", original.id, original.event_type));
+        let entry = Audit::new(
+            Some(tenant_id),
+            AuditAction::DeliveryReplayed,
+            format!("Replayed delivery {} ({})", original.id, original.event_type),
+        );
         self.audit_in(&mut tx, actor, entry.target(&original.id)).await?;
         tx.commit().await?;
         self.wake_workers();
@@ -79,7 +63,7 @@ impl Herald {
 
     pub(crate) async fn require_active_endpoint(&self, tenant_id: &str, endpoint_id: &str) -> Result<()> {
         let endpoint = self.endpoint_row(tenant_id, endpoint_id).await?;
-        if endpoint.status != "active" {
+        if endpoint.status != EndpointStatus::Active {
             return Err(Error::conflict(
                 "endpoint_inactive",
                 None,
@@ -114,8 +98,20 @@ impl Herald {
             .bind(&message_id).bind(tenant_id).bind(event.name).bind(event.sample.to_string()).bind(now)
             .execute(conn).await.map(|r| r.rows_affected()))?;
         // Not due: no worker claims it; it is sent right here.
-        let id =
-            insert_delivery(&mut tx, tenant_id, &endpoint.id, &message_id, event.name, "pending", "test", None, None, None, now).await?;
+        let id = insert_delivery(
+            &mut tx,
+            tenant_id,
+            &endpoint.id,
+            &message_id,
+            event.name,
+            DeliveryStatus::Pending,
+            DeliveryKind::Test,
+            None,
+            None,
+            None,
+            now,
+        )
+        .await?;
         tx.commit().await?;
         let claimed = Claimed {
             id: id.clone(),
@@ -123,7 +119,7 @@ impl Herald {
             endpoint_id: endpoint.id,
             message_id,
             event_type: event.name.to_string(),
-            kind: "test".into(),
+            kind: DeliveryKind::Test,
             attempts: 0,
         };
         self.deliver(&claimed).await?;
@@ -137,10 +133,10 @@ impl Herald {
         let message = self.message(tenant_id, &delivery.message_id).await?;
         let shape = match self.endpoint_row(tenant_id, &delivery.endpoint_id).await {
             Ok(endpoint) => endpoint.payload_shape,
-            Err(Error::NotFound(_)) => "envelope".into(),
+            Err(Error::NotFound(_)) => PayloadShape::Envelope,
             Err(e) => return Err(e),
         };
-        let body = message.body(&shape).ok_or_else(archived)?;
+        let body = message.body(shape).ok_or_else(archived)?;
         Ok(PayloadFile { file_name: format!("{}.json", message.id), body })
     }
 }

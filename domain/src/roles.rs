@@ -1,64 +1,9 @@
 //! Who may do what. Tenant roles (owner, admin, member) live on memberships; platform staff
 //! roles (support, operator) live on the user and are separate from any tenant.
 
-use serde::{Deserialize, Serialize};
-
 use crate::error::{Error, Result};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Owner,
-    Admin,
-    Member,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Owner => "owner",
-            Role::Admin => "admin",
-            Role::Member => "member",
-        }
-    }
-
-    pub fn parse(value: &str) -> Option<Role> {
-        match value {
-            "owner" => Some(Role::Owner),
-            "admin" => Some(Role::Admin),
-            "member" => Some(Role::Member),
-            _ => None,
-        }
-    }
-
-    pub fn is_admin(self) -> bool {
-        matches!(self, Role::Owner | Role::Admin)
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum StaffRole {
-    Support,
-    Operator,
-}
-
-impl StaffRole {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StaffRole::Support => "support",
-            StaffRole::Operator => "operator",
-        }
-    }
-
-    pub fn parse(value: &str) -> Option<StaffRole> {
-        match value {
-            "support" => Some(StaffRole::Support),
-            "operator" => Some(StaffRole::Operator),
-            _ => None,
-        }
-    }
-}
+pub use types::{ActorKind, Role, StaffRole};
 
 /// The person (or API key) behind a request, resolved against the database on every request.
 #[derive(Clone, Debug)]
@@ -75,8 +20,8 @@ pub struct Actor {
     pub suspended: bool,
     /// Where the request came from, for the audit log (see `Herald::client_ip`).
     pub ip: Option<String>,
-    /// `user` (dashboard session), `api_key` or `system` (command line, background jobs).
-    pub kind: &'static str,
+    /// A dashboard session, an API key, or the system (command line, background jobs).
+    pub kind: ActorKind,
 }
 
 const SUPPORT_READ_ONLY: &str = "Staff view is read-only: nothing in a tenant can be changed from here.";
@@ -93,13 +38,13 @@ impl Actor {
             staff_view: false,
             suspended: false,
             ip: None,
-            kind: "user",
+            kind: ActorKind::User,
         }
     }
 
     /// The command line and background jobs, for the audit log.
     pub fn system(label: &str) -> Actor {
-        Actor { kind: "system", ..Actor::user("", label) }
+        Actor { kind: ActorKind::System, ..Actor::user("", label) }
     }
 
     /// The same actor, seen coming from `ip`.

@@ -3,6 +3,7 @@
 //! checks the staff role itself; anyone else gets 404, as if the staff area did not exist.
 
 use serde::Serialize;
+use types::{DeliveryKind, DeliveryStatus};
 
 use crate::accounts::normalize_email;
 use crate::audit::Audit;
@@ -14,6 +15,7 @@ use crate::roles::{Actor, Role};
 use crate::store::query::{keyset_page, page_size, parse_time_cursor, Arg, Conditions};
 use crate::tenants::{validate_tenant_name, Plan, Tenant};
 use crate::{ids, on_pool, on_tx, Herald};
+use types::AuditAction;
 
 /// A tenant with its usage, for the consoles.
 #[derive(Clone, Debug, Serialize, sqlx::FromRow)]
@@ -57,8 +59,8 @@ pub struct FoundDelivery {
     pub message_id: String,
     pub event_id: Option<String>,
     pub event_type: String,
-    pub status: String,
-    pub kind: String,
+    pub status: DeliveryStatus,
+    pub kind: DeliveryKind,
     pub attempts: i64,
     pub last_status_code: Option<i64>,
     pub last_duration_ms: Option<i64>,
@@ -175,7 +177,7 @@ impl Herald {
         let how = if existing.is_some() { "as owner" } else { "and invited them as owner" };
         let entry = Audit::new(
             Some(&tenant_id),
-            "tenant.created",
+            AuditAction::TenantCreated,
             format!("Created the workspace \"{name}\" on the {} plan with admin {email} {how}", plan.label()),
         )
         .target(&tenant_id)

@@ -3,6 +3,7 @@
 //! deliveries there were. Latency percentiles come from a fixed histogram in the same row.
 
 use serde::Serialize;
+use types::DeliveryStatus;
 
 use crate::clock::{rfc3339, Millis, DAY, HOUR};
 use crate::error::{Error, Result};
@@ -55,7 +56,7 @@ pub struct Bar {
 #[derive(Clone, Debug, Serialize)]
 pub struct LastDelivery {
     pub id: String,
-    pub status: String,
+    pub status: DeliveryStatus,
     pub status_code: Option<i64>,
     pub error: Option<String>,
     pub created_at: String,
@@ -188,7 +189,7 @@ impl Herald {
                 bar.failed += bad;
             }
         }
-        let last_delivery = on_pool!(&self.store, pool => sqlx::query_as::<_, (String, String, Option<i64>, Option<String>, i64)>(
+        let last_delivery = on_pool!(&self.store, pool => sqlx::query_as::<_, (String, DeliveryStatus, Option<i64>, Option<String>, i64)>(
             "SELECT id, status, last_status_code, last_error, created_at FROM deliveries
              WHERE endpoint_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1")
             .bind(endpoint_id).fetch_optional(pool).await)?

@@ -1,77 +1,24 @@
 //! Tenants (the businesses using Herald), their plans and their memberships.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::roles::Role;
+use crate::roles::{ActorKind, Role};
 use crate::{ids, on_pool, on_tx, Herald};
+use types::AuditAction;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Plan {
-    Basic,
-    Professional,
-    Business,
-    Enterprise,
-}
-
-impl Plan {
-    pub const ALL: [Plan; 4] = [Plan::Basic, Plan::Professional, Plan::Business, Plan::Enterprise];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Plan::Basic => "basic",
-            Plan::Professional => "professional",
-            Plan::Business => "business",
-            Plan::Enterprise => "enterprise",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Plan::Basic => "Basic",
-            Plan::Professional => "Professional",
-            Plan::Business => "Business",
-            Plan::Enterprise => "Enterprise",
-        }
-    }
-
-    pub fn parse(value: &str) -> Option<Plan> {
-        Plan::ALL.into_iter().find(|p| p.as_str() == value.trim().to_lowercase())
-    }
-
-    /// How many endpoints (active or inactive) a tenant on this plan may have.
-    pub fn endpoint_limit(self) -> i64 {
-        match self {
-            Plan::Basic => 1,
-            Plan::Professional => 3,
-            Plan::Business => 5,
-            Plan::Enterprise => 10,
-        }
-    }
-
-    /// The smallest plan that allows more endpoints than this one.
-    pub fn next_up(self) -> Option<Plan> {
-        Plan::ALL.into_iter().find(|p| p.endpoint_limit() > self.endpoint_limit())
-    }
-}
+pub use types::Plan;
 
 #[derive(Clone, Debug, Serialize, sqlx::FromRow)]
 pub struct Tenant {
     pub id: String,
     pub name: String,
-    pub plan: String,
+    pub plan: Plan,
     pub retention_days: i64,
     pub allow_private_urls: bool,
     pub webhooks_enabled: bool,
     pub suspended: bool,
     pub created_at: i64,
-}
-
-impl Tenant {
-    pub fn plan(&self) -> Plan {
-        Plan::parse(&self.plan).unwrap_or(Plan::Basic)
-    }
 }
 
 /// A tenant with how much of it is in use.
@@ -88,8 +35,8 @@ pub struct TenantUsage {
 pub struct Membership {
     pub tenant_id: String,
     pub tenant_name: String,
-    pub plan: String,
-    pub role: String,
+    pub plan: Plan,
+    pub role: Role,
 }
 
 /// A user as seen on the team page.
@@ -98,7 +45,7 @@ pub struct Member {
     pub user_id: String,
     pub email: String,
     pub name: String,
-    pub role: String,
+    pub role: Role,
     pub created_at: i64,
 }
 
@@ -183,7 +130,7 @@ impl Herald {
                 return Err(Error::invalid("retention_days", "Retention must be between 1 and 3650 days."));
             }
         }
-        let plan = update.plan.unwrap_or(current.plan());
+        let plan = update.plan.unwrap_or(current.plan);
         let mut tx = self.store.begin().await?;
         self.lock_tenant(&mut tx, tenant_id).await?;
         // The plan only changes if the tenant's endpoints still fit, checked in the same statement.
@@ -219,7 +166,7 @@ impl Herald {
     /// [`Herald::update_tenant`] by an operator (or the command line, `Actor::system`), with
     /// an audit entry per change, visible to the tenant's admins too.
     pub async fn change_tenant(&self, actor: &crate::Actor, tenant_id: &str, update: TenantUpdate) -> Result<Tenant> {
-        if actor.kind != "system" {
+        if actor.kind != ActorKind::System {
             actor.require_operator()?;
         }
         let before = self.tenant(tenant_id).await?;
@@ -231,12 +178,12 @@ impl Herald {
             entries.push(
                 Audit::new(
                     t,
-                    "tenant.plan_changed",
+                    AuditAction::TenantPlanChanged,
                     format!(
                         "Changed the plan from {} to {} (up to {} endpoints)",
-                        before.plan().label(),
-                        after.plan().label(),
-                        after.plan().endpoint_limit()
+                        before.plan.label(),
+                        after.plan.label(),
+                        after.plan.endpoint_limit()
                     ),
                 )
                 .details(serde_json::json!({ "from": before.plan, "to": after.plan })),
@@ -246,7 +193,7 @@ impl Herald {
             entries.push(
                 Audit::new(
                     t,
-                    "tenant.retention_changed",
+                    AuditAction::TenantRetentionChanged,
                     format!("Changed log retention from {} to {} days", before.retention_days, after.retention_days),
                 )
                 .details(serde_json::json!({ "from": before.retention_days, "to": after.retention_days })),
@@ -255,13 +202,13 @@ impl Herald {
         if before.allow_private_urls != after.allow_private_urls {
             let summary =
                 if after.allow_private_urls { "Allowed http and private endpoint URLs" } else { "Required public https endpoint URLs" };
-            entries.push(Audit::new(t, "tenant.private_urls_changed", summary));
+            entries.push(Audit::new(t, AuditAction::TenantPrivateUrlsChanged, summary));
         }
         if before.suspended != after.suspended {
             entries.push(if after.suspended {
-                Audit::new(t, "tenant.suspended", "Suspended the workspace: no ingest, no delivery, read-only dashboard")
+                Audit::new(t, AuditAction::TenantSuspended, "Suspended the workspace: no ingest, no delivery, read-only dashboard")
             } else {
-                Audit::new(t, "tenant.unsuspended", "Lifted the suspension")
+                Audit::new(t, AuditAction::TenantUnsuspended, "Lifted the suspension")
             });
         }
         for entry in entries {
@@ -280,10 +227,10 @@ impl Herald {
 
     /// The user's role in a tenant, if they belong to it.
     pub async fn role_in(&self, user_id: &str, tenant_id: &str) -> Result<Option<Role>> {
-        let row: Option<(String,)> = on_pool!(&self.store, pool => sqlx::query_as(
+        let row: Option<(Role,)> = on_pool!(&self.store, pool => sqlx::query_as(
             "SELECT role FROM memberships WHERE user_id = $1 AND tenant_id = $2")
             .bind(user_id).bind(tenant_id).fetch_optional(pool).await)?;
-        Ok(row.and_then(|(r,)| Role::parse(&r)))
+        Ok(row.map(|(role,)| role))
     }
 
     pub async fn members(&self, tenant_id: &str) -> Result<Vec<Member>> {
@@ -304,7 +251,7 @@ impl Herald {
                 let mut tx = self.store.begin().await?;
                 crate::on_tx!(&mut tx, conn => sqlx::query("DELETE FROM memberships WHERE tenant_id = $1 AND user_id = $2")
                     .bind(tenant_id).bind(user_id).execute(conn).await.map(|r| r.rows_affected()))?;
-                let entry = crate::audit::Audit::new(Some(tenant_id), "member.removed", format!("Removed {email} from the team"));
+                let entry = crate::audit::Audit::new(Some(tenant_id), AuditAction::MemberRemoved, format!("Removed {email} from the team"));
                 self.audit_in(&mut tx, actor, entry.target(email)).await?;
                 tx.commit().await
             }
@@ -322,7 +269,7 @@ mod tests {
         assert_eq!(limits, [1, 3, 5, 10]);
         assert_eq!(Plan::Basic.next_up(), Some(Plan::Professional));
         assert_eq!(Plan::Enterprise.next_up(), None);
-        assert_eq!(Plan::parse(" Business "), Some(Plan::Business));
-        assert_eq!(Plan::parse("gold"), None);
+        assert_eq!(Plan::from_input(" Business "), Some(Plan::Business));
+        assert_eq!(Plan::from_input("gold"), None);
     }
 }

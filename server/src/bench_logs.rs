@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::time::Instant;
+use types::{DeliveryKind, DeliveryStatus};
 
 use domain::clock::{Millis, DAY, HOUR};
 use domain::logs::LogFilter;
@@ -202,7 +203,10 @@ async fn run_backend(
         ..Default::default()
     };
     let (times, page) = measure(o.repeats, log(filter)).await?;
-    let matching = page.data.iter().all(|r| r.status == "failed" && r.event_type == event_type && (since..until).contains(&r.created_at));
+    let matching = page
+        .data
+        .iter()
+        .all(|r| r.status == DeliveryStatus::Failed && r.event_type == event_type && (since..until).contains(&r.created_at));
     println!("  filtered page (failed, {event_type}, 7 days): {} rows, all matching: {matching}", page.data.len());
     record("log: status=failed + event_type + 7-day range".into(), times);
 
@@ -391,10 +395,10 @@ async fn seed(store: &Store, endpoints: &[(String, String)], event_types: &[&str
         let at = (start + (a_count as i128 * span as i128 / target as i128) as Millis).min(now - 1);
         let roll = rng.unit();
         // (endpoint index, message id, event type, kind, replay_of)
-        let mut batch: Vec<(usize, String, &str, &str, Option<String>)> = Vec::new();
+        let mut batch: Vec<(usize, String, &str, DeliveryKind, Option<String>)> = Vec::new();
         let replay = if roll < 0.02 { replayable.take() } else { None };
         if let Some((original, ep, message_id, event_type)) = replay {
-            batch.push((ep, message_id, event_type, "replay", Some(original)));
+            batch.push((ep, message_id, event_type, DeliveryKind::Replay, Some(original)));
         } else {
             let event_type = event_types[rng.below(event_types.len() as u64) as usize];
             let message_id = rng.id("msg");
@@ -403,12 +407,12 @@ async fn seed(store: &Store, endpoints: &[(String, String)], event_types: &[&str
             messages += 1;
             let first = rng.below(ENDPOINTS as u64) as usize;
             if roll < 0.03 {
-                batch.push((first, message_id, event_type, "test", None));
+                batch.push((first, message_id, event_type, DeliveryKind::Test, None));
             } else {
                 // An event fans out to the two endpoints subscribed to it.
                 let second = (first + 1 + rng.below(ENDPOINTS as u64 - 1) as usize) % ENDPOINTS;
-                batch.push((first, message_id.clone(), event_type, "event", None));
-                batch.push((second, message_id, event_type, "event", None));
+                batch.push((first, message_id.clone(), event_type, DeliveryKind::Event, None));
+                batch.push((second, message_id, event_type, DeliveryKind::Event, None));
             }
         }
         for (ep, message_id, event_type, kind, replay_of) in batch {
@@ -428,7 +432,7 @@ async fn seed(store: &Store, endpoints: &[(String, String)], event_types: &[&str
                 now,
             )
             .await?;
-            if status == "failed" && kind == "event" {
+            if status == DeliveryStatus::Failed && kind == DeliveryKind::Event {
                 replayable = Some((id, ep, message_id, event_type));
             }
             a_count += 1;
@@ -440,7 +444,21 @@ async fn seed(store: &Store, endpoints: &[(String, String)], event_types: &[&str
             let tenant_b = &endpoints[ENDPOINTS].0;
             w.message(format!("('{message_id}','{tenant_b}','{event_type}','{{\"n\":{b_count}}}',{at})"));
             messages += 1;
-            delivery_row(&mut w, &mut rng, &mut rollup, endpoints, ENDPOINTS, &id, &message_id, event_type, "event", None, at, now).await?;
+            delivery_row(
+                &mut w,
+                &mut rng,
+                &mut rollup,
+                endpoints,
+                ENDPOINTS,
+                &id,
+                &message_id,
+                event_type,
+                DeliveryKind::Event,
+                None,
+                at,
+                now,
+            )
+            .await?;
             b_count += 1;
         }
     }
@@ -479,32 +497,32 @@ async fn delivery_row(
     id: &str,
     message_id: &str,
     event_type: &str,
-    kind: &str,
+    kind: DeliveryKind,
     replay_of: Option<&str>,
     at: Millis,
     now: Millis,
-) -> Result<&'static str, String> {
+) -> Result<DeliveryStatus, String> {
     let roll = rng.unit();
     let status = match roll {
-        r if r < 0.90 => "succeeded",
-        r if r < 0.95 => "failed",
-        r if r < 0.965 => "retrying",
-        r if r < 0.98 => "pending",
-        _ => "skipped",
+        r if r < 0.90 => DeliveryStatus::Succeeded,
+        r if r < 0.95 => DeliveryStatus::Failed,
+        r if r < 0.965 => DeliveryStatus::Retrying,
+        r if r < 0.98 => DeliveryStatus::Pending,
+        _ => DeliveryStatus::Skipped,
     };
     // Attempts made: a success sometimes needed a retry; a failure used up the schedule (a test
     // is sent once).
     let attempts: i64 = match status {
-        "succeeded" => 1 + (rng.unit() < 0.1) as i64,
-        "failed" if kind == "test" => 1,
-        "failed" => 5,
-        "retrying" => 1 + rng.below(3) as i64,
+        DeliveryStatus::Succeeded => 1 + (rng.unit() < 0.1) as i64,
+        DeliveryStatus::Failed if kind == DeliveryKind::Test => 1,
+        DeliveryStatus::Failed => 5,
+        DeliveryStatus::Retrying => 1 + rng.below(3) as i64,
         _ => 0,
     };
     let (mut last_code, mut last_duration, mut last_error) = (None, None, None);
     let hour = at - at.rem_euclid(HOUR);
     for n in 1..=attempts {
-        let ok = status == "succeeded" && n == attempts;
+        let ok = status == DeliveryStatus::Succeeded && n == attempts;
         let (code, duration, error) = if ok {
             (Some(200), 15 + (rng.unit().powi(3) * 900.0) as i64, None)
         } else if rng.unit() < 0.3 {
@@ -515,15 +533,15 @@ async fn delivery_row(
         let row = rollup.entry((ep, hour)).or_insert([0; 4 + LATENCY_BOUNDS_MS.len() + 1]);
         row[0] += 1;
         row[if ok { 1 } else { 2 }] += 1;
-        row[3] += (status == "failed" && n == attempts) as i64;
+        row[3] += (status == DeliveryStatus::Failed && n == attempts) as i64;
         row[4 + LATENCY_BOUNDS_MS.iter().position(|&b| duration <= b).unwrap_or(LATENCY_BOUNDS_MS.len())] += 1;
         (last_code, last_duration, last_error) = (code, Some(duration), error);
     }
-    if status == "skipped" {
+    if status == DeliveryStatus::Skipped {
         last_error = Some("Endpoint inactive when the event arrived");
     }
-    let next_attempt_at = matches!(status, "retrying" | "pending").then(|| now + rng.below(HOUR as u64) as i64);
-    let completed_at = matches!(status, "succeeded" | "failed").then(|| at + last_duration.unwrap_or(0));
+    let next_attempt_at = matches!(status, DeliveryStatus::Retrying | DeliveryStatus::Pending).then(|| now + rng.below(HOUR as u64) as i64);
+    let completed_at = matches!(status, DeliveryStatus::Succeeded | DeliveryStatus::Failed).then(|| at + last_duration.unwrap_or(0));
     let (tenant_id, endpoint_id) = &endpoints[ep];
     let row = format!(
         "('{id}','{tenant_id}','{endpoint_id}','{message_id}','{event_type}','{status}','{kind}',{},{attempts},{},{},{},{},{at},{})",

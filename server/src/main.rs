@@ -10,6 +10,7 @@ use domain::clock::SystemClock;
 use domain::tenants::{Plan, TenantUpdate};
 use domain::StaffRole;
 use server::Config;
+use types::AuditAction;
 
 #[derive(Parser)]
 #[command(name = "herald", version, about = "Herald: a multi-tenant webhook control plane")]
@@ -203,14 +204,20 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Operator { action: StaffAction::Create { email } } => {
             let user = herald.create_staff(&email, &password(&email)?, StaffRole::Operator).await.map_err(describe)?;
             herald
-                .audit(&cli_actor(), Audit::new(None, "staff.granted", format!("Made {} an operator", user.email)).target(&user.id))
+                .audit(
+                    &cli_actor(),
+                    Audit::new(None, AuditAction::StaffGranted, format!("Made {} an operator", user.email)).target(&user.id),
+                )
                 .await;
             eprintln!("operator {} can now sign in", user.email);
         }
         Command::Support { action: StaffAction::Create { email } } => {
             let user = herald.create_staff(&email, &password(&email)?, StaffRole::Support).await.map_err(describe)?;
             herald
-                .audit(&cli_actor(), Audit::new(None, "staff.granted", format!("Made {} support staff", user.email)).target(&user.id))
+                .audit(
+                    &cli_actor(),
+                    Audit::new(None, AuditAction::StaffGranted, format!("Made {} support staff", user.email)).target(&user.id),
+                )
                 .await;
             eprintln!("support {} can now sign in", user.email);
         }
@@ -219,7 +226,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             let password = if existing.is_some() { None } else { Some(password(&admin_email)?) };
             let id = herald.create_tenant(&name, plan, &admin_email, password.as_deref(), allow_private_urls).await.map_err(describe)?;
             let summary = format!("Created the workspace \"{name}\" on the {} plan with admin {admin_email}", plan.label());
-            herald.audit(&cli_actor(), Audit::new(Some(&id), "tenant.created", summary).target(&id)).await;
+            herald.audit(&cli_actor(), Audit::new(Some(&id), AuditAction::TenantCreated, summary).target(&id)).await;
             println!("{id}");
         }
         Command::Bench { .. } => return Err("bench is handled before opening the database".into()),
@@ -230,7 +237,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::ApiKey { action: ApiKeyAction::Create { tenant, name } } => {
             let (created, key) = herald.create_api_key(&tenant, &name, None).await.map_err(describe)?;
             let summary = format!("Created API key \"{}\" ({}…)", created.name, created.prefix);
-            herald.audit(&cli_actor(), Audit::new(Some(&tenant), "api_key.created", summary).target(&created.id)).await;
+            herald.audit(&cli_actor(), Audit::new(Some(&tenant), AuditAction::ApiKeyCreated, summary).target(&created.id)).await;
             println!("{key}");
         }
         Command::Tenant { action: TenantAction::Update { id, plan, retention_days, allow_private_urls, suspended } } => {

@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
+use types::{Channel, DeliveryStatus, EndpointStatus, HealthState, HttpMethod, PayloadShape, Plan};
 
 use crate::error::AppError;
 
@@ -12,14 +13,14 @@ pub struct EndpointView {
     pub name: String,
     pub description: String,
     pub url: String,
-    pub method: String,
+    pub method: HttpMethod,
     pub auth_header_name: Option<String>,
     pub auth_header_hint: Option<String>,
     pub event_types: Vec<String>,
-    pub payload_shape: String,
-    pub channel: String,
+    pub payload_shape: PayloadShape,
+    pub channel: Channel,
     pub email: Option<String>,
-    pub status: String,
+    pub status: EndpointStatus,
     pub inactive_reason: Option<String>,
     pub inactive_since: Option<String>,
     pub created_at: String,
@@ -42,10 +43,9 @@ pub struct EndpointView {
 }
 
 /// An endpoint's health, as `GET /endpoints/{id}` gives it.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct HealthView {
-    /// healthy, degraded, at_risk or inactive.
-    pub state: String,
+    pub state: HealthState,
     pub consecutive_failures: i64,
     pub failures_left: i64,
     /// (when, reason, HTTP code, sentence, fix) of the last failed attempt.
@@ -61,21 +61,10 @@ pub struct LastFailureView {
     pub fix: String,
 }
 
-impl HealthView {
-    pub fn label(&self) -> &'static str {
-        match self.state.as_str() {
-            "healthy" => "Healthy",
-            "degraded" => "Degraded",
-            "at_risk" => "At risk",
-            _ => "Inactive",
-        }
-    }
-}
-
 impl EndpointView {
     /// Where deliveries go, for lists: the URL, or the email address.
     pub fn target(&self) -> String {
-        if self.channel == "email" {
+        if self.channel == Channel::Email {
             format!("✉ {}", self.email.clone().unwrap_or_default())
         } else {
             self.url.clone()
@@ -98,7 +87,7 @@ pub struct ListStats {
     /// 2xx answers / requests, 0–1; none when nothing was sent.
     pub success_rate: Option<f64>,
     /// The newest delivery's status and time ("2026-03-14 09:30", UTC), over all time.
-    pub last_delivery: Option<(String, String)>,
+    pub last_delivery: Option<(DeliveryStatus, String)>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -106,10 +95,7 @@ pub struct EndpointList {
     pub endpoints: Vec<EndpointView>,
     /// One per endpoint, in the same order.
     pub stats: Vec<ListStats>,
-    pub limit: i64,
-    pub plan_label: String,
-    /// The plan that would allow more, and its limit.
-    pub next_plan: Option<(String, i64)>,
+    pub plan: Plan,
 }
 
 /// What the endpoint form sends.
@@ -180,7 +166,7 @@ mod convert {
             .collect();
         rest.set(SERVICE_PATH, Vec::new());
         let health = HealthView {
-            state: e.health.state.to_string(),
+            state: e.health.state,
             consecutive_failures: e.health.consecutive_failures,
             failures_left: e.health.failures_left,
             last_failure: e.health.last_failure.as_ref().map(|f| LastFailureView {
@@ -244,7 +230,7 @@ mod convert {
         } else {
             Some(Some(AuthHeaderInput { name: form.auth_header_name, value: Some(form.auth_header_value) }))
         };
-        let email_channel = form.channel == "email";
+        let email_channel = Channel::parse(&form.channel) == Some(Channel::Email);
         let limit = |value: &Option<String>, field: &'static str| -> Result<Option<Option<i64>>, domain::Error> {
             match value.as_deref().map(str::trim) {
                 None => Ok(None),
@@ -275,7 +261,6 @@ mod convert {
 pub async fn list_endpoints() -> Result<EndpointList, AppError> {
     let (herald, actor) = super::ssr::actor().await?;
     let tenant = herald.tenant(actor.tenant_id()?).await?;
-    let plan = tenant.plan();
     let endpoints: Vec<EndpointView> =
         herald.endpoints(&tenant.id).await?.into_iter().map(|e| convert::view(e.for_viewer(&actor))).collect();
     let mut stats = Vec::with_capacity(endpoints.len());
@@ -288,13 +273,7 @@ pub async fn list_endpoints() -> Result<EndpointList, AppError> {
             last_delivery: day.last_delivery.map(|d| (d.status, d.created_at.replace('T', " ").chars().take(16).collect())),
         });
     }
-    Ok(EndpointList {
-        endpoints,
-        stats,
-        limit: plan.endpoint_limit(),
-        plan_label: plan.label().into(),
-        next_plan: plan.next_up().map(|p| (p.label().to_string(), p.endpoint_limit())),
-    })
+    Ok(EndpointList { endpoints, stats, plan: tenant.plan })
 }
 
 #[server(prefix = "/rpc", endpoint = "endpoint")]
@@ -302,12 +281,12 @@ pub async fn get_endpoint(id: String) -> Result<EndpointView, AppError> {
     let (herald, actor) = super::ssr::actor().await?;
     let tenant_id = actor.tenant_id()?;
     let mut view = convert::view(herald.endpoint(tenant_id, &id).await?.for_viewer(&actor));
-    if view.status != "active" && actor.require_admin().is_err() {
+    if view.status != EndpointStatus::Active && actor.require_admin().is_err() {
         view.reactivated_by = herald
             .members(tenant_id)
             .await?
             .into_iter()
-            .filter(|m| m.role == "owner" || m.role == "admin")
+            .filter(|m| m.role.is_admin())
             .map(|m| format!("{} <{}>", m.name, m.email))
             .collect();
     }
@@ -401,13 +380,12 @@ pub async fn set_webhooks_enabled(enabled: bool) -> Result<bool, AppError> {
 
 /// Operators change a tenant's plan; a downgrade below the tenant's endpoint count is refused.
 #[server(prefix = "/rpc", endpoint = "set_tenant_plan")]
-pub async fn set_tenant_plan(tenant_id: String, plan: String) -> Result<String, AppError> {
+pub async fn set_tenant_plan(tenant_id: String, plan: String) -> Result<Plan, AppError> {
     let (herald, actor) = super::ssr::actor().await?;
     actor.require_operator()?;
-    let plan = domain::tenants::Plan::parse(&plan)
-        .ok_or_else(|| domain::Error::invalid("plan", "Choose basic, professional, business or enterprise."))?;
+    let plan = super::ssr::plan_field(&plan)?;
     let tenant = herald.change_tenant(&actor, &tenant_id, domain::tenants::TenantUpdate { plan: Some(plan), ..Default::default() }).await?;
-    Ok(tenant.plan().label().to_string())
+    Ok(tenant.plan)
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

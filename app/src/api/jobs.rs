@@ -3,16 +3,16 @@
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
+use types::{JobStatus, RecoverStatus};
 
 use crate::error::AppError;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct JobView {
     pub id: String,
-    /// `running`, `completed`, `cancelled` or `failed`.
-    pub status: String,
-    /// `failed` or `skipped`: which deliveries it sends again.
-    pub recover: String,
+    pub status: JobStatus,
+    /// Which deliveries it sends again.
+    pub recover: RecoverStatus,
     pub since: String,
     pub rate_per_second: i64,
     pub total: i64,
@@ -27,7 +27,7 @@ pub struct JobView {
 
 impl JobView {
     pub fn running(&self) -> bool {
-        self.status == "running"
+        self.status == JobStatus::Running
     }
 
     /// Queued so far, as a share of the total (0–100).
@@ -66,7 +66,7 @@ mod convert {
 
     /// Skipped deliveries may be recovered without a time: all of them.
     pub fn request(status: &str, since: String) -> Result<domain::jobs::RecoverRequest, AppError> {
-        let status = RecoverStatus::parse(status)?;
+        let status = domain::replay::recover_status(status)?;
         let since = match (super::super::logs::convert::time("since", since)?, status) {
             (Some(since), _) => since,
             (None, RecoverStatus::Skipped) => 0,

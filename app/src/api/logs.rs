@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
+use types::{DeliveryKind, DeliveryStatus};
 
 use crate::error::AppError;
 
@@ -13,7 +14,7 @@ pub struct LogRow {
     pub time: String,
     pub event_type: String,
     pub endpoint: String,
-    pub status: String,
+    pub status: DeliveryStatus,
     pub http_code: Option<i64>,
     pub attempts: i64,
     pub duration_ms: Option<i64>,
@@ -70,7 +71,7 @@ pub struct DeliveryView {
     pub row: LogRow,
     pub endpoint_id: String,
     pub message_id: String,
-    pub kind: String,
+    pub kind: DeliveryKind,
     pub replay_of: Option<String>,
     pub replay_ids: Vec<String>,
     pub request: Option<RequestView>,
@@ -95,7 +96,7 @@ pub struct StatsView {
     pub latency_p50_ms: Option<i64>,
     pub latency_p95_ms: Option<i64>,
     /// Status, HTTP code, time and delivery id of the newest delivery.
-    pub last_delivery: Option<(String, Option<i64>, String, String)>,
+    pub last_delivery: Option<(DeliveryStatus, Option<i64>, String, String)>,
     pub bars: Vec<StatsBar>,
     /// "hour", "6 hours" or "day".
     pub bar_width: String,
@@ -118,7 +119,7 @@ pub(super) mod convert {
             time: when(d.created_at),
             endpoint,
             labels: d.labels().into_iter().map(str::to_string).collect(),
-            next_attempt: d.next_attempt_at.filter(|_| d.status == "retrying").map(when),
+            next_attempt: d.next_attempt_at.filter(|_| d.status == DeliveryStatus::Retrying).map(when),
             archived: d.archived_at.is_some(),
             replays: d.replays,
             id: d.id,
@@ -147,18 +148,14 @@ pub(super) mod convert {
                     .unwrap_or_default(),
                 response_body: a.response_body,
                 error: a.error,
-                failure: a
-                    .failure_class
-                    .as_deref()
-                    .and_then(domain::health::FailureClass::parse)
-                    .map(|c| (c.as_str().to_string(), c.sentence().to_string(), c.fix().to_string())),
+                failure: a.failure_class.map(|c| (c.as_str().to_string(), c.sentence().to_string(), c.fix().to_string())),
             })
             .collect();
         let request = d.request.map(|r| RequestView { method: r.method, url: r.url, headers: r.headers, body: r.body, curl: r.curl });
         DeliveryView {
             endpoint_id: d.delivery.endpoint_id.clone(),
             message_id: d.delivery.message_id.clone(),
-            kind: d.delivery.kind.clone(),
+            kind: d.delivery.kind,
             replay_of: d.delivery.replay_of.clone(),
             replay_ids: d.replay_ids,
             row: row(d.delivery, endpoint),

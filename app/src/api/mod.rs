@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
+use types::{Plan, Role, StaffRole};
 
 use crate::error::AppError;
 
@@ -11,7 +12,7 @@ use crate::error::AppError;
 pub struct SessionInfo {
     pub email: String,
     pub name: String,
-    pub staff_role: Option<String>,
+    pub staff_role: Option<StaffRole>,
     pub tenant: Option<CurrentTenant>,
     pub tenants: Vec<TenantChoice>,
     /// Staff looking at a tenant they do not belong to: read-only, no secrets.
@@ -21,11 +22,11 @@ pub struct SessionInfo {
 impl SessionInfo {
     /// May change things in the tenant: an admin, not staff viewing, not suspended.
     pub fn is_admin(&self) -> bool {
-        self.can_write() && self.tenant.as_ref().is_some_and(|t| t.role == "owner" || t.role == "admin")
+        self.can_write() && self.tenant.as_ref().is_some_and(|t| t.role.is_admin())
     }
     /// May see admin-only pages (the audit log): the tenant's admins, and staff.
     pub fn can_read_admin(&self) -> bool {
-        self.staff_role.is_some() || self.tenant.as_ref().is_some_and(|t| t.role == "owner" || t.role == "admin")
+        self.staff_role.is_some() || self.tenant.as_ref().is_some_and(|t| t.role.is_admin())
     }
     /// Any change at all (members too): not while staff view a tenant, not while suspended.
     pub fn can_write(&self) -> bool {
@@ -48,10 +49,8 @@ impl SessionInfo {
 pub struct CurrentTenant {
     pub id: String,
     pub name: String,
-    pub plan: String,
-    pub plan_label: String,
-    pub role: String,
-    pub endpoint_limit: i64,
+    pub plan: Plan,
+    pub role: Role,
     pub webhooks_enabled: bool,
     pub retention_days: i64,
     pub suspended: bool,
@@ -61,7 +60,7 @@ pub struct CurrentTenant {
 pub struct TenantChoice {
     pub id: String,
     pub name: String,
-    pub role: String,
+    pub role: Role,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -69,7 +68,7 @@ pub struct MemberRow {
     pub user_id: String,
     pub email: String,
     pub name: String,
-    pub role: String,
+    pub role: Role,
     pub joined: String,
     pub is_you: bool,
 }
@@ -78,7 +77,7 @@ pub struct MemberRow {
 pub struct InvitationRow {
     pub id: String,
     pub email: String,
-    pub role: String,
+    pub role: Role,
     pub expires: String,
 }
 
@@ -99,7 +98,7 @@ pub struct NewInvitation {
 pub struct InvitationInfo {
     pub tenant_name: String,
     pub email: String,
-    pub role: String,
+    pub role: Role,
     pub account_exists: bool,
     pub signed_in_as: Option<String>,
 }
@@ -108,11 +107,9 @@ pub struct InvitationInfo {
 pub struct TenantSummary {
     pub id: String,
     pub name: String,
-    pub plan: String,
-    pub plan_label: String,
+    pub plan: Plan,
     pub members: i64,
     pub endpoints: i64,
-    pub endpoint_limit: i64,
     pub created: String,
     pub retention_days: i64,
     pub allow_private_urls: bool,
@@ -134,6 +131,11 @@ pub mod ssr {
 
     pub async fn session() -> Result<Session, AppError> {
         leptos_axum::extract::<Session>().await.map_err(|e| domain::Error::internal("session layer", e).into())
+    }
+
+    /// A plan named in a form.
+    pub fn plan_field(text: &str) -> Result<Plan, AppError> {
+        Plan::from_input(text).ok_or_else(|| domain::Error::invalid("plan", "Choose basic, professional, business or enterprise.").into())
     }
 
     /// The signed-in actor (with the client's address, for the audit log), or a 401 "Sign in first".
@@ -167,7 +169,6 @@ pub mod ssr {
 
     /// Who is signed in, with the tenant they work in; `None` when nobody is.
     pub async fn session_info(herald: &Herald, session: &Session) -> Result<Option<SessionInfo>, AppError> {
-        use domain::tenants::Plan;
         let actor = match domain::session::actor(herald, session).await {
             Ok(actor) => actor,
             Err(domain::Error::Unauthenticated) => return Ok(None),
@@ -181,10 +182,8 @@ pub mod ssr {
                 Some(CurrentTenant {
                     id: t.id.clone(),
                     name: t.name.clone(),
-                    plan: t.plan.clone(),
-                    plan_label: t.plan().label().to_string(),
-                    role: role.as_str().to_string(),
-                    endpoint_limit: Plan::endpoint_limit(t.plan()),
+                    plan: t.plan,
+                    role: *role,
                     webhooks_enabled: t.webhooks_enabled,
                     retention_days: t.retention_days,
                     suspended: t.suspended,

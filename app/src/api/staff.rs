@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
+use types::{ActorKind, AuditAction, DeliveryStatus};
 
 use super::TenantSummary;
 use crate::error::AppError;
@@ -33,7 +34,7 @@ pub struct FoundRow {
     pub message_id: String,
     pub event_id: Option<String>,
     pub event_type: String,
-    pub status: String,
+    pub status: DeliveryStatus,
     pub labels: Vec<String>,
     pub http_code: Option<i64>,
     pub attempts: i64,
@@ -54,8 +55,8 @@ pub struct AuditRow {
     pub tenant_id: Option<String>,
     pub tenant_name: Option<String>,
     pub actor: String,
-    pub actor_kind: String,
-    pub action: String,
+    pub actor_kind: ActorKind,
+    pub action: AuditAction,
     pub summary: String,
     pub ip: Option<String>,
 }
@@ -73,10 +74,7 @@ mod convert {
     use super::*;
 
     pub fn summary(u: domain::staff::TenantOverview) -> TenantSummary {
-        let plan = u.tenant.plan();
         TenantSummary {
-            plan_label: plan.label().to_string(),
-            endpoint_limit: plan.endpoint_limit(),
             plan: u.tenant.plan,
             id: u.tenant.id,
             name: u.tenant.name,
@@ -129,8 +127,7 @@ pub async fn update_tenant_settings(
 ) -> Result<TenantSummary, AppError> {
     let (herald, actor) = super::ssr::actor().await?;
     actor.require_operator()?;
-    let plan = domain::tenants::Plan::parse(&plan)
-        .ok_or_else(|| domain::Error::invalid("plan", "Choose basic, professional, business or enterprise."))?;
+    let plan = super::ssr::plan_field(&plan)?;
     let retention_days: i64 = retention_days
         .trim()
         .parse()
@@ -164,8 +161,7 @@ pub async fn create_tenant(
 ) -> Result<NewTenant, AppError> {
     let (herald, actor) = super::ssr::actor().await?;
     actor.require_operator()?;
-    let plan = domain::tenants::Plan::parse(&plan)
-        .ok_or_else(|| domain::Error::invalid("plan", "Choose basic, professional, business or enterprise."))?;
+    let plan = super::ssr::plan_field(&plan)?;
     let allow = allow_private_urls.is_some_and(|v| !v.is_empty() && v != "false");
     let created = herald.create_tenant_by(&actor, &name, plan, &admin_email, allow).await?;
     Ok(NewTenant {
@@ -207,11 +203,7 @@ pub async fn search_deliveries(
         .into_iter()
         .map(|d| FoundRow {
             time: super::ssr::when(d.created_at),
-            labels: match d.kind.as_str() {
-                "replay" => vec!["Replay".into()],
-                "test" => vec!["Test".into()],
-                _ => vec![],
-            },
+            labels: d.kind.label().into_iter().map(str::to_string).collect(),
             archived: d.archived_at.is_some(),
             id: d.id,
             tenant_id: d.tenant_id,

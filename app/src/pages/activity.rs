@@ -5,6 +5,7 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
+use types::{DeliveryStatus, JobStatus, RecoverStatus};
 
 use super::logs::status_badge;
 use crate::api::{
@@ -69,7 +70,7 @@ fn StatsBody(stats: StatsView) -> impl IntoView {
     let last = match stats.last_delivery.clone() {
         None => view! { <span class="muted">"None yet"</span> }.into_any(),
         Some((status, code, at, id)) => view! {
-            <A href=format!("/logs/{id}")>{at} " UTC"</A> " " {status_badge(&status)} {code.map(|c| format!(" HTTP {c}"))}
+            <A href=format!("/logs/{id}")>{at} " UTC"</A> " " {status_badge(status)} {code.map(|c| format!(" HTTP {c}"))}
         }
         .into_any(),
     };
@@ -229,7 +230,7 @@ pub fn TestEventCard(id: String, subscribed: Vec<String>, catalog: Resource<Resu
 
 #[component]
 fn TestResult(delivery: DeliveryView) -> impl IntoView {
-    let ok = delivery.row.status == "succeeded";
+    let ok = delivery.row.status == DeliveryStatus::Succeeded;
     let attempt = delivery.attempts.first().cloned();
     let summary = match (&attempt, ok) {
         (Some(a), true) => {
@@ -257,7 +258,7 @@ pub fn RecoverCard(id: String, active: bool, run: ServerAction<StartRecovery>) -
         run.value().get().and_then(Result::err).or_else(|| preview.value().get().and_then(Result::err)).map(|e| e.message)
     });
     let counted = move || preview.value().get().and_then(Result::ok);
-    let started = move || run.value().get().and_then(Result::ok).filter(|job| job.recover == "failed");
+    let started = move || run.value().get().and_then(Result::ok).filter(|job| job.recover == RecoverStatus::Failed);
     let (preview_id, run_id) = (id.clone(), id);
     view! {
         <section class="card" id="recover">
@@ -334,7 +335,7 @@ pub fn SkippedOffer(id: String, skipped: Resource<Result<i64, AppError>>, run: S
                 let id = id.clone();
                 Suspend::new(async move {
                     match (skipped.await, run.value().get()) {
-                        (_, Some(Ok(job))) if job.recover == "skipped" => view! { <div class="alert alert-ok" role="status" id="skipped-offer">{format!("Recovery job started: {} on their way.", deliveries(job.total).replacen(' ', " skipped ", 1))}</div> }.into_any(),
+                        (_, Some(Ok(job))) if job.recover == RecoverStatus::Skipped => view! { <div class="alert alert-ok" role="status" id="skipped-offer">{format!("Recovery job started: {} on their way.", deliveries(job.total).replacen(' ', " skipped ", 1))}</div> }.into_any(),
                         (Ok(n), _) if n > 0 => view! {
                             <div class="alert alert-warn offer" role="status" id="skipped-offer">
                                 <span>{were_skipped(n)}</span>
@@ -403,17 +404,17 @@ pub fn JobsCard(jobs: Resource<Result<Vec<JobView>, AppError>>, cancel: ServerAc
 
 #[component]
 fn JobItem(job: JobView, cancel: ServerAction<CancelJob>, can_cancel: bool) -> impl IntoView {
-    let (label, badge) = match job.status.as_str() {
-        "running" => ("running", "badge-info"),
-        "completed" => ("completed", "badge-ok"),
-        "cancelled" => ("cancelled", "badge-muted"),
-        _ => ("stopped", "badge-off"),
+    let (label, badge) = match job.status {
+        JobStatus::Running => ("running", "badge-info"),
+        JobStatus::Completed => ("completed", "badge-ok"),
+        JobStatus::Cancelled => ("cancelled", "badge-muted"),
+        JobStatus::Failed => ("stopped", "badge-off"),
     };
     let percent = job.percent();
     let id = job.id.clone();
     let running = job.running();
     view! {
-        <li class="job" id=format!("job-{}", job.id) data-status=job.status.clone()>
+        <li class="job" id=format!("job-{}", job.id) data-status=job.status.as_str()>
             <div class="job-head">
                 <strong>{format!("Sending {} again", deliveries(job.total).replacen(' ', &format!(" {} ", job.recover), 1))}</strong>
                 <span class=format!("badge {badge}")>{label}</span>

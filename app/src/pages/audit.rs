@@ -4,23 +4,13 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
+use types::AuditGroup;
 
 use super::layout::use_session;
 use super::staff::StaffNotFound;
 use crate::api::{audit_entries, AuditView};
 use crate::components::{EmptyState, LoadError, Loading, PageHeader};
 use crate::error::AppError;
-
-const ACTIONS: [(&str, &str); 8] = [
-    ("", "All changes"),
-    ("endpoint.", "Endpoints"),
-    ("member.", "Team"),
-    ("api_key.", "API keys"),
-    ("tenant.", "Plan and workspace"),
-    ("delivery.", "Replays"),
-    ("recovery.", "Recovery jobs"),
-    ("staff.", "Staff accounts"),
-];
 
 /// The current tenant's log (admins, and staff viewing the tenant).
 #[component]
@@ -87,7 +77,8 @@ fn AuditTable(view: AuditView, action: String, base: &'static str) -> impl IntoV
         <div class="filters">
             <label class="filter">"Show "
                 <select id="filter-action" on:change=on_action>
-                    {ACTIONS.iter().map(|(value, label)| view! { <option value=*value selected=*value == action>{*label}</option> }).collect_view()}
+                    <option value="" selected=action.is_empty()>"All changes"</option>
+                    {AuditGroup::ALL.iter().map(|g| view! { <option value=g.prefix() selected=g.prefix() == action>{g.label()}</option> }).collect_view()}
                 </select>
             </label>
         </div>
@@ -108,8 +99,8 @@ fn AuditTable(view: AuditView, action: String, base: &'static str) -> impl IntoV
                                             _ => view! { <span class="muted">"Platform"</span> }.into_any(),
                                         }}</td>
                                     })}
-                                    <td><div>{r.actor.clone()}</div><div class="muted small">{actor_kind(&r.actor_kind)}</div></td>
-                                    <td><div>{r.summary.clone()}</div><div class="muted small mono">{r.action.clone()}</div></td>
+                                    <td><div>{r.actor.clone()}</div><div class="muted small">{r.actor_kind.label()}</div></td>
+                                    <td><div>{r.summary.clone()}</div><div class="muted small mono">{r.action.as_str()}</div></td>
                                     <td class="mono small">{r.ip.clone().unwrap_or_else(|| "—".into())}</td>
                                 </tr>
                             }).collect_view()}
@@ -155,14 +146,5 @@ pub fn RecentChanges(entries: Resource<Result<AuditView, AppError>>) -> impl Int
                 })}
             </Transition>
         </section>
-    }
-}
-
-fn actor_kind(kind: &str) -> &'static str {
-    match kind {
-        "api_key" => "API key",
-        "staff" => "Herald staff",
-        "system" => "Command line",
-        _ => "Team member",
     }
 }

@@ -130,7 +130,7 @@ pub fn AcceptInvitation() -> impl IntoView {
                             let must_sign_in = info.signed_in_as.is_none() && info.account_exists;
                             view! {
                                 <p class="invite-summary">
-                                    "Join " <strong>{info.tenant_name.clone()}</strong> " as " <strong>{info.role.clone()}</strong>
+                                    "Join " <strong>{info.tenant_name.clone()}</strong> " as " <strong>{info.role.as_str()}</strong>
                                     " with " <strong>{info.email.clone()}</strong> "."
                                 </p>
                                 {if must_sign_in {

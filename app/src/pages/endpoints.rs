@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+use types::{Channel, EndpointStatus, HealthState, HttpMethod, PayloadShape};
 
 use super::activity::{skipped_resource, stats_resource, JobsCard, ReactivateAndSend, RecoverCard, SkippedOffer, StatsCard, TestEventCard};
 use super::layout::use_session;
@@ -20,26 +21,26 @@ const AUTH_HEADER_SUGGESTIONS: [&str; 3] = ["Authorization", "Ocp-Apim-Subscript
 
 /// Healthy, Degraded, At risk or Inactive, with how many failures are left in the tooltip.
 fn health_badge(health: &HealthView) -> impl IntoView {
-    let title = match health.state.as_str() {
-        "healthy" => "The last attempt succeeded".to_string(),
-        "inactive" => "Receives nothing until an admin reactivates it".to_string(),
+    let title = match health.state {
+        HealthState::Healthy => "The last attempt succeeded".to_string(),
+        HealthState::Inactive => "Receives nothing until an admin reactivates it".to_string(),
         _ => format!("{} failed attempts in a row; deactivated after {} more", health.consecutive_failures, health.failures_left),
     };
-    view! { <span class=format!("badge badge-health-{}", health.state) title=title>{health.label()}</span> }
+    view! { <span class=format!("badge badge-health-{}", health.state) title=title>{health.state.label()}</span> }
 }
 
 /// What the health state means and what to do, on the endpoint page (not for healthy ones).
 fn health_note(health: &HealthView) -> Option<impl IntoView> {
     let failure = health.last_failure.clone();
-    let (class, headline) = match health.state.as_str() {
-        "degraded" => (
+    let (class, headline) = match health.state {
+        HealthState::Degraded => (
             "alert alert-warn",
             format!(
                 "Deliveries are failing: {} failed attempts in a row. After {} more, Herald deactivates this endpoint.",
                 health.consecutive_failures, health.failures_left
             ),
         ),
-        "at_risk" => (
+        HealthState::AtRisk => (
             "alert alert-error",
             format!(
                 "At risk: {} failed attempts in a row. Only {} more and Herald deactivates this endpoint. Admins were emailed.",
@@ -80,17 +81,22 @@ fn EndpointTable(list: EndpointList) -> impl IntoView {
     let can_write = use_session().can_write();
     let used = list.endpoints.len() as i64;
     let endpoints = StoredValue::new(list.endpoints.iter().cloned().zip(list.stats.iter().cloned()).collect::<Vec<_>>());
-    let at_limit = used >= list.limit;
+    let limit = list.plan.endpoint_limit();
+    let at_limit = used >= limit;
     let limit_note = at_limit.then(|| {
-        let upgrade = match &list.next_plan {
-            Some((plan, limit)) => format!(" The {plan} plan allows {limit}: ask your Herald operator to upgrade, or delete an endpoint."),
+        let upgrade = match list.plan.next_up() {
+            Some(plan) => format!(
+                " The {} plan allows {}: ask your Herald operator to upgrade, or delete an endpoint.",
+                plan.label(),
+                plan.endpoint_limit()
+            ),
             None => " Delete an endpoint to add another.".into(),
         };
         format!(
             "You have reached your plan's limit: the {} plan allows {} endpoint{}.{upgrade}",
-            list.plan_label,
-            list.limit,
-            if list.limit == 1 { "" } else { "s" }
+            list.plan.label(),
+            limit,
+            if limit == 1 { "" } else { "s" }
         )
     });
     view! {
@@ -102,8 +108,8 @@ fn EndpointTable(list: EndpointList) -> impl IntoView {
             </div>
             <div class="header-actions">
                 <div class="usage" id="endpoint-usage">
-                    <span class="usage-count">{used} " of " {list.limit} " endpoints"</span>
-                    <span class="muted small">{list.plan_label.clone()} " plan"</span>
+                    <span class="usage-count">{used} " of " {limit} " endpoints"</span>
+                    <span class="muted small">{list.plan.label()} " plan"</span>
                 </div>
                 {if !can_write {
                     ().into_any()
@@ -132,9 +138,9 @@ fn EndpointTable(list: EndpointList) -> impl IntoView {
                         <tbody>
                             {move || {
                                 let shown = shown_status();
-                                let rows = endpoints.with_value(|all| all.iter().filter(|(e, _)| shown.is_empty() || e.status == shown).cloned().collect::<Vec<_>>());
+                                let rows = endpoints.with_value(|all| all.iter().filter(|(e, _)| shown.is_none_or(|s| e.status == s)).cloned().collect::<Vec<_>>());
                                 if rows.is_empty() {
-                                    return view! { <tr><td colspan="7" class="muted empty-row">{format!("No {shown} endpoints.")}</td></tr> }.into_any();
+                                    return view! { <tr><td colspan="7" class="muted empty-row">{format!("No {} endpoints.", shown.map_or("", EndpointStatus::as_str))}</td></tr> }.into_any();
                                 }
                                 rows.into_iter().map(endpoint_row).collect_view().into_any()
                             }}
@@ -147,23 +153,20 @@ fn EndpointTable(list: EndpointList) -> impl IntoView {
 }
 
 /// The status to show, from the URL (`?status=active|inactive`), so a filtered list can be shared.
-fn shown_status() -> String {
-    let status = use_query_map().read().get("status").unwrap_or_default();
-    if status == "active" || status == "inactive" {
-        status
-    } else {
-        String::new()
-    }
+fn shown_status() -> Option<EndpointStatus> {
+    use_query_map().read().get("status").and_then(|s| EndpointStatus::parse(&s))
 }
 
 /// All / Active / Inactive, with counts: links, so they work with the keyboard and the back button.
 #[component]
 fn StatusFilter(endpoints: StoredValue<Vec<(EndpointView, ListStats)>>) -> impl IntoView {
-    let count = move |status: &str| endpoints.with_value(|all| all.iter().filter(|(e, _)| status.is_empty() || e.status == status).count());
-    let tab = move |status: &'static str, label: &'static str| {
-        let href = if status.is_empty() { "/endpoints".to_string() } else { format!("/endpoints?status={status}") };
+    let count = move |status: Option<EndpointStatus>| {
+        endpoints.with_value(|all| all.iter().filter(|(e, _)| status.is_none_or(|s| e.status == s)).count())
+    };
+    let tab = move |status: Option<EndpointStatus>, label: &'static str| {
+        let href = status.map_or("/endpoints".to_string(), |s| format!("/endpoints?status={s}"));
         view! {
-            <a href=href class="filter-tab" id=format!("filter-{}", if status.is_empty() { "all" } else { status })
+            <a href=href class="filter-tab" id=format!("filter-{}", status.map_or("all", EndpointStatus::as_str))
                 aria-current=move || (shown_status() == status).then_some("page")>
                 {label} " " <span class="count">{count(status)}</span>
             </a>
@@ -171,7 +174,7 @@ fn StatusFilter(endpoints: StoredValue<Vec<(EndpointView, ListStats)>>) -> impl 
     };
     view! {
         <nav class="filter-tabs" aria-label="Show endpoints by status">
-            {tab("", "All")} {tab("active", "Active")} {tab("inactive", "Inactive")}
+            {tab(None, "All")} {tab(Some(EndpointStatus::Active), "Active")} {tab(Some(EndpointStatus::Inactive), "Inactive")}
         </nav>
     }
 }
@@ -191,12 +194,12 @@ fn endpoint_row((e, stats): (EndpointView, ListStats)) -> impl IntoView {
                 <div class="muted small mono truncate">{e.target()}</div>
             </td>
             <td>{e.events_label()}</td>
-            <td><code>{if e.channel == "email" { "EMAIL".to_string() } else { e.method.clone() }}</code></td>
+            <td><code>{if e.channel == Channel::Email { "EMAIL" } else { e.method.as_str() }}</code></td>
             <td>{health_badge(&e.health)}</td>
             <td class="num">{stats.requests}</td>
             <td class=rate_class>{rate}</td>
             <td>{match stats.last_delivery {
-                Some((status, at)) => view! { <span class="last-delivery-cell">{super::logs::status_badge(&status)} " " <span class="muted small">{at}</span></span> }.into_any(),
+                Some((status, at)) => view! { <span class="last-delivery-cell">{super::logs::status_badge(status)} " " <span class="muted small">{at}</span></span> }.into_any(),
                 None => view! { <span class="muted">"None yet"</span> }.into_any(),
             }}</td>
         </tr>
@@ -284,7 +287,7 @@ fn EndpointOverview(endpoint: EndpointView, toggle: ServerAction<SetEndpointActi
     let toggle_error = last_error(move || toggle.value().get());
     let reactivate_error = last_error(move || activity.reactivate.value().get());
     let delete_error = last_error(move || delete.value().get());
-    let active = endpoint.status == "active";
+    let active = endpoint.status == EndpointStatus::Active;
     let id = endpoint.id.clone();
     let auth = match (&endpoint.auth_header_name, &endpoint.auth_header_hint) {
         (Some(name), Some(hint)) => format!("{name}: {hint}"),
@@ -333,10 +336,10 @@ fn EndpointOverview(endpoint: EndpointView, toggle: ServerAction<SetEndpointActi
         <section class="card">
             <div class="card-header"><h2>"Configuration"</h2></div>
             <dl class="facts" id="endpoint-facts">
-                {if endpoint.channel == "email" {
+                {if endpoint.channel == Channel::Email {
                     view! { <dt>"Delivers to"</dt><dd>"Email: " {endpoint.email.clone().unwrap_or_default()}</dd> }.into_any()
                 } else {
-                    view! { <dt>"URL"</dt><dd class="mono">{endpoint.url.clone()}</dd><dt>"HTTP verb"</dt><dd><code>{endpoint.method.clone()}</code></dd> }.into_any()
+                    view! { <dt>"URL"</dt><dd class="mono">{endpoint.url.clone()}</dd><dt>"HTTP verb"</dt><dd><code>{endpoint.method.as_str()}</code></dd> }.into_any()
                 }}
                 <dt>"Auth header"</dt><dd class="mono" id="auth-header">{auth}</dd>
                 <dt>"Events"</dt>
@@ -346,7 +349,7 @@ fn EndpointOverview(endpoint: EndpointView, toggle: ServerAction<SetEndpointActi
                     Some(filter) => view! { <code>{filter}</code> }.into_any(),
                     None => view! { <span class="muted">"None: every event of these types is delivered"</span> }.into_any(),
                 }}</dd>
-                <dt>"Payload"</dt><dd>{if endpoint.payload_shape == "data" { "The data object alone" } else { "The full event envelope" }}</dd>
+                <dt>"Payload"</dt><dd>{if endpoint.payload_shape == PayloadShape::Data { "The data object alone" } else { "The full event envelope" }}</dd>
                 <dt>"Throttle"</dt><dd id="endpoint-throttle">{throttle_text(endpoint.max_per_second, endpoint.max_in_flight)}</dd>
                 <dt>"Created"</dt><dd>{endpoint.created_at.replace('T', " ").trim_end_matches('Z').to_string()} " UTC"</dd>
             </dl>
@@ -490,11 +493,11 @@ fn EndpointEditor(initial: Option<EndpointView>, catalog: Vec<CatalogGroup>) -> 
     let get = |f: fn(&EndpointView) -> String, default: &str| initial.as_ref().map(f).unwrap_or_else(|| default.to_string());
     let name = RwSignal::new(get(|e| e.name.clone(), ""));
     let description = RwSignal::new(get(|e| e.description.clone(), ""));
-    let channel = RwSignal::new(get(|e| e.channel.clone(), "http"));
+    let channel = RwSignal::new(initial.as_ref().map_or(Channel::Http, |e| e.channel));
     let url = RwSignal::new(get(|e| e.url.clone(), ""));
     let email = RwSignal::new(get(|e| e.email.clone().unwrap_or_default(), ""));
-    let method = RwSignal::new(get(|e| e.method.clone(), "POST"));
-    let shape = RwSignal::new(get(|e| e.payload_shape.clone(), "envelope"));
+    let method = RwSignal::new(get(|e| e.method.as_str().to_string(), HttpMethod::Post.as_str()));
+    let shape = RwSignal::new(initial.as_ref().map_or(PayloadShape::Envelope, |e| e.payload_shape));
     let header_name = RwSignal::new(get(|e| e.auth_header_name.clone().unwrap_or_default(), ""));
     let header_value = RwSignal::new(String::new());
     let saved_hint = initial.as_ref().and_then(|e| e.auth_header_hint.clone());
@@ -531,9 +534,9 @@ fn EndpointEditor(initial: Option<EndpointView>, catalog: Vec<CatalogGroup>) -> 
         description: description.get(),
         url: url.get(),
         method: method.get(),
-        channel: channel.get(),
+        channel: channel.get().as_str().to_string(),
         email: email.get(),
-        payload_shape: shape.get(),
+        payload_shape: shape.get().as_str().to_string(),
         event_types: if all_events.get() { vec!["*".to_string()] } else { selected.get() },
         auth_header_name: header_name.get(),
         auth_header_value: header_value.get(),
@@ -547,7 +550,7 @@ fn EndpointEditor(initial: Option<EndpointView>, catalog: Vec<CatalogGroup>) -> 
         save.dispatch(SaveEndpoint { id: editing_id.clone(), form: form() });
     };
     let preview = ServerAction::<PreviewFilter>::new();
-    let is_email = move || channel.get() == "email";
+    let is_email = move || channel.get() == Channel::Email;
     let value_placeholder = match &saved_hint {
         Some(hint) => format!("Saved ({hint}). Leave empty to keep it."),
         None => "e.g. Bearer sk_live_…".into(),
@@ -574,8 +577,8 @@ fn EndpointEditor(initial: Option<EndpointView>, catalog: Vec<CatalogGroup>) -> 
             <div class="form-section">
                 <h2>"Destination"</h2>
                 <div class="segmented" role="radiogroup" aria-label="Channel">
-                    <label><input type="radio" name="channel" value="http" prop:checked=move || !is_email() on:change=move |_| channel.set("http".into())/>" HTTP request"</label>
-                    <label><input type="radio" name="channel" value="email" prop:checked=is_email on:change=move |_| channel.set("email".into())/>" Email"</label>
+                    <label><input type="radio" name="channel" value="http" prop:checked=move || !is_email() on:change=move |_| channel.set(Channel::Http)/>" HTTP request"</label>
+                    <label><input type="radio" name="channel" value="email" prop:checked=is_email on:change=move |_| channel.set(Channel::Email)/>" Email"</label>
                 </div>
                 <Show when=move || !is_email() fallback=move || view! {
                     <div class="field" class:has-error=move || field_error(error, "email").get().is_some()>
@@ -683,8 +686,8 @@ fn EndpointEditor(initial: Option<EndpointView>, catalog: Vec<CatalogGroup>) -> 
             <div class="form-section">
                 <h2>"Payload"</h2>
                 <div class="segmented" role="radiogroup" aria-label="Payload shape">
-                    <label><input type="radio" name="payload_shape" value="envelope" prop:checked=move || shape.get() == "envelope" on:change=move |_| shape.set("envelope".into())/>" Full envelope " <span class="muted">"(id, event type, timestamp, data)"</span></label>
-                    <label><input type="radio" name="payload_shape" value="data" prop:checked=move || shape.get() == "data" on:change=move |_| shape.set("data".into())/>" Data object only"</label>
+                    <label><input type="radio" name="payload_shape" value="envelope" prop:checked=move || shape.get() == PayloadShape::Envelope on:change=move |_| shape.set(PayloadShape::Envelope)/>" Full envelope " <span class="muted">"(id, event type, timestamp, data)"</span></label>
+                    <label><input type="radio" name="payload_shape" value="data" prop:checked=move || shape.get() == PayloadShape::Data on:change=move |_| shape.set(PayloadShape::Data)/>" Data object only"</label>
                 </div>
             </div>
             {can_throttle.then(|| view! {

@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, Redirect, A};
+use types::StaffRole;
 
 use crate::api::{SessionInfo, SignOut, StopViewing, SwitchTenant};
 use crate::components::{LoadError, Loading};
@@ -87,7 +88,7 @@ fn ReadOnlyBanner(info: SessionInfo) -> impl IntoView {
         }
     });
     let Some(tenant) = info.tenant.clone() else { return ().into_any() };
-    let role = info.staff_role.clone().unwrap_or_default();
+    let role = info.staff_role.map_or("", StaffRole::as_str);
     view! {
         {info.staff_view.then(|| view! {
             <div class="banner banner-staff" id="staff-banner" role="status">
@@ -109,7 +110,7 @@ fn Sidebar(info: SessionInfo) -> impl IntoView {
     let sign_out = ServerAction::<SignOut>::new();
     let has_tenant = info.tenant.is_some();
     let can_read_audit = info.can_read_admin();
-    let staff = info.staff_role.clone();
+    let staff = info.staff_role;
     let user_label = info.display_name();
     let email = info.email.clone();
     view! {
@@ -126,7 +127,7 @@ fn Sidebar(info: SessionInfo) -> impl IntoView {
                     {can_read_audit.then(|| view! { <A href="/audit"><span class="nav-icon" aria-hidden="true">"✎"</span>"Audit log"</A> })}
                 })}
                 {staff.map(|role| view! {
-                    <p class="nav-section">{if role == "operator" { "Operator" } else { "Support" }}</p>
+                    <p class="nav-section">{role.label()}</p>
                     <A href="/staff" exact=true><span class="nav-icon" aria-hidden="true">"▦"</span>"All tenants"</A>
                     <A href="/staff/search"><span class="nav-icon" aria-hidden="true">"⌕"</span>"Find deliveries"</A>
                     <A href="/staff/audit"><span class="nav-icon" aria-hidden="true">"✎"</span>"Audit log, all tenants"</A>
@@ -157,9 +158,9 @@ fn TenantBadge(info: SessionInfo) -> impl IntoView {
         }
     });
     let Some(tenant) = info.tenant.clone() else {
-        let label = match info.staff_role.as_deref() {
-            Some("operator") => "Herald operator",
-            Some(_) => "Herald support",
+        let label = match info.staff_role {
+            Some(StaffRole::Operator) => "Herald operator",
+            Some(StaffRole::Support) => "Herald support",
             None => "No workspace",
         };
         return view! { <div class="tenant-box muted">{label}</div> }.into_any();
@@ -183,8 +184,8 @@ fn TenantBadge(info: SessionInfo) -> impl IntoView {
                 view! { <div class="tenant-name">{tenant.name.clone()}</div> }.into_any()
             }}
             <div class="tenant-meta">
-                <span class="badge badge-plan">{tenant.plan_label.clone()} " plan"</span>
-                <span class="badge">{if info.staff_view { "read-only".to_string() } else { tenant.role.clone() }}</span>
+                <span class="badge badge-plan">{tenant.plan.label()} " plan"</span>
+                <span class="badge">{if info.staff_view { "read-only" } else { tenant.role.as_str() }}</span>
             </div>
         </div>
     }

@@ -4,20 +4,11 @@
 use leptos::prelude::*;
 use leptos_router::components::{Form, A};
 use leptos_router::hooks::{use_params_map, use_query_map};
+use types::{DeliveryStatus, StatusFilter};
 
 use super::layout::use_session;
 use crate::api::{delivery_detail, delivery_log, DeliveryView, LogPage, LogQuery, LogRow, ReplayDelivery, RequestView};
 use crate::components::{Alert, Confirm, CopyButton, EmptyState, LoadError, Loading, PageHeader};
-
-const STATUSES: [(&str, &str); 7] = [
-    ("", "Any status"),
-    ("succeeded", "Succeeded"),
-    ("undelivered", "Not delivered after trying"), // domain::logs::UNDELIVERED
-    ("failed", "Failed"),
-    ("retrying", "Retrying"),
-    ("pending", "Pending"),
-    ("skipped", "Skipped"),
-];
 
 /// Why Raw, Download and Replay are greyed out on an archived delivery.
 pub const ARCHIVED_NOTE: &str = "Archived: the payload and bodies were deleted after the retention period";
@@ -90,7 +81,8 @@ fn Filters(query: LogQuery, event_types: Vec<String>, endpoints: Vec<(String, St
                 </label>
                 <label class="filter">"Status"
                     <select id="filter-status" name="status" onchange=submit_on_change>
-                        {STATUSES.iter().map(|(value, label)| view! { <option value=*value selected=*value == query.status>{*label}</option> }).collect_view()}
+                        <option value="" selected=query.status.is_empty()>"Any status"</option>
+                        {StatusFilter::ALL.iter().map(|s| view! { <option value=s.as_str() selected=s.as_str() == query.status>{s.label()}</option> }).collect_view()}
                     </select>
                 </label>
                 <label class="filter">"Event type"
@@ -114,8 +106,8 @@ fn Filters(query: LogQuery, event_types: Vec<String>, endpoints: Vec<(String, St
     }
 }
 
-pub fn status_badge(status: &str) -> impl IntoView {
-    view! { <span class=format!("badge badge-status-{status}")>{status.to_string()}</span> }
+pub fn status_badge(status: DeliveryStatus) -> impl IntoView {
+    view! { <span class=format!("badge badge-status-{status}")>{status.as_str()}</span> }
 }
 
 fn labels(row: &LogRow) -> impl IntoView {
@@ -168,7 +160,7 @@ fn LogLine(row: LogRow) -> impl IntoView {
             <td class="mono small nowrap"><A href=href.clone()>{time}</A><div class="labels">{row_labels}</div></td>
             <td class="mono small">{row.event_type.clone()}</td>
             <td>{row.endpoint.clone()}</td>
-            <td>{status_badge(&row.status)}
+            <td>{status_badge(row.status)}
                 {row.error.clone().map(|d| view! { <div class="muted small truncate" title=d.clone()>{d.clone()}</div> })}
                 {next_attempt.map(|n| view! { <div class="muted small">{n}</div> })}
                 {replays.map(|n| view! { <div class="muted small">{n}</div> })}</td>
@@ -270,7 +262,7 @@ fn DeliveryDetail(delivery: DeliveryView, replay: ServerAction<ReplayDelivery>) 
         <header class="page-header">
             <div>
                 <p class="crumbs"><A href="/logs">"Delivery logs"</A> " / " <code>{row.id.clone()}</code></p>
-                <h1><span class="mono">{row.event_type.clone()}</span> " " {status_badge(&row.status)} " " <span class="labels">{labels(&row)}</span></h1>
+                <h1><span class="mono">{row.event_type.clone()}</span> " " {status_badge(row.status)} " " <span class="labels">{labels(&row)}</span></h1>
                 <p class="muted">{format!("{} UTC · to ", row.time)}<A href=format!("/endpoints/{}", delivery.endpoint_id)>{row.endpoint.clone()}</A></p>
             </div>
             <div class="header-actions">
@@ -290,7 +282,7 @@ fn DeliveryDetail(delivery: DeliveryView, replay: ServerAction<ReplayDelivery>) 
         <section class="card">
             <dl class="facts">
                 <dt>"Message"</dt><dd><code id="message-id">{delivery.message_id.clone()}</code> " " <CopyButton text=delivery.message_id.clone()/></dd>
-                <dt>"Outcome"</dt><dd>{status_badge(&row.status)} " "
+                <dt>"Outcome"</dt><dd>{status_badge(row.status)} " "
                     {row.http_code.map(|c| format!("HTTP {c}"))} {row.duration_ms.map(|d| format!(" · {d} ms"))}
                     {format!(" · {} attempt{}", row.attempts, if row.attempts == 1 { "" } else { "s" })}
                     {row.next_attempt.clone().map(|n| format!(" · next attempt {n} UTC"))}</dd>

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
+use types::{Plan, StaffRole};
 
 use super::layout::use_session;
 use crate::api::{
@@ -17,12 +18,17 @@ use crate::components::{
 
 use crate::error::AppError;
 
-const PLANS: [(&str, &str); 4] = [
-    ("basic", "Basic · 1 endpoint"),
-    ("professional", "Professional · 3"),
-    ("business", "Business · 5"),
-    ("enterprise", "Enterprise · 10"),
-];
+/// The plan choices, with how many endpoints each allows.
+fn plan_options(selected: Option<Plan>) -> impl IntoView {
+    Plan::ALL
+        .iter()
+        .map(|plan| {
+            let limit = plan.endpoint_limit();
+            let label = if limit == 1 { format!("{} · 1 endpoint", plan.label()) } else { format!("{} · {limit}", plan.label()) };
+            view! { <option value=plan.as_str() selected=selected == Some(*plan)>{label}</option> }
+        })
+        .collect_view()
+}
 
 /// "Not found" inside the dashboard frame, with a 404 status: staff pages do not exist for
 /// anyone else.
@@ -46,7 +52,7 @@ fn is_staff() -> bool {
 }
 
 fn is_operator() -> bool {
-    use_session().staff_role.as_deref() == Some("operator")
+    use_session().staff_role == Some(StaffRole::Operator)
 }
 
 #[component]
@@ -99,16 +105,10 @@ pub fn Tenants() -> impl IntoView {
 fn TenantRow(tenant: TenantSummary, operator: bool) -> impl IntoView {
     let set_plan = ServerAction::<SetTenantPlan>::new();
     let error = move || set_plan.value().get().and_then(Result::err).map(|e| e.message);
-    let limit = RwSignal::new(tenant.endpoint_limit);
+    let limit = RwSignal::new(tenant.plan.endpoint_limit());
     Effect::new(move |_| {
-        if let Some(Ok(label)) = set_plan.value().get() {
-            let new_limit = match label.as_str() {
-                "Basic" => 1,
-                "Professional" => 3,
-                "Business" => 5,
-                _ => 10,
-            };
-            limit.set(new_limit);
+        if let Some(Ok(plan)) = set_plan.value().get() {
+            limit.set(plan.endpoint_limit());
         }
     });
     let id = tenant.id.clone();
@@ -127,12 +127,12 @@ fn TenantRow(tenant: TenantSummary, operator: bool) -> impl IntoView {
                         <select class="plan-select" aria-label=format!("Plan of {}", tenant.name) on:change=move |ev| {
                             set_plan.dispatch(SetTenantPlan { tenant_id: id.clone(), plan: event_target_value(&ev) });
                         }>
-                            {PLANS.into_iter().map(|(value, label)| view! { <option value=value selected=tenant.plan == value>{label}</option> }).collect_view()}
+                            {plan_options(Some(tenant.plan))}
                         </select>
                         <div class="field-error" role="alert">{error}</div>
                     }.into_any()
                 } else {
-                    view! { <span class="badge badge-plan">{tenant.plan_label.clone()}</span> }.into_any()
+                    view! { <span class="badge badge-plan">{tenant.plan.label()}</span> }.into_any()
                 }}
             </td>
             <td class="usage-cell">{endpoints} " of " {move || limit.get()}</td>
@@ -159,7 +159,7 @@ fn CreateTenantCard(create: ServerAction<CreateTenant>) -> impl IntoView {
                     <div class="field">
                         <label for="new-tenant-plan">"Plan"</label>
                         <select id="new-tenant-plan" name="plan">
-                            {PLANS.into_iter().map(|(value, label)| view! { <option value=value>{label}</option> }).collect_view()}
+                            {plan_options(None)}
                         </select>
                         <p class="field-error" role="alert">{move || field_error(error, "plan").get()}</p>
                     </div>
@@ -249,7 +249,7 @@ fn TenantView(
         <section class="card">
             <div class="card-header"><h2>"Usage"</h2></div>
             <div class="stat-grid" id="tenant-usage">
-                <div class="stat"><div class="stat-value" id="usage-endpoints">{t.endpoints} " of " {t.endpoint_limit}</div><div class="stat-label">"endpoints (" {t.plan_label.clone()} " plan)"</div></div>
+                <div class="stat"><div class="stat-value" id="usage-endpoints">{t.endpoints} " of " {t.plan.endpoint_limit()}</div><div class="stat-label">"endpoints (" {t.plan.label()} " plan)"</div></div>
                 <div class="stat"><div class="stat-value">{t.messages_today}</div><div class="stat-label">"messages today"</div></div>
                 <div class="stat"><div class="stat-value">{t.messages_7d}</div><div class="stat-label">"messages, last 7 days"</div></div>
                 <div class="stat"><div class="stat-value">{t.members}</div><div class="stat-label">{if t.members == 1 { "member" } else { "members" }}</div></div>
@@ -274,7 +274,7 @@ fn TenantView(
                 <section class="card">
                     <div class="card-header"><h2>"Plan and policy"</h2><span class="muted small">"Only operators can change these"</span></div>
                     <dl class="facts">
-                        <dt>"Plan"</dt><dd>{t.plan_label.clone()} " · up to " {t.endpoint_limit} " endpoints"</dd>
+                        <dt>"Plan"</dt><dd>{t.plan.label()} " · up to " {t.plan.endpoint_limit()} " endpoints"</dd>
                         <dt>"Log retention"</dt><dd>{t.retention_days} " days"</dd>
                         <dt>"Endpoint URLs"</dt><dd>{if t.allow_private_urls { "http and private networks allowed" } else { "public https only" }}</dd>
                         <dt>"Webhooks"</dt><dd>{if detail.webhooks_enabled { "enabled" } else { "switched off by the tenant" }}</dd>
@@ -306,7 +306,7 @@ fn OperatorControls(
                     <div class="field">
                         <label for="tenant-plan">"Plan"</label>
                         <select id="tenant-plan" name="plan">
-                            {PLANS.into_iter().map(|(value, label)| view! { <option value=value selected=tenant.plan == value>{label}</option> }).collect_view()}
+                            {plan_options(Some(tenant.plan))}
                         </select>
                         <p class="field-error" role="alert">{move || field_error(error, "plan").get()}</p>
                     </div>
@@ -457,7 +457,7 @@ fn SearchTable(results: SearchResults, searched: bool) -> impl IntoView {
                                         <td><div class="mono small">{r.event_type.clone()}</div>
                                             <div class="muted small mono">{r.message_id.clone()}</div>
                                             {r.event_id.clone().map(|e| view! { <div class="muted small">"event id " <span class="mono">{e}</span></div> })}</td>
-                                        <td>{super::logs::status_badge(&r.status)}</td>
+                                        <td>{super::logs::status_badge(r.status)}</td>
                                         <td class="mono">{r.http_code.map(|c| c.to_string()).unwrap_or_else(|| "—".into())}</td>
                                         <td>{r.attempts}</td>
                                         <td class="muted">{r.duration_ms.map(|d| format!("{d} ms")).unwrap_or_else(|| "—".into())}</td>

@@ -1,6 +1,7 @@
 //! The team page: who belongs to the tenant, invitations, removal.
 
 use leptos::prelude::*;
+use types::Role;
 
 use crate::api::{get_team, InviteMember, RemoveMember, RevokeInvitation, Team};
 use crate::components::{
@@ -46,7 +47,7 @@ fn TeamView(
                 <thead><tr><th>"Name"</th><th>"Role"</th><th>"Joined"</th><th class="actions"><span class="sr-only">"Actions"</span></th></tr></thead>
                 <tbody>
                     {team.members.into_iter().map(|m| {
-                        let removable = can_manage && !m.is_you && m.role != "owner";
+                        let removable = can_manage && !m.is_you && m.role != Role::Owner;
                         let question = format!("Remove {}?", m.email);
                         let user_id = m.user_id.clone();
                         view! {
@@ -56,7 +57,7 @@ fn TeamView(
                                         {m.is_you.then(|| view! { <span class="badge badge-soft">"you"</span> })}</div>
                                     <div class="muted small">{m.email.clone()}</div>
                                 </td>
-                                <td><span class=format!("badge badge-role-{}", m.role)>{m.role.clone()}</span></td>
+                                <td><span class=format!("badge badge-role-{}", m.role)>{m.role.as_str()}</span></td>
                                 <td class="muted">{m.joined.clone()}</td>
                                 <td class="actions">
                                     {removable.then(|| view! {
@@ -92,7 +93,7 @@ fn TeamView(
                                         view! {
                                             <tr>
                                                 <td class="strong">{i.email.clone()}</td>
-                                                <td><span class=format!("badge badge-role-{}", i.role)>{i.role.clone()}</span></td>
+                                                <td><span class=format!("badge badge-role-{}", i.role)>{i.role.as_str()}</span></td>
                                                 <td class="muted">{i.expires.clone()}</td>
                                                 <td class="actions">
                                                     <Confirm label="Revoke" question=question>

@@ -21,9 +21,9 @@ pub fn Settings() -> impl IntoView {
             <dl class="facts">
                 <dt>"Name"</dt><dd>{tenant.name.clone()}</dd>
                 <dt>"Workspace id"</dt><dd><code>{tenant.id.clone()}</code></dd>
-                <dt>"Plan"</dt><dd>{format!("{} · up to {} endpoint{}", tenant.plan_label, tenant.endpoint_limit, if tenant.endpoint_limit == 1 { "" } else { "s" })}</dd>
+                <dt>"Plan"</dt><dd>{format!("{} · up to {} endpoint{}", tenant.plan.label(), tenant.plan.endpoint_limit(), if tenant.plan.endpoint_limit() == 1 { "" } else { "s" })}</dd>
                 <dt>"Log retention"</dt><dd>{tenant.retention_days} " days, then payloads are archived"</dd>
-                <dt>"Your role"</dt><dd>{tenant.role.clone()}</dd>
+                <dt>"Your role"</dt><dd>{tenant.role.as_str()}</dd>
             </dl>
         </section>
         <WebhooksSwitch enabled=tenant.webhooks_enabled can_change=session.is_admin()/>

@@ -10,6 +10,7 @@ pub mod throttle;
 pub mod worker;
 
 use std::time::{Duration, Instant};
+use types::{Channel, DeliveryKind, DeliveryStatus, EndpointStatus};
 
 use serde_json::Value;
 
@@ -59,7 +60,7 @@ pub struct Claimed {
     pub endpoint_id: String,
     pub message_id: String,
     pub event_type: String,
-    pub kind: String,
+    pub kind: DeliveryKind,
     pub attempts: i64,
 }
 
@@ -174,7 +175,7 @@ impl Herald {
             Some("Webhooks are switched off for this workspace")
         } else if tenant.suspended {
             Some("The workspace is suspended")
-        } else if endpoint.status != "active" && claimed.kind != "test" {
+        } else if endpoint.status != EndpointStatus::Active && claimed.kind != DeliveryKind::Test {
             // A test may check a receiver before the endpoint is reactivated.
             Some("Endpoint inactive")
         } else {
@@ -187,7 +188,7 @@ impl Herald {
         if message.payload.is_none() {
             return self.skip(&claimed.id, "The payload was archived").await;
         }
-        let (record, verdict) = if endpoint.channel == "email" {
+        let (record, verdict) = if endpoint.channel == Channel::Email {
             self.send_email(&endpoint, &message).await
         } else {
             self.send_http(&endpoint, &message, tenant.allow_private_urls).await
@@ -204,7 +205,7 @@ impl Herald {
 
     /// The body an endpoint receives, in its payload shape.
     pub fn body_for(endpoint: &EndpointRow, message: &Message) -> String {
-        message.body(&endpoint.payload_shape).unwrap_or_else(|| "null".into())
+        message.body(endpoint.payload_shape).unwrap_or_else(|| "null".into())
     }
 
     async fn send_http(&self, endpoint: &EndpointRow, message: &Message, allow_private: bool) -> (AttemptRecord, Verdict) {
@@ -241,7 +242,7 @@ impl Herald {
             Ok(s) => s,
             Err(e) => return failed(format!("Could not sign the request: {e}"), started),
         };
-        let method = reqwest::Method::from_bytes(endpoint.method.as_bytes()).unwrap_or(reqwest::Method::POST);
+        let method = reqwest::Method::from_bytes(endpoint.method.as_str().as_bytes()).unwrap_or(reqwest::Method::POST);
         let mut request = self
             .http
             .for_tenant(allow_private)
@@ -330,16 +331,16 @@ impl Herald {
         let now = self.clock.now();
         let attempts = claimed.attempts + 1;
         // A test is sent once: its result is shown at once, and it never counts against the endpoint.
-        let is_test = claimed.kind == "test";
+        let is_test = claimed.kind == DeliveryKind::Test;
         let next = match (is_test, verdict) {
             (true, Verdict::Succeeded) => Next::Done { succeeded: true },
             (true, _) => Next::Done { succeeded: false },
             (false, verdict) => retry::next_step(attempts, verdict, rand::random::<f64>()),
         };
         let (status, due, completed) = match next {
-            Next::Done { succeeded: true } => ("succeeded", None, Some(now)),
-            Next::Done { succeeded: false } => ("failed", None, Some(now)),
-            Next::RetryIn(delay) => ("retrying", Some(now + delay), None),
+            Next::Done { succeeded: true } => (DeliveryStatus::Succeeded, None, Some(now)),
+            Next::Done { succeeded: false } => (DeliveryStatus::Failed, None, Some(now)),
+            Next::RetryIn(delay) => (DeliveryStatus::Retrying, Some(now + delay), None),
         };
         let failure = (verdict != Verdict::Succeeded).then(|| FailureClass::of(record.status_code, record.error.as_deref().unwrap_or("")));
         let mut tx = self.store.begin().await?;
@@ -352,7 +353,7 @@ impl Herald {
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
             .bind(ids::new_id("att")).bind(&claimed.id).bind(now).bind(record.duration_ms).bind(record.status_code)
             .bind(&record.response_headers).bind(&record.response_body).bind(&record.error).bind(&record.request)
-            .bind(failure.map(FailureClass::as_str))
+            .bind(failure)
             .execute(conn).await.map(|r| r.rows_affected()))?;
         on_tx!(&mut tx, conn => sqlx::query(
             "UPDATE deliveries SET status = $1, attempts = $2, next_attempt_at = $3, lease_until = NULL, last_status_code = $4,
@@ -361,8 +362,11 @@ impl Herald {
             .bind(status).bind(attempts).bind(due).bind(record.status_code).bind(record.duration_ms).bind(&record.error)
             .bind(completed).bind(&claimed.id)
             .execute(conn).await.map(|r| r.rows_affected()))?;
-        let outcome =
-            stats::Outcome { succeeded: verdict == Verdict::Succeeded, gave_up: status == "failed", duration_ms: record.duration_ms };
+        let outcome = stats::Outcome {
+            succeeded: verdict == Verdict::Succeeded,
+            gave_up: status == DeliveryStatus::Failed,
+            duration_ms: record.duration_ms,
+        };
         stats::record(&mut tx, &endpoint.id, now, outcome).await?;
         let change = match failure {
             _ if is_test => None,
@@ -435,7 +439,7 @@ impl Herald {
 
     /// Emails the tenant's admins that an endpoint stopped receiving, with a link to its failures.
     async fn notify_deactivated(&self, endpoint: &EndpointRow, reason: &str) {
-        let link = format!("{}/logs?endpoint_id={}&status={}", self.public_url, endpoint.id, crate::logs::UNDELIVERED);
+        let link = format!("{}/logs?endpoint_id={}&status={}", self.public_url, endpoint.id, types::StatusFilter::Undelivered);
         let target = endpoint.target();
         let body = format!(
             "Herald stopped delivering to your endpoint \"{}\" ({target}).\n\nReason: {reason}.\n\n\

@@ -52,11 +52,7 @@ fn delivery_json(d: &DeliveryRow) -> Value {
 fn attempt_json(a: &Attempt) -> Value {
     let headers: Value = a.response_headers.as_deref().and_then(|h| serde_json::from_str(h).ok()).unwrap_or(Value::Null);
     let request: Value = a.request.as_deref().and_then(|r| serde_json::from_str(r).ok()).unwrap_or(Value::Null);
-    let failure = a
-        .failure_class
-        .as_deref()
-        .and_then(domain::health::FailureClass::parse)
-        .map(|class| json!({ "reason": class.as_str(), "message": class.sentence(), "fix": class.fix() }));
+    let failure = a.failure_class.map(|class| json!({ "reason": class.as_str(), "message": class.sentence(), "fix": class.fix() }));
     json!({
         "attempted_at": rfc3339(a.attempted_at), "request": request, "duration_ms": a.duration_ms, "status_code": a.status_code,
         "response_headers": headers, "response_body": a.response_body, "error": a.error, "failure": failure,

@@ -45,7 +45,7 @@ async fn event_types() -> Json<Value> {
 async fn list(State(herald): State<Herald>, Caller(actor): Caller) -> Reply<Json<Value>> {
     let tenant = herald.tenant(actor.tenant_id()?).await?;
     let endpoints: Vec<Endpoint> = herald.endpoints(&tenant.id).await?.into_iter().map(|e| e.for_viewer(&actor)).collect();
-    Ok(Json(json!({ "data": endpoints, "limit": tenant.plan().endpoint_limit(), "plan": tenant.plan })))
+    Ok(Json(json!({ "data": endpoints, "limit": tenant.plan.endpoint_limit(), "plan": tenant.plan })))
 }
 
 async fn create(
@@ -92,7 +92,7 @@ async fn rotate_secret(State(herald): State<Herald>, Caller(actor): Caller, Path
 
 fn settings_json(tenant: &domain::tenants::Tenant) -> Value {
     json!({
-        "tenant_id": tenant.id, "name": tenant.name, "plan": tenant.plan, "endpoint_limit": tenant.plan().endpoint_limit(),
+        "tenant_id": tenant.id, "name": tenant.name, "plan": tenant.plan, "endpoint_limit": tenant.plan.endpoint_limit(),
         "retention_days": tenant.retention_days, "webhooks_enabled": tenant.webhooks_enabled,
         "allow_private_urls": tenant.allow_private_urls,
     })

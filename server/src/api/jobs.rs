@@ -7,7 +7,6 @@ use axum::http::StatusCode;
 use axum::Json;
 use domain::clock::rfc3339;
 use domain::jobs::{Job, RecoverRequest};
-use domain::replay::RecoverStatus;
 use domain::Herald;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -53,7 +52,7 @@ async fn recover(
 ) -> Reply<(StatusCode, Json<Value>)> {
     let since = parse_time("since", Some(input.since))?.ok_or_else(|| domain::Error::invalid("since", "since is required."))?;
     let request = RecoverRequest {
-        status: RecoverStatus::parse(input.status.as_deref().unwrap_or("failed"))?,
+        status: domain::replay::recover_status(input.status.as_deref().unwrap_or("failed"))?,
         since,
         until: parse_time("until", input.until)?,
         event_type: input.event_type,

@@ -247,6 +247,6 @@ async fn command_line_changes_are_recorded_too(app: TestApp) {
     assert!(!page.to_string().contains(&key));
     herald(&["support", "create", "--email", "sam@herald.example"]);
     let all = app.herald.audit_log(domain::audit::AuditFilter::default()).await.unwrap();
-    assert_eq!(all.data[0].action, "staff.granted");
+    assert_eq!(all.data[0].action.as_str(), "staff.granted");
     assert!(all.data[0].tenant_id.is_none() && all.data[0].summary.contains("sam@herald.example"));
 }

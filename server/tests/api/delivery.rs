@@ -304,7 +304,7 @@ async fn retry_after_is_honoured_and_410_deactivates_at_once(app: TestApp) {
     let d = &deliveries(&app).await[0];
     assert_eq!((d.status.as_str(), d.last_status_code), ("failed", Some(410)), "410 ends the delivery");
     let endpoint = app.herald.endpoint(&tenant_id, &ep).await.unwrap();
-    assert_eq!(endpoint.status, "inactive");
+    assert_eq!(endpoint.status.as_str(), "inactive");
     assert!(endpoint.inactive_reason.unwrap().contains("410 Gone"));
     assert!(app.outbox().iter().any(|m| m.contains("Endpoint \"Picky\" was deactivated")));
 }
@@ -330,7 +330,8 @@ async fn twenty_consecutive_failures_deactivate_and_email_the_admins(app: TestAp
     let token = r.json()["link"].as_str().unwrap().rsplit('/').next().unwrap().to_string();
     let r = app.rpc(&app.new_browser(), "accept_invitation", &[("token", &token), ("name", "Ada"), ("password", "ada password 12")]).await;
     assert_eq!(r.status, 200, "{}", r.text);
-    let roles: Vec<(String, String)> = app.herald.members(&tenant_id).await.unwrap().into_iter().map(|m| (m.email, m.role)).collect();
+    let roles: Vec<(String, String)> =
+        app.herald.members(&tenant_id).await.unwrap().into_iter().map(|m| (m.email, m.role.as_str().to_string())).collect();
     assert_eq!(roles.len(), 3, "{roles:?}");
     assert!(
         roles.contains(&("bruno@lotus.example".into(), "member".into())) && roles.contains(&("ada@lotus.example".into(), "admin".into()))
@@ -352,13 +353,13 @@ async fn twenty_consecutive_failures_deactivate_and_email_the_admins(app: TestAp
         deliver_one_event(&app, &key, n).await;
     }
     assert_eq!(sink.received().len(), 38);
-    assert_eq!(app.herald.endpoint(&tenant_id, &ep).await.unwrap().status, "active", "only 18 in a row since the success");
+    assert_eq!(app.herald.endpoint(&tenant_id, &ep).await.unwrap().status.as_str(), "active", "only 18 in a row since the success");
     assert!(app.outbox().iter().all(|m| !m.contains("was deactivated")));
     // The 20th failure in a row stops deliveries.
     deliver_one_event(&app, &key, 7).await;
     assert_eq!(sink.received().len(), 40, "the 20th consecutive failure was the last request");
     let endpoint = app.herald.endpoint(&tenant_id, &ep).await.unwrap();
-    assert_eq!(endpoint.status, "inactive");
+    assert_eq!(endpoint.status.as_str(), "inactive");
     assert_eq!(endpoint.inactive_reason.as_deref(), Some("20 consecutive failed attempts"));
     assert!(endpoint.inactive_since.is_some());
 

@@ -146,7 +146,7 @@ async fn the_limit_counts_inactive_endpoints_and_downgrades_below_usage_are_refu
         .unwrap_err();
     assert_eq!(err.body().code, "plan_below_usage");
     assert!(err.to_string().contains("Lotus has 3 endpoints, and the Basic plan allows 1. Remove 2 endpoints first."), "{err}");
-    assert_eq!(app.herald.tenant(&tenant_id).await.unwrap().plan, "professional", "the plan did not change");
+    assert_eq!(app.herald.tenant(&tenant_id).await.unwrap().plan.as_str(), "professional", "the plan did not change");
 
     // The operator sees the same refusal in the console; an upgrade goes through.
     let operator = app.herald.create_staff("op@herald.example", "operator password", domain::StaffRole::Operator).await.unwrap();
