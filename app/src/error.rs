@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 pub struct AppError {
     pub code: String,
     pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
 }
 
@@ -43,6 +44,31 @@ impl FromServerFnError for AppError {
     }
 }
 
+/// The HTTP status a domain error answers with, for server functions and the JSON API alike.
+#[cfg(feature = "ssr")]
+pub fn http_status(err: &domain::Error) -> axum::http::StatusCode {
+    use axum::http::StatusCode;
+    use domain::Error;
+    match err {
+        Error::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+        Error::Unauthenticated | Error::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+        Error::Forbidden(_) => StatusCode::FORBIDDEN,
+        Error::NotFound(_) => StatusCode::NOT_FOUND,
+        Error::Conflict { .. } => StatusCode::CONFLICT,
+        Error::Gone(_) => StatusCode::GONE,
+        Error::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+        Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl AppError {
+    /// The public shape of a domain error (the inner object of every JSON API error too).
+    pub fn public(err: &domain::Error) -> AppError {
+        AppError { code: err.code().to_string(), message: err.public_message(), field: err.field().map(str::to_string) }
+    }
+}
+
 #[cfg(feature = "ssr")]
 impl From<domain::Error> for AppError {
     /// Logs internals, sets the HTTP status, and keeps only the public shape.
@@ -51,9 +77,8 @@ impl From<domain::Error> for AppError {
             tracing::error!(%detail, "server function failed");
         }
         if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
-            response.set_status(axum::http::StatusCode::from_u16(err.status()).unwrap_or(axum::http::StatusCode::BAD_REQUEST));
+            response.set_status(http_status(&err));
         }
-        let body = err.body();
-        AppError { code: body.code, message: body.message, field: body.field }
+        AppError::public(&err)
     }
 }

@@ -3,6 +3,8 @@
 pub mod api;
 mod components;
 pub mod error;
+#[cfg(feature = "ssr")]
+pub mod session;
 mod pages;
 
 use leptos::prelude::*;

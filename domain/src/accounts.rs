@@ -1,5 +1,8 @@
 //! Users: sign-up, sign-in, staff accounts, and resolving who is behind a session.
 
+use crate::audit::Audit;
+use crate::roles::ActorKind;
+use types::AuditAction;
 use serde::Serialize;
 
 use crate::clock::{Millis, DAY};
@@ -296,16 +299,21 @@ impl Herald {
         Ok(user)
     }
 
-    /// Operator: creates a tenant with its first admin (owner). An existing user becomes the
-    /// owner without a new password; a new one needs `password`.
+    /// The command line (or an operator): creates a tenant with its first admin (owner), and
+    /// records it in the audit log. An existing user becomes the owner without a new password;
+    /// a new one needs `password`. (The console invites instead: [`Herald::create_tenant_by`].)
     pub async fn create_tenant(
         &self,
+        actor: &Actor,
         name: &str,
         plan: Plan,
         admin_email: &str,
         password: Option<&str>,
         allow_private_urls: bool,
     ) -> Result<String> {
+        if actor.kind != ActorKind::System {
+            actor.require_operator()?;
+        }
         let name = validate_tenant_name(name)?;
         let email = normalize_email(admin_email)?;
         let existing = self.user_by_email(&email).await?;
@@ -324,6 +332,8 @@ impl Herald {
             None => self.insert_user(&mut tx, &email, "", hash.as_deref().unwrap_or_default(), None).await?.id,
         };
         self.insert_membership(&mut tx, &tenant_id, &user_id, Role::Owner).await?;
+        let summary = format!("Created the workspace \"{name}\" on the {} plan with admin {email}", plan.label());
+        self.audit_in(&mut tx, actor, Audit::new(Some(&tenant_id), AuditAction::TenantCreated, summary).target(&tenant_id)).await?;
         tx.commit().await?;
         Ok(tenant_id)
     }

@@ -29,8 +29,9 @@ struct KeyWithTenant {
 }
 
 impl Herald {
-    /// Creates a key for `tenant_id`; the plain key is returned once and never stored.
-    pub async fn create_api_key(&self, tenant_id: &str, name: &str, created_by: Option<&str>) -> Result<(ApiKey, String)> {
+    /// Creates a key for `tenant_id`, unchecked and unaudited (see [`Herald::create_api_key`]);
+    /// the plain key is returned once and never stored.
+    async fn insert_api_key(&self, tenant_id: &str, name: &str, created_by: Option<&str>) -> Result<(ApiKey, String)> {
         let name = name.trim();
         let name = if name.is_empty() { "API key" } else { name };
         if name.chars().count() > 100 {
@@ -95,11 +96,12 @@ impl Herald {
             .bind(tenant_id).fetch_all(pool).await)?)
     }
 
-    /// Admins (and API keys) create a key for their tenant; recorded in the audit log.
-    pub async fn create_tenant_api_key(&self, actor: &Actor, name: &str) -> Result<(ApiKey, String)> {
+    /// Admins, API keys and the command line ([`Actor::in_tenant`]) create a key for their
+    /// tenant; recorded in the audit log.
+    pub async fn create_api_key(&self, actor: &Actor, name: &str) -> Result<(ApiKey, String)> {
         let tenant_id = actor.require_admin()?;
         let created_by = (actor.kind == ActorKind::User).then_some(actor.user_id.as_str());
-        let (key, plain) = self.create_api_key(tenant_id, name, created_by).await?;
+        let (key, plain) = self.insert_api_key(tenant_id, name, created_by).await?;
         let entry = crate::audit::Audit::new(
             Some(tenant_id),
             AuditAction::ApiKeyCreated,

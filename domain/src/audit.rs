@@ -64,7 +64,7 @@ pub struct AuditEntry {
 
 #[derive(Clone, Debug, Default)]
 pub struct AuditFilter {
-    /// `None` means every tenant (staff only; callers decide who may ask).
+    /// `None`: every tenant the reader may read (see [`Herald::audit_log`]).
     pub tenant_id: Option<String>,
     /// An exact action, or a prefix ending in `.` (`endpoint.`).
     pub action: Option<String>,
@@ -120,8 +120,17 @@ impl Herald {
         Ok(())
     }
 
-    /// One page of the audit log, newest first.
-    pub async fn audit_log(&self, filter: AuditFilter) -> Result<AuditPage> {
+    /// One page of the audit log, newest first, of what `actor` may read: staff and the command
+    /// line every tenant's (narrowed to `filter.tenant_id` if given), everyone else their own
+    /// tenant's, as an admin (another tenant's id answers 404).
+    pub async fn audit_log(&self, actor: &Actor, mut filter: AuditFilter) -> Result<AuditPage> {
+        if !actor.reads_every_tenant() {
+            let own = actor.require_admin_read()?;
+            if filter.tenant_id.as_deref().is_some_and(|t| t != own) {
+                return Err(Error::NotFound("tenant"));
+            }
+            filter.tenant_id = Some(own.to_string());
+        }
         let limit = page_size(filter.limit)?;
         let mut conditions = Conditions::default();
         let mut push = |sql: &str, arg: Arg| conditions.push(sql, [arg]);

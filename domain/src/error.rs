@@ -1,7 +1,6 @@
-//! One error type for the whole domain. Every variant maps to one HTTP status and a stable
-//! machine-readable code; `Internal` carries details for the log only, never for the user.
-
-use serde::Serialize;
+//! One error type for the whole domain: each variant has a stable machine-readable code and a
+//! message for people; `Internal` carries details for the log only, never for the user. The
+//! web layers choose the HTTP status (`app::error::http_status`).
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -44,48 +43,35 @@ impl Error {
         Error::Internal(format!("{context}: {err}"))
     }
 
-    /// The HTTP status this error answers with.
-    pub fn status(&self) -> u16 {
+    /// The stable machine-readable code.
+    pub fn code(&self) -> &'static str {
         match self {
-            Error::Invalid { .. } => 422,
-            Error::Unauthenticated | Error::Unauthorized { .. } => 401,
-            Error::Forbidden(_) => 403,
-            Error::NotFound(_) => 404,
-            Error::Conflict { .. } => 409,
-            Error::Gone(_) => 410,
-            Error::RateLimited(_) => 429,
-            Error::Internal(_) => 500,
+            Error::Invalid { code, .. } | Error::Conflict { code, .. } | Error::Unauthorized { code, .. } => code,
+            Error::Unauthenticated => "unauthenticated",
+            Error::Forbidden(_) => "forbidden",
+            Error::NotFound(_) => "not_found",
+            Error::Gone(_) => "archived",
+            Error::RateLimited(_) => "rate_limited",
+            Error::Internal(_) => "internal",
         }
     }
 
-    /// The public shape of this error; internals are replaced by a generic message.
-    pub fn body(&self) -> ErrorBody {
-        let (code, field) = match self {
-            Error::Invalid { code, field, .. } | Error::Conflict { code, field, .. } => (*code, *field),
-            Error::Unauthenticated => ("unauthenticated", None),
-            Error::Unauthorized { code, .. } => (*code, None),
-            Error::Forbidden(_) => ("forbidden", None),
-            Error::NotFound(_) => ("not_found", None),
-            Error::Gone(_) => ("archived", None),
-            Error::RateLimited(_) => ("rate_limited", None),
-            Error::Internal(_) => ("internal", None),
-        };
-        let message = match self {
+    /// The input at fault, if one is.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            Error::Invalid { field, .. } | Error::Conflict { field, .. } => *field,
+            _ => None,
+        }
+    }
+
+    /// What people may read: internals are replaced by a generic message.
+    pub fn public_message(&self) -> String {
+        match self {
             Error::Internal(_) => "Something went wrong on our side. Please try again.".to_string(),
             Error::Unauthenticated => "Sign in first, or send an API key as Authorization: Bearer hk_….".to_string(),
             other => other.to_string(),
-        };
-        ErrorBody { code: code.to_string(), message, field: field.map(str::to_string) }
+        }
     }
-}
-
-/// `{"code": "...", "message": "...", "field": "..."}` — the inner object of every API error.
-#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
-pub struct ErrorBody {
-    pub code: String,
-    pub message: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub field: Option<String>,
 }
 
 impl From<sqlx::Error> for Error {

@@ -25,7 +25,6 @@ pub mod ratelimit;
 pub mod replay;
 pub mod roles;
 pub mod sealed;
-pub mod session;
 pub mod staff;
 pub mod stats;
 pub mod store;
@@ -33,7 +32,7 @@ pub mod tenants;
 
 use std::sync::Arc;
 
-pub use error::{Error, ErrorBody, Result};
+pub use error::{Error, Result};
 pub use roles::{Actor, Role, StaffRole};
 pub use store::Store;
 

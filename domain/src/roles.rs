@@ -47,6 +47,17 @@ impl Actor {
         Actor { kind: ActorKind::System, ..Actor::user("", label) }
     }
 
+    /// The command line acting as an admin of one tenant (creating its API key, say).
+    pub fn in_tenant(self, tenant_id: &str) -> Actor {
+        debug_assert_eq!(self.kind, ActorKind::System, "only the system acts in a tenant it does not belong to");
+        Actor { tenant: Some((tenant_id.to_string(), Role::Admin)), ..self }
+    }
+
+    /// Staff, and the command line, read across tenants (the audit log, say).
+    pub fn reads_every_tenant(&self) -> bool {
+        self.is_staff() || self.kind == ActorKind::System
+    }
+
     /// The same actor, seen coming from `ip`.
     pub fn with_ip(mut self, ip: Option<String>) -> Actor {
         self.ip = ip;

@@ -123,7 +123,7 @@ impl Herald {
 
     /// Operator: changes a tenant's plan, retention or URL policy. A plan that allows fewer
     /// endpoints than the tenant has is refused, saying how many must go first.
-    pub async fn update_tenant(&self, tenant_id: &str, update: TenantUpdate) -> Result<Tenant> {
+    pub(crate) async fn update_tenant(&self, tenant_id: &str, update: TenantUpdate) -> Result<Tenant> {
         let current = self.tenant(tenant_id).await?;
         if let Some(days) = update.retention_days {
             if !(1..=3650).contains(&days) {
@@ -163,8 +163,8 @@ impl Herald {
         self.tenant(tenant_id).await
     }
 
-    /// [`Herald::update_tenant`] by an operator (or the command line, `Actor::system`), with
-    /// an audit entry per change, visible to the tenant's admins too.
+    /// Changes a tenant, by an operator or the command line (`Actor::system`), with an audit
+    /// entry per change, visible to the tenant's admins too.
     pub async fn change_tenant(&self, actor: &crate::Actor, tenant_id: &str, update: TenantUpdate) -> Result<Tenant> {
         if actor.kind != ActorKind::System {
             actor.require_operator()?;

@@ -130,6 +130,7 @@ async fn run_backend(label: &str, database_url: &str, dir: &std::path::Path, o: 
     let describe = |e: domain::Error| format!("{e:?}");
     let tenant_id = herald
         .create_tenant(
+            &domain::Actor::system("bench"),
             "Bench Spa",
             Plan::Enterprise,
             &format!("bench-{}@herald.example", label.to_lowercase()),
@@ -138,8 +139,7 @@ async fn run_backend(label: &str, database_url: &str, dir: &std::path::Path, o: 
         )
         .await
         .map_err(describe)?;
-    herald.update_tenant(&tenant_id, TenantUpdate { allow_private_urls: Some(true), ..Default::default() }).await.map_err(describe)?;
-    let (_, key) = herald.create_api_key(&tenant_id, "bench", None).await.map_err(describe)?;
+    let (_, key) = herald.create_api_key(&domain::Actor::system("bench").in_tenant(&tenant_id), "bench").await.map_err(describe)?;
     let arrivals: Arrivals = Arc::default();
     let sink = start_sink(arrivals.clone()).await;
     let actor = domain::Actor { tenant: Some((tenant_id.clone(), domain::Role::Owner)), ..domain::Actor::user("bench", "bench") };

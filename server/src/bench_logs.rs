@@ -99,8 +99,10 @@ async fn run_backend(
     let mut tenants = Vec::new();
     for (name, count) in [("Log Bench Spa", ENDPOINTS), ("Other Spa", 1)] {
         let email = format!("{}-{}@herald.example", name.to_lowercase().replace(' ', "-"), label.to_lowercase());
-        let tenant_id = herald.create_tenant(name, Plan::Enterprise, &email, Some("bench password 1"), true).await.map_err(describe)?;
-        herald.update_tenant(&tenant_id, TenantUpdate { allow_private_urls: Some(true), ..Default::default() }).await.map_err(describe)?;
+        let tenant_id = herald
+            .create_tenant(&domain::Actor::system("bench"), name, Plan::Enterprise, &email, Some("bench password 1"), true)
+            .await
+            .map_err(describe)?;
         let actor = domain::Actor { tenant: Some((tenant_id.clone(), domain::Role::Owner)), ..domain::Actor::user("bench", "bench") };
         for n in 0..count {
             let input = domain::endpoints::EndpointInput {

@@ -5,8 +5,10 @@ pub mod api;
 pub mod bench;
 pub mod bench_logs;
 pub mod config;
+mod sessions;
 mod web;
 
+use sessions::SessionStore;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -41,6 +43,7 @@ pub async fn open(config: &mut Config, clock: Arc<dyn Clock>) -> Result<Herald, 
         std::fs::create_dir_all(&config.data_dir).map_err(|e| format!("create {}: {e}", config.data_dir.display()))?;
     }
     let store = Store::connect(&config.database_url).await.map_err(|e| format!("{e:?}"))?;
+    SessionStore::new(&store).migrate().await.map_err(|e| format!("{e:?}"))?;
     let cipher = Cipher::from_secret(&config.secret_key()?);
     let mailer =
         Mailer::new(config.smtp_url.as_deref(), config.data_dir.join("outbox"), &config.mail_from).map_err(|e| format!("{e:?}"))?;
@@ -55,7 +58,7 @@ pub fn leptos_options(config: &Config) -> LeptosOptions {
 
 /// The whole HTTP surface: dashboard pages, server functions, `/api/v1`, `/healthz`.
 pub fn router(herald: Herald, options: LeptosOptions, secure_cookies: bool) -> Router {
-    let sessions = SessionManagerLayer::new(herald.store.session_store())
+    let sessions = SessionManagerLayer::new(SessionStore::new(&herald.store))
         .with_name("herald_session")
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
@@ -120,7 +123,7 @@ pub fn spawn_housekeeping(herald: Herald) -> tokio::task::JoinHandle<()> {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
         loop {
             every.tick().await;
-            if let Err(err) = herald.store.session_store().delete_expired_sessions().await {
+            if let Err(err) = SessionStore::new(&herald.store).delete_expired_sessions().await {
                 tracing::warn!(error = ?err, "could not delete expired sessions");
             }
         }

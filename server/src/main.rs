@@ -190,7 +190,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         _ => Arc::new(SystemClock),
     };
     let herald = server::open(&mut config, clock).await?;
-    let describe = |e: domain::Error| e.body().message;
+    let describe = |e: domain::Error| e.public_message();
     match cli.command {
         Command::Migrate => {
             println!("database is up to date");
@@ -224,9 +224,10 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Tenant { action: TenantAction::Create { name, plan, admin_email, allow_private_urls } } => {
             let existing = herald.user_by_email(&admin_email).await.map_err(describe)?;
             let password = if existing.is_some() { None } else { Some(password(&admin_email)?) };
-            let id = herald.create_tenant(&name, plan, &admin_email, password.as_deref(), allow_private_urls).await.map_err(describe)?;
-            let summary = format!("Created the workspace \"{name}\" on the {} plan with admin {admin_email}", plan.label());
-            herald.audit(&cli_actor(), Audit::new(Some(&id), AuditAction::TenantCreated, summary).target(&id)).await;
+            let id = herald
+                .create_tenant(&cli_actor(), &name, plan, &admin_email, password.as_deref(), allow_private_urls)
+                .await
+                .map_err(describe)?;
             println!("{id}");
         }
         Command::Bench { .. } => return Err("bench is handled before opening the database".into()),
@@ -235,9 +236,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             println!("archived {} messages, {} deliveries, {} attempts", report.messages, report.deliveries, report.attempts);
         }
         Command::ApiKey { action: ApiKeyAction::Create { tenant, name } } => {
-            let (created, key) = herald.create_api_key(&tenant, &name, None).await.map_err(describe)?;
-            let summary = format!("Created API key \"{}\" ({}…)", created.name, created.prefix);
-            herald.audit(&cli_actor(), Audit::new(Some(&tenant), AuditAction::ApiKeyCreated, summary).target(&created.id)).await;
+            let (_, key) = herald.create_api_key(&cli_actor().in_tenant(&tenant), &name).await.map_err(describe)?;
             println!("{key}");
         }
         Command::Tenant { action: TenantAction::Update { id, plan, retention_days, allow_private_urls, suspended } } => {

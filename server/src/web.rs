@@ -37,7 +37,7 @@ pub async fn csrf_guard(session: Session, request: Request, next: Next) -> Respo
         return next.run(request).await;
     }
     let verdict = if let Some(token) = text("x-csrf-token") {
-        let expected = domain::session::csrf_token(&session).await.ok().flatten();
+        let expected = app::session::csrf_token(&session).await.ok().flatten();
         expected.is_some_and(|e| e == token)
     } else if let Some(site) = text("sec-fetch-site") {
         site == "same-origin"

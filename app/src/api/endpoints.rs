@@ -422,7 +422,7 @@ pub async fn list_api_keys() -> Result<Vec<ApiKeyRow>, AppError> {
 #[server(prefix = "/rpc", endpoint = "create_api_key")]
 pub async fn create_api_key(name: String) -> Result<String, AppError> {
     let (herald, actor) = super::ssr::actor().await?;
-    let (_, key) = herald.create_tenant_api_key(&actor, &name).await?;
+    let (_, key) = herald.create_api_key(&actor, &name).await?;
     Ok(key)
 }
 

@@ -141,7 +141,7 @@ pub mod ssr {
     /// The signed-in actor (with the client's address, for the audit log), or a 401 "Sign in first".
     pub async fn actor() -> Result<(Herald, Actor), AppError> {
         let herald = herald()?;
-        let actor = domain::session::actor(&herald, &session().await?).await?;
+        let actor = crate::session::actor(&herald, &session().await?).await?;
         let ip = client_ip_for(&herald).await;
         Ok((herald, actor.with_ip(ip)))
     }
@@ -169,7 +169,7 @@ pub mod ssr {
 
     /// Who is signed in, with the tenant they work in; `None` when nobody is.
     pub async fn session_info(herald: &Herald, session: &Session) -> Result<Option<SessionInfo>, AppError> {
-        let actor = match domain::session::actor(herald, session).await {
+        let actor = match crate::session::actor(herald, session).await {
             Ok(actor) => actor,
             Err(domain::Error::Unauthenticated) => return Ok(None),
             Err(err) => return Err(err.into()),
@@ -236,7 +236,7 @@ pub async fn sign_up(name: String, email: String, password: String, tenant_name:
 pub async fn confirm_sign_up(token: String) -> Result<(), AppError> {
     let herald = ssr::herald()?;
     let (user, tenant_id) = herald.confirm_sign_up(&token).await?;
-    domain::session::sign_in(&herald, &ssr::session().await?, &user.id, Some(&tenant_id)).await?;
+    crate::session::sign_in(&herald, &ssr::session().await?, &user.id, Some(&tenant_id)).await?;
     leptos_axum::redirect("/endpoints");
     Ok(())
 }
@@ -245,7 +245,7 @@ pub async fn confirm_sign_up(token: String) -> Result<(), AppError> {
 pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
     let herald = ssr::herald()?;
     let user = herald.sign_in(&email, &password, &ssr::client_address().await).await?;
-    domain::session::sign_in(&herald, &ssr::session().await?, &user.id, None).await?;
+    crate::session::sign_in(&herald, &ssr::session().await?, &user.id, None).await?;
     let home = if user.staff_role.is_some() && herald.memberships(&user.id).await?.is_empty() { "/staff" } else { "/endpoints" };
     leptos_axum::redirect(home);
     Ok(())
@@ -253,7 +253,7 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
 
 #[server(prefix = "/rpc", endpoint = "sign_out")]
 pub async fn sign_out() -> Result<(), AppError> {
-    domain::session::sign_out(&ssr::session().await?).await?;
+    crate::session::sign_out(&ssr::session().await?).await?;
     leptos_axum::redirect("/signin");
     Ok(())
 }
@@ -264,7 +264,7 @@ pub async fn switch_tenant(tenant_id: String) -> Result<(), AppError> {
     if herald.role_in(&actor.user_id, &tenant_id).await?.is_none() {
         return Err(domain::Error::NotFound("tenant").into());
     }
-    domain::session::switch_tenant(&ssr::session().await?, &tenant_id).await?;
+    crate::session::switch_tenant(&ssr::session().await?, &tenant_id).await?;
     Ok(())
 }
 
@@ -318,7 +318,7 @@ pub async fn remove_member(user_id: String) -> Result<(), AppError> {
 pub async fn get_invitation(token: String) -> Result<InvitationInfo, AppError> {
     let herald = ssr::herald()?;
     let preview = herald.invitation_preview(&token).await?;
-    let signed_in_as = match domain::session::actor(&herald, &ssr::session().await?).await {
+    let signed_in_as = match crate::session::actor(&herald, &ssr::session().await?).await {
         Ok(actor) => Some(actor.email),
         Err(_) => None,
     };
@@ -336,7 +336,7 @@ pub async fn get_invitation(token: String) -> Result<InvitationInfo, AppError> {
 pub async fn accept_invitation(token: String, name: Option<String>, password: Option<String>) -> Result<(), AppError> {
     let herald = ssr::herald()?;
     let session = ssr::session().await?;
-    let (user_id, tenant_id) = match domain::session::actor(&herald, &session).await {
+    let (user_id, tenant_id) = match crate::session::actor(&herald, &session).await {
         Ok(actor) => {
             let user = herald.user(&actor.user_id).await?;
             let tenant_id = herald.accept_invitation(&token, &user).await?;
@@ -349,7 +349,7 @@ pub async fn accept_invitation(token: String, name: Option<String>, password: Op
             (user.id, tenant_id)
         }
     };
-    domain::session::sign_in(&herald, &session, &user_id, Some(&tenant_id)).await?;
+    crate::session::sign_in(&herald, &session, &user_id, Some(&tenant_id)).await?;
     leptos_axum::redirect("/endpoints");
     Ok(())
 }

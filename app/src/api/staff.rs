@@ -228,7 +228,7 @@ pub async fn view_tenant(tenant_id: String) -> Result<(), AppError> {
     let (herald, actor) = super::ssr::actor().await?;
     actor.require_staff()?;
     herald.tenant(&tenant_id).await?;
-    domain::session::switch_tenant(&super::ssr::session().await?, &tenant_id).await?;
+    crate::session::switch_tenant(&super::ssr::session().await?, &tenant_id).await?;
     Ok(())
 }
 
@@ -237,7 +237,7 @@ pub async fn view_tenant(tenant_id: String) -> Result<(), AppError> {
 pub async fn stop_viewing() -> Result<(), AppError> {
     let (_, actor) = super::ssr::actor().await?;
     actor.require_staff()?;
-    domain::session::clear_tenant(&super::ssr::session().await?).await?;
+    crate::session::clear_tenant(&super::ssr::session().await?).await?;
     Ok(())
 }
 
@@ -265,7 +265,7 @@ pub async fn audit_entries(
         limit: Some(limit.unwrap_or(50)),
         ..Default::default()
     };
-    let page = herald.audit_log(filter).await?;
+    let page = herald.audit_log(&actor, filter).await?;
     Ok(AuditView {
         rows: page
             .data

@@ -9,7 +9,6 @@
 //! `migrations/sqlite` and `migrations/postgres`, with matching names, and run on start.
 
 pub(crate) mod query;
-mod sessions;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -17,8 +16,6 @@ use std::time::Duration;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteAutoVacuum, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
-
-pub use sessions::SessionStore;
 
 use crate::error::{Error, Result};
 
@@ -109,8 +106,7 @@ impl Store {
             Store::Sqlite(pool) => sqlx::migrate!("../migrations/sqlite").run(pool).await,
             Store::Postgres(pool) => sqlx::migrate!("../migrations/postgres").run(pool).await,
         };
-        result.map_err(|e| Error::internal("migrate", e))?;
-        self.session_store().migrate().await
+        result.map_err(|e| Error::internal("migrate", e))
     }
 
     pub fn is_postgres(&self) -> bool {
@@ -142,10 +138,6 @@ impl Store {
     /// True when the database answers.
     pub async fn ping(&self) -> bool {
         on_pool!(self, pool => sqlx::query("SELECT 1").execute(pool).await.is_ok())
-    }
-
-    pub fn session_store(&self) -> SessionStore {
-        SessionStore::new(self)
     }
 
     pub async fn close(&self) {

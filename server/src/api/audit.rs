@@ -42,26 +42,14 @@ async fn list(
     query: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Query(q) = query.map_err(|e| domain::Error::invalid("query", e.body_text()))?;
-    let tenant_id = q.tenant_id.filter(|v| !v.is_empty());
-    // Staff (not viewing a tenant) read every tenant's log; everyone else their own tenant's,
-    // and only as an admin.
-    let scope = if actor.is_staff() {
-        tenant_id
-    } else {
-        let own = actor.require_admin_read()?.to_string();
-        if tenant_id.as_ref().is_some_and(|t| *t != own) {
-            return Err(domain::Error::NotFound("tenant").into());
-        }
-        Some(own)
-    };
     let filter = AuditFilter {
-        tenant_id: scope,
+        tenant_id: q.tenant_id.filter(|v| !v.is_empty()),
         action: q.action,
         since: parse_time("since", q.since)?,
         until: parse_time("until", q.until)?,
         cursor: q.cursor,
         limit: q.limit,
     };
-    let page = herald.audit_log(filter).await?;
+    let page = herald.audit_log(&actor, filter).await?;
     Ok(Json(json!({ "data": page.data.iter().map(entry_json).collect::<Vec<_>>(), "next_cursor": page.next_cursor })))
 }

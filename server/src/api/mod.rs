@@ -79,8 +79,7 @@ impl IntoResponse for ApiError {
         if let domain::Error::Internal(detail) = &self.0 {
             tracing::error!(%detail, "request failed");
         }
-        let status = StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        (status, Json(json!({ "error": self.0.body() }))).into_response()
+        (app::error::http_status(&self.0), Json(json!({ "error": app::error::AppError::public(&self.0) }))).into_response()
     }
 }
 
@@ -112,7 +111,7 @@ where
         }
         let session =
             tower_sessions::Session::from_request_parts(parts, state).await.map_err(|_| ApiError(domain::Error::Unauthenticated))?;
-        Ok(Caller(domain::session::actor(&herald, &session).await?.with_ip(ip)))
+        Ok(Caller(app::session::actor(&herald, &session).await?.with_ip(ip)))
     }
 }
 
@@ -139,7 +138,7 @@ async fn me(
     Ok(Json(json!({
         "user": { "id": user.id, "email": user.email, "name": user.name, "staff_role": user.staff_role },
         "tenant": tenant,
-        "csrf_token": domain::session::csrf_token(&session).await?,
+        "csrf_token": app::session::csrf_token(&session).await?,
         "tenants": tenants.iter().map(|m| json!({ "id": m.tenant_id, "name": m.tenant_name, "role": m.role })).collect::<Vec<_>>(),
     })))
 }

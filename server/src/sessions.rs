@@ -1,12 +1,11 @@
-//! Dashboard sessions in the database, through tower-sessions' sqlx stores, behind one type
-//! so the web layer does not care which database is in use.
+//! Dashboard sessions in Herald's database, through tower-sessions' sqlx stores, behind one
+//! type so the web layer does not care which database is in use.
 
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, ExpiredDeletion};
 use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
-use super::Store;
-use crate::error::{Error, Result};
+use domain::{Error, Result, Store};
 
 #[derive(Clone, Debug)]
 pub enum SessionStore {

@@ -1,12 +1,9 @@
 //! What a dashboard session holds, and turning it into an [`Actor`]. Shared by the server
 //! functions and the HTTP API so both read sessions the same way.
 
+use domain::clock::{Millis, DAY};
+use domain::{Actor, Error, Herald, Result};
 use tower_sessions::Session;
-
-use crate::clock::{Millis, DAY};
-use crate::error::{Error, Result};
-use crate::roles::Actor;
-use crate::Herald;
 
 const USER: &str = "user_id";
 const TENANT: &str = "tenant_id";
@@ -25,7 +22,7 @@ pub async fn sign_in(herald: &Herald, session: &Session, user_id: &str, tenant_i
     session.cycle_id().await.map_err(store_error)?;
     session.insert(USER, user_id).await.map_err(store_error)?;
     session.insert(SIGNED_IN_AT, herald.clock.now()).await.map_err(store_error)?;
-    session.insert(CSRF, crate::ids::random_string(32)).await.map_err(store_error)?;
+    session.insert(CSRF, domain::ids::random_string(32)).await.map_err(store_error)?;
     if let Some(t) = tenant_id {
         session.insert(TENANT, t).await.map_err(store_error)?;
     }
