@@ -24,27 +24,58 @@ fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
 }
 
+/// The SQLite database inside `data_dir`.
+fn sqlite_url(data_dir: &std::path::Path) -> String {
+    format!("sqlite://{}", data_dir.join("herald.db").display())
+}
+
 impl Config {
-    pub fn from_env() -> anyhow_like::Result<Config> {
-        let data_dir = PathBuf::from(var("HERALD_DATA_DIR").unwrap_or_else(|| "./data".into()));
-        let database_url = var("DATABASE_URL").unwrap_or_else(|| format!("sqlite://{}", data_dir.join("herald.db").display()));
-        let bind: SocketAddr = var("HERALD_BIND")
-            .unwrap_or_else(|| "127.0.0.1:3000".into())
-            .parse()
-            .map_err(|e| format!("HERALD_BIND is not an address like 127.0.0.1:3000: {e}"))?;
-        let public_url = var("HERALD_PUBLIC_URL").unwrap_or_else(|| format!("http://{bind}"));
-        Ok(Config {
+    /// Herald's own settings, as used where no environment variable says otherwise: data and a
+    /// SQLite database in `./data`, 127.0.0.1:3000, mail written to the data directory's outbox,
+    /// no trusted proxies, the default delivery engine, and a secret key generated on first use.
+    /// Reads nothing from the environment: [`Config::from_env`] starts from here, and tests do.
+    pub fn defaults() -> Config {
+        let data_dir = PathBuf::from("./data");
+        let bind = SocketAddr::from(([127, 0, 0, 1], 3000));
+        Config {
+            database_url: sqlite_url(&data_dir),
             data_dir,
-            database_url,
-            secret_key: var("HERALD_SECRET_KEY"),
-            smtp_url: var("HERALD_SMTP_URL"),
-            mail_from: var("HERALD_MAIL_FROM").unwrap_or_else(|| "Herald <herald@localhost>".into()),
+            secret_key: None,
+            smtp_url: None,
+            mail_from: "Herald <herald@localhost>".into(),
             bind,
-            public_url,
-            site_root: var("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
-            engine: engine_from_env()?,
-            trusted_proxies: domain::net::TrustedProxies::parse(&var("HERALD_TRUSTED_PROXIES").unwrap_or_default())?,
-        })
+            public_url: format!("http://{bind}"),
+            site_root: "target/site".into(),
+            engine: domain::delivery::EngineSettings::default(),
+            trusted_proxies: domain::net::TrustedProxies::default(),
+        }
+    }
+
+    /// [`Config::defaults`], changed by every `HERALD_*` variable set (and `DATABASE_URL`,
+    /// `LEPTOS_SITE_ROOT`).
+    pub fn from_env() -> anyhow_like::Result<Config> {
+        let mut config = Config::defaults();
+        if let Some(dir) = var("HERALD_DATA_DIR") {
+            config.data_dir = PathBuf::from(dir);
+        }
+        config.database_url = var("DATABASE_URL").unwrap_or_else(|| sqlite_url(&config.data_dir));
+        if let Some(bind) = var("HERALD_BIND") {
+            config.bind = bind.parse().map_err(|e| format!("HERALD_BIND is not an address like 127.0.0.1:3000: {e}"))?;
+        }
+        config.public_url = var("HERALD_PUBLIC_URL").unwrap_or_else(|| format!("http://{}", config.bind));
+        config.secret_key = var("HERALD_SECRET_KEY");
+        config.smtp_url = var("HERALD_SMTP_URL");
+        if let Some(from) = var("HERALD_MAIL_FROM") {
+            config.mail_from = from;
+        }
+        if let Some(root) = var("LEPTOS_SITE_ROOT") {
+            config.site_root = root;
+        }
+        engine_from_env(&mut config.engine)?;
+        if let Some(list) = var("HERALD_TRUSTED_PROXIES") {
+            config.trusted_proxies = domain::net::TrustedProxies::parse(&list)?;
+        }
+        Ok(config)
     }
 
     pub fn with_bind(mut self, bind: SocketAddr) -> Self {
@@ -137,9 +168,8 @@ fn redact_url(url: &str) -> String {
     format!("{scheme}://{authority}{tail}")
 }
 
-/// Delivery tuning; the defaults follow the product rules (10 s timeout).
-fn engine_from_env() -> anyhow_like::Result<domain::delivery::EngineSettings> {
-    let mut engine = domain::delivery::EngineSettings::default();
+/// Delivery tuning over `engine` (the defaults follow the product rules: 10 s timeout).
+fn engine_from_env(engine: &mut domain::delivery::EngineSettings) -> anyhow_like::Result<()> {
     let seconds = |name: &str| -> anyhow_like::Result<Option<f64>> {
         var(name)
             .map(|v| v.parse::<f64>().ok().filter(|s| *s > 0.0).ok_or(format!("{name} must be a positive number of seconds")))
@@ -154,7 +184,7 @@ fn engine_from_env() -> anyhow_like::Result<domain::delivery::EngineSettings> {
     if let Some(n) = var("HERALD_WORKER_CONCURRENCY") {
         engine.concurrency = n.parse().ok().filter(|n| *n > 0).ok_or("HERALD_WORKER_CONCURRENCY must be a positive number")?;
     }
-    Ok(engine)
+    Ok(())
 }
 
 fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
@@ -176,7 +206,7 @@ mod tests {
     use super::*;
 
     fn config(public_url: &str) -> Config {
-        let mut config = Config::from_env().unwrap();
+        let mut config = Config::defaults();
         config.public_url = public_url.to_string();
         config
     }

@@ -1,7 +1,7 @@
 //! Sign-up, sign-in, sessions, invitations and tenants.
 
 use crate::both_databases;
-use crate::helpers::{Reply, TestApp};
+use crate::helpers::{herald_cli, Reply, TestApp, OWNER_PASSWORD};
 
 both_databases!(
     sign_up_creates_an_owner_on_the_basic_plan_and_signs_in,
@@ -85,7 +85,7 @@ async fn sign_in_checks_the_password_and_throttles_guessing(app: TestApp) {
     let unknown = app.rpc(&client, "sign_in", &[("email", "nobody@lotus.example"), ("password", "whatever123")]).await;
     assert_eq!(unknown.error()["message"], r.error()["message"], "unknown and known accounts fail alike");
 
-    let r = app.rpc(&client, "sign_in", &[("email", "ANA@lotus.example"), ("password", "correct horse battery")]).await;
+    let r = app.rpc(&client, "sign_in", &[("email", "ANA@lotus.example"), ("password", OWNER_PASSWORD)]).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.headers["location"], "/endpoints");
     assert_eq!(app.me(&client).await["user"]["email"], "ana@lotus.example");
@@ -96,18 +96,18 @@ async fn sign_in_checks_the_password_and_throttles_guessing(app: TestApp) {
         let r = app.rpc(&attacker, "sign_in", &[("email", "ana@lotus.example"), ("password", "guess guess")]).await;
         assert_eq!(r.status, 422);
     }
-    let r = app.rpc(&attacker, "sign_in", &[("email", "ana@lotus.example"), ("password", "correct horse battery")]).await;
+    let r = app.rpc(&attacker, "sign_in", &[("email", "ana@lotus.example"), ("password", OWNER_PASSWORD)]).await;
     assert_eq!(r.status, 429, "{}", r.text);
     assert!(r.error()["message"].as_str().unwrap().starts_with("Too many failed sign-in attempts. Try again in 15 minutes"));
     app.clock.advance(15 * domain::clock::MINUTE);
-    let r = app.rpc(&attacker, "sign_in", &[("email", "ana@lotus.example"), ("password", "correct horse battery")]).await;
+    let r = app.rpc(&attacker, "sign_in", &[("email", "ana@lotus.example"), ("password", OWNER_PASSWORD)]).await;
     assert_eq!(r.status, 200, "the lock lifts after the window: {}", r.text);
 }
 
 async fn sign_out_ends_the_session(app: TestApp) {
     app.owner("ana@lotus.example", "Lotus").await;
     let client = app.new_browser();
-    let r = app.rpc(&client, "sign_in", &[("email", "ana@lotus.example"), ("password", "correct horse battery")]).await;
+    let r = app.rpc(&client, "sign_in", &[("email", "ana@lotus.example"), ("password", OWNER_PASSWORD)]).await;
     assert_eq!(r.status, 200, "{}", r.text);
     let cookie = r.session_cookie();
     assert_eq!(app.get_with_cookie(&cookie, "/api/v1/me").await.status, 200, "the cookie alone is the session");
@@ -124,7 +124,7 @@ async fn signing_in_starts_a_new_session(app: TestApp) {
     app.owner("ana@lotus.example", "Lotus").await;
     app.owner("eve@evil.example", "Evil").await;
     // Eve signs in and plants her session cookie in Ana's browser.
-    let r = app.rpc(&app.new_browser(), "sign_in", &[("email", "eve@evil.example"), ("password", "correct horse battery")]).await;
+    let r = app.rpc(&app.new_browser(), "sign_in", &[("email", "eve@evil.example"), ("password", OWNER_PASSWORD)]).await;
     assert_eq!(r.status, 200, "{}", r.text);
     let planted = r.session_cookie();
     assert_eq!(app.get_with_cookie(&planted, "/api/v1/me").await.json()["user"]["email"], "eve@evil.example");
@@ -132,7 +132,7 @@ async fn signing_in_starts_a_new_session(app: TestApp) {
         .post(format!("{}/rpc/sign_in", app.base))
         .header("cookie", &planted)
         .header("origin", &app.origin)
-        .form(&[("email", "ana@lotus.example"), ("password", "correct horse battery")])
+        .form(&[("email", "ana@lotus.example"), ("password", OWNER_PASSWORD)])
         .send()
         .await
         .unwrap();
@@ -267,16 +267,7 @@ async fn another_tenants_objects_answer_404(app: TestApp) {
 }
 
 async fn cli_creates_tenants_and_staff(app: TestApp) {
-    let herald = |args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_herald"))
-            .args(args)
-            .env("DATABASE_URL", &app.db.url)
-            .env("HERALD_DATA_DIR", &app.data_dir.0)
-            .env("HERALD_PASSWORD", "operator password 1")
-            .env("RUST_LOG", "error")
-            .output()
-            .unwrap()
-    };
+    let herald = |args: &[&str]| herald_cli(&app).args(args).env("HERALD_PASSWORD", "operator password 1").output().unwrap();
     let out = herald(&["tenant", "create", "--name", "Glow Salon", "--plan", "professional", "--admin-email", "boss@glow.example"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let id = String::from_utf8(out.stdout).unwrap();

@@ -6,9 +6,7 @@ use domain::clock::DAY;
 use serde_json::json;
 
 use crate::both_databases;
-use crate::delivery::{add_endpoint, send_event, tenant};
-use crate::helpers::TestApp;
-use crate::sink::{Answer, Sink};
+use crate::helpers::{add_endpoint, send_event, tenant_with_key, Answer, Plan, PrivateUrls, Sink, TestApp};
 
 both_databases!(
     deliveries_past_retention_lose_their_bodies_and_keep_their_metadata,
@@ -56,7 +54,7 @@ async fn bodies_containing(app: &TestApp, needle: &str) -> i64 {
 async fn deliveries_past_retention_lose_their_bodies_and_keep_their_metadata(app: TestApp) {
     let sink = Sink::start().await;
     sink.answer(Answer::Body(200, "receiver-said-OLD".into()));
-    let (tenant_id, key) = tenant(&app, "Lotus").await;
+    let (tenant_id, key) = tenant_with_key(&app, "Lotus", Plan::Enterprise, PrivateUrls::Allowed).await;
     assert_eq!(app.herald.tenant(&tenant_id).await.unwrap().retention_days, 60, "60 days by default");
     add_endpoint(&app, &key, json!({ "name": "CRM", "url": sink.url, "event_types": ["*"] })).await;
     let old = send_event(&app, &key, "invoice.closed", json!({ "note": "payload-OLD" })).await;
@@ -117,8 +115,8 @@ async fn deliveries_past_retention_lose_their_bodies_and_keep_their_metadata(app
 
 async fn a_retention_change_takes_effect_on_the_next_run(app: TestApp) {
     let sink = Sink::start().await;
-    let (tenant_id, key) = tenant(&app, "Lotus").await;
-    let (other_id, other_key) = tenant(&app, "Zen").await;
+    let (tenant_id, key) = tenant_with_key(&app, "Lotus", Plan::Enterprise, PrivateUrls::Allowed).await;
+    let (other_id, other_key) = tenant_with_key(&app, "Zen", Plan::Enterprise, PrivateUrls::Allowed).await;
     add_endpoint(&app, &key, json!({ "name": "CRM", "url": sink.url, "event_types": ["*"] })).await;
     add_endpoint(&app, &other_key, json!({ "name": "CRM", "url": sink.url, "event_types": ["*"] })).await;
     send_event(&app, &key, "invoice.closed", json!({ "note": "lotus" })).await;
@@ -149,7 +147,7 @@ async fn archival_goes_in_batches_and_leaves_deliveries_still_due(app: TestApp) 
     let ok = Sink::start().await;
     let down = Sink::start().await;
     down.answer(Answer::Status(503));
-    let (_, key) = tenant(&app, "Lotus").await;
+    let (_, key) = tenant_with_key(&app, "Lotus", Plan::Enterprise, PrivateUrls::Allowed).await;
     add_endpoint(&app, &key, json!({ "name": "CRM", "url": ok.url, "event_types": ["invoice.closed"] })).await;
     add_endpoint(&app, &key, json!({ "name": "Down", "url": down.url, "event_types": ["customer.created"] })).await;
     let blob = "x".repeat(20 * 1024);
@@ -185,7 +183,7 @@ async fn archival_goes_in_batches_and_leaves_deliveries_still_due(app: TestApp) 
 
 async fn ingest_and_delivery_go_on_while_archival_runs(app: TestApp) {
     let sink = Sink::start().await;
-    let (_, key) = tenant(&app, "Lotus").await;
+    let (_, key) = tenant_with_key(&app, "Lotus", Plan::Enterprise, PrivateUrls::Allowed).await;
     add_endpoint(&app, &key, json!({ "name": "CRM", "url": sink.url, "event_types": ["*"] })).await;
     for i in 0..20 {
         send_event(&app, &key, "invoice.closed", json!({ "n": i })).await;

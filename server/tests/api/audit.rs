@@ -5,8 +5,7 @@ use domain::StaffRole;
 use serde_json::{json, Value};
 
 use crate::both_databases;
-use crate::helpers::TestApp;
-use crate::staff::{session_call, staff};
+use crate::helpers::{api_get, herald_cli, session_call, signed_in_staff, Reply, TestApp};
 
 both_databases!(
     changes_are_recorded_with_who_when_what_and_where,
@@ -14,9 +13,8 @@ both_databases!(
     command_line_changes_are_recorded_too,
 );
 
-async fn audit_api(app: &TestApp, key: &str, query: &str) -> crate::helpers::Reply {
-    let r = crate::helpers::plain_client().get(format!("{}/api/v1/audit{query}", app.base)).bearer_auth(key).send().await.unwrap();
-    crate::helpers::Reply { status: r.status(), headers: r.headers().clone(), text: r.text().await.unwrap() }
+async fn audit_api(app: &TestApp, key: &str, query: &str) -> Reply {
+    api_get(app, key, &format!("/audit{query}")).await
 }
 
 fn actions(page: &Value) -> Vec<String> {
@@ -26,7 +24,7 @@ fn actions(page: &Value) -> Vec<String> {
 async fn changes_are_recorded_with_who_when_what_and_where(app: TestApp) {
     let owner = app.owner("ana@lotus.example", "Lotus").await;
     let tenant_id = app.me(&owner).await["tenant"]["id"].as_str().unwrap().to_string();
-    let op = staff(&app, "olga@herald.example", StaffRole::Operator).await;
+    let op = signed_in_staff(&app, "olga@herald.example", StaffRole::Operator).await;
     let r = app.rpc(&op, "update_tenant_settings", &[("tenant_id", &tenant_id), ("plan", "professional"), ("retention_days", "90")]).await;
     assert_eq!(r.status, 200, "{}", r.text);
 
@@ -199,7 +197,7 @@ async fn the_audit_log_is_for_admins_of_the_tenant_and_staff(app: TestApp) {
     assert_eq!(html.status(), 404);
 
     // Staff see every tenant's, and can narrow to one.
-    let support = staff(&app, "sam@herald.example", StaffRole::Support).await;
+    let support = signed_in_staff(&app, "sam@herald.example", StaffRole::Support).await;
     let all = app.rpc(&support, "audit_entries", &[("all", "true")]).await.json();
     let tenants: Vec<&str> = all["rows"].as_array().unwrap().iter().filter_map(|r| r["tenant_name"].as_str()).collect();
     assert!(tenants.contains(&"Lotus") && tenants.contains(&"Zen"), "{all}");
@@ -223,15 +221,7 @@ async fn the_audit_log_is_for_admins_of_the_tenant_and_staff(app: TestApp) {
 
 async fn command_line_changes_are_recorded_too(app: TestApp) {
     let herald = |args: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_herald"))
-            .args(args)
-            .env("DATABASE_URL", &app.db.url)
-            .env("HERALD_DATA_DIR", &app.data_dir.0)
-            .env("HERALD_PASSWORD", "operator password 1")
-            .env("USER", "ops")
-            .env("RUST_LOG", "error")
-            .output()
-            .unwrap();
+        let out = herald_cli(&app).args(args).env("HERALD_PASSWORD", "operator password 1").env("USER", "ops").output().unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8(out.stdout).unwrap().trim().to_string()
     };

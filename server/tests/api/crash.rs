@@ -2,25 +2,20 @@
 //! started again; every event it accepted still reaches the receiver.
 
 use std::collections::HashSet;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 
 use crate::both_databases;
-use crate::delivery::{add_endpoint, tenant};
-use crate::helpers::TestApp;
-use crate::sink::{Answer, Sink};
+use crate::helpers::{add_endpoint, herald_cli, plain_client, tenant_with_key, Answer, Plan, PrivateUrls, Sink, TestApp};
 
 both_databases!(accepted_events_survive_a_crash);
 
 fn start_herald(app: &TestApp, port: u16) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_herald"))
+    herald_cli(app)
         .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
-        .env("DATABASE_URL", &app.db.url)
-        .env("HERALD_DATA_DIR", &app.data_dir.0)
         .env("HERALD_LEASE_SECS", "2") // a dead worker's claims come back after 2 s
-        .env("RUST_LOG", "error")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -30,7 +25,7 @@ fn start_herald(app: &TestApp, port: u16) -> Child {
 async fn wait_healthy(base: &str) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
-        if reqwest::get(format!("{base}/healthz")).await.is_ok_and(|r| r.status() == 200) {
+        if plain_client().get(format!("{base}/healthz")).send().await.is_ok_and(|r| r.status() == 200) {
             return;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -45,14 +40,14 @@ fn free_port() -> u16 {
 async fn accepted_events_survive_a_crash(app: TestApp) {
     let sink = Sink::start().await;
     sink.answer(Answer::Slow(40));
-    let (_, key) = tenant(&app, "Lotus").await;
+    let (_, key) = tenant_with_key(&app, "Lotus", Plan::Enterprise, PrivateUrls::Allowed).await;
     add_endpoint(&app, &key, json!({ "name": "Sink", "url": sink.url, "event_types": ["*"] })).await;
 
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let mut first = start_herald(&app, port);
     wait_healthy(&base).await;
-    let client = crate::helpers::plain_client();
+    let client = plain_client();
     let mut accepted = HashSet::new();
     for batch in 0..25 {
         let sends = (0..8).map(|i| {

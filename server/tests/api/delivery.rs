@@ -4,8 +4,10 @@ use domain::clock::{MINUTE, SECOND};
 use serde_json::{json, Value};
 
 use crate::both_databases;
-use crate::helpers::{Reply, TestApp};
-use crate::sink::{Answer, Sink};
+use crate::helpers::{
+    add_endpoint, api_get, attempts, deliveries, post, run_one_event_through_every_attempt, send_event, tenant_with_key,
+    tenant_with_owner_and_key, Answer, Plan, PrivateUrls, Sink, TestApp,
+};
 
 both_databases!(
     events_fan_out_to_subscribed_endpoints_only,
@@ -27,98 +29,15 @@ both_databases!(
     a_backlog_at_a_slow_endpoint_does_not_hold_up_another_tenant,
 );
 
-#[derive(Debug, sqlx::FromRow)]
-pub struct DeliveryRow {
-    pub id: String,
-    pub endpoint_id: String,
-    #[allow(dead_code)]
-    pub message_id: String,
-    pub status: String,
-    pub attempts: i64,
-    pub next_attempt_at: Option<i64>,
-    pub last_status_code: Option<i64>,
-    pub last_error: Option<String>,
-}
-
-#[derive(Debug, sqlx::FromRow)]
-pub struct AttemptRow {
-    pub attempted_at: i64,
-    pub status_code: Option<i64>,
-    pub response_headers: Option<String>,
-    pub response_body: Option<String>,
-    pub error: Option<String>,
-}
-
-pub async fn deliveries(app: &TestApp) -> Vec<DeliveryRow> {
-    let sql = "SELECT id, endpoint_id, message_id, status, attempts, next_attempt_at, last_status_code, last_error FROM deliveries ORDER BY created_at, id";
-    domain::on_pool!(&app.herald.store, pool => sqlx::query_as::<_, DeliveryRow>(sql).fetch_all(pool).await).unwrap()
-}
-
-pub async fn attempts(app: &TestApp, delivery_id: &str) -> Vec<AttemptRow> {
-    let sql = "SELECT attempted_at, status_code, response_headers, response_body, error FROM attempts WHERE delivery_id = $1 ORDER BY attempted_at, id";
-    domain::on_pool!(&app.herald.store, pool => sqlx::query_as::<_, AttemptRow>(sql).bind(delivery_id).fetch_all(pool).await).unwrap()
-}
-
 async fn count(app: &TestApp, table: &str) -> i64 {
     let sql = format!("SELECT COUNT(*) FROM {table}");
     let (n,): (i64,) = domain::on_pool!(&app.herald.store, pool => sqlx::query_as(&sql).fetch_one(pool).await).unwrap();
     n
 }
 
-/// A tenant allowed to deliver to the loopback sink, with an API key.
-pub async fn tenant(app: &TestApp, name: &str) -> (String, String) {
-    let (tenant_id, key, _) = tenant_with_owner(app, name).await;
-    (tenant_id, key)
-}
-
-/// [`tenant`], and its owner's browser.
-pub async fn tenant_with_owner(app: &TestApp, name: &str) -> (String, String, reqwest::Client) {
-    let owner = app.owner(&format!("owner@{}.example", name.to_lowercase()), name).await;
-    let tenant_id = app.me(&owner).await["tenant"]["id"].as_str().unwrap().to_string();
-    let update = domain::tenants::TenantUpdate {
-        plan: Some(domain::tenants::Plan::Enterprise),
-        allow_private_urls: Some(true),
-        ..Default::default()
-    };
-    app.herald.update_tenant(&tenant_id, update).await.unwrap();
-    let (_, key) = app.herald.create_api_key(&tenant_id, "tests", None).await.unwrap();
-    (tenant_id, key, owner)
-}
-
-pub async fn api_get(app: &TestApp, key: &str, path: &str) -> Reply {
-    let r = crate::helpers::plain_client().get(format!("{}/api/v1{path}", app.base)).bearer_auth(key).send().await.unwrap();
-    Reply { status: r.status(), headers: r.headers().clone(), text: r.text().await.unwrap() }
-}
-
-pub async fn post(app: &TestApp, key: &str, path: &str, body: Value) -> Reply {
-    send(app, key, reqwest::Method::POST, path, body).await
-}
-
-pub async fn patch(app: &TestApp, key: &str, path: &str, body: Value) -> Reply {
-    send(app, key, reqwest::Method::PATCH, path, body).await
-}
-
-async fn send(app: &TestApp, key: &str, method: reqwest::Method, path: &str, body: Value) -> Reply {
-    let url = format!("{}/api/v1{path}", app.base);
-    let r = crate::helpers::plain_client().request(method, url).bearer_auth(key).json(&body).send().await.unwrap();
-    Reply { status: r.status(), headers: r.headers().clone(), text: r.text().await.unwrap() }
-}
-
-pub async fn add_endpoint(app: &TestApp, key: &str, body: Value) -> String {
-    let r = post(app, key, "/endpoints", body).await;
-    assert_eq!(r.status, 201, "{}", r.text);
-    r.json()["id"].as_str().unwrap().to_string()
-}
-
-pub async fn send_event(app: &TestApp, key: &str, event_type: &str, data: Value) -> String {
-    let r = post(app, key, "/events", json!({ "event_type": event_type, "data": data })).await;
-    assert_eq!(r.status, 202, "{}", r.text);
-    r.json()["id"].as_str().unwrap().to_string()
-}
-
 async fn events_fan_out_to_subscribed_endpoints_only(app: TestApp) {
     let sink = Sink::start().await;
-    let (_, key) = tenant(&app, "Lotus").await;
+    let (_, key) = tenant_with_key(&app, "Lotus", Plan::Enterprise, PrivateUrls::Allowed).await;
     let bookings = add_endpoint(
         &app,
         &key,
@@ -147,7 +66,7 @@ async fn events_fan_out_to_subscribed_endpoints_only(app: TestApp) {
 
 async fn the_request_carries_verb_signature_and_auth_header(app: TestApp) {
     let sink = Sink::start().await;
-    let (tenant_id, key) = tenant(&app, "Lotus").await;
+    let (tenant_id, key) = tenant_with_key(&app, "Lotus", Plan::Enterprise, PrivateUrls::Allowed).await;
     let envelope_ep = add_endpoint(
         &app,
         &key,
@@ -200,7 +119,7 @@ async fn the_request_carries_verb_signature_and_auth_header(app: TestApp) {
 
 async fn a_repeated_event_id_returns_the_first_message(app: TestApp) {
     let sink = Sink::start().await;
-    let (_, key) = tenant(&app, "Lotus").await;
+    let (_, key) = tenant_with_key(&app, "Lotus", Plan::Enterprise, PrivateUrls::Allowed).await;
     add_endpoint(&app, &key, json!({ "name": "E", "url": sink.url, "event_types": ["*"] })).await;
     let body = json!({ "event_type": "invoice.closed", "data": { "total": 1 }, "event_id": "inv-1" });
     let first = post(&app, &key, "/events", body.clone()).await;
@@ -210,14 +129,14 @@ async fn a_repeated_event_id_returns_the_first_message(app: TestApp) {
     assert_eq!(again.json()["id"], first.json()["id"]);
     assert_eq!((count(&app, "messages").await, count(&app, "deliveries").await), (1, 1));
     // Another tenant may use the same key for its own event.
-    let (_, other) = tenant(&app, "Zen").await;
+    let (_, other) = tenant_with_key(&app, "Zen", Plan::Enterprise, PrivateUrls::Allowed).await;
     let r = post(&app, &other, "/events", json!({ "event_type": "invoice.closed", "data": {}, "event_id": "inv-1" })).await;
     assert_eq!(r.status, 202);
     assert_ne!(r.json()["id"], first.json()["id"]);
 }
 
 async fn bad_events_are_refused_and_store_nothing(app: TestApp) {
-    let (tenant_id, key) = tenant(&app, "Lotus").await;
+    let (tenant_id, key) = tenant_with_key(&app, "Lotus", Plan::Enterprise, PrivateUrls::Allowed).await;
     let r = post(&app, &key, "/events", json!({ "event_type": "booking.exploded", "data": {} })).await;
     assert_eq!((r.status.as_u16(), r.error()["field"].as_str()), (422, Some("event_type")));
     assert!(r.error()["message"].as_str().unwrap().contains("is not an event type"));
@@ -258,7 +177,7 @@ async fn bad_events_are_refused_and_store_nothing(app: TestApp) {
 async fn failures_retry_five_times_with_backoff(app: TestApp) {
     let sink = Sink::start().await;
     sink.answer(Answer::Status(500));
-    let (_, key) = tenant(&app, "Lotus").await;
+    let (_, key) = tenant_with_key(&app, "Lotus", Plan::Enterprise, PrivateUrls::Allowed).await;
     add_endpoint(&app, &key, json!({ "name": "E", "url": sink.url, "event_types": ["*"] })).await;
     send_event(&app, &key, "invoice.closed", json!({})).await;
     let expected = [30, 60, 120, 240, 480];
@@ -283,7 +202,7 @@ async fn failures_retry_five_times_with_backoff(app: TestApp) {
 
 async fn retry_after_is_honoured_and_410_deactivates_at_once(app: TestApp) {
     let sink = Sink::start().await;
-    let (tenant_id, key) = tenant(&app, "Lotus").await;
+    let (tenant_id, key) = tenant_with_key(&app, "Lotus", Plan::Enterprise, PrivateUrls::Allowed).await;
     let ep = add_endpoint(&app, &key, json!({ "name": "Picky", "url": sink.url, "event_types": ["*"] })).await;
     sink.then(Answer::WithHeader(429, "retry-after", "120".into()));
     sink.then(Answer::WithHeader(503, "retry-after", "0".into()));
@@ -309,21 +228,10 @@ async fn retry_after_is_honoured_and_410_deactivates_at_once(app: TestApp) {
     assert!(app.outbox().iter().any(|m| m.contains("Endpoint \"Picky\" was deactivated")));
 }
 
-/// Sends one event and runs the worker through its attempts, one at a time, until it ends.
-pub async fn deliver_one_event(app: &TestApp, key: &str, n: i64) {
-    send_event(app, key, "invoice.closed", json!({ "n": n })).await;
-    for _ in 0..7 {
-        app.deliver().await;
-        app.clock.advance(11 * MINUTE);
-    }
-    let last = deliveries(app).await.pop().unwrap();
-    assert!(["succeeded", "failed", "skipped"].contains(&last.status.as_str()), "event {n} ended: {last:?}");
-}
-
 async fn twenty_consecutive_failures_deactivate_and_email_the_admins(app: TestApp) {
     let sink = Sink::start().await;
     sink.answer(Answer::Status(500));
-    let (tenant_id, key, owner) = tenant_with_owner(&app, "Lotus").await;
+    let (tenant_id, key, owner) = tenant_with_owner_and_key(&app, "Lotus", Plan::Enterprise, PrivateUrls::Allowed).await;
     app.member(&owner, "bruno@lotus.example").await;
     let r = app.rpc(&owner, "invite", &[("email", "ada@lotus.example"), ("role", "admin")]).await;
     assert_eq!(r.status, 200, "{}", r.text);
@@ -344,19 +252,19 @@ async fn twenty_consecutive_failures_deactivate_and_email_the_admins(app: TestAp
     }
     sink.then(Answer::Status(200));
     for n in 0..4 {
-        deliver_one_event(&app, &key, n).await;
+        run_one_event_through_every_attempt(&app, &key, n).await;
     }
     assert_eq!(sink.received().len(), 20, "3 events × 6 failed attempts, then the 4th event failed once and succeeded");
     assert_eq!(deliveries(&app).await.last().unwrap().status, "succeeded");
     // 18 more failures (38 in all, but only 18 in a row) leave the endpoint active.
     for n in 4..7 {
-        deliver_one_event(&app, &key, n).await;
+        run_one_event_through_every_attempt(&app, &key, n).await;
     }
     assert_eq!(sink.received().len(), 38);
     assert_eq!(app.herald.endpoint(&tenant_id, &ep).await.unwrap().status.as_str(), "active", "only 18 in a row since the success");
     assert!(app.outbox().iter().all(|m| !m.contains("was deactivated")));
     // The 20th failure in a row stops deliveries.
-    deliver_one_event(&app, &key, 7).await;
+    run_one_event_through_every_attempt(&app, &key, 7).await;
     assert_eq!(sink.received().len(), 40, "the 20th consecutive failure was the last request");
     let endpoint = app.herald.endpoint(&tenant_id, &ep).await.unwrap();
     assert_eq!(endpoint.status.as_str(), "inactive");
@@ -394,7 +302,7 @@ async fn twenty_consecutive_failures_deactivate_and_email_the_admins(app: TestAp
 async fn a_receiver_that_never_answers_times_out(app: TestApp) {
     let sink = Sink::start().await;
     sink.answer(Answer::Hang);
-    let (_, key) = tenant(&app, "Lotus").await;
+    let (_, key) = tenant_with_key(&app, "Lotus", Plan::Enterprise, PrivateUrls::Allowed).await;
     add_endpoint(&app, &key, json!({ "name": "Slow", "url": sink.url, "event_types": ["*"] })).await;
     send_event(&app, &key, "invoice.closed", json!({})).await;
     app.deliver().await;
@@ -409,7 +317,7 @@ async fn a_receiver_that_never_answers_times_out(app: TestApp) {
 async fn responses_are_recorded_and_capped(app: TestApp) {
     let sink = Sink::start().await;
     sink.answer(Answer::Body(200, "y".repeat(100 * 1024)));
-    let (_, key) = tenant(&app, "Lotus").await;
+    let (_, key) = tenant_with_key(&app, "Lotus", Plan::Enterprise, PrivateUrls::Allowed).await;
     add_endpoint(&app, &key, json!({ "name": "E", "url": sink.url, "event_types": ["*"] })).await;
     send_event(&app, &key, "invoice.closed", json!({})).await;
     app.deliver().await;
@@ -425,7 +333,7 @@ async fn responses_are_recorded_and_capped(app: TestApp) {
 }
 
 async fn the_email_channel_delivers_json_by_mail(app: TestApp) {
-    let (_, key) = tenant(&app, "Lotus").await;
+    let (_, key) = tenant_with_key(&app, "Lotus", Plan::Enterprise, PrivateUrls::Allowed).await;
     add_endpoint(
         &app,
         &key,
@@ -442,7 +350,7 @@ async fn the_email_channel_delivers_json_by_mail(app: TestApp) {
 
 async fn private_addresses_are_refused_again_at_delivery(app: TestApp) {
     let sink = Sink::start().await;
-    let (tenant_id, key) = tenant(&app, "Lotus").await;
+    let (tenant_id, key) = tenant_with_key(&app, "Lotus", Plan::Enterprise, PrivateUrls::Allowed).await;
     let port = sink.url.rsplit(':').next().unwrap();
     // A literal loopback address, and a host name that resolves to one.
     add_endpoint(&app, &key, json!({ "name": "Literal", "url": format!("{}/literal", sink.url), "event_types": ["*"] })).await;
@@ -471,7 +379,7 @@ async fn private_addresses_are_refused_again_at_delivery(app: TestApp) {
 
 async fn webhooks_switched_off_record_skipped_deliveries_to_recover_later(app: TestApp) {
     let sink = Sink::start().await;
-    let (_, key) = tenant(&app, "Lotus").await;
+    let (_, key) = tenant_with_key(&app, "Lotus", Plan::Enterprise, PrivateUrls::Allowed).await;
     add_endpoint(&app, &key, json!({ "name": "E", "url": sink.url, "event_types": ["*"] })).await;
     let r = crate::helpers::plain_client()
         .patch(format!("{}/api/v1/settings", app.base))
@@ -514,7 +422,7 @@ async fn webhooks_switched_off_record_skipped_deliveries_to_recover_later(app: T
 
 async fn concurrent_workers_never_send_a_delivery_twice(app: TestApp) {
     let sink = Sink::start().await;
-    let (_, key) = tenant(&app, "Lotus").await;
+    let (_, key) = tenant_with_key(&app, "Lotus", Plan::Enterprise, PrivateUrls::Allowed).await;
     for i in 0..4 {
         add_endpoint(&app, &key, json!({ "name": format!("E{i}"), "url": format!("{}/{i}", sink.url), "event_types": ["*"] })).await;
     }
@@ -533,7 +441,7 @@ async fn concurrent_workers_never_send_a_delivery_twice(app: TestApp) {
 
 async fn redirects_are_not_followed(app: TestApp) {
     let sink = Sink::start().await;
-    let (_, key) = tenant(&app, "Lotus").await;
+    let (_, key) = tenant_with_key(&app, "Lotus", Plan::Enterprise, PrivateUrls::Allowed).await;
     add_endpoint(&app, &key, json!({ "name": "Moved", "url": format!("{}/old", sink.url), "event_types": ["*"] })).await;
     for code in [301, 302, 307, 308] {
         sink.then(Answer::WithHeader(code, "location", format!("{}/new", sink.url)));
@@ -563,7 +471,7 @@ async fn the_worker_loop_holds_each_endpoint_to_its_limit_and_serves_the_others_
         slow.then(Answer::Slow(ms));
     }
     let fast = Sink::start().await;
-    let (_, key) = tenant(&app, "Lotus").await;
+    let (_, key) = tenant_with_key(&app, "Lotus", Plan::Enterprise, PrivateUrls::Allowed).await;
     add_endpoint(&app, &key, json!({ "name": "Slow", "url": format!("{}/slow", slow.url), "event_types": ["*"] })).await;
     add_endpoint(&app, &key, json!({ "name": "Fast", "url": format!("{}/fast", fast.url), "event_types": ["*"] })).await;
     for n in 0..8 {
@@ -593,7 +501,7 @@ async fn the_worker_loop_holds_each_endpoint_to_its_limit_and_serves_the_others_
 
 async fn calenso_and_reservekit_names_are_accepted_and_sent_under_the_catalog_name(app: TestApp) {
     let sink = Sink::start().await;
-    let (_, key) = tenant(&app, "Lotus").await;
+    let (_, key) = tenant_with_key(&app, "Lotus", Plan::Enterprise, PrivateUrls::Allowed).await;
     // Subscribing by an old name stores Calenso's name.
     let r = post(
         &app,
@@ -658,7 +566,7 @@ async fn calenso_and_reservekit_names_are_accepted_and_sent_under_the_catalog_na
 async fn a_backlog_at_a_slow_endpoint_does_not_hold_up_another_tenant(app: TestApp) {
     let stuck = Sink::start().await;
     stuck.answer(Answer::Hang);
-    let (_, busy_key) = tenant(&app, "Busy").await;
+    let (_, busy_key) = tenant_with_key(&app, "Busy", Plan::Enterprise, PrivateUrls::Allowed).await;
     let slow = add_endpoint(&app, &busy_key, json!({ "name": "Slow", "url": format!("{}/slow", stuck.url), "event_types": ["*"] })).await;
     let first = send_event(&app, &busy_key, "invoice.closed", json!({ "n": 0 })).await;
     // 9,999 more due deliveries of the same message, written at once (10,000 ingests would
@@ -680,7 +588,7 @@ async fn a_backlog_at_a_slow_endpoint_does_not_hold_up_another_tenant(app: TestA
     assert_eq!(due(&app).await, 10_000);
 
     let sink = Sink::start().await;
-    let (_, key) = tenant(&app, "Calm").await;
+    let (_, key) = tenant_with_key(&app, "Calm", Plan::Enterprise, PrivateUrls::Allowed).await;
     add_endpoint(&app, &key, json!({ "name": "Calm", "url": format!("{}/calm", sink.url), "event_types": ["*"] })).await;
 
     // The loop `herald serve` runs, with the default engine settings (8 in flight per endpoint).

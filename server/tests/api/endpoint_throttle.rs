@@ -6,9 +6,10 @@ use domain::clock::SECOND;
 use serde_json::{json, Value};
 
 use crate::both_databases;
-use crate::delivery::{add_endpoint, api_get as get, deliveries, patch, post, send_event, tenant, tenant_with_owner};
-use crate::helpers::{eventually, Reply, RunningWorker, TestApp};
-use crate::sink::{Answer, Sink};
+use crate::helpers::{
+    add_endpoint, api_get as get, deliveries, eventually, patch, post, send_event, tenant_with_key, tenant_with_owner_and_key, Answer,
+    Plan, PrivateUrls, Reply, RunningWorker, Sink, TestApp,
+};
 
 both_databases!(
     a_throttled_endpoint_gets_its_rate_and_the_rest_waits,
@@ -18,7 +19,7 @@ both_databases!(
 
 async fn a_throttled_endpoint_gets_its_rate_and_the_rest_waits(app: TestApp) {
     let sink = Sink::start().await;
-    let (_, key) = tenant(&app, "Lotus").await;
+    let (_, key) = tenant_with_key(&app, "Lotus", Plan::Enterprise, PrivateUrls::Allowed).await;
     let throttled = add_endpoint(
         &app,
         &key,
@@ -69,7 +70,7 @@ async fn the_in_flight_limit_holds_across_two_worker_processes(app: TestApp) {
     for _ in 0..12 {
         sink.then(Answer::Slow(150));
     }
-    let (_, key) = tenant(&app, "Lotus").await;
+    let (_, key) = tenant_with_key(&app, "Lotus", Plan::Enterprise, PrivateUrls::Allowed).await;
     add_endpoint(&app, &key, json!({ "name": "POS", "url": format!("{}/pos", sink.url), "event_types": ["*"], "max_in_flight": 2 })).await;
     for n in 0..12 {
         send_event(&app, &key, "invoice.closed", json!({ "n": n })).await;
@@ -86,7 +87,7 @@ async fn the_in_flight_limit_holds_across_two_worker_processes(app: TestApp) {
 }
 
 async fn only_admins_set_a_throttle_within_its_bounds(app: TestApp) {
-    let (_, key, owner) = tenant_with_owner(&app, "Lotus").await;
+    let (_, key, owner) = tenant_with_owner_and_key(&app, "Lotus", Plan::Enterprise, PrivateUrls::Allowed).await;
     let ep = add_endpoint(&app, &key, json!({ "name": "E", "url": "https://hooks.example.com/e", "event_types": ["*"] })).await;
     let path = format!("/endpoints/{ep}");
     for (body, field) in [

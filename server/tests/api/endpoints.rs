@@ -3,9 +3,7 @@
 use serde_json::{json, Value};
 
 use crate::both_databases;
-use crate::delivery::{add_endpoint, send_event};
-use crate::helpers::{Reply, TestApp};
-use crate::sink::Sink;
+use crate::helpers::{add_endpoint, send_event, tenant_with_key, Plan, PrivateUrls, Reply, Sink, TestApp};
 
 both_databases!(
     endpoints_are_created_listed_changed_and_deleted,
@@ -21,18 +19,6 @@ both_databases!(
     api_keys_are_checked,
 );
 
-/// A tenant on `plan` with an API key; returns (tenant id, key).
-async fn tenant_with_key(app: &TestApp, name: &str, plan: &str) -> (String, String) {
-    let owner = app.owner(&format!("owner@{}.example", name.to_lowercase()), name).await;
-    let tenant_id = app.me(&owner).await["tenant"]["id"].as_str().unwrap().to_string();
-    if plan != "basic" {
-        let update = domain::tenants::TenantUpdate { plan: domain::tenants::Plan::parse(plan), ..Default::default() };
-        app.herald.update_tenant(&tenant_id, update).await.unwrap();
-    }
-    let (_, key) = app.herald.create_api_key(&tenant_id, "tests", None).await.unwrap();
-    (tenant_id, key)
-}
-
 async fn call(app: &TestApp, method: reqwest::Method, path: &str, key: &str, body: Option<Value>) -> Reply {
     let mut request = crate::helpers::plain_client().request(method, format!("{}/api/v1{path}", app.base)).bearer_auth(key);
     if let Some(body) = body {
@@ -47,7 +33,7 @@ fn endpoint(name: &str) -> Value {
 }
 
 async fn endpoints_are_created_listed_changed_and_deleted(app: TestApp) {
-    let (_, key) = tenant_with_key(&app, "Lotus", "professional").await;
+    let (_, key) = tenant_with_key(&app, "Lotus", Plan::Professional, PrivateUrls::Refused).await;
     let created = call(
         &app,
         reqwest::Method::POST,
@@ -108,7 +94,7 @@ async fn endpoints_are_created_listed_changed_and_deleted(app: TestApp) {
 }
 
 async fn twenty_concurrent_creates_on_basic_leave_exactly_one(app: TestApp) {
-    let (tenant_id, key) = tenant_with_key(&app, "Lotus", "basic").await;
+    let (tenant_id, key) = tenant_with_key(&app, "Lotus", Plan::Basic, PrivateUrls::Refused).await;
     let attempts = (0..20).map(|i| {
         let (app, key) = (&app, key.clone());
         async move { call(app, reqwest::Method::POST, "/endpoints", &key, Some(endpoint(&format!("Endpoint {i}")))).await }
@@ -126,7 +112,7 @@ async fn twenty_concurrent_creates_on_basic_leave_exactly_one(app: TestApp) {
 }
 
 async fn the_limit_counts_inactive_endpoints_and_downgrades_below_usage_are_refused(app: TestApp) {
-    let (tenant_id, key) = tenant_with_key(&app, "Lotus", "professional").await;
+    let (tenant_id, key) = tenant_with_key(&app, "Lotus", Plan::Professional, PrivateUrls::Refused).await;
     let mut ids = Vec::new();
     for i in 0..3 {
         let r = call(&app, reqwest::Method::POST, "/endpoints", &key, Some(endpoint(&format!("E{i}")))).await;
@@ -162,7 +148,7 @@ async fn the_limit_counts_inactive_endpoints_and_downgrades_below_usage_are_refu
 }
 
 async fn bad_endpoint_input_names_the_field_and_stores_nothing(app: TestApp) {
-    let (tenant_id, key) = tenant_with_key(&app, "Lotus", "enterprise").await;
+    let (tenant_id, key) = tenant_with_key(&app, "Lotus", Plan::Enterprise, PrivateUrls::Refused).await;
     let base = endpoint("ok");
     let with = |patch: Value| {
         let mut body = base.clone();
@@ -209,7 +195,7 @@ async fn bad_endpoint_input_names_the_field_and_stores_nothing(app: TestApp) {
 }
 
 async fn auth_header_values_are_write_only_and_encrypted_at_rest(app: TestApp) {
-    let (tenant_id, key) = tenant_with_key(&app, "Lotus", "basic").await;
+    let (tenant_id, key) = tenant_with_key(&app, "Lotus", Plan::Basic, PrivateUrls::Refused).await;
     let secret_value = "Bearer sk_live_very-secret-9876";
     let mut body = endpoint("Secure");
     body["auth_header"] = json!({ "name": "Authorization", "value": secret_value });
@@ -253,7 +239,7 @@ async fn auth_header_values_are_write_only_and_encrypted_at_rest(app: TestApp) {
 
 async fn signing_secrets_rotate_with_a_24_hour_overlap(app: TestApp) {
     let sink = Sink::start().await;
-    let (_, key) = crate::delivery::tenant(&app, "Lotus").await;
+    let (_, key) = tenant_with_key(&app, "Lotus", Plan::Enterprise, PrivateUrls::Allowed).await;
     let id = add_endpoint(&app, &key, json!({ "name": "E", "url": sink.url, "event_types": ["*"] })).await;
     let secret = || async {
         let r = call(&app, reqwest::Method::GET, &format!("/endpoints/{id}/secret"), &key, None).await;
@@ -292,8 +278,8 @@ async fn signing_secrets_rotate_with_a_24_hour_overlap(app: TestApp) {
 }
 
 async fn another_tenants_endpoints_answer_404(app: TestApp) {
-    let (_, lotus) = tenant_with_key(&app, "Lotus", "basic").await;
-    let (_, zen) = tenant_with_key(&app, "Zen", "basic").await;
+    let (_, lotus) = tenant_with_key(&app, "Lotus", Plan::Basic, PrivateUrls::Refused).await;
+    let (_, zen) = tenant_with_key(&app, "Zen", Plan::Basic, PrivateUrls::Refused).await;
     let id = call(&app, reqwest::Method::POST, "/endpoints", &lotus, Some(endpoint("Lotus hook"))).await.json()["id"]
         .as_str()
         .unwrap()
@@ -348,7 +334,7 @@ async fn members_manage_endpoints_but_not_admin_switches(app: TestApp) {
 }
 
 async fn private_urls_only_where_the_operator_allows_them(app: TestApp) {
-    let (tenant_id, key) = tenant_with_key(&app, "Lotus", "basic").await;
+    let (tenant_id, key) = tenant_with_key(&app, "Lotus", Plan::Basic, PrivateUrls::Refused).await;
     let mut body = endpoint("Local");
     body["url"] = json!("http://127.0.0.1:9999/hook");
     let r = call(&app, reqwest::Method::POST, "/endpoints", &key, Some(body.clone())).await;
@@ -363,7 +349,7 @@ async fn private_urls_only_where_the_operator_allows_them(app: TestApp) {
 }
 
 async fn the_event_catalog_is_published(app: TestApp) {
-    let r = reqwest::get(format!("{}/api/v1/event-types", app.base)).await.unwrap();
+    let r = crate::helpers::plain_client().get(format!("{}/api/v1/event-types", app.base)).send().await.unwrap();
     assert_eq!(r.status(), 200);
     let body: Value = r.json().await.unwrap();
     let types = body["data"].as_array().unwrap();
@@ -380,7 +366,7 @@ async fn the_event_catalog_is_published(app: TestApp) {
 }
 
 async fn api_keys_are_checked(app: TestApp) {
-    let r = reqwest::get(format!("{}/api/v1/endpoints", app.base)).await.unwrap();
+    let r = crate::helpers::plain_client().get(format!("{}/api/v1/endpoints", app.base)).send().await.unwrap();
     assert_eq!(r.status(), 401);
     let r = call(&app, reqwest::Method::GET, "/endpoints", "hk_not-a-real-key", None).await;
     assert_eq!(r.status, 401);

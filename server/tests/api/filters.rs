@@ -3,9 +3,10 @@
 use serde_json::{json, Value};
 
 use crate::both_databases;
-use crate::delivery::{add_endpoint, api_get, deliveries, patch, post, send_event, tenant, tenant_with_owner};
-use crate::helpers::{Reply, TestApp};
-use crate::sink::Sink;
+use crate::helpers::{
+    add_endpoint, api_get, deliveries, patch, post, send_event, tenant_with_key, tenant_with_owner_and_key, Plan, PrivateUrls, Reply, Sink,
+    TestApp,
+};
 
 both_databases!(
     only_matching_events_create_deliveries,
@@ -15,7 +16,7 @@ both_databases!(
 
 async fn only_matching_events_create_deliveries(app: TestApp) {
     let sink = Sink::start().await;
-    let (_, key) = tenant(&app, "Lotus").await;
+    let (_, key) = tenant_with_key(&app, "Lotus", Plan::Enterprise, PrivateUrls::Allowed).await;
     // ReserveKit's per-service webhook: its service ids are numbers, the filter holds text.
     let r = post(
         &app,
@@ -65,7 +66,7 @@ async fn only_matching_events_create_deliveries(app: TestApp) {
 
 async fn bad_filters_name_the_field_and_change_nothing(app: TestApp) {
     let sink = Sink::start().await;
-    let (_, key) = tenant(&app, "Lotus").await;
+    let (_, key) = tenant_with_key(&app, "Lotus", Plan::Enterprise, PrivateUrls::Allowed).await;
     let url = format!("{}/hook", sink.url);
     for (filter, says) in [
         (json!(["data.service_id"]), "JSON object"),
@@ -98,7 +99,7 @@ async fn bad_filters_name_the_field_and_change_nothing(app: TestApp) {
 }
 
 async fn the_form_previews_the_filter_against_the_samples(app: TestApp) {
-    let (_, _, owner) = tenant_with_owner(&app, "Lotus").await;
+    let (_, _, owner) = tenant_with_owner_and_key(&app, "Lotus", Plan::Enterprise, PrivateUrls::Allowed).await;
     let preview = |form: Value| {
         let request = owner.post(format!("{}/rpc/preview_filter", app.base)).json(&json!({ "form": form }));
         async move {

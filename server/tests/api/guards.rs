@@ -1,7 +1,7 @@
 //! CSRF, body size, health and not-found behaviour.
 
 use crate::both_databases;
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, OWNER_PASSWORD};
 
 both_databases!(
     state_changes_without_csrf_proof_are_refused,
@@ -12,7 +12,7 @@ both_databases!(
 );
 
 async fn state_changes_without_csrf_proof_are_refused(app: TestApp) {
-    let bare = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let bare = reqwest::Client::builder().cookie_store(true).no_proxy().build().unwrap();
     let sign_up = [("name", ""), ("email", "a@spa.example"), ("password", "long enough pw"), ("tenant_name", "Spa")];
     let url = format!("{}/rpc/sign_up", app.base);
 
@@ -54,7 +54,7 @@ async fn state_changes_without_csrf_proof_are_refused(app: TestApp) {
 /// dashboard: the browser's Origin or `Sec-Fetch-Site`, or the session's `x-csrf-token`.
 async fn session_api_writes_without_csrf_proof_are_refused(app: TestApp) {
     let owner = app.owner("ana@lotus.example", "Lotus").await;
-    let r = app.rpc(&app.new_browser(), "sign_in", &[("email", "ana@lotus.example"), ("password", "correct horse battery")]).await;
+    let r = app.rpc(&app.new_browser(), "sign_in", &[("email", "ana@lotus.example"), ("password", OWNER_PASSWORD)]).await;
     assert_eq!(r.status, 200, "{}", r.text);
     let cookie = r.session_cookie();
     let tenant_id = app.me(&owner).await["tenant"]["id"].as_str().unwrap().to_string();
@@ -140,7 +140,7 @@ async fn session_cookies_are_httponly_and_lax(app: TestApp) {
     let client = app.new_browser();
     let r = client
         .post(format!("{}/rpc/sign_in", app.base))
-        .form(&[("email", "a@spa.example"), ("password", "correct horse battery")])
+        .form(&[("email", "a@spa.example"), ("password", OWNER_PASSWORD)])
         .send()
         .await
         .unwrap();

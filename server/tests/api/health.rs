@@ -5,9 +5,10 @@ use domain::clock::MINUTE;
 use serde_json::json;
 
 use crate::both_databases;
-use crate::delivery::{add_endpoint, api_get, deliver_one_event, deliveries, post, send_event, tenant_with_owner};
-use crate::helpers::TestApp;
-use crate::sink::{Answer, Sink};
+use crate::helpers::{
+    add_endpoint, api_get, deliveries, post, run_one_event_through_every_attempt, send_event, tenant_with_owner_and_key, Answer, Plan,
+    PrivateUrls, Sink, TestApp,
+};
 
 both_databases!(health_warns_before_deactivation_and_reports_the_recovery, failure_reasons_say_what_to_fix,);
 
@@ -22,7 +23,7 @@ fn mails_with(app: &TestApp, subject: &str) -> Vec<String> {
 async fn health_warns_before_deactivation_and_reports_the_recovery(app: TestApp) {
     let sink = Sink::start().await;
     sink.answer(Answer::Status(503));
-    let (_, key, owner) = tenant_with_owner(&app, "Lotus").await;
+    let (_, key, owner) = tenant_with_owner_and_key(&app, "Lotus", Plan::Enterprise, PrivateUrls::Allowed).await;
     let ep = add_endpoint(&app, &key, json!({ "name": "Flaky CRM", "url": sink.url, "event_types": ["*"] })).await;
     assert_eq!(
         health(&app, &key, &ep).await,
@@ -48,7 +49,7 @@ async fn health_warns_before_deactivation_and_reports_the_recovery(app: TestApp)
         app.clock.advance(11 * MINUTE);
     }
     for n in 1..3 {
-        deliver_one_event(&app, &key, n).await;
+        run_one_event_through_every_attempt(&app, &key, n).await;
     }
     assert_eq!(sink.received().len(), 18);
     let h = health(&app, &key, &ep).await;
@@ -99,7 +100,7 @@ async fn health_warns_before_deactivation_and_reports_the_recovery(app: TestApp)
 async fn failure_reasons_say_what_to_fix(app: TestApp) {
     let sink = Sink::start().await;
     sink.answer(Answer::Status(401));
-    let (_, key, owner) = tenant_with_owner(&app, "Lotus").await;
+    let (_, key, owner) = tenant_with_owner_and_key(&app, "Lotus", Plan::Enterprise, PrivateUrls::Allowed).await;
     add_endpoint(&app, &key, json!({ "name": "Locked", "url": sink.url, "event_types": ["invoice.closed"] })).await;
     // Nothing listens on port 9 of loopback.
     add_endpoint(&app, &key, json!({ "name": "Gone", "url": "http://127.0.0.1:9/hook", "event_types": ["invoice.closed"] })).await;

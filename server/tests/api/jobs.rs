@@ -5,9 +5,7 @@ use domain::clock::{rfc3339, HOUR, MINUTE, SECOND};
 use serde_json::json;
 
 use crate::both_databases;
-use crate::delivery::{add_endpoint, api_get as get, post, tenant, tenant_with_owner};
-use crate::helpers::TestApp;
-use crate::sink::Sink;
+use crate::helpers::{add_endpoint, api_get as get, post, tenant_with_key, tenant_with_owner_and_key, Plan, PrivateUrls, Sink, TestApp};
 
 both_databases!(
     a_recovery_job_is_paced_followed_and_cancelled,
@@ -43,7 +41,7 @@ async fn replays_of(app: &TestApp, job: &str) -> (i64, i64) {
 
 async fn a_recovery_job_is_paced_followed_and_cancelled(app: TestApp) {
     let sink = Sink::start().await;
-    let (tenant_id, key) = tenant(&app, "Lotus").await;
+    let (tenant_id, key) = tenant_with_key(&app, "Lotus", Plan::Enterprise, PrivateUrls::Allowed).await;
     let ep = add_endpoint(&app, &key, json!({ "name": "E", "url": sink.url, "event_types": ["*"] })).await;
     let failed_at = app.clock_now() - HOUR;
     seed_failed(&app, &tenant_id, &ep, 2000, failed_at, 1).await;
@@ -104,7 +102,7 @@ async fn a_recovery_job_is_paced_followed_and_cancelled(app: TestApp) {
 
 async fn a_job_resumes_in_another_process_and_stops_when_the_endpoint_is_deactivated(app: TestApp) {
     let sink = Sink::start().await;
-    let (tenant_id, key) = tenant(&app, "Lotus").await;
+    let (tenant_id, key) = tenant_with_key(&app, "Lotus", Plan::Enterprise, PrivateUrls::Allowed).await;
     let ep = add_endpoint(&app, &key, json!({ "name": "E", "url": sink.url, "event_types": ["*"] })).await;
     let failed_at = app.clock_now() - HOUR;
     seed_failed(&app, &tenant_id, &ep, 120, failed_at, 1).await;
@@ -134,7 +132,7 @@ async fn a_job_resumes_in_another_process_and_stops_when_the_endpoint_is_deactiv
 }
 
 async fn recovery_requests_are_checked_and_jobs_are_the_tenants_own(app: TestApp) {
-    let (tenant_id, key, owner) = tenant_with_owner(&app, "Lotus").await;
+    let (tenant_id, key, owner) = tenant_with_owner_and_key(&app, "Lotus", Plan::Enterprise, PrivateUrls::Allowed).await;
     let ep = add_endpoint(&app, &key, json!({ "name": "E", "url": "https://hooks.example.com/e", "event_types": ["*"] })).await;
     let failed_at = app.clock_now() - HOUR;
     seed_failed(&app, &tenant_id, &ep, 3, failed_at, 10 * SECOND).await;
@@ -167,7 +165,7 @@ async fn recovery_requests_are_checked_and_jobs_are_the_tenants_own(app: TestApp
     let member = app.member(&owner, "bruno@lotus.example").await;
     let seen = app.get(&member, "/api/v1/jobs").await;
     assert_eq!((seen.status.as_u16(), seen.json()["data"][0]["id"].as_str()), (200, Some(id.as_str())), "{}", seen.text);
-    let (_, other) = tenant(&app, "Zen").await;
+    let (_, other) = tenant_with_key(&app, "Zen", Plan::Enterprise, PrivateUrls::Allowed).await;
     assert_eq!(get(&app, &other, &format!("/jobs/{id}")).await.status, 404);
     assert_eq!(post(&app, &other, &format!("/jobs/{id}/cancel"), json!({})).await.status, 404);
     assert_eq!(post(&app, &other, &path, json!({ "since": since })).await.status, 404);

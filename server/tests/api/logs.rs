@@ -6,9 +6,7 @@ use domain::clock::SECOND;
 use serde_json::{json, Value};
 
 use crate::both_databases;
-use crate::delivery::{add_endpoint, api_get as get, post, send_event, tenant};
-use crate::helpers::{TempDir, TestApp};
-use crate::sink::{Answer, Sink};
+use crate::helpers::{add_endpoint, api_get as get, post, send_event, tenant_with_key, Answer, Plan, PrivateUrls, Sink, TempDir, TestApp};
 
 both_databases!(
     the_log_pages_by_keyset_and_filters,
@@ -20,7 +18,7 @@ async fn the_log_pages_by_keyset_and_filters(app: TestApp) {
     let ok = Sink::start().await;
     let bad = Sink::start().await;
     bad.answer(Answer::Status(500));
-    let (_, key) = tenant(&app, "Lotus").await;
+    let (_, key) = tenant_with_key(&app, "Lotus", Plan::Enterprise, PrivateUrls::Allowed).await;
     let good_ep = add_endpoint(&app, &key, json!({ "name": "Good", "url": ok.url, "event_types": ["*"] })).await;
     let bad_ep = add_endpoint(&app, &key, json!({ "name": "Bad", "url": bad.url, "event_types": ["invoice.closed"] })).await;
     let start = app.clock_now();
@@ -84,7 +82,7 @@ async fn the_log_pages_by_keyset_and_filters(app: TestApp) {
 async fn a_delivery_shows_its_attempts_and_stays_in_its_tenant(app: TestApp) {
     let sink = Sink::start().await;
     sink.then(Answer::Status(503));
-    let (_, key) = tenant(&app, "Lotus").await;
+    let (_, key) = tenant_with_key(&app, "Lotus", Plan::Enterprise, PrivateUrls::Allowed).await;
     add_endpoint(&app, &key, json!({ "name": "E", "url": sink.url, "event_types": ["*"] })).await;
     send_event(&app, &key, "invoice.closed", json!({})).await;
     app.deliver().await;
@@ -97,7 +95,7 @@ async fn a_delivery_shows_its_attempts_and_stays_in_its_tenant(app: TestApp) {
     let attempts = d["attempts"].as_array().unwrap();
     assert_eq!((attempts[0]["status_code"].as_i64(), attempts[1]["status_code"].as_i64()), (Some(503), Some(200)));
     assert_eq!(attempts[0]["error"], "HTTP 503");
-    let (_, other) = tenant(&app, "Zen").await;
+    let (_, other) = tenant_with_key(&app, "Zen", Plan::Enterprise, PrivateUrls::Allowed).await;
     assert_eq!(get(&app, &other, &format!("/deliveries/{id}")).await.status, 404);
     assert!(get(&app, &other, "/deliveries").await.json()["data"].as_array().unwrap().is_empty());
 }
@@ -106,13 +104,14 @@ async fn a_delivery_shows_its_attempts_and_stays_in_its_tenant(app: TestApp) {
 /// (name and content) after it ran, and what bash printed.
 fn run_bash(script: &str, env: &[(&str, &str)]) -> (Vec<(String, Vec<u8>)>, String) {
     let dir = TempDir::new();
-    // PATH stays, so an injected `touch` would really run.
+    // Nothing of the developer's environment (no BASH_ENV to source, no WEBHOOK_SIGNATURE set)
+    // but PATH, which stays so that an injected `touch` would really run.
     let out = std::process::Command::new("bash")
         .arg("-c")
         .arg(script)
         .current_dir(&dir.0)
-        .env_remove("WEBHOOK_SIGNATURE")
-        .env_remove("AUTH_HEADER_VALUE")
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .envs(env.iter().copied())
         .output()
         .unwrap();
@@ -130,7 +129,7 @@ fn run_bash(script: &str, env: &[(&str, &str)]) -> (Vec<(String, Vec<u8>)>, Stri
 
 async fn auth_header_names_are_plain_and_copy_as_curl_runs_nothing_else(app: TestApp) {
     let sink = Sink::start().await;
-    let (tenant_id, key) = tenant(&app, "Lotus").await;
+    let (tenant_id, key) = tenant_with_key(&app, "Lotus", Plan::Enterprise, PrivateUrls::Allowed).await;
     // Backticks, `$` and quotes are legal in HTTP header names, and meaningful to a shell.
     for name in ["X-K`touch$IFS'x'`", "X-$(touch y)", "X.Key", "X-Key;", "Clé"] {
         let r = post(

@@ -17,7 +17,6 @@ mod read_only;
 mod replay;
 mod secrets;
 mod sessions;
-mod sink;
 mod ssrf;
 mod staff;
 mod throttle;

@@ -8,10 +8,9 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::both_databases;
-use crate::delivery::{add_endpoint, api_get, post, tenant_with_owner};
-use crate::helpers::{Reply, TestApp};
-use crate::sink::Sink;
-use crate::staff::{session_call, staff};
+use crate::helpers::{
+    add_endpoint, api_get, post, session_call, signed_in_staff, tenant_with_owner_and_key, Plan, PrivateUrls, Reply, Sink, TestApp,
+};
 
 both_databases!(every_write_refuses_staff_views_and_suspended_tenants, a_suspended_tenants_invitation_waits_for_the_suspension_to_end);
 
@@ -242,7 +241,7 @@ async fn rpc_walk(app: &TestApp, client: &reqwest::Client, t: &Targets, why: &st
 
 async fn every_write_refuses_staff_views_and_suspended_tenants(app: TestApp) {
     let sink = Sink::start().await;
-    let (tenant_id, key, owner) = tenant_with_owner(&app, "Lotus").await;
+    let (tenant_id, key, owner) = tenant_with_owner_and_key(&app, "Lotus", Plan::Enterprise, PrivateUrls::Allowed).await;
     let endpoint = add_endpoint(
         &app,
         &key,
@@ -278,8 +277,8 @@ async fn every_write_refuses_staff_views_and_suspended_tenants(app: TestApp) {
     assert!(registered.iter().any(|r| r == "save_endpoint"), "{registered:?}");
     assert!(server::api::route_list().contains(&(Method::POST, "/events")));
 
-    let support = staff(&app, "sam@herald.example", StaffRole::Support).await;
-    let op = staff(&app, "olga@herald.example", StaffRole::Operator).await;
+    let support = signed_in_staff(&app, "sam@herald.example", StaffRole::Support).await;
+    let op = signed_in_staff(&app, "olga@herald.example", StaffRole::Operator).await;
     let received = sink.received().len();
     let before = state(&app, &tenant_id).await;
 
@@ -310,7 +309,7 @@ async fn every_write_refuses_staff_views_and_suspended_tenants(app: TestApp) {
 }
 
 async fn a_suspended_tenants_invitation_waits_for_the_suspension_to_end(app: TestApp) {
-    let (tenant_id, _, owner) = tenant_with_owner(&app, "Lotus").await;
+    let (tenant_id, _, owner) = tenant_with_owner_and_key(&app, "Lotus", Plan::Enterprise, PrivateUrls::Allowed).await;
     let r = app.rpc(&owner, "invite", &[("email", "bruno@lotus.example"), ("role", "member")]).await;
     assert_eq!(r.status, 200, "{}", r.text);
     let link = r.json()["link"].as_str().unwrap().to_string();

@@ -5,9 +5,10 @@ use domain::clock::{rfc3339, HOUR, MINUTE, SECOND};
 use serde_json::{json, Value};
 
 use crate::both_databases;
-use crate::delivery::{add_endpoint, api_get as get, post, send_event, tenant, tenant_with_owner};
-use crate::helpers::{eventually, RunningWorker, TestApp};
-use crate::sink::{Answer, Sink};
+use crate::helpers::{
+    add_endpoint, api_get as get, eventually, post, send_event, tenant_with_key, tenant_with_owner_and_key, Answer, Plan, PrivateUrls,
+    RunningWorker, Sink, TestApp,
+};
 
 both_databases!(
     a_replay_is_a_new_linked_delivery_and_only_admins_may_replay,
@@ -30,7 +31,7 @@ async fn exhaust_retries(app: &TestApp) {
 async fn a_replay_is_a_new_linked_delivery_and_only_admins_may_replay(app: TestApp) {
     let sink = Sink::start().await;
     sink.answer(Answer::Status(500));
-    let (_, key, owner) = tenant_with_owner(&app, "Lotus").await;
+    let (_, key, owner) = tenant_with_owner_and_key(&app, "Lotus", Plan::Enterprise, PrivateUrls::Allowed).await;
     add_endpoint(&app, &key, json!({ "name": "E", "url": sink.url, "event_types": ["*"] })).await;
     let message_id = send_event(&app, &key, "invoice.closed", json!({ "total": 12 })).await;
     exhaust_retries(&app).await;
@@ -43,7 +44,7 @@ async fn a_replay_is_a_new_linked_delivery_and_only_admins_may_replay(app: TestA
     let r = member.post(format!("{}/api/v1/deliveries/{id}/replay", app.base)).send().await.unwrap();
     assert_eq!(r.status(), 403);
     assert_eq!(member.get(format!("{}/api/v1/deliveries/{id}", app.base)).send().await.unwrap().status(), 200);
-    let (_, other) = tenant(&app, "Zen").await;
+    let (_, other) = tenant_with_key(&app, "Zen", Plan::Enterprise, PrivateUrls::Allowed).await;
     assert_eq!(post(&app, &other, &format!("/deliveries/{id}/replay"), json!({})).await.status, 404);
     assert_eq!(post(&app, &key, "/deliveries/dlv_nope/replay", json!({})).await.status, 404);
 
@@ -74,7 +75,7 @@ async fn a_replay_is_a_new_linked_delivery_and_only_admins_may_replay(app: TestA
 async fn bulk_recover_shows_a_count_then_replays_what_failed_since(app: TestApp) {
     let sink = Sink::start().await;
     sink.answer(Answer::Status(503));
-    let (_, key) = tenant(&app, "Lotus").await;
+    let (_, key) = tenant_with_key(&app, "Lotus", Plan::Enterprise, PrivateUrls::Allowed).await;
     let ep = add_endpoint(&app, &key, json!({ "name": "E", "url": sink.url, "event_types": ["*"] })).await;
     let start = app.clock_now();
     for n in 0..3 {
@@ -117,13 +118,13 @@ async fn bulk_recover_shows_a_count_then_replays_what_failed_since(app: TestApp)
         let r = post(&app, &key, &path, body.clone()).await;
         assert_eq!((r.status.as_u16(), r.error()["field"].as_str()), (422, Some(field)), "{body}: {}", r.text);
     }
-    let (_, other) = tenant(&app, "Zen").await;
+    let (_, other) = tenant_with_key(&app, "Zen", Plan::Enterprise, PrivateUrls::Allowed).await;
     assert_eq!(post(&app, &other, &path, json!({ "since": since })).await.status, 404);
 }
 
 async fn skipped_deliveries_are_recovered_after_reactivation(app: TestApp) {
     let sink = Sink::start().await;
-    let (_, key) = tenant(&app, "Lotus").await;
+    let (_, key) = tenant_with_key(&app, "Lotus", Plan::Enterprise, PrivateUrls::Allowed).await;
     let ep = add_endpoint(&app, &key, json!({ "name": "E", "url": sink.url, "event_types": ["*"] })).await;
     assert_eq!(post(&app, &key, &format!("/endpoints/{ep}/deactivate"), json!({})).await.status, 200);
     let since = rfc3339(app.clock_now());
@@ -149,7 +150,7 @@ async fn skipped_deliveries_are_recovered_after_reactivation(app: TestApp) {
 async fn a_test_event_is_sent_once_and_answered_inline(app: TestApp) {
     let sink = Sink::start().await;
     sink.answer(Answer::Body(500, "boom".into()));
-    let (_, key, owner) = tenant_with_owner(&app, "Lotus").await;
+    let (_, key, owner) = tenant_with_owner_and_key(&app, "Lotus", Plan::Enterprise, PrivateUrls::Allowed).await;
     let ep = add_endpoint(&app, &key, json!({ "name": "E", "url": sink.url, "event_types": ["appointment.booking.created"] })).await;
     let path = format!("/endpoints/{ep}/test");
 
@@ -187,14 +188,14 @@ async fn a_test_event_is_sent_once_and_answered_inline(app: TestApp) {
     assert_eq!((r.status.as_u16(), r.error()["field"].as_str()), (422, Some("event_type")));
     let r = post(&app, &key, &path, json!({})).await;
     assert_eq!((r.status.as_u16(), r.error()["field"].as_str()), (422, Some("event_type")));
-    let (_, other) = tenant(&app, "Zen").await;
+    let (_, other) = tenant_with_key(&app, "Zen", Plan::Enterprise, PrivateUrls::Allowed).await;
     assert_eq!(post(&app, &other, &path, json!({ "event_type": "invoice.closed" })).await.status, 404);
 }
 
 async fn the_raw_view_masks_secrets_and_the_payload_downloads(app: TestApp) {
     let sink = Sink::start().await;
     sink.answer(Answer::WithHeader(202, "x-receiver", "spa-sync".into()));
-    let (_, key) = tenant(&app, "Lotus").await;
+    let (_, key) = tenant_with_key(&app, "Lotus", Plan::Enterprise, PrivateUrls::Allowed).await;
     let secret_value = "Bearer super-secret-token-9876";
     let ep = add_endpoint(
         &app,
@@ -239,13 +240,13 @@ async fn the_raw_view_masks_secrets_and_the_payload_downloads(app: TestApp) {
     assert_eq!(r.headers["content-type"], "application/json");
     assert_eq!(r.headers["content-disposition"], format!("attachment; filename=\"{message_id}.json\"").as_str());
     assert_eq!(r.text, sent.body);
-    let (_, other) = tenant(&app, "Zen").await;
+    let (_, other) = tenant_with_key(&app, "Zen", Plan::Enterprise, PrivateUrls::Allowed).await;
     assert_eq!(get(&app, &other, &format!("/deliveries/{id}/payload")).await.status, 404);
 }
 
 async fn stats_count_attempts_per_window(app: TestApp) {
     let sink = Sink::start().await;
-    let (_, key) = tenant(&app, "Lotus").await;
+    let (_, key) = tenant_with_key(&app, "Lotus", Plan::Enterprise, PrivateUrls::Allowed).await;
     let ep = add_endpoint(&app, &key, json!({ "name": "E", "url": sink.url, "event_types": ["*"] })).await;
     let empty = get(&app, &key, &format!("/endpoints/{ep}/stats")).await.json();
     assert_eq!(
@@ -280,13 +281,13 @@ async fn stats_count_attempts_per_window(app: TestApp) {
     assert_eq!((week["bars"].as_array().unwrap().len(), month["bars"].as_array().unwrap().len()), (28, 30));
     let r = get(&app, &key, &format!("/endpoints/{ep}/stats?window=1y")).await;
     assert_eq!((r.status.as_u16(), r.error()["field"].as_str()), (422, Some("window")));
-    let (_, other) = tenant(&app, "Zen").await;
+    let (_, other) = tenant_with_key(&app, "Zen", Plan::Enterprise, PrivateUrls::Allowed).await;
     assert_eq!(get(&app, &other, &format!("/endpoints/{ep}/stats")).await.status, 404);
 }
 
 async fn archived_deliveries_refuse_raw_download_and_replay(app: TestApp) {
     let sink = Sink::start().await;
-    let (_, key) = tenant(&app, "Lotus").await;
+    let (_, key) = tenant_with_key(&app, "Lotus", Plan::Enterprise, PrivateUrls::Allowed).await;
     add_endpoint(&app, &key, json!({ "name": "E", "url": sink.url, "event_types": ["*"] })).await;
     send_event(&app, &key, "invoice.closed", json!({})).await;
     app.deliver().await;

@@ -3,9 +3,9 @@
 use serde_json::json;
 
 use crate::both_databases;
-use crate::delivery::{add_endpoint, api_get as get, deliveries, post, send_event, tenant};
-use crate::helpers::TestApp;
-use crate::sink::{Answer, Sink};
+use crate::helpers::{
+    add_endpoint, api_get as get, deliveries, herald_cli, post, send_event, tenant_with_key, Answer, Plan, PrivateUrls, Sink, TestApp,
+};
 
 both_databases!(
     a_different_secret_key_refuses_to_start,
@@ -16,13 +16,9 @@ both_databases!(
 async fn a_different_secret_key_refuses_to_start(app: TestApp) {
     // Even before any endpoint exists: the first start left a canary sealed with its key.
     let herald = |command: &[&str], key: Option<&str>| {
-        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_herald"));
-        cmd.args(command)
-            .env("DATABASE_URL", &app.db.url)
-            .env("HERALD_DATA_DIR", &app.data_dir.0)
-            .env("RUST_LOG", "error")
-            .env_remove("HERALD_SECRET_KEY")
-            .kill_on_drop(true);
+        // Only the key given here: the environment's is cleared with the rest.
+        let mut cmd = tokio::process::Command::from(herald_cli(&app));
+        cmd.args(command).kill_on_drop(true);
         if let Some(key) = key {
             cmd.env("HERALD_SECRET_KEY", key);
         }
@@ -37,7 +33,7 @@ async fn a_different_secret_key_refuses_to_start(app: TestApp) {
     assert!(out.status.success(), "the right key (kept in the data directory) works: {}", String::from_utf8_lossy(&out.stderr));
 
     // With endpoints, too; and a refused start changed nothing.
-    let (_, key) = tenant(&app, "Lotus").await;
+    let (_, key) = tenant_with_key(&app, "Lotus", Plan::Enterprise, PrivateUrls::Allowed).await;
     let auth = json!({ "name": "Authorization", "value": "Bearer kept-secret-1234" });
     let id =
         add_endpoint(&app, &key, json!({ "name": "E", "url": "https://hooks.example.com/h", "event_types": ["*"], "auth_header": auth }))
@@ -66,7 +62,7 @@ async fn set_raw(app: &TestApp, id: &str, column: &str, value: Option<&str>) {
 async fn a_sealed_value_copied_to_another_row_or_column_does_not_open(app: TestApp) {
     let sink = Sink::start().await;
     sink.answer(Answer::Status(200));
-    let (_, key) = tenant(&app, "Lotus").await;
+    let (_, key) = tenant_with_key(&app, "Lotus", Plan::Enterprise, PrivateUrls::Allowed).await;
     let endpoint = |name: &str, value: &str, event: &str| json!({ "name": name, "url": sink.url, "event_types": [event], "auth_header": { "name": "Authorization", "value": value } });
     let one = add_endpoint(&app, &key, endpoint("One", "Bearer first-endpoint-1111", "invoice.closed")).await;
     let two = add_endpoint(&app, &key, endpoint("Two", "Bearer second-endpoint-2222", "customer.created")).await;
@@ -148,7 +144,7 @@ fn seal_v1(key: &str, plain: &str) -> String {
 async fn values_sealed_before_row_binding_still_work_and_are_upgraded(app: TestApp) {
     let sink = Sink::start().await;
     sink.answer(Answer::Status(200));
-    let (_, key) = tenant(&app, "Lotus").await;
+    let (_, key) = tenant_with_key(&app, "Lotus", Plan::Enterprise, PrivateUrls::Allowed).await;
     let id = add_endpoint(&app, &key, json!({ "name": "Old", "url": sink.url, "event_types": ["*"] })).await;
     let server_key = std::fs::read_to_string(app.data_dir.0.join("secret.key")).unwrap();
     let old_secret = "whsec_c2VjcmV0LXdyaXR0ZW4tYnktYW4tb2xkLXJlbGVhc2U=";

@@ -3,7 +3,7 @@
 use domain::clock::{DAY, MINUTE};
 
 use crate::both_databases;
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, OWNER_PASSWORD};
 
 both_databases!(a_session_ends_seven_days_after_sign_in_however_active, cookies_are_secure_unless_served_on_plain_localhost,);
 
@@ -20,7 +20,7 @@ async fn a_session_ends_seven_days_after_sign_in_however_active(app: TestApp) {
     assert_eq!(r.status, 401, "seven days after signing in, however active: {}", r.text);
     let r = app.rpc(&browser, "session", &[]).await;
     assert_eq!((r.status.as_u16(), r.text.as_str()), (200, "null"), "the dashboard sees a signed-out visitor");
-    let r = app.rpc(&browser, "sign_in", &[("email", "ana@lotus.example"), ("password", "correct horse battery")]).await;
+    let r = app.rpc(&browser, "sign_in", &[("email", "ana@lotus.example"), ("password", OWNER_PASSWORD)]).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(app.get(&browser, "/api/v1/me").await.status, 200, "signing in again starts a new week");
 }
@@ -38,7 +38,7 @@ async fn cookies_are_secure_unless_served_on_plain_localhost(app: TestApp) {
 
 /// Signs in on `app`; whether the session cookie it sets is `Secure`.
 async fn secure_cookie(app: &TestApp) -> bool {
-    let r = app.rpc(&app.new_browser(), "sign_in", &[("email", "ana@lotus.example"), ("password", "correct horse battery")]).await;
+    let r = app.rpc(&app.new_browser(), "sign_in", &[("email", "ana@lotus.example"), ("password", OWNER_PASSWORD)]).await;
     assert_eq!(r.status, 200, "{}", r.text);
     let cookie = r.headers.get("set-cookie").expect("a session cookie").to_str().unwrap().to_string();
     assert!(cookie.starts_with("herald_session=") && cookie.contains("HttpOnly"), "{cookie}");

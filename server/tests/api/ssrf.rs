@@ -4,9 +4,7 @@
 use serde_json::{json, Value};
 
 use crate::both_databases;
-use crate::delivery::{add_endpoint, deliveries, post, send_event, tenant};
-use crate::helpers::TestApp;
-use crate::sink::Sink;
+use crate::helpers::{add_endpoint, deliveries, post, send_event, tenant_with_key, Plan, PrivateUrls, Sink, TestApp};
 
 both_databases!(
     private_urls_allowed_still_refuse_link_local_unspecified_and_metadata,
@@ -19,7 +17,7 @@ fn endpoint(url: &str) -> Value {
 }
 
 async fn private_urls_allowed_still_refuse_link_local_unspecified_and_metadata(app: TestApp) {
-    let (_, key) = tenant(&app, "Lotus").await; // private URLs allowed
+    let (_, key) = tenant_with_key(&app, "Lotus", Plan::Enterprise, PrivateUrls::Allowed).await;
     for url in [
         "http://169.254.169.254/latest/meta-data/",
         "http://[fe80::1]/hook",
@@ -40,11 +38,7 @@ async fn private_urls_allowed_still_refuse_link_local_unspecified_and_metadata(a
 }
 
 async fn private_addresses_in_ipv6_disguise_are_refused(app: TestApp) {
-    let owner = app.owner("ana@lotus.example", "Lotus").await;
-    let tenant_id = app.me(&owner).await["tenant"]["id"].as_str().unwrap().to_string();
-    let update = domain::tenants::TenantUpdate { plan: Some(domain::tenants::Plan::Enterprise), ..Default::default() };
-    app.herald.update_tenant(&tenant_id, update).await.unwrap();
-    let (_, key) = app.herald.create_api_key(&tenant_id, "tests", None).await.unwrap();
+    let (_, key) = tenant_with_key(&app, "Lotus", Plan::Enterprise, PrivateUrls::Refused).await;
     for url in [
         "https://[::ffff:10.0.0.1]/hook",
         "https://[::10.0.0.1]/hook",
@@ -65,7 +59,7 @@ async fn private_addresses_in_ipv6_disguise_are_refused(app: TestApp) {
 
 async fn delivery_refuses_metadata_addresses_even_where_private_urls_are_allowed(app: TestApp) {
     let sink = Sink::start().await;
-    let (_, key) = tenant(&app, "Lotus").await; // private URLs allowed
+    let (_, key) = tenant_with_key(&app, "Lotus", Plan::Enterprise, PrivateUrls::Allowed).await;
     let id = add_endpoint(&app, &key, endpoint(&sink.url)).await;
     // Saved before this release, when such URLs were accepted.
     for url in ["http://169.254.169.254/latest/meta-data/", "http://[::ffff:169.254.169.254]/latest"] {

@@ -6,9 +6,9 @@ use domain::StaffRole;
 use serde_json::{json, Value};
 
 use crate::both_databases;
-use crate::delivery::{add_endpoint, send_event, tenant};
-use crate::helpers::{Reply, TestApp};
-use crate::sink::Sink;
+use crate::helpers::{
+    add_endpoint, post, send_event, session_call, signed_in_staff, tenant_with_key, Plan, PrivateUrls, Sink, TestApp, OWNER_PASSWORD,
+};
 
 both_databases!(
     tenant_users_never_reach_staff_pages,
@@ -17,25 +17,6 @@ both_databases!(
     operators_create_tenants_and_set_plan_and_retention,
     a_suspended_tenant_accepts_nothing_and_its_dashboard_is_read_only,
 );
-
-/// A signed-in staff browser.
-pub async fn staff(app: &TestApp, email: &str, role: StaffRole) -> reqwest::Client {
-    app.herald.create_staff(email, "staff password 1", role).await.unwrap();
-    let client = app.new_browser();
-    let r = app.rpc(&client, "sign_in", &[("email", email), ("password", "staff password 1")]).await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    client
-}
-
-/// A JSON API call with the dashboard session (the browser client sends this site's Origin).
-pub async fn session_call(app: &TestApp, client: &reqwest::Client, method: reqwest::Method, path: &str, body: Option<Value>) -> Reply {
-    let mut request = client.request(method, format!("{}/api/v1{path}", app.base));
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let r = request.send().await.unwrap();
-    Reply { status: r.status(), headers: r.headers().clone(), text: r.text().await.unwrap() }
-}
 
 async fn page(client: &reqwest::Client, app: &TestApp, path: &str) -> (u16, String) {
     let r = client.get(format!("{}{path}", app.base)).header("accept", "text/html").send().await.unwrap();
@@ -96,13 +77,11 @@ fn search<'a>(fields: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
 
 async fn support_finds_deliveries_of_any_tenant_archived_ones_too(app: TestApp) {
     let sink = Sink::start().await;
-    let (_, lotus) = tenant(&app, "Lotus").await;
-    let (zen_id, zen) = tenant(&app, "ZenStudio").await;
+    let (_, lotus) = tenant_with_key(&app, "Lotus", Plan::Enterprise, PrivateUrls::Allowed).await;
+    let (zen_id, zen) = tenant_with_key(&app, "ZenStudio", Plan::Enterprise, PrivateUrls::Allowed).await;
     add_endpoint(&app, &lotus, json!({ "name": "Lotus CRM", "url": format!("{}/lotus-crm", sink.url), "event_types": ["*"] })).await;
     add_endpoint(&app, &zen, json!({ "name": "Zen CRM", "url": format!("{}/zen-crm", sink.url), "event_types": ["*"] })).await;
-    let old = crate::delivery::post(&app, &zen, "/events", json!({ "event_type": "invoice.closed", "data": {}, "event_id": "inv-7" }))
-        .await
-        .json()["id"]
+    let old = post(&app, &zen, "/events", json!({ "event_type": "invoice.closed", "data": {}, "event_id": "inv-7" })).await.json()["id"]
         .as_str()
         .unwrap()
         .to_string();
@@ -113,7 +92,7 @@ async fn support_finds_deliveries_of_any_tenant_archived_ones_too(app: TestApp) 
     send_event(&app, &zen, "customer.created", json!({})).await;
     app.deliver().await;
 
-    let support = staff(&app, "sam@herald.example", StaffRole::Support).await;
+    let support = signed_in_staff(&app, "sam@herald.example", StaffRole::Support).await;
     let find = |fields: Vec<(&'static str, String)>| {
         let app = &app;
         let support = &support;
@@ -158,7 +137,7 @@ async fn support_finds_deliveries_of_any_tenant_archived_ones_too(app: TestApp) 
 
 async fn support_views_a_tenant_read_only_and_never_sees_secrets(app: TestApp) {
     let sink = Sink::start().await;
-    let (tenant_id, key) = tenant(&app, "Lotus").await;
+    let (tenant_id, key) = tenant_with_key(&app, "Lotus", Plan::Enterprise, PrivateUrls::Allowed).await;
     let auth_value = "Bearer very-secret-token-9876";
     let endpoint = add_endpoint(
         &app,
@@ -168,14 +147,12 @@ async fn support_views_a_tenant_read_only_and_never_sees_secrets(app: TestApp) {
         }),
     )
     .await;
-    let secret = crate::delivery::post(&app, &key, &format!("/endpoints/{endpoint}/secret/rotate"), json!({})).await.json()["secret"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let secret =
+        post(&app, &key, &format!("/endpoints/{endpoint}/secret/rotate"), json!({})).await.json()["secret"].as_str().unwrap().to_string();
     send_event(&app, &key, "invoice.closed", json!({})).await;
     app.deliver().await;
 
-    let support = staff(&app, "sam@herald.example", StaffRole::Support).await;
+    let support = signed_in_staff(&app, "sam@herald.example", StaffRole::Support).await;
     assert_eq!(session_call(&app, &support, reqwest::Method::GET, "/endpoints", None).await.status, 404, "no tenant chosen yet");
     let r = app.rpc(&support, "view_tenant", &[("tenant_id", &tenant_id)]).await;
     assert_eq!(r.status, 200, "{}", r.text);
@@ -271,7 +248,7 @@ async fn support_views_a_tenant_read_only_and_never_sees_secrets(app: TestApp) {
 }
 
 async fn operators_create_tenants_and_set_plan_and_retention(app: TestApp) {
-    let op = staff(&app, "olga@herald.example", StaffRole::Operator).await;
+    let op = signed_in_staff(&app, "olga@herald.example", StaffRole::Operator).await;
     let r = app.rpc(&op, "create_tenant", &[("name", "Glow Salon"), ("plan", "basic"), ("admin_email", "Boss@Glow.example")]).await;
     assert_eq!(r.status, 200, "{}", r.text);
     let created = r.json();
@@ -381,18 +358,18 @@ async fn operators_create_tenants_and_set_plan_and_retention(app: TestApp) {
 
 async fn a_suspended_tenant_accepts_nothing_and_its_dashboard_is_read_only(app: TestApp) {
     let sink = Sink::start().await;
-    let (tenant_id, key) = tenant(&app, "Lotus").await;
+    let (tenant_id, key) = tenant_with_key(&app, "Lotus", Plan::Enterprise, PrivateUrls::Allowed).await;
     let owner = app.new_browser();
-    app.rpc(&owner, "sign_in", &[("email", "owner@lotus.example"), ("password", "correct horse battery")]).await;
+    app.rpc(&owner, "sign_in", &[("email", "owner@lotus.example"), ("password", OWNER_PASSWORD)]).await;
     let endpoint = add_endpoint(&app, &key, json!({ "name": "CRM", "url": sink.url, "event_types": ["*"] })).await;
     send_event(&app, &key, "invoice.closed", json!({})).await;
 
-    let op = staff(&app, "olga@herald.example", StaffRole::Operator).await;
+    let op = signed_in_staff(&app, "olga@herald.example", StaffRole::Operator).await;
     let r = app.rpc(&op, "set_tenant_suspended", &[("tenant_id", &tenant_id), ("suspended", "true")]).await;
     assert_eq!((r.status.as_u16(), r.json()), (200, json!(true)), "{}", r.text);
 
     // No ingest, no delivery.
-    let r = crate::delivery::post(&app, &key, "/events", json!({ "event_type": "invoice.closed", "data": {} })).await;
+    let r = post(&app, &key, "/events", json!({ "event_type": "invoice.closed", "data": {} })).await;
     assert_eq!(r.status, 403);
     assert!(r.error()["message"].as_str().unwrap().contains("suspended"));
     app.deliver().await;
@@ -420,7 +397,7 @@ async fn a_suspended_tenant_accepts_nothing_and_its_dashboard_is_read_only(app: 
         assert_eq!(r.status, 403, "{path}: {}", r.text);
         assert!(r.error()["message"].as_str().unwrap().contains("suspended"), "{}", r.text);
     }
-    let r = crate::delivery::post(&app, &key, &format!("/endpoints/{endpoint}/deactivate"), json!({})).await;
+    let r = post(&app, &key, &format!("/endpoints/{endpoint}/deactivate"), json!({})).await;
     assert_eq!(r.status, 403, "API keys are refused too: {}", r.text);
     let r = app.rpc(&owner, "invite", &[("email", "x@lotus.example"), ("role", "member")]).await;
     assert_eq!(r.status, 403);

@@ -3,7 +3,7 @@
 use domain::clock::{HOUR, MINUTE, SECOND};
 
 use crate::both_databases;
-use crate::helpers::{Reply, TestApp};
+use crate::helpers::{Reply, TestApp, OWNER_PASSWORD};
 
 both_databases!(
     behind_a_trusted_proxy_each_client_is_throttled_on_its_own,
@@ -14,7 +14,8 @@ both_databases!(
     sign_up_is_throttled_per_address,
 );
 
-const PASSWORD: &str = "correct horse battery";
+/// The password [`TestApp::owner`] gives Ana.
+const PASSWORD: &str = OWNER_PASSWORD;
 
 /// The same process behind a reverse proxy on 127.0.0.1 (trusted).
 async fn behind_proxy(app: &TestApp) -> TestApp {
