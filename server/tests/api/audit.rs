@@ -5,7 +5,7 @@ use domain::StaffRole;
 use serde_json::{json, Value};
 
 use crate::both_databases;
-use crate::helpers::{api_get, herald_cli, session_call, signed_in_staff, Reply, TestApp};
+use crate::helpers::{system, api_get, herald_cli, session_call, signed_in_staff, Reply, TestApp};
 
 both_databases!(
     changes_are_recorded_with_who_when_what_and_where,
@@ -135,9 +135,9 @@ async fn changes_are_recorded_with_who_when_what_and_where(app: TestApp) {
     assert_eq!(r.status(), 404, "a refused change records nothing");
     let r = app.rpc(&owner, "revoke_api_key", &[("id", &key_id)]).await;
     assert_eq!(r.status, 200);
-    let (_, key2) = app.herald.create_api_key(&tenant_id, "second", None).await.unwrap();
-    let page = audit_api(&app, &key2, "?limit=2").await.json();
-    assert_eq!(actions(&page), ["api_key.revoked", "endpoint.deleted"]);
+    let (_, key2) = app.herald.create_api_key(&system().in_tenant(&tenant_id), "second").await.unwrap();
+    let page = audit_api(&app, &key2, "?limit=3").await.json();
+    assert_eq!(actions(&page), ["api_key.created", "api_key.revoked", "endpoint.deleted"], "the second key's own creation first");
     let next = page["next_cursor"].as_str().unwrap();
     let older = audit_api(&app, &key2, &format!("?limit=2&cursor={next}")).await.json();
     assert_eq!(actions(&older), ["api_key.created", "member.removed"]);
@@ -236,7 +236,7 @@ async fn command_line_changes_are_recorded_too(app: TestApp) {
     assert!(page["data"].as_array().unwrap().iter().all(|e| e["actor"]["label"] == "command line (ops)" && e["actor"]["kind"] == "system"));
     assert!(!page.to_string().contains(&key));
     herald(&["support", "create", "--email", "sam@herald.example"]);
-    let all = app.herald.audit_log(domain::audit::AuditFilter::default()).await.unwrap();
+    let all = app.herald.audit_log(&system(), domain::audit::AuditFilter::default()).await.unwrap();
     assert_eq!(all.data[0].action.as_str(), "staff.granted");
     assert!(all.data[0].tenant_id.is_none() && all.data[0].summary.contains("sam@herald.example"));
 }

@@ -4,7 +4,7 @@ use domain::clock::{MINUTE, SECOND};
 use serde_json::{json, Value};
 
 use crate::both_databases;
-use crate::helpers::{
+use crate::helpers::{system, 
     add_endpoint, api_get, attempts, deliveries, post, run_one_event_through_every_attempt, send_event, tenant_with_key,
     tenant_with_owner_and_key, Answer, Plan, PrivateUrls, Sink, TestApp,
 };
@@ -363,7 +363,7 @@ async fn private_addresses_are_refused_again_at_delivery(app: TestApp) {
     assert_eq!(paths, ["/literal", "/named"], "localhost is this machine");
 
     let update = domain::tenants::TenantUpdate { allow_private_urls: Some(false), ..Default::default() };
-    app.herald.update_tenant(&tenant_id, update).await.unwrap();
+    app.herald.change_tenant(&system(), &tenant_id, update).await.unwrap();
     app.clock.advance(SECOND);
     send_event(&app, &key, "invoice.closed", json!({})).await;
     assert_eq!(app.deliver().await, 2);

@@ -3,7 +3,7 @@
 use serde_json::{json, Value};
 
 use crate::both_databases;
-use crate::helpers::{add_endpoint, send_event, tenant_with_key, Plan, PrivateUrls, Reply, Sink, TestApp};
+use crate::helpers::{system, add_endpoint, send_event, tenant_with_key, Plan, PrivateUrls, Reply, Sink, TestApp};
 
 both_databases!(
     endpoints_are_created_listed_changed_and_deleted,
@@ -127,10 +127,10 @@ async fn the_limit_counts_inactive_endpoints_and_downgrades_below_usage_are_refu
 
     let err = app
         .herald
-        .update_tenant(&tenant_id, domain::tenants::TenantUpdate { plan: Some(domain::tenants::Plan::Basic), ..Default::default() })
+        .change_tenant(&system(), &tenant_id, domain::tenants::TenantUpdate { plan: Some(domain::tenants::Plan::Basic), ..Default::default() })
         .await
         .unwrap_err();
-    assert_eq!(err.body().code, "plan_below_usage");
+    assert_eq!(err.code(), "plan_below_usage");
     assert!(err.to_string().contains("Lotus has 3 endpoints, and the Basic plan allows 1. Remove 2 endpoints first."), "{err}");
     assert_eq!(app.herald.tenant(&tenant_id).await.unwrap().plan.as_str(), "professional", "the plan did not change");
 
@@ -340,7 +340,7 @@ async fn private_urls_only_where_the_operator_allows_them(app: TestApp) {
     let r = call(&app, reqwest::Method::POST, "/endpoints", &key, Some(body.clone())).await;
     assert_eq!((r.status.as_u16(), r.error()["field"].as_str()), (422, Some("url")));
     app.herald
-        .update_tenant(&tenant_id, domain::tenants::TenantUpdate { allow_private_urls: Some(true), ..Default::default() })
+        .change_tenant(&system(), &tenant_id, domain::tenants::TenantUpdate { allow_private_urls: Some(true), ..Default::default() })
         .await
         .unwrap();
     let r = call(&app, reqwest::Method::POST, "/endpoints", &key, Some(body)).await;

@@ -8,7 +8,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::both_databases;
-use crate::helpers::{
+use crate::helpers::{system, 
     add_endpoint, api_get, post, session_call, signed_in_staff, tenant_with_owner_and_key, Plan, PrivateUrls, Reply, Sink, TestApp,
 };
 
@@ -266,7 +266,7 @@ async fn every_write_refuses_staff_views_and_suspended_tenants(app: TestApp) {
     assert_eq!(r.status, 200, "{}", r.text);
     let team = app.rpc(&owner, "team", &[]).await.json();
     let invitation = team["invitations"][0]["id"].as_str().unwrap().to_string();
-    let (spare, _) = app.herald.create_api_key(&tenant_id, "spare", None).await.unwrap();
+    let (spare, _) = app.herald.create_api_key(&system().in_tenant(&tenant_id), "spare").await.unwrap();
     let t = Targets { tenant: tenant_id.clone(), endpoint, delivery, invitation, member, api_key: spare.id, job };
 
     // Every name this test classifies is a real server function (a stale list hides nothing).

@@ -6,7 +6,7 @@ use domain::StaffRole;
 use serde_json::{json, Value};
 
 use crate::both_databases;
-use crate::helpers::{
+use crate::helpers::{system, 
     add_endpoint, post, send_event, session_call, signed_in_staff, tenant_with_key, Plan, PrivateUrls, Sink, TestApp, OWNER_PASSWORD,
 };
 
@@ -338,7 +338,7 @@ async fn operators_create_tenants_and_set_plan_and_retention(app: TestApp) {
     assert!(r.error()["message"].as_str().unwrap().contains("Remove 1 endpoint"), "{}", r.text);
 
     // Usage: endpoints of the limit, messages today and over 7 days; search by name.
-    let (_, key) = app.herald.create_api_key(&tenant_id, "k", None).await.unwrap();
+    let (_, key) = app.herald.create_api_key(&system().in_tenant(&tenant_id), "k").await.unwrap();
     send_event(&app, &key, "invoice.closed", json!({})).await;
     app.advance_days(3);
     send_event(&app, &key, "invoice.closed", json!({})).await;
