@@ -23,7 +23,7 @@ use serde::Serialize;
 use crate::clock::DAY;
 use crate::error::Result;
 use crate::store::Store;
-use crate::{on_pool, on_tx, Herald};
+use crate::{execute_in, on_pool, on_tx, Herald};
 
 #[derive(Clone, Debug)]
 pub struct ArchiveSettings {
@@ -110,27 +110,9 @@ impl Herald {
              AND delivery_id IN (SELECT id FROM deliveries WHERE message_id IN ({}))",
             placeholders(1, ids.len())
         );
-        let messages = on_tx!(&mut tx, conn => {
-            let mut q = sqlx::query(&messages_sql).bind(now);
-            for (id,) in &ids {
-                q = q.bind(id);
-            }
-            q.execute(conn).await.map(|r| r.rows_affected())
-        })?;
-        let deliveries = on_tx!(&mut tx, conn => {
-            let mut q = sqlx::query(&deliveries_sql).bind(now);
-            for (id,) in &ids {
-                q = q.bind(id);
-            }
-            q.execute(conn).await.map(|r| r.rows_affected())
-        })?;
-        let attempts = on_tx!(&mut tx, conn => {
-            let mut q = sqlx::query(&attempts_sql);
-            for (id,) in &ids {
-                q = q.bind(id);
-            }
-            q.execute(conn).await.map(|r| r.rows_affected())
-        })?;
+        let messages = execute_in!(&mut tx, ids.iter().fold(sqlx::query(&messages_sql).bind(now), |q, (id,)| q.bind(id)))?;
+        let deliveries = execute_in!(&mut tx, ids.iter().fold(sqlx::query(&deliveries_sql).bind(now), |q, (id,)| q.bind(id)))?;
+        let attempts = execute_in!(&mut tx, ids.iter().fold(sqlx::query(&attempts_sql), |q, (id,)| q.bind(id)))?;
         tx.commit().await?;
         Ok(ArchiveReport { messages, deliveries, attempts, batches: 1 })
     }

@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::roles::{Actor, ActorKind};
 use crate::store::query::{keyset_page, page_size, Arg, Conditions};
 use crate::store::Tx;
-use crate::{ids, on_tx, Herald};
+use crate::{execute_in, ids, Herald};
 pub use types::{AuditAction, AuditGroup};
 
 /// One change to record.
@@ -113,10 +113,9 @@ impl Herald {
     pub async fn audit_in(&self, tx: &mut Tx, actor: &Actor, entry: Audit) -> Result<()> {
         let (actor_id, label, kind) = actor_fields(actor);
         let details = entry.details.as_ref().map(Value::to_string);
-        on_tx!(tx, conn => sqlx::query(INSERT)
+        execute_in!(tx, sqlx::query(INSERT)
             .bind(ids::new_id("aud")).bind(&entry.tenant_id).bind(&actor_id).bind(&label).bind(kind).bind(entry.action)
-            .bind(&entry.target).bind(&entry.summary).bind(&details).bind(&actor.ip).bind(self.clock.now())
-            .execute(conn).await.map(|r| r.rows_affected()))?;
+            .bind(&entry.target).bind(&entry.summary).bind(&details).bind(&actor.ip).bind(self.clock.now()))?;
         Ok(())
     }
 

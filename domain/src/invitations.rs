@@ -9,7 +9,7 @@ use crate::clock::DAY;
 use crate::crypto::sha256_hex;
 use crate::error::{Error, Result};
 use crate::roles::{Actor, Role};
-use crate::{ids, on_pool, on_tx, Herald};
+use crate::{execute_in, ids, on_pool, Herald};
 use types::AuditAction;
 
 pub const INVITATION_VALID_FOR: i64 = 7 * DAY;
@@ -64,14 +64,13 @@ impl Herald {
         };
         let mut tx = self.store.begin().await?;
         // A new invitation replaces a pending one for the same address.
-        on_tx!(&mut tx, conn => sqlx::query("DELETE FROM invitations WHERE tenant_id = $1 AND email = $2 AND accepted_at IS NULL")
-            .bind(&tenant_id).bind(&email).execute(conn).await.map(|r| r.rows_affected()))?;
-        on_tx!(&mut tx, conn => sqlx::query(
+        execute_in!(&mut tx, sqlx::query("DELETE FROM invitations WHERE tenant_id = $1 AND email = $2 AND accepted_at IS NULL")
+            .bind(&tenant_id).bind(&email))?;
+        execute_in!(&mut tx, sqlx::query(
             "INSERT INTO invitations (id, tenant_id, email, role, token_hash, invited_by, created_at, expires_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
             .bind(&invitation.id).bind(&tenant_id).bind(&email).bind(invitation.role).bind(sha256_hex(&token))
-            .bind(&actor.user_id).bind(now).bind(invitation.expires_at)
-            .execute(conn).await.map(|r| r.rows_affected()))?;
+            .bind(&actor.user_id).bind(now).bind(invitation.expires_at))?;
         let entry = Audit::new(Some(&tenant_id), AuditAction::MemberInvited, format!("Invited {email} as {}", invitation.role));
         self.audit_in(&mut tx, actor, entry.target(&email)).await?;
         tx.commit().await?;
@@ -101,9 +100,9 @@ impl Herald {
             "SELECT email FROM invitations WHERE id = $1 AND tenant_id = $2 AND accepted_at IS NULL")
             .bind(invitation_id).bind(tenant_id).fetch_optional(pool).await)?;
         let mut tx = self.store.begin().await?;
-        let done = on_tx!(&mut tx, conn => sqlx::query(
+        let done = execute_in!(&mut tx, sqlx::query(
             "DELETE FROM invitations WHERE id = $1 AND tenant_id = $2 AND accepted_at IS NULL")
-            .bind(invitation_id).bind(tenant_id).execute(conn).await.map(|r| r.rows_affected()))?;
+            .bind(invitation_id).bind(tenant_id))?;
         if done == 0 {
             return Err(Error::NotFound("invitation"));
         }
@@ -189,8 +188,8 @@ impl Herald {
         .target(&invitation.email);
         self.audit_in(tx, &joined, entry).await?;
         // Only one acceptance wins, even if two arrive at once.
-        let marked = on_tx!(tx, conn => sqlx::query("UPDATE invitations SET accepted_at = $1 WHERE id = $2 AND accepted_at IS NULL")
-            .bind(self.clock.now()).bind(&invitation.id).execute(conn).await.map(|r| r.rows_affected()))?;
+        let marked = execute_in!(tx, sqlx::query("UPDATE invitations SET accepted_at = $1 WHERE id = $2 AND accepted_at IS NULL")
+            .bind(self.clock.now()).bind(&invitation.id))?;
         if marked == 0 {
             return Err(Error::conflict("invitation_used", None, "This invitation has already been accepted."));
         }

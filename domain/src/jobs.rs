@@ -17,7 +17,7 @@ use crate::error::{is_unique_violation, Error, Result};
 use crate::replay::RecoverStatus;
 use crate::roles::Actor;
 use crate::store::Tx;
-use crate::{ids, on_pool, on_tx, Herald};
+use crate::{execute_in, ids, on_pool, on_tx, Herald};
 use types::AuditAction;
 
 /// Deliveries per second when the request names no rate.
@@ -148,15 +148,14 @@ impl Herald {
         let now = self.clock.now();
         let id = ids::new_id("job");
         // Nothing to send: the job is finished as it starts, and says so.
-        let (status, finished_at) = if total == 0 { ("completed", Some(now)) } else { ("running", None) };
+        let (status, finished_at) = if total == 0 { (JobStatus::Completed, Some(now)) } else { (JobStatus::Running, None) };
         let mut tx = self.store.begin().await?;
-        let inserted = on_tx!(&mut tx, conn => sqlx::query(
+        let inserted = execute_in!(&mut tx, sqlx::query(
             "INSERT INTO recovery_jobs (id, tenant_id, endpoint_id, status, source_status, event_type, since, until, rate_per_second,
                  total, cursor_at, next_run_at, created_by, created_at, finished_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)")
-            .bind(&id).bind(tenant_id).bind(endpoint_id).bind(status).bind(request.status.as_str()).bind(event_type)
-            .bind(since).bind(until).bind(rate).bind(total).bind(Millis::MIN).bind(now).bind(&actor.email).bind(now).bind(finished_at)
-            .execute(conn).await.map(|r| r.rows_affected()));
+            .bind(&id).bind(tenant_id).bind(endpoint_id).bind(status).bind(request.status).bind(event_type)
+            .bind(since).bind(until).bind(rate).bind(total).bind(Millis::MIN).bind(now).bind(&actor.email).bind(now).bind(finished_at));
         match inserted {
             Err(e) if is_unique_violation(&e) => {
                 return Err(Error::conflict(
@@ -201,16 +200,16 @@ impl Herald {
         let job = self.job_row(tenant_id, id).await?;
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
-        let stopped = finish(&mut tx, &job, "cancelled", None, now).await?;
+        let stopped = finish(&mut tx, &job, JobStatus::Cancelled, None, now).await?;
         if !stopped {
             return Err(Error::conflict("job_finished", None, format!("This job is already {}.", job.status)));
         }
-        let withdrawn = on_tx!(&mut tx, conn => sqlx::query(
+        let withdrawn = execute_in!(&mut tx, sqlx::query(
             "DELETE FROM deliveries WHERE job_id = $1 AND status = 'pending' AND attempts = 0 AND (lease_until IS NULL OR lease_until < $2)")
-            .bind(id).bind(now).execute(conn).await.map(|r| r.rows_affected()))?;
+            .bind(id).bind(now))?;
         // What was withdrawn was not sent again after all.
-        on_tx!(&mut tx, conn => sqlx::query("UPDATE recovery_jobs SET done = done - $1 WHERE id = $2")
-            .bind(withdrawn as i64).bind(id).execute(conn).await.map(|r| r.rows_affected()))?;
+        execute_in!(&mut tx, sqlx::query("UPDATE recovery_jobs SET done = done - $1 WHERE id = $2")
+            .bind(withdrawn as i64).bind(id))?;
         let summary = format!("Cancelled recovery job {id}: {} of {} sent", (job.done as u64).saturating_sub(withdrawn), job.total);
         self.audit_in(&mut tx, actor, Audit::new(Some(tenant_id), AuditAction::RecoveryCancelled, summary).target(&job.endpoint_id))
             .await?;
@@ -239,7 +238,7 @@ impl Herald {
     async fn advance_job(&self, job: &Job, now: Millis) -> Result<usize> {
         if let Some(reason) = self.why_not_sending(job).await? {
             let mut tx = self.store.begin().await?;
-            if finish(&mut tx, job, "failed", Some(&reason), now).await? {
+            if finish(&mut tx, job, JobStatus::Failed, Some(&reason), now).await? {
                 let summary = format!("Recovery job {} stopped after {} of {}: {reason}", job.id, job.done, job.total);
                 self.audit_in(
                     &mut tx,
@@ -263,24 +262,22 @@ impl Herald {
         for (i, (original, message_id, event_type, _)) in batch.iter().enumerate() {
             // Spread over the coming second, in the originals' order.
             let due = now + i as Millis * SECOND / job.rate_per_second;
-            on_tx!(&mut tx, conn => sqlx::query(
+            execute_in!(&mut tx, sqlx::query(
                 "INSERT INTO deliveries (id, tenant_id, endpoint_id, message_id, event_type, status, kind, replay_of, next_attempt_at, created_at, job_id)
                  VALUES ($1, $2, $3, $4, $5, 'pending', 'replay', $6, $7, $8, $9)")
                 .bind(ids::new_id("dlv")).bind(&job.tenant_id).bind(&job.endpoint_id).bind(message_id).bind(event_type)
-                .bind(original).bind(due).bind(now).bind(&job.id)
-                .execute(conn).await.map(|r| r.rows_affected()))?;
+                .bind(original).bind(due).bind(now).bind(&job.id))?;
         }
         let (cursor_at, cursor_id) = batch.last().map(|(id, _, _, at)| (*at, id.clone())).unwrap_or((job.cursor_at, job.cursor_id.clone()));
         let complete = (batch.len() as i64) < job.rate_per_second;
         // Conditional on the cursor read above: another worker that got here first wins, and a
         // cancel that committed meanwhile stops this batch.
-        let moved = on_tx!(&mut tx, conn => sqlx::query(
+        let moved = execute_in!(&mut tx, sqlx::query(
             "UPDATE recovery_jobs SET cursor_at = $1, cursor_id = $2, done = done + $3, next_run_at = $4,
                  status = CASE WHEN $5 THEN 'completed' ELSE status END, finished_at = CASE WHEN $5 THEN $6 ELSE finished_at END
              WHERE id = $7 AND status = 'running' AND cursor_at = $8 AND cursor_id = $9")
             .bind(cursor_at).bind(&cursor_id).bind(batch.len() as i64).bind(now + SECOND).bind(complete).bind(now)
-            .bind(&job.id).bind(job.cursor_at).bind(&job.cursor_id)
-            .execute(conn).await.map(|r| r.rows_affected()))?;
+            .bind(&job.id).bind(job.cursor_at).bind(&job.cursor_id))?;
         if moved == 0 {
             drop(tx); // rolls back
             return Ok(0);
@@ -316,9 +313,9 @@ impl Herald {
 }
 
 /// Ends a running job; false if it had already ended.
-async fn finish(tx: &mut Tx, job: &Job, status: &str, error: Option<&str>, now: Millis) -> Result<bool> {
-    let ended = on_tx!(tx, conn => sqlx::query(
+async fn finish(tx: &mut Tx, job: &Job, status: JobStatus, error: Option<&str>, now: Millis) -> Result<bool> {
+    let ended = execute_in!(tx, sqlx::query(
         "UPDATE recovery_jobs SET status = $1, error = $2, finished_at = $3 WHERE id = $4 AND status = 'running'")
-        .bind(status).bind(error).bind(now).bind(&job.id).execute(conn).await.map(|r| r.rows_affected()))?;
+        .bind(status).bind(error).bind(now).bind(&job.id))?;
     Ok(ended == 1)
 }

@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::logs::{archived, DeliveryDetail, DeliveryRow};
 use crate::messages::insert_delivery;
 use crate::roles::Actor;
-use crate::{ids, on_tx, Herald};
+use crate::{execute_in, ids, Herald};
 use types::AuditAction;
 use types::{DeliveryKind, DeliveryStatus};
 
@@ -93,10 +93,9 @@ impl Herald {
         let now = self.clock.now();
         let message_id = ids::new_id("msg");
         let mut tx = self.store.begin().await?;
-        on_tx!(&mut tx, conn => sqlx::query(
+        execute_in!(&mut tx, sqlx::query(
             "INSERT INTO messages (id, tenant_id, event_type, payload, created_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(&message_id).bind(tenant_id).bind(event.name).bind(event.sample.to_string()).bind(now)
-            .execute(conn).await.map(|r| r.rows_affected()))?;
+            .bind(&message_id).bind(tenant_id).bind(event.name).bind(event.sample.to_string()).bind(now))?;
         // Not due: no worker claims it; it is sent right here.
         let id = insert_delivery(
             &mut tx,

@@ -6,7 +6,7 @@
 //! re-sealed bound to their row and column on the way.
 
 use crate::crypto::{context, UNBOUND};
-use crate::{on_pool, on_tx, Herald};
+use crate::{execute_in, execute_on, on_pool, Herald};
 
 const CANARY: &str = "Herald secret key canary";
 const CANARY_CONTEXT: &str = "secret_canary.sealed:1";
@@ -40,9 +40,9 @@ impl Herald {
         self.upgrade_unbound_values().await?;
         if canary.is_none() {
             let sealed = self.cipher.seal(CANARY, CANARY_CONTEXT).map_err(failed)?;
-            on_pool!(&self.store, pool => sqlx::query(
+            execute_on!(&self.store, sqlx::query(
                 "INSERT INTO secret_canary (id, sealed, created_at) VALUES (1, $1, $2) ON CONFLICT (id) DO NOTHING")
-                .bind(&sealed).bind(self.clock.now()).execute(pool).await.map(|r| r.rows_affected()))
+                .bind(&sealed).bind(self.clock.now()))
             .map_err(|e| failed(e.into()))?;
             // Another process may have sealed its own at the same moment, with its own key.
             let stored = self.canary().await.map_err(failed)?.unwrap_or_default();
@@ -82,8 +82,7 @@ impl Herald {
                 let sealed = self.cipher.seal(&plain, &context("endpoints", column, &row.id)).map_err(failed)?;
                 // Only if unchanged: another process starting now may have upgraded it already.
                 let sql = format!("UPDATE endpoints SET {column} = $1 WHERE id = $2 AND {column} = $3");
-                on_tx!(&mut tx, conn => sqlx::query(&sql).bind(&sealed).bind(&row.id).bind(old)
-                    .execute(conn).await.map(|r| r.rows_affected()))
+                execute_in!(&mut tx, sqlx::query(&sql).bind(&sealed).bind(&row.id).bind(old))
                 .map_err(|e| failed(e.into()))?;
                 upgraded += 1;
             }

@@ -14,7 +14,7 @@ use crate::invitations::INVITATION_VALID_FOR;
 use crate::roles::{Actor, Role};
 use crate::store::query::{keyset_page, page_size, parse_time_cursor, Arg, Conditions};
 use crate::tenants::{validate_tenant_name, Plan, Tenant};
-use crate::{ids, on_pool, on_tx, Herald};
+use crate::{execute_in, ids, on_pool, Herald};
 use types::AuditAction;
 
 /// A tenant with its usage, for the consoles.
@@ -166,12 +166,11 @@ impl Herald {
         match &existing {
             Some(user) => self.insert_membership(&mut tx, &tenant_id, &user.id, Role::Owner).await?,
             None => {
-                on_tx!(&mut tx, conn => sqlx::query(
+                execute_in!(&mut tx, sqlx::query(
                     "INSERT INTO invitations (id, tenant_id, email, role, token_hash, invited_by, created_at, expires_at)
                      VALUES ($1, $2, $3, 'owner', $4, $5, $6, $7)")
                     .bind(ids::new_id("inv")).bind(&tenant_id).bind(&email).bind(sha256_hex(&token))
-                    .bind(&actor.user_id).bind(now).bind(now + INVITATION_VALID_FOR)
-                    .execute(conn).await.map(|r| r.rows_affected()))?;
+                    .bind(&actor.user_id).bind(now).bind(now + INVITATION_VALID_FOR))?;
             }
         }
         let how = if existing.is_some() { "as owner" } else { "and invited them as owner" };

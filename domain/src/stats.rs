@@ -9,7 +9,7 @@ use crate::clock::{rfc3339, Millis, DAY, HOUR};
 use crate::error::{Error, Result};
 use crate::health::FailureClass;
 use crate::store::Tx;
-use crate::{on_pool, on_tx, Herald};
+use crate::{execute_in, on_pool, Herald};
 
 /// Upper bounds of the latency histogram buckets (`lat_00` … `lat_13`); `lat_14` counts the rest.
 pub const LATENCY_BOUNDS_MS: [i64; 14] = [10, 25, 50, 75, 100, 150, 200, 300, 500, 750, 1000, 2000, 5000, 10000];
@@ -114,8 +114,7 @@ pub(crate) async fn record(tx: &mut Tx, endpoint_id: &str, at: Millis, outcome: 
              gave_up = endpoint_stats.gave_up + excluded.gave_up, {lat} = endpoint_stats.{lat} + 1"
     );
     let (ok, failed, gave_up) = (outcome.succeeded as i64, !outcome.succeeded as i64, outcome.gave_up as i64);
-    on_tx!(tx, conn => sqlx::query(&sql).bind(endpoint_id).bind(at - at.rem_euclid(HOUR)).bind(ok).bind(failed).bind(gave_up)
-        .execute(conn).await.map(|r| r.rows_affected()))?;
+    execute_in!(tx, sqlx::query(&sql).bind(endpoint_id).bind(at - at.rem_euclid(HOUR)).bind(ok).bind(failed).bind(gave_up))?;
     Ok(())
 }
 

@@ -70,6 +70,23 @@ macro_rules! on_tx {
     };
 }
 
+/// Executes `$query` (a `sqlx::query(…)` with its binds) in the open transaction `$tx` and
+/// gives the number of rows it changed, as one type whichever the backend.
+#[macro_export]
+macro_rules! execute_in {
+    ($tx:expr, $query:expr) => {
+        $crate::on_tx!($tx, conn => $query.execute(conn).await.map(|done| done.rows_affected()))
+    };
+}
+
+/// [`execute_in!`] on the pool of `$store`, outside a transaction.
+#[macro_export]
+macro_rules! execute_on {
+    ($store:expr, $query:expr) => {
+        $crate::on_pool!($store, pool => $query.execute(pool).await.map(|done| done.rows_affected()))
+    };
+}
+
 impl Store {
     /// Connects to `url` (`sqlite://…` or `postgres://…`) and runs the migrations.
     pub async fn connect(url: &str) -> Result<Store> {
