@@ -3,9 +3,9 @@
 pub mod api;
 mod components;
 pub mod error;
+mod pages;
 #[cfg(feature = "ssr")]
 pub mod session;
-mod pages;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};

@@ -2,8 +2,8 @@
 
 use crate::audit::Audit;
 use crate::roles::ActorKind;
-use types::AuditAction;
 use serde::Serialize;
+use types::AuditAction;
 
 use crate::clock::{Millis, DAY};
 use crate::crypto::{self, sha256_hex};
@@ -113,8 +113,7 @@ impl Herald {
         let hash = hash_password(&input.password).await?;
         let may_mail = self.record_sign_up(&email, address, now).await?;
         let turn = self.store.write_turn().await;
-        execute_on!(&self.store, sqlx::query("DELETE FROM sign_up_requests WHERE expires_at <= $1")
-            .bind(now))?;
+        execute_on!(&self.store, sqlx::query("DELETE FROM sign_up_requests WHERE expires_at <= $1").bind(now))?;
         let (subject, body) = if self.user_by_email(&email).await?.is_some() {
             let body = format!(
                 "Someone, perhaps you, tried to create a Herald account with {email}, which already has a Herald account. \
@@ -124,11 +123,20 @@ impl Herald {
             ("Someone tried to sign up with your email address".to_string(), body)
         } else {
             let token = ids::random_string(40);
-            execute_on!(&self.store, sqlx::query(
-                "INSERT INTO sign_up_requests (token_hash, email, name, password_hash, tenant_name, created_at, expires_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)")
-                .bind(sha256_hex(&token)).bind(&email).bind(&name).bind(&hash).bind(&tenant_name).bind(now)
-                .bind(now + SIGN_UP_VALID_FOR))?;
+            execute_on!(
+                &self.store,
+                sqlx::query(
+                    "INSERT INTO sign_up_requests (token_hash, email, name, password_hash, tenant_name, created_at, expires_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)"
+                )
+                .bind(sha256_hex(&token))
+                .bind(&email)
+                .bind(&name)
+                .bind(&hash)
+                .bind(&tenant_name)
+                .bind(now)
+                .bind(now + SIGN_UP_VALID_FOR)
+            )?;
             // (Nothing the form sent is repeated: the mail may go to someone who did not sign up.)
             let body = format!(
                 "Welcome to Herald. To finish creating your account and workspace, open this link:\n{}/signup/confirm/{token}\n\n\
@@ -157,16 +165,14 @@ impl Herald {
         .ok_or(Error::NotFound("sign-up link"))?;
         let mut tx = self.store.begin().await?;
         // Only one use of the link wins, even if two arrive at once.
-        let taken = execute_in!(&mut tx, sqlx::query("DELETE FROM sign_up_requests WHERE token_hash = $1")
-            .bind(&token_hash))?;
+        let taken = execute_in!(&mut tx, sqlx::query("DELETE FROM sign_up_requests WHERE token_hash = $1").bind(&token_hash))?;
         if taken == 0 {
             return Err(Error::NotFound("sign-up link"));
         }
         let user = self.insert_user(&mut tx, &request.email, &request.name, &request.password_hash, None).await?;
         let tenant_id = self.insert_tenant(&mut tx, &request.tenant_name, Plan::Basic, false).await?;
         self.insert_membership(&mut tx, &tenant_id, &user.id, Role::Owner).await?;
-        execute_in!(&mut tx, sqlx::query("DELETE FROM sign_up_requests WHERE email = $1")
-            .bind(&user.email))?;
+        execute_in!(&mut tx, sqlx::query("DELETE FROM sign_up_requests WHERE email = $1").bind(&user.email))?;
         tx.commit().await?;
         tracing::info!(user_id = %user.id, tenant_id = %tenant_id, "signed up");
         Ok((user, tenant_id))
@@ -187,9 +193,16 @@ impl Herald {
             staff_role: staff,
             created_at: self.clock.now(),
         };
-        let inserted = execute_in!(tx, sqlx::query(
-            "INSERT INTO users (id, email, name, password_hash, staff_role, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(&user.id).bind(&user.email).bind(&user.name).bind(password_hash).bind(user.staff_role).bind(user.created_at));
+        let inserted = execute_in!(
+            tx,
+            sqlx::query("INSERT INTO users (id, email, name, password_hash, staff_role, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(&user.id)
+                .bind(&user.email)
+                .bind(&user.name)
+                .bind(password_hash)
+                .bind(user.staff_role)
+                .bind(user.created_at)
+        );
         match inserted {
             Err(e) if is_unique_violation(&e) => {
                 Err(Error::conflict("email_taken", Some("email"), "An account with this email already exists. Sign in instead."))
@@ -286,8 +299,7 @@ impl Herald {
     pub async fn create_staff(&self, email: &str, password: &str, role: StaffRole) -> Result<User> {
         let email = normalize_email(email)?;
         if let Some(existing) = self.user_by_email(&email).await? {
-            execute_on!(&self.store, sqlx::query("UPDATE users SET staff_role = $1 WHERE id = $2")
-                .bind(role.as_str()).bind(&existing.id))?;
+            execute_on!(&self.store, sqlx::query("UPDATE users SET staff_role = $1 WHERE id = $2").bind(role.as_str()).bind(&existing.id))?;
             return self.user(&existing.id).await;
         }
         validate_password(password)?;

@@ -48,10 +48,19 @@ impl Herald {
             last_used_at: None,
             revoked_at: None,
         };
-        execute_on!(&self.store, sqlx::query(
-            "INSERT INTO api_keys (id, tenant_id, name, prefix, key_hash, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-            .bind(&key.id).bind(&key.tenant_id).bind(&key.name).bind(&key.prefix).bind(sha256_hex(&plain))
-            .bind(created_by).bind(key.created_at))?;
+        execute_on!(
+            &self.store,
+            sqlx::query(
+                "INSERT INTO api_keys (id, tenant_id, name, prefix, key_hash, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+            )
+            .bind(&key.id)
+            .bind(&key.tenant_id)
+            .bind(&key.name)
+            .bind(&key.prefix)
+            .bind(sha256_hex(&plain))
+            .bind(created_by)
+            .bind(key.created_at)
+        )?;
         Ok((key, plain))
     }
 
@@ -70,8 +79,7 @@ impl Herald {
         // Note usage at most once a minute: ingest must not turn every request into a write.
         if key.last_used_at.is_none_or(|t| now - t > crate::clock::MINUTE) {
             let _turn = self.store.write_turn().await;
-            execute_on!(&self.store, sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE id = $2")
-                .bind(now).bind(&key.id))?;
+            execute_on!(&self.store, sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE id = $2").bind(now).bind(&key.id))?;
         }
         Ok(Actor {
             tenant: Some((key.tenant_id, Role::Admin)),

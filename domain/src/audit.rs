@@ -113,9 +113,21 @@ impl Herald {
     pub async fn audit_in(&self, tx: &mut Tx, actor: &Actor, entry: Audit) -> Result<()> {
         let (actor_id, label, kind) = actor_fields(actor);
         let details = entry.details.as_ref().map(Value::to_string);
-        execute_in!(tx, sqlx::query(INSERT)
-            .bind(ids::new_id("aud")).bind(&entry.tenant_id).bind(&actor_id).bind(&label).bind(kind).bind(entry.action)
-            .bind(&entry.target).bind(&entry.summary).bind(&details).bind(&actor.ip).bind(self.clock.now()))?;
+        execute_in!(
+            tx,
+            sqlx::query(INSERT)
+                .bind(ids::new_id("aud"))
+                .bind(&entry.tenant_id)
+                .bind(&actor_id)
+                .bind(&label)
+                .bind(kind)
+                .bind(entry.action)
+                .bind(&entry.target)
+                .bind(&entry.summary)
+                .bind(&details)
+                .bind(&actor.ip)
+                .bind(self.clock.now())
+        )?;
         Ok(())
     }
 

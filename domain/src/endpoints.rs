@@ -536,15 +536,33 @@ impl Herald {
         let mut tx = self.store.begin().await?;
         self.lock_tenant(&mut tx, &tenant.id).await?;
         // One statement checks the limit and inserts, so concurrent creates cannot both pass.
-        let inserted = execute_in!(&mut tx, sqlx::query(
-            "INSERT INTO endpoints (id, tenant_id, name, description, url, method, auth_header_name, auth_header_value,
+        let inserted = execute_in!(
+            &mut tx,
+            sqlx::query(
+                "INSERT INTO endpoints (id, tenant_id, name, description, url, method, auth_header_name, auth_header_value,
                  event_types, payload_shape, channel, email, secret, created_at, updated_at, filter, max_per_second, max_in_flight)
              SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $16, $17, $18
-             WHERE (SELECT COUNT(*) FROM endpoints WHERE tenant_id = $2) < $15")
-            .bind(&id).bind(&tenant.id).bind(&f.name).bind(&f.description).bind(&f.url).bind(f.method)
-            .bind(f.auth.as_ref().map(|(n, _)| n)).bind(&auth_value).bind(&event_types).bind(f.payload_shape)
-            .bind(f.channel).bind(&f.email).bind(&secret).bind(now).bind(plan.endpoint_limit()).bind(stored_filter(&f.filter))
-            .bind(f.max_per_second).bind(f.max_in_flight))?;
+             WHERE (SELECT COUNT(*) FROM endpoints WHERE tenant_id = $2) < $15"
+            )
+            .bind(&id)
+            .bind(&tenant.id)
+            .bind(&f.name)
+            .bind(&f.description)
+            .bind(&f.url)
+            .bind(f.method)
+            .bind(f.auth.as_ref().map(|(n, _)| n))
+            .bind(&auth_value)
+            .bind(&event_types)
+            .bind(f.payload_shape)
+            .bind(f.channel)
+            .bind(&f.email)
+            .bind(&secret)
+            .bind(now)
+            .bind(plan.endpoint_limit())
+            .bind(stored_filter(&f.filter))
+            .bind(f.max_per_second)
+            .bind(f.max_in_flight)
+        )?;
         if inserted == 0 {
             return Err(limit_reached(plan));
         }
@@ -622,15 +640,31 @@ impl Herald {
             _ => {}
         }
         let mut tx = self.store.begin().await?;
-        execute_in!(&mut tx, sqlx::query(
-            "UPDATE endpoints SET name = $1, description = $2, url = $3, method = $4, auth_header_name = $5,
+        execute_in!(
+            &mut tx,
+            sqlx::query(
+                "UPDATE endpoints SET name = $1, description = $2, url = $3, method = $4, auth_header_name = $5,
                  auth_header_value = $6, event_types = $7, payload_shape = $8, channel = $9, email = $10, updated_at = $11,
                  filter = $14, max_per_second = $15, max_in_flight = $16
-             WHERE id = $12 AND tenant_id = $13")
-            .bind(&f.name).bind(&f.description).bind(&f.url).bind(f.method).bind(f.auth.as_ref().map(|(n, _)| n))
-            .bind(&auth_value).bind(&event_types).bind(f.payload_shape).bind(f.channel).bind(&f.email)
-            .bind(self.clock.now()).bind(id).bind(&tenant.id).bind(stored_filter(&f.filter))
-            .bind(f.max_per_second).bind(f.max_in_flight))?;
+             WHERE id = $12 AND tenant_id = $13"
+            )
+            .bind(&f.name)
+            .bind(&f.description)
+            .bind(&f.url)
+            .bind(f.method)
+            .bind(f.auth.as_ref().map(|(n, _)| n))
+            .bind(&auth_value)
+            .bind(&event_types)
+            .bind(f.payload_shape)
+            .bind(f.channel)
+            .bind(&f.email)
+            .bind(self.clock.now())
+            .bind(id)
+            .bind(&tenant.id)
+            .bind(stored_filter(&f.filter))
+            .bind(f.max_per_second)
+            .bind(f.max_in_flight)
+        )?;
         for entry in entries {
             self.audit_in(&mut tx, actor, entry.target(id)).await?;
         }
@@ -642,8 +676,7 @@ impl Herald {
         let tenant_id = actor.require_writer()?;
         let name = self.endpoint_row(tenant_id, id).await.map(|e| e.name).unwrap_or_default();
         let mut tx = self.store.begin().await?;
-        let deleted = execute_in!(&mut tx, sqlx::query("DELETE FROM endpoints WHERE id = $1 AND tenant_id = $2")
-            .bind(id).bind(tenant_id))?;
+        let deleted = execute_in!(&mut tx, sqlx::query("DELETE FROM endpoints WHERE id = $1 AND tenant_id = $2").bind(id).bind(tenant_id))?;
         if deleted == 0 {
             return Err(Error::NotFound("endpoint"));
         }
@@ -710,10 +743,19 @@ impl Herald {
         // The current secret moves to the previous-secret column: sealed again for that column.
         let previous = self.seal_for(id, "previous_secret", &self.open_for(id, "secret", &row.secret)?)?;
         let mut tx = self.store.begin().await?;
-        execute_in!(&mut tx, sqlx::query(
-            "UPDATE endpoints SET secret = $1, previous_secret = $2, previous_secret_expires_at = $3, updated_at = $4
-             WHERE id = $5 AND tenant_id = $6")
-            .bind(&sealed).bind(&previous).bind(now + SECRET_OVERLAP).bind(now).bind(id).bind(tenant_id))?;
+        execute_in!(
+            &mut tx,
+            sqlx::query(
+                "UPDATE endpoints SET secret = $1, previous_secret = $2, previous_secret_expires_at = $3, updated_at = $4
+             WHERE id = $5 AND tenant_id = $6"
+            )
+            .bind(&sealed)
+            .bind(&previous)
+            .bind(now + SECRET_OVERLAP)
+            .bind(now)
+            .bind(id)
+            .bind(tenant_id)
+        )?;
         let entry =
             Audit::new(Some(tenant_id), AuditAction::EndpointSecretRotated, format!("Rotated the signing secret of \"{}\"", row.name));
         self.audit_in(&mut tx, actor, entry.target(id)).await?;
@@ -742,8 +784,7 @@ impl Herald {
             (AuditAction::TenantWebhooksDisabled, "Switched webhook delivery off")
         };
         let mut tx = self.store.begin().await?;
-        execute_in!(&mut tx, sqlx::query("UPDATE tenants SET webhooks_enabled = $1 WHERE id = $2")
-            .bind(enabled).bind(tenant_id))?;
+        execute_in!(&mut tx, sqlx::query("UPDATE tenants SET webhooks_enabled = $1 WHERE id = $2").bind(enabled).bind(tenant_id))?;
         self.audit_in(&mut tx, actor, Audit::new(Some(tenant_id), action, summary)).await?;
         tx.commit().await?;
         self.tenant(tenant_id).await

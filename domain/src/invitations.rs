@@ -64,13 +64,27 @@ impl Herald {
         };
         let mut tx = self.store.begin().await?;
         // A new invitation replaces a pending one for the same address.
-        execute_in!(&mut tx, sqlx::query("DELETE FROM invitations WHERE tenant_id = $1 AND email = $2 AND accepted_at IS NULL")
-            .bind(&tenant_id).bind(&email))?;
-        execute_in!(&mut tx, sqlx::query(
-            "INSERT INTO invitations (id, tenant_id, email, role, token_hash, invited_by, created_at, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
-            .bind(&invitation.id).bind(&tenant_id).bind(&email).bind(invitation.role).bind(sha256_hex(&token))
-            .bind(&actor.user_id).bind(now).bind(invitation.expires_at))?;
+        execute_in!(
+            &mut tx,
+            sqlx::query("DELETE FROM invitations WHERE tenant_id = $1 AND email = $2 AND accepted_at IS NULL")
+                .bind(&tenant_id)
+                .bind(&email)
+        )?;
+        execute_in!(
+            &mut tx,
+            sqlx::query(
+                "INSERT INTO invitations (id, tenant_id, email, role, token_hash, invited_by, created_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+            )
+            .bind(&invitation.id)
+            .bind(&tenant_id)
+            .bind(&email)
+            .bind(invitation.role)
+            .bind(sha256_hex(&token))
+            .bind(&actor.user_id)
+            .bind(now)
+            .bind(invitation.expires_at)
+        )?;
         let entry = Audit::new(Some(&tenant_id), AuditAction::MemberInvited, format!("Invited {email} as {}", invitation.role));
         self.audit_in(&mut tx, actor, entry.target(&email)).await?;
         tx.commit().await?;
@@ -100,9 +114,12 @@ impl Herald {
             "SELECT email FROM invitations WHERE id = $1 AND tenant_id = $2 AND accepted_at IS NULL")
             .bind(invitation_id).bind(tenant_id).fetch_optional(pool).await)?;
         let mut tx = self.store.begin().await?;
-        let done = execute_in!(&mut tx, sqlx::query(
-            "DELETE FROM invitations WHERE id = $1 AND tenant_id = $2 AND accepted_at IS NULL")
-            .bind(invitation_id).bind(tenant_id))?;
+        let done = execute_in!(
+            &mut tx,
+            sqlx::query("DELETE FROM invitations WHERE id = $1 AND tenant_id = $2 AND accepted_at IS NULL")
+                .bind(invitation_id)
+                .bind(tenant_id)
+        )?;
         if done == 0 {
             return Err(Error::NotFound("invitation"));
         }
@@ -188,8 +205,12 @@ impl Herald {
         .target(&invitation.email);
         self.audit_in(tx, &joined, entry).await?;
         // Only one acceptance wins, even if two arrive at once.
-        let marked = execute_in!(tx, sqlx::query("UPDATE invitations SET accepted_at = $1 WHERE id = $2 AND accepted_at IS NULL")
-            .bind(self.clock.now()).bind(&invitation.id))?;
+        let marked = execute_in!(
+            tx,
+            sqlx::query("UPDATE invitations SET accepted_at = $1 WHERE id = $2 AND accepted_at IS NULL")
+                .bind(self.clock.now())
+                .bind(&invitation.id)
+        )?;
         if marked == 0 {
             return Err(Error::conflict("invitation_used", None, "This invitation has already been accepted."));
         }

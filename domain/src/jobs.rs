@@ -150,7 +150,8 @@ impl Herald {
         // Nothing to send: the job is finished as it starts, and says so.
         let (status, finished_at) = if total == 0 { (JobStatus::Completed, Some(now)) } else { (JobStatus::Running, None) };
         let mut tx = self.store.begin().await?;
-        let inserted = execute_in!(&mut tx, sqlx::query(
+        let inserted =
+            execute_in!(&mut tx, sqlx::query(
             "INSERT INTO recovery_jobs (id, tenant_id, endpoint_id, status, source_status, event_type, since, until, rate_per_second,
                  total, cursor_at, next_run_at, created_by, created_at, finished_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)")
@@ -208,8 +209,7 @@ impl Herald {
             "DELETE FROM deliveries WHERE job_id = $1 AND status = 'pending' AND attempts = 0 AND (lease_until IS NULL OR lease_until < $2)")
             .bind(id).bind(now))?;
         // What was withdrawn was not sent again after all.
-        execute_in!(&mut tx, sqlx::query("UPDATE recovery_jobs SET done = done - $1 WHERE id = $2")
-            .bind(withdrawn as i64).bind(id))?;
+        execute_in!(&mut tx, sqlx::query("UPDATE recovery_jobs SET done = done - $1 WHERE id = $2").bind(withdrawn as i64).bind(id))?;
         let summary = format!("Cancelled recovery job {id}: {} of {} sent", (job.done as u64).saturating_sub(withdrawn), job.total);
         self.audit_in(&mut tx, actor, Audit::new(Some(tenant_id), AuditAction::RecoveryCancelled, summary).target(&job.endpoint_id))
             .await?;
@@ -272,12 +272,23 @@ impl Herald {
         let complete = (batch.len() as i64) < job.rate_per_second;
         // Conditional on the cursor read above: another worker that got here first wins, and a
         // cancel that committed meanwhile stops this batch.
-        let moved = execute_in!(&mut tx, sqlx::query(
-            "UPDATE recovery_jobs SET cursor_at = $1, cursor_id = $2, done = done + $3, next_run_at = $4,
+        let moved = execute_in!(
+            &mut tx,
+            sqlx::query(
+                "UPDATE recovery_jobs SET cursor_at = $1, cursor_id = $2, done = done + $3, next_run_at = $4,
                  status = CASE WHEN $5 THEN 'completed' ELSE status END, finished_at = CASE WHEN $5 THEN $6 ELSE finished_at END
-             WHERE id = $7 AND status = 'running' AND cursor_at = $8 AND cursor_id = $9")
-            .bind(cursor_at).bind(&cursor_id).bind(batch.len() as i64).bind(now + SECOND).bind(complete).bind(now)
-            .bind(&job.id).bind(job.cursor_at).bind(&job.cursor_id))?;
+             WHERE id = $7 AND status = 'running' AND cursor_at = $8 AND cursor_id = $9"
+            )
+            .bind(cursor_at)
+            .bind(&cursor_id)
+            .bind(batch.len() as i64)
+            .bind(now + SECOND)
+            .bind(complete)
+            .bind(now)
+            .bind(&job.id)
+            .bind(job.cursor_at)
+            .bind(&job.cursor_id)
+        )?;
         if moved == 0 {
             drop(tx); // rolls back
             return Ok(0);
@@ -314,8 +325,13 @@ impl Herald {
 
 /// Ends a running job; false if it had already ended.
 async fn finish(tx: &mut Tx, job: &Job, status: JobStatus, error: Option<&str>, now: Millis) -> Result<bool> {
-    let ended = execute_in!(tx, sqlx::query(
-        "UPDATE recovery_jobs SET status = $1, error = $2, finished_at = $3 WHERE id = $4 AND status = 'running'")
-        .bind(status).bind(error).bind(now).bind(&job.id))?;
+    let ended = execute_in!(
+        tx,
+        sqlx::query("UPDATE recovery_jobs SET status = $1, error = $2, finished_at = $3 WHERE id = $4 AND status = 'running'")
+            .bind(status)
+            .bind(error)
+            .bind(now)
+            .bind(&job.id)
+    )?;
     Ok(ended == 1)
 }

@@ -72,11 +72,16 @@ impl Herald {
 
     async fn record(&self, kind: &str, account: &str, address: &str, at: Millis) -> Result<()> {
         let _turn = self.store.write_turn().await;
-        execute_on!(&self.store, sqlx::query("INSERT INTO auth_events (kind, account, address, at) VALUES ($1, $2, $3, $4)")
-            .bind(kind).bind(account).bind(address).bind(at))?;
+        execute_on!(
+            &self.store,
+            sqlx::query("INSERT INTO auth_events (kind, account, address, at) VALUES ($1, $2, $3, $4)")
+                .bind(kind)
+                .bind(account)
+                .bind(address)
+                .bind(at)
+        )?;
         // Nothing older than an hour is ever counted: drop it as new events come.
-        execute_on!(&self.store, sqlx::query("DELETE FROM auth_events WHERE at < $1")
-            .bind(self.clock.now() - HOUR))?;
+        execute_on!(&self.store, sqlx::query("DELETE FROM auth_events WHERE at < $1").bind(self.clock.now() - HOUR))?;
         Ok(())
     }
 
@@ -119,8 +124,14 @@ impl Herald {
     /// The right password from this address: its failures on the account no longer count.
     pub(crate) async fn forgive_sign_in(&self, account: &str, address: &str) -> Result<()> {
         let _turn = self.store.write_turn().await;
-        execute_on!(&self.store, sqlx::query("DELETE FROM auth_events WHERE kind IN ($1, $2) AND account = $3 AND address = $4")
-            .bind(FAILED).bind(TURN).bind(account).bind(address))?;
+        execute_on!(
+            &self.store,
+            sqlx::query("DELETE FROM auth_events WHERE kind IN ($1, $2) AND account = $3 AND address = $4")
+                .bind(FAILED)
+                .bind(TURN)
+                .bind(account)
+                .bind(address)
+        )?;
         Ok(())
     }
 

@@ -93,9 +93,15 @@ impl Herald {
         let now = self.clock.now();
         let message_id = ids::new_id("msg");
         let mut tx = self.store.begin().await?;
-        execute_in!(&mut tx, sqlx::query(
-            "INSERT INTO messages (id, tenant_id, event_type, payload, created_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(&message_id).bind(tenant_id).bind(event.name).bind(event.sample.to_string()).bind(now))?;
+        execute_in!(
+            &mut tx,
+            sqlx::query("INSERT INTO messages (id, tenant_id, event_type, payload, created_at) VALUES ($1, $2, $3, $4, $5)")
+                .bind(&message_id)
+                .bind(tenant_id)
+                .bind(event.name)
+                .bind(event.sample.to_string())
+                .bind(now)
+        )?;
         // Not due: no worker claims it; it is sent right here.
         let id = insert_delivery(
             &mut tx,

@@ -40,9 +40,12 @@ impl Herald {
         self.upgrade_unbound_values().await?;
         if canary.is_none() {
             let sealed = self.cipher.seal(CANARY, CANARY_CONTEXT).map_err(failed)?;
-            execute_on!(&self.store, sqlx::query(
-                "INSERT INTO secret_canary (id, sealed, created_at) VALUES (1, $1, $2) ON CONFLICT (id) DO NOTHING")
-                .bind(&sealed).bind(self.clock.now()))
+            execute_on!(
+                &self.store,
+                sqlx::query("INSERT INTO secret_canary (id, sealed, created_at) VALUES (1, $1, $2) ON CONFLICT (id) DO NOTHING")
+                    .bind(&sealed)
+                    .bind(self.clock.now())
+            )
             .map_err(|e| failed(e.into()))?;
             // Another process may have sealed its own at the same moment, with its own key.
             let stored = self.canary().await.map_err(failed)?.unwrap_or_default();
@@ -82,8 +85,7 @@ impl Herald {
                 let sealed = self.cipher.seal(&plain, &context("endpoints", column, &row.id)).map_err(failed)?;
                 // Only if unchanged: another process starting now may have upgraded it already.
                 let sql = format!("UPDATE endpoints SET {column} = $1 WHERE id = $2 AND {column} = $3");
-                execute_in!(&mut tx, sqlx::query(&sql).bind(&sealed).bind(&row.id).bind(old))
-                .map_err(|e| failed(e.into()))?;
+                execute_in!(&mut tx, sqlx::query(&sql).bind(&sealed).bind(&row.id).bind(old)).map_err(|e| failed(e.into()))?;
                 upgraded += 1;
             }
         }

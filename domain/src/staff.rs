@@ -166,11 +166,20 @@ impl Herald {
         match &existing {
             Some(user) => self.insert_membership(&mut tx, &tenant_id, &user.id, Role::Owner).await?,
             None => {
-                execute_in!(&mut tx, sqlx::query(
-                    "INSERT INTO invitations (id, tenant_id, email, role, token_hash, invited_by, created_at, expires_at)
-                     VALUES ($1, $2, $3, 'owner', $4, $5, $6, $7)")
-                    .bind(ids::new_id("inv")).bind(&tenant_id).bind(&email).bind(sha256_hex(&token))
-                    .bind(&actor.user_id).bind(now).bind(now + INVITATION_VALID_FOR))?;
+                execute_in!(
+                    &mut tx,
+                    sqlx::query(
+                        "INSERT INTO invitations (id, tenant_id, email, role, token_hash, invited_by, created_at, expires_at)
+                     VALUES ($1, $2, $3, 'owner', $4, $5, $6, $7)"
+                    )
+                    .bind(ids::new_id("inv"))
+                    .bind(&tenant_id)
+                    .bind(&email)
+                    .bind(sha256_hex(&token))
+                    .bind(&actor.user_id)
+                    .bind(now)
+                    .bind(now + INVITATION_VALID_FOR)
+                )?;
             }
         }
         let how = if existing.is_some() { "as owner" } else { "and invited them as owner" };

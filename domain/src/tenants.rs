@@ -89,17 +89,28 @@ impl Herald {
     ) -> Result<String> {
         let id = ids::new_id("ten");
         let now = self.clock.now();
-        execute_in!(tx, sqlx::query(
-            "INSERT INTO tenants (id, name, plan, allow_private_urls, created_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(&id).bind(name).bind(plan.as_str()).bind(allow_private_urls).bind(now))?;
+        execute_in!(
+            tx,
+            sqlx::query("INSERT INTO tenants (id, name, plan, allow_private_urls, created_at) VALUES ($1, $2, $3, $4, $5)")
+                .bind(&id)
+                .bind(name)
+                .bind(plan.as_str())
+                .bind(allow_private_urls)
+                .bind(now)
+        )?;
         Ok(id)
     }
 
     pub(crate) async fn insert_membership(&self, tx: &mut crate::store::Tx, tenant_id: &str, user_id: &str, role: Role) -> Result<()> {
         let now = self.clock.now();
-        let inserted = execute_in!(tx, sqlx::query(
-            "INSERT INTO memberships (tenant_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)")
-            .bind(tenant_id).bind(user_id).bind(role.as_str()).bind(now));
+        let inserted = execute_in!(
+            tx,
+            sqlx::query("INSERT INTO memberships (tenant_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)")
+                .bind(tenant_id)
+                .bind(user_id)
+                .bind(role.as_str())
+                .bind(now)
+        );
         match inserted {
             Err(e) if crate::error::is_unique_violation(&e) => {
                 Err(Error::conflict("already_member", Some("email"), "This person is already on the team."))
@@ -132,15 +143,19 @@ impl Herald {
         let mut tx = self.store.begin().await?;
         self.lock_tenant(&mut tx, tenant_id).await?;
         // The plan only changes if the tenant's endpoints still fit, checked in the same statement.
-        let changed = execute_in!(&mut tx, sqlx::query(
-            "UPDATE tenants SET plan = $1, retention_days = $2, allow_private_urls = $3, suspended = $6 WHERE id = $4
-             AND (SELECT COUNT(*) FROM endpoints WHERE tenant_id = $4) <= $5")
+        let changed = execute_in!(
+            &mut tx,
+            sqlx::query(
+                "UPDATE tenants SET plan = $1, retention_days = $2, allow_private_urls = $3, suspended = $6 WHERE id = $4
+             AND (SELECT COUNT(*) FROM endpoints WHERE tenant_id = $4) <= $5"
+            )
             .bind(plan.as_str())
             .bind(update.retention_days.unwrap_or(current.retention_days))
             .bind(update.allow_private_urls.unwrap_or(current.allow_private_urls))
             .bind(tenant_id)
             .bind(plan.endpoint_limit())
-            .bind(update.suspended.unwrap_or(current.suspended)))?;
+            .bind(update.suspended.unwrap_or(current.suspended))
+        )?;
         tx.commit().await?;
         if changed == 0 {
             let count = self.endpoint_count(tenant_id).await?;
@@ -246,8 +261,10 @@ impl Herald {
             Some(_) => {
                 let email = self.user(user_id).await.map(|u| u.email).unwrap_or_default();
                 let mut tx = self.store.begin().await?;
-                crate::execute_in!(&mut tx, sqlx::query("DELETE FROM memberships WHERE tenant_id = $1 AND user_id = $2")
-                    .bind(tenant_id).bind(user_id))?;
+                crate::execute_in!(
+                    &mut tx,
+                    sqlx::query("DELETE FROM memberships WHERE tenant_id = $1 AND user_id = $2").bind(tenant_id).bind(user_id)
+                )?;
                 let entry = crate::audit::Audit::new(Some(tenant_id), AuditAction::MemberRemoved, format!("Removed {email} from the team"));
                 self.audit_in(&mut tx, actor, entry.target(email)).await?;
                 tx.commit().await

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use domain::clock::SystemClock;
 use domain::delivery::worker::Worker;
-use domain::tenants::{Plan, TenantUpdate};
+use domain::tenants::Plan;
 use serde_json::json;
 
 use crate::Config;

@@ -12,7 +12,7 @@ use domain::clock::{Millis, DAY, HOUR};
 use domain::logs::LogFilter;
 use domain::stats::{Window, LATENCY_BOUNDS_MS};
 use domain::store::Store;
-use domain::tenants::{Plan, TenantUpdate};
+use domain::tenants::Plan;
 
 use crate::bench::{create_postgres_db, drop_postgres_db, open_herald, percentile};
 

@@ -5,7 +5,7 @@ use domain::StaffRole;
 use serde_json::{json, Value};
 
 use crate::both_databases;
-use crate::helpers::{system, api_get, herald_cli, session_call, signed_in_staff, Reply, TestApp};
+use crate::helpers::{api_get, herald_cli, session_call, signed_in_staff, system, Reply, TestApp};
 
 both_databases!(
     changes_are_recorded_with_who_when_what_and_where,

@@ -4,8 +4,8 @@ use domain::clock::{MINUTE, SECOND};
 use serde_json::{json, Value};
 
 use crate::both_databases;
-use crate::helpers::{system, 
-    add_endpoint, api_get, attempts, deliveries, post, run_one_event_through_every_attempt, send_event, tenant_with_key,
+use crate::helpers::{
+    add_endpoint, api_get, attempts, deliveries, post, run_one_event_through_every_attempt, send_event, system, tenant_with_key,
     tenant_with_owner_and_key, Answer, Plan, PrivateUrls, Sink, TestApp,
 };
 

@@ -3,7 +3,7 @@
 use serde_json::{json, Value};
 
 use crate::both_databases;
-use crate::helpers::{system, add_endpoint, send_event, tenant_with_key, Plan, PrivateUrls, Reply, Sink, TestApp};
+use crate::helpers::{add_endpoint, send_event, system, tenant_with_key, Plan, PrivateUrls, Reply, Sink, TestApp};
 
 both_databases!(
     endpoints_are_created_listed_changed_and_deleted,
@@ -127,7 +127,11 @@ async fn the_limit_counts_inactive_endpoints_and_downgrades_below_usage_are_refu
 
     let err = app
         .herald
-        .change_tenant(&system(), &tenant_id, domain::tenants::TenantUpdate { plan: Some(domain::tenants::Plan::Basic), ..Default::default() })
+        .change_tenant(
+            &system(),
+            &tenant_id,
+            domain::tenants::TenantUpdate { plan: Some(domain::tenants::Plan::Basic), ..Default::default() },
+        )
         .await
         .unwrap_err();
     assert_eq!(err.code(), "plan_below_usage");

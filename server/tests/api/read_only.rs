@@ -8,8 +8,8 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::both_databases;
-use crate::helpers::{system, 
-    add_endpoint, api_get, post, session_call, signed_in_staff, tenant_with_owner_and_key, Plan, PrivateUrls, Reply, Sink, TestApp,
+use crate::helpers::{
+    add_endpoint, api_get, post, session_call, signed_in_staff, system, tenant_with_owner_and_key, Plan, PrivateUrls, Reply, Sink, TestApp,
 };
 
 both_databases!(every_write_refuses_staff_views_and_suspended_tenants, a_suspended_tenants_invitation_waits_for_the_suspension_to_end);

@@ -6,8 +6,9 @@ use domain::StaffRole;
 use serde_json::{json, Value};
 
 use crate::both_databases;
-use crate::helpers::{system, 
-    add_endpoint, post, send_event, session_call, signed_in_staff, tenant_with_key, Plan, PrivateUrls, Sink, TestApp, OWNER_PASSWORD,
+use crate::helpers::{
+    add_endpoint, post, send_event, session_call, signed_in_staff, system, tenant_with_key, Plan, PrivateUrls, Sink, TestApp,
+    OWNER_PASSWORD,
 };
 
 both_databases!(

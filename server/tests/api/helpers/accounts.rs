@@ -56,7 +56,11 @@ pub async fn tenant_with_owner_and_key(
         ..Default::default()
     };
     app.herald.change_tenant(&system(), &tenant_id, update).await.unwrap_or_else(|e| panic!("set {name}'s plan and URL policy: {e:?}"));
-    let (_, key) = app.herald.create_api_key(&system().in_tenant(&tenant_id), "tests").await.unwrap_or_else(|e| panic!("an API key for {name}: {e:?}"));
+    let (_, key) = app
+        .herald
+        .create_api_key(&system().in_tenant(&tenant_id), "tests")
+        .await
+        .unwrap_or_else(|e| panic!("an API key for {name}: {e:?}"));
     (tenant_id, key, owner)
 }
 
