@@ -45,14 +45,7 @@ pub fn all() -> &'static [EventType] {
 
 /// The envelope an endpoint would receive for `event`'s sample data.
 pub fn sample_envelope(event: &EventType, tenant_id: &str) -> Value {
-    crate::messages::envelope(
-        "msg_2fJk9QzT1xV8mN4bR6cW3a",
-        "evt-10293",
-        event.name,
-        "2026-03-14T09:30:00Z",
-        tenant_id,
-        event.sample.clone(),
-    )
+    envelope("msg_2fJk9QzT1xV8mN4bR6cW3a", "evt-10293", event.name, "2026-03-14T09:30:00Z", tenant_id, event.sample.clone())
 }
 
 /// Whether events of this type name the service they are for (`data.service_id`), as
@@ -842,6 +835,22 @@ fn is_timestamp(s: &str) -> bool {
         [b'+' | b'-', h1, h2, b':', m1, m2] => [h1, h2, m1, m2].iter().all(|d| d.is_ascii_digit()),
         _ => false,
     }
+}
+
+/// The Standard envelope around `data`; deliveries, payload filters and the catalog's samples
+/// all build it here.
+pub fn envelope(id: &str, event_id: &str, event_type: &str, timestamp: &str, tenant_id: &str, data: Value) -> Value {
+    let resource = find(event_type).map(|t| t.resource).unwrap_or_default();
+    serde_json::json!({
+        "id": id,
+        "event_id": event_id,
+        "event_schema": "v1",
+        "event_resource": resource,
+        "event_type": event_type,
+        "event_timestamp": timestamp,
+        "tenant_id": tenant_id,
+        "data": data,
+    })
 }
 
 #[cfg(test)]

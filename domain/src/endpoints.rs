@@ -10,7 +10,6 @@ use crate::accounts::normalize_email;
 use crate::audit::Audit;
 use crate::catalog;
 use crate::clock::{rfc3339, Millis, HOUR};
-use crate::delivery::throttle::{MAX_IN_FLIGHT, MAX_PER_SECOND};
 use crate::error::{Error, Result};
 use crate::filter::Filter;
 use crate::health::{FailureClass, Health};
@@ -21,6 +20,10 @@ use crate::{crypto, execute_in, ids, net, on_pool, Herald};
 use types::AuditAction;
 
 pub use types::{Channel, EndpointStatus, HttpMethod, PayloadShape};
+
+/// The most deliveries a second, and at once, an endpoint's throttle may allow.
+pub const MAX_PER_SECOND: i64 = 1000;
+pub const MAX_IN_FLIGHT: i64 = 100;
 /// Headers Herald sets itself or that only make sense hop-by-hop.
 const RESERVED_HEADERS: [&str; 15] = [
     "connection",
@@ -396,7 +399,11 @@ impl Herald {
             status: row.status,
             inactive_reason: row.inactive_reason.clone(),
             inactive_since: row.inactive_since.map(rfc3339),
-            health: Health::of(row),
+            health: Health::of(
+                row.status == EndpointStatus::Active,
+                row.consecutive_failures,
+                row.last_failure_at.zip(row.last_failure_class).map(|(at, class)| (at, class, row.last_failure_code)),
+            ),
             created_at: rfc3339(row.created_at),
         }
     }

@@ -3,9 +3,10 @@
 
 use serde::Serialize;
 
-use crate::clock::rfc3339;
-use crate::delivery::retry::DEACTIVATE_AFTER;
-use crate::endpoints::{EndpointRow, EndpointStatus};
+use crate::clock::{rfc3339, Millis};
+
+/// Consecutive failed attempts that make an endpoint inactive.
+pub const DEACTIVATE_AFTER: i64 = 20;
 
 /// At this many failures left before deactivation, an endpoint is at risk (and admins are told).
 pub const AT_RISK_LEFT: i64 = 5;
@@ -34,28 +35,27 @@ pub struct Health {
 }
 
 impl Health {
-    pub fn of(row: &EndpointRow) -> Health {
-        let failures_left = (DEACTIVATE_AFTER - row.consecutive_failures).max(0);
-        let state = if row.status != EndpointStatus::Active {
+    /// The health of an endpoint that is `active` or not, after `consecutive_failures`, the
+    /// last of them (when, why, HTTP code) given.
+    pub fn of(active: bool, consecutive_failures: i64, last_failure: Option<(Millis, FailureClass, Option<i64>)>) -> Health {
+        let failures_left = (DEACTIVATE_AFTER - consecutive_failures).max(0);
+        let state = if !active {
             HealthState::Inactive
-        } else if row.consecutive_failures == 0 {
+        } else if consecutive_failures == 0 {
             HealthState::Healthy
         } else if failures_left <= AT_RISK_LEFT {
             HealthState::AtRisk
         } else {
             HealthState::Degraded
         };
-        let last_failure = match (row.last_failure_at, row.last_failure_class) {
-            (Some(at), Some(class)) => Some(LastFailure {
-                at: rfc3339(at),
-                at_ms: at,
-                reason: class,
-                code: row.last_failure_code,
-                message: class.sentence(),
-                fix: class.fix(),
-            }),
-            _ => None,
-        };
-        Health { state, consecutive_failures: row.consecutive_failures, failures_left, last_failure }
+        let last_failure = last_failure.map(|(at, class, code)| LastFailure {
+            at: rfc3339(at),
+            at_ms: at,
+            reason: class,
+            code,
+            message: class.sentence(),
+            fix: class.fix(),
+        });
+        Health { state, consecutive_failures, failures_left, last_failure }
     }
 }

@@ -8,13 +8,12 @@
 //! yet sent. At most one job runs per endpoint (a unique index says so).
 
 use serde::Serialize;
-use types::{EndpointStatus, JobStatus};
+use types::{EndpointStatus, JobStatus, RecoverStatus};
 
 use crate::audit::Audit;
 use crate::catalog;
 use crate::clock::{rfc3339, Millis, SECOND};
 use crate::error::{is_unique_violation, Error, Result};
-use crate::replay::RecoverStatus;
 use crate::roles::Actor;
 use crate::store::Tx;
 use crate::{execute_in, ids, on_pool, on_tx, Herald};

@@ -4,7 +4,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::catalog;
+use crate::catalog::{self, envelope};
 use crate::clock::rfc3339;
 use crate::endpoints::EndpointRow;
 use crate::endpoints::{EndpointStatus, PayloadShape};
@@ -49,22 +49,6 @@ impl Message {
         let event_id = self.event_id.as_deref().unwrap_or(&self.id);
         envelope(&self.id, event_id, &self.event_type, &rfc3339(self.created_at), &self.tenant_id, data)
     }
-}
-
-/// The Standard envelope around `data`; deliveries, payload filters and the catalog's samples
-/// all build it here.
-pub fn envelope(id: &str, event_id: &str, event_type: &str, timestamp: &str, tenant_id: &str, data: Value) -> Value {
-    let resource = catalog::find(event_type).map(|t| t.resource).unwrap_or_default();
-    serde_json::json!({
-        "id": id,
-        "event_id": event_id,
-        "event_schema": "v1",
-        "event_resource": resource,
-        "event_type": event_type,
-        "event_timestamp": timestamp,
-        "tenant_id": tenant_id,
-        "data": data,
-    })
 }
 
 pub(crate) const MESSAGE_COLUMNS: &str = "id, tenant_id, event_id, event_type, payload, created_at, archived_at";

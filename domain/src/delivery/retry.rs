@@ -6,8 +6,7 @@ use crate::clock::{Millis, MINUTE, SECOND};
 pub const MAX_RETRIES: i64 = 5;
 pub const FIRST_DELAY: Millis = 30 * SECOND;
 pub const MAX_DELAY: Millis = 10 * MINUTE;
-/// Consecutive failed attempts that make an endpoint inactive.
-pub const DEACTIVATE_AFTER: i64 = 20;
+pub use crate::health::DEACTIVATE_AFTER;
 
 /// The delay before retry number `retry` (1 = the first retry): 30 s doubling, capped at
 /// 10 min, spread by up to ±20 % (`jitter` in `[0, 1)`) so retries of a burst do not arrive

@@ -15,8 +15,7 @@ use crate::clock::{Millis, SECOND};
 use crate::error::Result;
 use crate::{on_pool, on_tx, Herald};
 
-pub const MAX_PER_SECOND: i64 = 1000;
-pub const MAX_IN_FLIGHT: i64 = 100;
+pub use crate::endpoints::{MAX_IN_FLIGHT, MAX_PER_SECOND};
 
 /// Whether any endpoint is throttled, looked up at most once a second: without throttled
 /// endpoints (the common case) a claim costs no extra query.
