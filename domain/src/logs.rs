@@ -4,23 +4,20 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::delivery::request_snapshot;
+use crate::delivery::snapshot::request_snapshot;
 use crate::error::{Error, Result};
 use crate::store::query::{keyset_page, page_size, parse_time_cursor, Arg, Conditions};
 use crate::{on_pool, Herald};
 
-/// What the raw view shows instead of a secret header value.
-pub const MASKED: &str = "••••••••";
-pub const MASKED_SIGNATURE: &str = "v1,••••••••";
+/// What the raw view shows instead of a secret header value (defined with the request snapshot).
+pub use crate::delivery::snapshot::{MASKED, MASKED_SIGNATURE};
 /// The shell variables "copy as cURL" leaves in place of secrets.
 const SIGNATURE_PLACEHOLDER: &str = "${WEBHOOK_SIGNATURE}";
 const AUTH_PLACEHOLDER: &str = "${AUTH_HEADER_VALUE}";
 
 pub const STATUSES: [&str; 5] = ["pending", "retrying", "succeeded", "failed", "skipped"];
-/// A filter, not a status: deliveries that were tried and have not been delivered (failed,
-/// retrying, or skipped after failing when the endpoint was deactivated). The deactivation
-/// email links to it.
-pub const UNDELIVERED: &str = "undelivered";
+/// A filter, not a status (defined with the engine, whose deactivation email links to it).
+pub use crate::delivery::UNDELIVERED;
 
 #[derive(Clone, Debug, Default)]
 pub struct LogFilter {

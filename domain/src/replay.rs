@@ -9,7 +9,7 @@ use crate::catalog;
 use crate::delivery::Claimed;
 use crate::error::{Error, Result};
 use crate::logs::{archived, DeliveryDetail, DeliveryRow};
-use crate::messages::insert_delivery;
+use crate::messages::{insert_delivery, NewDelivery};
 use crate::roles::Actor;
 use crate::{ids, on_tx, Herald};
 
@@ -55,20 +55,19 @@ impl Herald {
         self.require_active_endpoint(tenant_id, &original.endpoint_id).await?;
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
-        let id = insert_delivery(
-            &mut tx,
+        let delivery = NewDelivery {
             tenant_id,
-            &original.endpoint_id,
-            &original.message_id,
-            &original.event_type,
-            "pending",
-            "replay",
-            Some(&original.id),
-            Some(now),
-            None,
+            endpoint_id: &original.endpoint_id,
+            message_id: &original.message_id,
+            event_type: &original.event_type,
+            status: "pending",
+            kind: "replay",
+            replay_of: Some(&original.id),
+            due: Some(now),
+            last_error: None,
             now,
-        )
-        .await?;
+        };
+        let id = insert_delivery(&mut tx, &delivery).await?;
         let entry =
             Audit::new(Some(tenant_id), "delivery.replayed", format!("Replayed delivery {} ({})", original.id, original.event_type));
         self.audit_in(&mut tx, actor, entry.target(&original.id)).await?;
@@ -114,8 +113,19 @@ impl Herald {
             .bind(&message_id).bind(tenant_id).bind(event.name).bind(event.sample.to_string()).bind(now)
             .execute(conn).await.map(|r| r.rows_affected()))?;
         // Not due: no worker claims it; it is sent right here.
-        let id =
-            insert_delivery(&mut tx, tenant_id, &endpoint.id, &message_id, event.name, "pending", "test", None, None, None, now).await?;
+        let delivery = NewDelivery {
+            tenant_id,
+            endpoint_id: &endpoint.id,
+            message_id: &message_id,
+            event_type: event.name,
+            status: "pending",
+            kind: "test",
+            replay_of: None,
+            due: None,
+            last_error: None,
+            now,
+        };
+        let id = insert_delivery(&mut tx, &delivery).await?;
         tx.commit().await?;
         let claimed = Claimed {
             id: id.clone(),
