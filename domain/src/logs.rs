@@ -5,14 +5,13 @@ use serde::Serialize;
 use serde_json::Value;
 use types::{Channel, DeliveryKind, DeliveryStatus, FailureClass, PayloadShape, StatusFilter};
 
-use crate::delivery::request_snapshot;
+use crate::delivery::snapshot::request_snapshot;
 use crate::error::{Error, Result};
 use crate::store::query::{keyset_page, page_size, parse_time_cursor, Arg, Conditions};
 use crate::{on_pool, Herald};
 
-/// What the raw view shows instead of a secret header value.
-pub const MASKED: &str = "••••••••";
-pub const MASKED_SIGNATURE: &str = "v1,••••••••";
+/// What the raw view shows instead of a secret header value (defined with the request snapshot).
+pub use crate::delivery::snapshot::{MASKED, MASKED_SIGNATURE};
 /// The shell variables "copy as cURL" leaves in place of secrets.
 const SIGNATURE_PLACEHOLDER: &str = "${WEBHOOK_SIGNATURE}";
 const AUTH_PLACEHOLDER: &str = "${AUTH_HEADER_VALUE}";

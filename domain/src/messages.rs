@@ -11,7 +11,7 @@ use crate::endpoints::{EndpointStatus, PayloadShape};
 use crate::error::{is_unique_violation, Error, Result};
 use crate::roles::Actor;
 use crate::store::Tx;
-use crate::{ids, on_pool, on_tx, Herald};
+use crate::{execute_in, ids, on_pool, Herald};
 use types::{DeliveryKind, DeliveryStatus};
 
 pub const MAX_BODY: usize = 256 * 1024;
@@ -89,10 +89,16 @@ impl Herald {
         let payload = data.to_string();
 
         let mut tx = self.store.begin().await?;
-        let inserted = on_tx!(&mut tx, conn => sqlx::query(
-            "INSERT INTO messages (id, tenant_id, event_id, event_type, payload, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(&message_id).bind(&tenant_id).bind(&event_id).bind(event_type).bind(&payload).bind(now)
-            .execute(conn).await.map(|r| r.rows_affected()));
+        let inserted = execute_in!(
+            &mut tx,
+            sqlx::query("INSERT INTO messages (id, tenant_id, event_id, event_type, payload, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(&message_id)
+                .bind(&tenant_id)
+                .bind(&event_id)
+                .bind(event_type)
+                .bind(&payload)
+                .bind(now)
+        );
         match inserted {
             Err(e) if is_unique_violation(&e) => {
                 // Another request with the same event_id won the race: answer with its message.
@@ -126,8 +132,19 @@ impl Herald {
             };
             let status = if off.is_none() { DeliveryStatus::Pending } else { DeliveryStatus::Skipped };
             let due = off.is_none().then_some(now);
-            insert_delivery(&mut tx, &tenant_id, &endpoint.id, &message_id, event_type, status, DeliveryKind::Event, None, due, off, now)
-                .await?;
+            let delivery = NewDelivery {
+                tenant_id: &tenant_id,
+                endpoint_id: &endpoint.id,
+                message_id: &message_id,
+                event_type,
+                status,
+                kind: DeliveryKind::Event,
+                replay_of: None,
+                due,
+                last_error: off,
+                now,
+            };
+            insert_delivery(&mut tx, &delivery).await?;
         }
         tx.commit().await?;
         self.wake_workers();
@@ -149,27 +166,29 @@ impl Herald {
     }
 }
 
+/// One delivery to queue with [`insert_delivery`].
+pub(crate) struct NewDelivery<'a> {
+    pub tenant_id: &'a str,
+    pub endpoint_id: &'a str,
+    pub message_id: &'a str,
+    pub event_type: &'a str,
+    pub status: DeliveryStatus,
+    pub kind: DeliveryKind,
+    /// The delivery this one replays.
+    pub replay_of: Option<&'a str>,
+    /// When it is due (`next_attempt_at`); `None`: no worker claims it.
+    pub due: Option<i64>,
+    pub last_error: Option<&'a str>,
+    pub now: i64,
+}
+
 /// Queues one delivery inside an open transaction.
-#[allow(clippy::too_many_arguments)]
-pub(crate) async fn insert_delivery(
-    tx: &mut Tx,
-    tenant_id: &str,
-    endpoint_id: &str,
-    message_id: &str,
-    event_type: &str,
-    status: DeliveryStatus,
-    kind: DeliveryKind,
-    replay_of: Option<&str>,
-    due: Option<i64>,
-    last_error: Option<&str>,
-    now: i64,
-) -> Result<String> {
+pub(crate) async fn insert_delivery(tx: &mut Tx, new: &NewDelivery<'_>) -> Result<String> {
     let id = ids::new_id("dlv");
-    on_tx!(tx, conn => sqlx::query(
+    execute_in!(tx, sqlx::query(
         "INSERT INTO deliveries (id, tenant_id, endpoint_id, message_id, event_type, status, kind, replay_of, next_attempt_at, last_error, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
-        .bind(&id).bind(tenant_id).bind(endpoint_id).bind(message_id).bind(event_type).bind(status).bind(kind)
-        .bind(replay_of).bind(due).bind(last_error).bind(now)
-        .execute(conn).await.map(|r| r.rows_affected()))?;
+        .bind(&id).bind(new.tenant_id).bind(new.endpoint_id).bind(new.message_id).bind(new.event_type).bind(new.status).bind(new.kind)
+        .bind(new.replay_of).bind(new.due).bind(new.last_error).bind(new.now))?;
     Ok(id)
 }

@@ -8,7 +8,7 @@ use crate::delivery::Claimed;
 use crate::endpoints::{EndpointStatus, PayloadShape};
 use crate::error::{Error, Result};
 use crate::logs::{archived, DeliveryDetail, DeliveryRow};
-use crate::messages::insert_delivery;
+use crate::messages::{insert_delivery, NewDelivery};
 use crate::roles::Actor;
 use crate::{execute_in, ids, Herald};
 use types::AuditAction;
@@ -36,20 +36,19 @@ impl Herald {
         self.require_active_endpoint(tenant_id, &original.endpoint_id).await?;
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
-        let id = insert_delivery(
-            &mut tx,
+        let delivery = NewDelivery {
             tenant_id,
-            &original.endpoint_id,
-            &original.message_id,
-            &original.event_type,
-            DeliveryStatus::Pending,
-            DeliveryKind::Replay,
-            Some(&original.id),
-            Some(now),
-            None,
+            endpoint_id: &original.endpoint_id,
+            message_id: &original.message_id,
+            event_type: &original.event_type,
+            status: DeliveryStatus::Pending,
+            kind: DeliveryKind::Replay,
+            replay_of: Some(&original.id),
+            due: Some(now),
+            last_error: None,
             now,
-        )
-        .await?;
+        };
+        let id = insert_delivery(&mut tx, &delivery).await?;
         let entry = Audit::new(
             Some(tenant_id),
             AuditAction::DeliveryReplayed,
@@ -103,20 +102,19 @@ impl Herald {
                 .bind(now)
         )?;
         // Not due: no worker claims it; it is sent right here.
-        let id = insert_delivery(
-            &mut tx,
+        let delivery = NewDelivery {
             tenant_id,
-            &endpoint.id,
-            &message_id,
-            event.name,
-            DeliveryStatus::Pending,
-            DeliveryKind::Test,
-            None,
-            None,
-            None,
+            endpoint_id: &endpoint.id,
+            message_id: &message_id,
+            event_type: event.name,
+            status: DeliveryStatus::Pending,
+            kind: DeliveryKind::Test,
+            replay_of: None,
+            due: None,
+            last_error: None,
             now,
-        )
-        .await?;
+        };
+        let id = insert_delivery(&mut tx, &delivery).await?;
         tx.commit().await?;
         let claimed = Claimed {
             id: id.clone(),
