@@ -9,10 +9,10 @@ scripts/build.sh
 
 echo "==> formatting and lints"
 cargo fmt --all --check
-cargo clippy -p domain -p app -p server --all-targets -- -D warnings
+cargo clippy -p types -p domain -p app -p server --all-targets -- -D warnings
 
 echo "==> unit and integration tests"
-cargo test -p domain -p server
+cargo test -p types -p domain -p server
 
 echo "==> browser tests"
 # Absolute, since the browser stage runs from e2e/ (a relative target dir would not be found there).

@@ -46,11 +46,7 @@ pub const MINUTE: Millis = 60 * SECOND;
 pub const HOUR: Millis = 60 * MINUTE;
 pub const DAY: Millis = 24 * HOUR;
 
-/// RFC 3339 in UTC, e.g. `2026-01-01T10:00:00Z`.
-pub fn rfc3339(ms: Millis) -> String {
-    let t = time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    t.replace_nanosecond(0).unwrap_or(t).format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
-}
+pub use types::clock::rfc3339;
 
 /// Reads a UTC time typed by a person or sent by a form: RFC 3339, `2026-01-01T10:00`
 /// (a datetime-local input), `2026-01-01 10:00` or a bare date.

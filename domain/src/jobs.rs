@@ -7,7 +7,6 @@
 //! batch, and a job picks up where it was after a restart. A cancel withdraws the replays not
 //! yet sent. At most one job runs per endpoint (a unique index says so).
 
-use serde::Serialize;
 use types::{EndpointStatus, JobStatus, RecoverStatus};
 
 use crate::audit::Audit;
@@ -34,42 +33,7 @@ pub struct RecoverRequest {
     pub rate_per_second: Option<i64>,
 }
 
-#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
-pub struct Job {
-    pub id: String,
-    pub tenant_id: String,
-    pub endpoint_id: String,
-    /// `running`, `completed`, `cancelled` or `failed` (the endpoint or workspace stopped
-    /// accepting deliveries; `error` says which).
-    pub status: JobStatus,
-    /// Which deliveries it sends again.
-    pub source_status: RecoverStatus,
-    pub event_type: Option<String>,
-    pub since: Millis,
-    pub until: Millis,
-    pub rate_per_second: i64,
-    pub total: i64,
-    /// Queued again so far (each is then delivered with the usual retries).
-    pub done: i64,
-    /// Of those, the ones not delivered (failing, retrying or skipped), counted when read.
-    pub failed: i64,
-    /// Of those, the ones delivered, counted when read.
-    pub delivered: i64,
-    pub created_by: String,
-    pub created_at: Millis,
-    pub finished_at: Option<Millis>,
-    pub error: Option<String>,
-    #[serde(skip)]
-    cursor_at: Millis,
-    #[serde(skip)]
-    cursor_id: String,
-}
-
-impl Job {
-    pub fn is_running(&self) -> bool {
-        self.status == JobStatus::Running
-    }
-}
+pub use types::Job;
 
 const JOB_COLUMNS: &str = "j.id, j.tenant_id, j.endpoint_id, j.status, j.source_status, j.event_type, j.since, j.until,
     j.rate_per_second, j.total, j.done, j.created_by, j.created_at, j.finished_at, j.error, j.cursor_at, j.cursor_id,

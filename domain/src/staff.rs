@@ -3,7 +3,6 @@
 //! checks the staff role itself; anyone else gets 404, as if the staff area did not exist.
 
 use serde::Serialize;
-use types::{DeliveryKind, DeliveryStatus};
 
 use crate::accounts::normalize_email;
 use crate::audit::Audit;
@@ -48,25 +47,7 @@ pub struct DeliverySearch {
     pub limit: Option<i64>,
 }
 
-#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
-pub struct FoundDelivery {
-    pub id: String,
-    pub tenant_id: String,
-    pub tenant_name: String,
-    pub endpoint_id: String,
-    pub endpoint_name: String,
-    pub endpoint_url: String,
-    pub message_id: String,
-    pub event_id: Option<String>,
-    pub event_type: String,
-    pub status: DeliveryStatus,
-    pub kind: DeliveryKind,
-    pub attempts: i64,
-    pub last_status_code: Option<i64>,
-    pub last_duration_ms: Option<i64>,
-    pub created_at: i64,
-    pub archived_at: Option<i64>,
-}
+pub use types::FoundDelivery;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct SearchPage {

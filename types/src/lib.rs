@@ -4,14 +4,17 @@
 //! can use them too; the `sqlx` feature stores them as text on SQLite and PostgreSQL.
 
 mod audit;
+pub mod clock;
 mod delivery;
 mod endpoint;
 mod people;
+mod wire;
 
 pub use audit::{AuditAction, AuditGroup};
 pub use delivery::{DeliveryKind, DeliveryStatus, FailureClass, HealthState, JobStatus, RecoverStatus, StatusFilter};
 pub use endpoint::{Channel, EndpointStatus, HttpMethod, PayloadShape};
 pub use people::{ActorKind, Plan, Role, StaffRole};
+pub use wire::{FoundDelivery, Job};
 
 /// A text that is not one of an enum's values.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -107,12 +107,7 @@ pub struct StatsView {
 #[cfg(feature = "ssr")]
 pub(super) mod convert {
     use super::*;
-    use domain::clock::rfc3339;
-
-    /// `2026-01-01 10:00:00`, in UTC.
-    pub fn when(ms: i64) -> String {
-        rfc3339(ms).replace('T', " ").trim_end_matches('Z').to_string()
-    }
+    pub use types::clock::utc as when;
 
     pub fn row(d: domain::logs::DeliveryRow, endpoint: String) -> LogRow {
         LogRow {

@@ -108,6 +108,8 @@ pub struct TenantSummary {
     pub id: String,
     pub name: String,
     pub plan: Plan,
+    /// The plan's limit, for callers of the function that do not know the plans.
+    pub endpoint_limit: i64,
     pub members: i64,
     pub endpoints: i64,
     pub created: String,
@@ -206,14 +208,7 @@ pub mod ssr {
     #[derive(Clone, Debug)]
     pub struct PageSession(pub Result<Option<SessionInfo>, AppError>);
 
-    /// `2026-01-01 10:00:00` (UTC).
-    pub fn when(ms: i64) -> String {
-        domain::clock::rfc3339(ms).replace('T', " ").trim_end_matches('Z').to_string()
-    }
-
-    pub fn date(ms: i64) -> String {
-        domain::clock::rfc3339(ms).get(..10).unwrap_or_default().to_string()
-    }
+    pub use types::clock::{date, utc as when};
 }
 
 #[server(prefix = "/rpc", endpoint = "session")]

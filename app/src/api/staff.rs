@@ -75,6 +75,7 @@ mod convert {
 
     pub fn summary(u: domain::staff::TenantOverview) -> TenantSummary {
         TenantSummary {
+            endpoint_limit: u.tenant.plan.endpoint_limit(),
             plan: u.tenant.plan,
             id: u.tenant.id,
             name: u.tenant.name,

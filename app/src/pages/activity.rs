@@ -5,12 +5,13 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
+use types::clock::utc;
 use types::{DeliveryStatus, JobStatus, RecoverStatus};
 
 use super::logs::status_badge;
 use crate::api::{
-    count_recoverable, endpoint_jobs, endpoint_stats, CancelJob, CatalogGroup, CountRecoverable, DeliveryView, JobView,
-    ReactivateAndRecover, SendTestEvent, StartRecovery, StatsView,
+    count_recoverable, endpoint_jobs, endpoint_stats, CancelJob, CatalogGroup, CountRecoverable, DeliveryView, Job, ReactivateAndRecover,
+    SendTestEvent, StartRecovery, StatsView,
 };
 use crate::components::{Alert, CopyButton, LoadError, Loading};
 use crate::error::AppError;
@@ -258,7 +259,7 @@ pub fn RecoverCard(id: String, active: bool, run: ServerAction<StartRecovery>) -
         run.value().get().and_then(Result::err).or_else(|| preview.value().get().and_then(Result::err)).map(|e| e.message)
     });
     let counted = move || preview.value().get().and_then(Result::ok);
-    let started = move || run.value().get().and_then(Result::ok).filter(|job| job.recover == RecoverStatus::Failed);
+    let started = move || run.value().get().and_then(Result::ok).filter(|job| job.source_status == RecoverStatus::Failed);
     let (preview_id, run_id) = (id.clone(), id);
     view! {
         <section class="card" id="recover">
@@ -313,7 +314,7 @@ pub fn skipped_resource(
                 return Ok(0);
             }
             // A job already on it: no second offer (one job at a time per endpoint).
-            if endpoint_jobs(id.clone()).await?.iter().any(JobView::running) {
+            if endpoint_jobs(id.clone()).await?.iter().any(Job::is_running) {
                 return Ok(0);
             }
             count_recoverable(id, "skipped".into(), String::new()).await
@@ -335,7 +336,7 @@ pub fn SkippedOffer(id: String, skipped: Resource<Result<i64, AppError>>, run: S
                 let id = id.clone();
                 Suspend::new(async move {
                     match (skipped.await, run.value().get()) {
-                        (_, Some(Ok(job))) if job.recover == RecoverStatus::Skipped => view! { <div class="alert alert-ok" role="status" id="skipped-offer">{format!("Recovery job started: {} on their way.", deliveries(job.total).replacen(' ', " skipped ", 1))}</div> }.into_any(),
+                        (_, Some(Ok(job))) if job.source_status == RecoverStatus::Skipped => view! { <div class="alert alert-ok" role="status" id="skipped-offer">{format!("Recovery job started: {} on their way.", deliveries(job.total).replacen(' ', " skipped ", 1))}</div> }.into_any(),
                         (Ok(n), _) if n > 0 => view! {
                             <div class="alert alert-warn offer" role="status" id="skipped-offer">
                                 <span>{were_skipped(n)}</span>
@@ -379,7 +380,7 @@ pub fn ReactivateAndSend(id: String, skipped: Resource<Result<i64, AppError>>, r
 
 /// The endpoint's recovery jobs: progress while running (the page polls), and how each ended.
 #[component]
-pub fn JobsCard(jobs: Resource<Result<Vec<JobView>, AppError>>, cancel: ServerAction<CancelJob>, can_cancel: bool) -> impl IntoView {
+pub fn JobsCard(jobs: Resource<Result<Vec<Job>, AppError>>, cancel: ServerAction<CancelJob>, can_cancel: bool) -> impl IntoView {
     let cancel_error = Signal::derive(move || cancel.value().get().and_then(Result::err).map(|e| e.message));
     view! {
         <Transition fallback=|| ()>
@@ -402,8 +403,17 @@ pub fn JobsCard(jobs: Resource<Result<Vec<JobView>, AppError>>, cancel: ServerAc
     }
 }
 
+/// Where a job's range starts: a time, or "the start" for everything.
+fn since(ms: i64) -> String {
+    if ms == 0 {
+        "the start".into()
+    } else {
+        utc(ms)
+    }
+}
+
 #[component]
-fn JobItem(job: JobView, cancel: ServerAction<CancelJob>, can_cancel: bool) -> impl IntoView {
+fn JobItem(job: Job, cancel: ServerAction<CancelJob>, can_cancel: bool) -> impl IntoView {
     let (label, badge) = match job.status {
         JobStatus::Running => ("running", "badge-info"),
         JobStatus::Completed => ("completed", "badge-ok"),
@@ -412,11 +422,11 @@ fn JobItem(job: JobView, cancel: ServerAction<CancelJob>, can_cancel: bool) -> i
     };
     let percent = job.percent();
     let id = job.id.clone();
-    let running = job.running();
+    let running = job.is_running();
     view! {
         <li class="job" id=format!("job-{}", job.id) data-status=job.status.as_str()>
             <div class="job-head">
-                <strong>{format!("Sending {} again", deliveries(job.total).replacen(' ', &format!(" {} ", job.recover), 1))}</strong>
+                <strong>{format!("Sending {} again", deliveries(job.total).replacen(' ', &format!(" {} ", job.source_status), 1))}</strong>
                 <span class=format!("badge {badge}")>{label}</span>
                 {(running && can_cancel).then(|| view! {
                     <button type="button" class="btn btn-secondary btn-sm job-cancel" disabled=move || cancel.pending().get()
@@ -431,8 +441,8 @@ fn JobItem(job: JobView, cancel: ServerAction<CancelJob>, can_cancel: bool) -> i
                 {format!("{} of {} queued again · {} delivered · {} not delivered yet · {} per second",
                     job.done, job.total, job.delivered, job.failed, job.rate_per_second)}
                 <br/>
-                {format!("Started {} UTC by {}, for deliveries since {}", job.created_at, job.created_by, job.since)}
-                {job.finished_at.clone().map(|at| format!("; ended {at} UTC"))}
+                {format!("Started {} UTC by {}, for deliveries since {}", utc(job.created_at), job.created_by, since(job.since))}
+                {job.finished_at.map(|at| format!("; ended {} UTC", utc(at)))}
             </p>
             {job.error.clone().map(|e| view! { <p class="small job-error">{format!("Stopped: {e}.")}</p> })}
         </li>

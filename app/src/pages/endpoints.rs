@@ -9,7 +9,7 @@ use types::{Channel, EndpointStatus, HealthState, HttpMethod, PayloadShape};
 
 use super::activity::{skipped_resource, stats_resource, JobsCard, ReactivateAndSend, RecoverCard, SkippedOffer, StatsCard, TestEventCard};
 use super::layout::use_session;
-use crate::api::{endpoint_jobs, CancelJob, JobView, ReactivateAndRecover, StartRecovery, StatsView};
+use crate::api::{endpoint_jobs, CancelJob, Job, ReactivateAndRecover, StartRecovery, StatsView};
 use crate::api::{
     event_catalog, get_endpoint, list_endpoints, CatalogGroup, DeleteEndpoint, EndpointForm, EndpointList, EndpointView, HealthView,
     ListStats, PreviewFilter, RevealSecret, RotateSecret, SaveEndpoint, SetEndpointActive,
@@ -223,7 +223,7 @@ pub fn EndpointDetail() -> impl IntoView {
     let jobs = Resource::new(move || (id(), changes(), tick.get()), |(id, _, _)| endpoint_jobs(id));
     Effect::new(move |_| {
         if let Some(Ok(list)) = jobs.get() {
-            if list.iter().any(JobView::running) {
+            if list.iter().any(Job::is_running) {
                 set_timeout(move || set_tick.update(|t| *t += 1), std::time::Duration::from_secs(1));
             }
         }
@@ -255,7 +255,7 @@ struct Activity {
     stats: Resource<Result<StatsView, AppError>>,
     skipped: Resource<Result<i64, AppError>>,
     catalog: Resource<Result<Vec<CatalogGroup>, AppError>>,
-    jobs: Resource<Result<Vec<JobView>, AppError>>,
+    jobs: Resource<Result<Vec<Job>, AppError>>,
     start: ServerAction<StartRecovery>,
     reactivate: ServerAction<ReactivateAndRecover>,
     cancel: ServerAction<CancelJob>,
