@@ -19,11 +19,7 @@ use crate::tenants::{Plan, Tenant};
 use crate::{crypto, execute_in, ids, net, on_pool, Herald};
 use types::AuditAction;
 
-pub use types::{Channel, EndpointStatus, HttpMethod, PayloadShape};
-
-/// The most deliveries a second, and at once, an endpoint's throttle may allow.
-pub const MAX_PER_SECOND: i64 = 1000;
-pub const MAX_IN_FLIGHT: i64 = 100;
+pub use types::{Channel, EndpointStatus, HttpMethod, PayloadShape, MAX_IN_FLIGHT, MAX_PER_SECOND};
 /// Headers Herald sets itself or that only make sense hop-by-hop.
 const RESERVED_HEADERS: [&str; 15] = [
     "connection",

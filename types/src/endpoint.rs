@@ -2,6 +2,10 @@
 
 use crate::text_enum;
 
+/// The most deliveries a second, and requests at once, an endpoint's throttle may allow.
+pub const MAX_PER_SECOND: i64 = 1000;
+pub const MAX_IN_FLIGHT: i64 = 100;
+
 text_enum! {
     /// Where deliveries go: an HTTP URL, or an email address.
     Channel { Http = "http", Email = "email" }

@@ -12,7 +12,7 @@ mod wire;
 
 pub use audit::{AuditAction, AuditGroup};
 pub use delivery::{DeliveryKind, DeliveryStatus, FailureClass, HealthState, JobStatus, RecoverStatus, StatusFilter};
-pub use endpoint::{Channel, EndpointStatus, HttpMethod, PayloadShape};
+pub use endpoint::{Channel, EndpointStatus, HttpMethod, PayloadShape, MAX_IN_FLIGHT, MAX_PER_SECOND};
 pub use people::{ActorKind, Plan, Role, StaffRole};
 pub use wire::{FoundDelivery, Job};
 

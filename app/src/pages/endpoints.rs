@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
-use types::{Channel, EndpointStatus, HealthState, HttpMethod, PayloadShape};
+use types::{Channel, EndpointStatus, HealthState, HttpMethod, PayloadShape, MAX_IN_FLIGHT, MAX_PER_SECOND};
 
 use super::activity::{skipped_resource, stats_resource, JobsCard, ReactivateAndSend, RecoverCard, SkippedOffer, StatsCard, TestEventCard};
 use super::layout::use_session;
@@ -149,6 +149,31 @@ fn EndpointTable(list: EndpointList) -> impl IntoView {
                 }.into_any()
             }}
         </section>
+    }
+}
+
+/// One throttle limit of the endpoint form: a whole number from 1 to `max`, or empty.
+#[component]
+fn LimitField(
+    field: &'static str,
+    id: &'static str,
+    label: &'static str,
+    max: i64,
+    placeholder: &'static str,
+    hint: &'static str,
+    value: RwSignal<String>,
+    error: Signal<Option<AppError>>,
+) -> impl IntoView {
+    let message = field_error(error, field);
+    let hint_id = format!("{id}-hint");
+    view! {
+        <div class="field" class:has-error=move || message.get().is_some()>
+            <label for=id>{label}</label>
+            <input id=id type="number" min="1" max=max step="1" inputmode="numeric" bind:value=value placeholder=placeholder
+                aria-describedby=hint_id.clone()/>
+            <p class="hint" id=hint_id>{hint}</p>
+            <p class="field-error" role="alert">{move || message.get()}</p>
+        </div>
     }
 }
 
@@ -695,20 +720,10 @@ fn EndpointEditor(initial: Option<EndpointView>, catalog: Vec<CatalogGroup>) -> 
                     <h2>"Throttle " <span class="muted">"(optional)"</span></h2>
                     <p class="muted">"For a receiver that cannot take bursts. Deliveries beyond these limits wait their turn; they never fail because of them."</p>
                     <div class="form-row-2">
-                        <div class="field" class:has-error=move || field_error(error, "max_per_second").get().is_some()>
-                            <label for="ep-max-per-second">"Deliveries per second, at most"</label>
-                            <input id="ep-max-per-second" type="number" min="1" max="1000" step="1" inputmode="numeric"
-                                bind:value=max_per_second placeholder="No limit" aria-describedby="ep-max-per-second-hint"/>
-                            <p class="hint" id="ep-max-per-second-hint">"1 to 1,000. Empty: no limit."</p>
-                            <p class="field-error" role="alert">{move || field_error(error, "max_per_second").get()}</p>
-                        </div>
-                        <div class="field" class:has-error=move || field_error(error, "max_in_flight").get().is_some()>
-                            <label for="ep-max-in-flight">"Requests at once, at most"</label>
-                            <input id="ep-max-in-flight" type="number" min="1" max="100" step="1" inputmode="numeric"
-                                bind:value=max_in_flight placeholder="Default (8)" aria-describedby="ep-max-in-flight-hint"/>
-                            <p class="hint" id="ep-max-in-flight-hint">"1 to 100. Empty: Herald's default, 8 per worker."</p>
-                            <p class="field-error" role="alert">{move || field_error(error, "max_in_flight").get()}</p>
-                        </div>
+                        <LimitField field="max_per_second" id="ep-max-per-second" label="Deliveries per second, at most" max=MAX_PER_SECOND
+                            placeholder="No limit" hint="1 to 1,000. Empty: no limit." value=max_per_second error=error/>
+                        <LimitField field="max_in_flight" id="ep-max-in-flight" label="Requests at once, at most" max=MAX_IN_FLIGHT
+                            placeholder="Default (8)" hint="1 to 100. Empty: Herald's default, 8 per worker." value=max_in_flight error=error/>
                     </div>
                 </div>
             })}
