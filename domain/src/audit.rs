@@ -44,23 +44,7 @@ impl Audit {
     }
 }
 
-#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
-pub struct AuditEntry {
-    /// Write order (the cursor of the next page).
-    pub seq: i64,
-    pub id: String,
-    pub tenant_id: Option<String>,
-    pub tenant_name: Option<String>,
-    pub actor_id: Option<String>,
-    pub actor_label: String,
-    pub actor_kind: ActorKind,
-    pub action: AuditAction,
-    pub target: Option<String>,
-    pub summary: String,
-    pub details: Option<String>,
-    pub ip: Option<String>,
-    pub created_at: i64,
-}
+pub use types::AuditEntry;
 
 #[derive(Clone, Debug, Default)]
 pub struct AuditFilter {

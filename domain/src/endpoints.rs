@@ -3,7 +3,7 @@
 
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
 use rand::RngCore;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
 use crate::accounts::normalize_email;
@@ -12,7 +12,7 @@ use crate::catalog;
 use crate::clock::{rfc3339, Millis, HOUR};
 use crate::error::{Error, Result};
 use crate::filter::Filter;
-use crate::health::{FailureClass, Health};
+use crate::health::{health_of, FailureClass};
 use crate::roles::Actor;
 use crate::store::Tx;
 use crate::tenants::{Plan, Tenant};
@@ -79,47 +79,17 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> std::result:
     Option::<T>::deserialize(d).map(Some)
 }
 
-/// An endpoint as the API and the dashboard show it: no secret, the auth value only hinted.
-#[derive(Clone, Debug, Serialize)]
-pub struct Endpoint {
-    pub id: String,
-    pub name: String,
-    pub description: String,
-    pub url: String,
-    pub method: HttpMethod,
-    pub auth_header: Option<AuthHeaderOut>,
-    pub event_types: Vec<String>,
-    pub payload_shape: PayloadShape,
-    pub channel: Channel,
-    pub email: Option<String>,
-    /// The payload filter, or `null` when every event of the subscribed types is delivered.
-    pub filter: Option<Value>,
-    pub max_per_second: Option<i64>,
-    pub max_in_flight: Option<i64>,
-    pub status: EndpointStatus,
-    pub inactive_reason: Option<String>,
-    pub inactive_since: Option<String>,
-    pub health: Health,
-    pub created_at: String,
-}
+pub use types::{AuthHeaderOut, Endpoint};
 
-impl Endpoint {
-    /// What `actor` may see of it: staff viewing a tenant do not even get the last characters
-    /// of the auth header value.
-    pub fn for_viewer(mut self, actor: &Actor) -> Endpoint {
-        if actor.staff_view {
-            if let Some(header) = &mut self.auth_header {
-                header.value_hint = "••••••••".into();
-            }
+/// What `actor` may see of `endpoint`: staff viewing a tenant do not even get the last
+/// characters of the auth header value.
+pub fn for_viewer(mut endpoint: Endpoint, actor: &Actor) -> Endpoint {
+    if actor.staff_view {
+        if let Some(header) = &mut endpoint.auth_header {
+            header.value_hint = "••••••••".into();
         }
-        self
     }
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct AuthHeaderOut {
-    pub name: String,
-    pub value_hint: String,
+    endpoint
 }
 
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -395,7 +365,7 @@ impl Herald {
             status: row.status,
             inactive_reason: row.inactive_reason.clone(),
             inactive_since: row.inactive_since.map(rfc3339),
-            health: Health::of(
+            health: health_of(
                 row.status == EndpointStatus::Active,
                 row.consecutive_failures,
                 row.last_failure_at.zip(row.last_failure_class).map(|(at, class)| (at, class, row.last_failure_code)),

@@ -14,16 +14,7 @@ use types::AuditAction;
 
 pub const INVITATION_VALID_FOR: i64 = 7 * DAY;
 
-#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
-pub struct Invitation {
-    pub id: String,
-    pub tenant_id: String,
-    pub email: String,
-    pub role: Role,
-    pub created_at: i64,
-    pub expires_at: i64,
-    pub accepted_at: Option<i64>,
-}
+pub use types::Invitation;
 
 /// What the invitation page shows before the invitee accepts.
 #[derive(Clone, Debug, Serialize)]

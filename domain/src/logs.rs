@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 use serde_json::Value;
-use types::{Channel, DeliveryKind, DeliveryStatus, FailureClass, PayloadShape, StatusFilter};
+use types::{Channel, DeliveryStatus, PayloadShape, StatusFilter};
 
 use crate::delivery::snapshot::request_snapshot;
 use crate::error::{Error, Result};
@@ -30,60 +30,18 @@ pub struct LogFilter {
     pub limit: Option<i64>,
 }
 
-#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
-pub struct DeliveryRow {
-    pub id: String,
-    pub endpoint_id: String,
-    pub message_id: String,
-    pub event_type: String,
-    pub status: DeliveryStatus,
-    pub kind: DeliveryKind,
-    pub replay_of: Option<String>,
-    pub attempts: i64,
-    pub next_attempt_at: Option<i64>,
-    pub last_status_code: Option<i64>,
-    pub last_duration_ms: Option<i64>,
-    pub last_error: Option<String>,
-    pub created_at: i64,
-    pub archived_at: Option<i64>,
-    pub replays: i64,
-}
+pub use types::log::{Attempt, DeliveryDetail, DeliveryRow, RawRequest};
 
-impl DeliveryRow {
-    /// Labels the log shows next to the time.
-    pub fn labels(&self) -> Vec<&'static str> {
-        let mut labels: Vec<&'static str> = self.kind.label().into_iter().collect();
-        if self.archived_at.is_some() {
-            labels.push("Archived");
-        }
-        labels
-    }
-
-    /// Raw view, download and replay need the payload, which archival removed.
-    pub fn require_not_archived(&self) -> Result<()> {
-        match self.archived_at {
-            Some(_) => Err(archived()),
-            None => Ok(()),
-        }
+/// Raw view, download and replay need the payload, which archival removed.
+pub(crate) fn require_not_archived(delivery: &DeliveryRow) -> Result<()> {
+    match delivery.archived_at {
+        Some(_) => Err(archived()),
+        None => Ok(()),
     }
 }
 
 pub(crate) fn archived() -> Error {
     Error::Gone("This delivery is archived: its payload and bodies were deleted after the retention period.".into())
-}
-
-#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
-pub struct Attempt {
-    pub attempted_at: i64,
-    /// JSON: method, url, payload_shape, headers (masked), as sent.
-    pub request: Option<String>,
-    pub duration_ms: i64,
-    pub status_code: Option<i64>,
-    pub response_headers: Option<String>,
-    pub response_body: Option<String>,
-    pub error: Option<String>,
-    /// Why it failed (`timeout`, `http_5xx`, ...); see [`crate::health::FailureClass`].
-    pub failure_class: Option<FailureClass>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -188,27 +146,6 @@ impl Herald {
         });
         Ok(Some(RawRequest { method, url, headers, body: pretty_body, curl }))
     }
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct DeliveryDetail {
-    pub delivery: DeliveryRow,
-    pub attempts: Vec<Attempt>,
-    /// Deliveries made by replaying this one, oldest first.
-    pub replay_ids: Vec<String>,
-    pub request: Option<RawRequest>,
-}
-
-#[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct RawRequest {
-    pub method: String,
-    pub url: String,
-    /// In the order sent; the signature and the auth header value are masked.
-    pub headers: Vec<(String, String)>,
-    /// Pretty-printed; `None` once archived.
-    pub body: Option<String>,
-    /// The request as a shell command, secrets left as `${…}` variables to fill in.
-    pub curl: Option<String>,
 }
 
 /// One shell word, taken literally: single quotes, each `'` inside closed, escaped and reopened.

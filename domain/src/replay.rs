@@ -32,7 +32,7 @@ impl Herald {
     pub async fn replay(&self, actor: &Actor, delivery_id: &str) -> Result<DeliveryRow> {
         let tenant_id = actor.require_admin()?;
         let original = self.delivery_row(tenant_id, delivery_id).await?;
-        original.require_not_archived()?;
+        crate::logs::require_not_archived(&original)?;
         self.require_active_endpoint(tenant_id, &original.endpoint_id).await?;
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
@@ -132,7 +132,7 @@ impl Herald {
     /// The payload exactly as the endpoint receives it (the signed bytes), as `<message-id>.json`.
     pub async fn payload_file(&self, tenant_id: &str, delivery_id: &str) -> Result<PayloadFile> {
         let delivery = self.delivery_row(tenant_id, delivery_id).await?;
-        delivery.require_not_archived()?;
+        crate::logs::require_not_archived(&delivery)?;
         let message = self.message(tenant_id, &delivery.message_id).await?;
         let shape = match self.endpoint_row(tenant_id, &delivery.endpoint_id).await {
             Ok(endpoint) => endpoint.payload_shape,

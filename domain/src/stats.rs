@@ -2,7 +2,6 @@
 //! records the attempt), so a 30-day view reads at most 720 small rows per endpoint however many
 //! deliveries there were. Latency percentiles come from a fixed histogram in the same row.
 
-use serde::Serialize;
 use types::DeliveryStatus;
 
 use crate::clock::{rfc3339, Millis, DAY, HOUR};
@@ -15,81 +14,20 @@ use crate::{execute_in, on_pool, Herald};
 pub const LATENCY_BOUNDS_MS: [i64; 14] = [10, 25, 50, 75, 100, 150, 200, 300, 500, 750, 1000, 2000, 5000, 10000];
 const BUCKETS: usize = LATENCY_BOUNDS_MS.len() + 1;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub enum Window {
-    #[serde(rename = "24h")]
-    Day,
-    #[serde(rename = "7d")]
-    Week,
-    #[serde(rename = "30d")]
-    Month,
+pub use types::stats::{Bar, EndpointStats, FailureReason, LastDelivery, Window};
+
+/// The window named `value` (`24h`, `7d` or `30d`).
+pub fn window(value: &str) -> Result<Window> {
+    Window::parse(value).ok_or_else(|| Error::invalid("window", "window is one of 24h, 7d, 30d."))
 }
 
-impl Window {
-    pub fn parse(value: &str) -> Result<Window> {
-        match value {
-            "24h" => Ok(Window::Day),
-            "7d" => Ok(Window::Week),
-            "30d" => Ok(Window::Month),
-            _ => Err(Error::invalid("window", "window is one of 24h, 7d, 30d.")),
-        }
+/// Chart bars: their width and how many.
+fn bars(window: Window) -> (Millis, i64) {
+    match window {
+        Window::Day => (HOUR, 24),
+        Window::Week => (6 * HOUR, 28),
+        Window::Month => (DAY, 30),
     }
-
-    /// Chart bars: their width and how many.
-    fn bars(self) -> (Millis, i64) {
-        match self {
-            Window::Day => (HOUR, 24),
-            Window::Week => (6 * HOUR, 28),
-            Window::Month => (DAY, 30),
-        }
-    }
-}
-
-#[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct Bar {
-    pub start: String,
-    pub start_ms: Millis,
-    pub succeeded: i64,
-    pub failed: i64,
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct LastDelivery {
-    pub id: String,
-    pub status: DeliveryStatus,
-    pub status_code: Option<i64>,
-    pub error: Option<String>,
-    pub created_at: String,
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct EndpointStats {
-    pub window: Window,
-    /// Requests sent (attempts), and how they ended.
-    pub sent: i64,
-    pub succeeded: i64,
-    pub failed: i64,
-    /// Deliveries that ran out of retries.
-    pub gave_up: i64,
-    /// Succeeded / sent, 0–1; none when nothing was sent.
-    pub success_rate: Option<f64>,
-    pub latency_p50_ms: Option<i64>,
-    pub latency_p95_ms: Option<i64>,
-    pub last_delivery: Option<LastDelivery>,
-    /// Why attempts failed in the window, most frequent first.
-    pub failure_reasons: Vec<FailureReason>,
-    /// Seconds per bar: 3600 (24h), 21600 (7d) or 86400 (30d).
-    pub bar_seconds: i64,
-    pub bars: Vec<Bar>,
-}
-
-/// One failure class and how often it occurred.
-#[derive(Clone, Debug, Serialize)]
-pub struct FailureReason {
-    pub reason: &'static str,
-    pub count: i64,
-    pub message: &'static str,
-    pub fix: &'static str,
 }
 
 /// How one attempt ended, for the rollup.
@@ -146,7 +84,7 @@ type RollupRow = (Millis, i64, i64, i64, i64, [i64; BUCKETS]);
 impl Herald {
     pub async fn endpoint_stats(&self, tenant_id: &str, endpoint_id: &str, window: Window) -> Result<EndpointStats> {
         self.endpoint_row(tenant_id, endpoint_id).await?;
-        let (width, count) = window.bars();
+        let (width, count) = bars(window);
         let now = self.clock.now();
         let first = now - now.rem_euclid(width) - (count - 1) * width;
         let lat: Vec<String> = (0..BUCKETS).map(|i| format!("lat_{i:02}")).collect();
@@ -204,7 +142,7 @@ impl Herald {
             .into_iter()
             .filter_map(|(class, count)| {
                 let class = FailureClass::parse(&class)?;
-                Some(FailureReason { reason: class.as_str(), count, message: class.sentence(), fix: class.fix() })
+                Some(FailureReason::new(class, count))
             })
             .collect();
 

@@ -39,15 +39,7 @@ pub struct Membership {
     pub role: Role,
 }
 
-/// A user as seen on the team page.
-#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
-pub struct Member {
-    pub user_id: String,
-    pub email: String,
-    pub name: String,
-    pub role: Role,
-    pub created_at: i64,
-}
+pub use types::Member;
 
 /// What an operator may change on a tenant; `None` leaves a value as it is.
 #[derive(Clone, Debug, Default)]

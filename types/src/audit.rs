@@ -91,3 +91,24 @@ mod tests {
         }
     }
 }
+
+/// One entry of the audit log. Times are epoch milliseconds.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
+pub struct AuditEntry {
+    /// Write order (the cursor of the next page).
+    pub seq: i64,
+    pub id: String,
+    pub tenant_id: Option<String>,
+    pub tenant_name: Option<String>,
+    pub actor_id: Option<String>,
+    pub actor_label: String,
+    pub actor_kind: crate::ActorKind,
+    pub action: AuditAction,
+    pub target: Option<String>,
+    pub summary: String,
+    /// JSON.
+    pub details: Option<String>,
+    pub ip: Option<String>,
+    pub created_at: i64,
+}

@@ -16,7 +16,12 @@ pub fn rfc3339(ms: i64) -> String {
 
 /// `2026-01-01 10:00:00` (UTC): what the dashboard shows.
 pub fn utc(ms: i64) -> String {
-    rfc3339(ms).replace('T', " ").trim_end_matches('Z').to_string()
+    shown(&rfc3339(ms))
+}
+
+/// An RFC 3339 time as the dashboard shows it: `2026-01-01 10:00:00` (UTC).
+pub fn shown(rfc3339: &str) -> String {
+    rfc3339.replace('T', " ").trim_end_matches('Z').to_string()
 }
 
 /// `2026-01-01` (UTC).

@@ -7,13 +7,17 @@ mod audit;
 pub mod clock;
 mod delivery;
 mod endpoint;
+pub mod log;
 mod people;
+pub mod stats;
 mod wire;
 
-pub use audit::{AuditAction, AuditGroup};
+pub use audit::{AuditAction, AuditEntry, AuditGroup};
 pub use delivery::{DeliveryKind, DeliveryStatus, FailureClass, HealthState, JobStatus, RecoverStatus, StatusFilter};
-pub use endpoint::{Channel, EndpointStatus, HttpMethod, PayloadShape, MAX_IN_FLIGHT, MAX_PER_SECOND};
-pub use people::{ActorKind, Plan, Role, StaffRole};
+pub use endpoint::{
+    AuthHeaderOut, Channel, Endpoint, EndpointStatus, Health, HttpMethod, LastFailure, PayloadShape, MAX_IN_FLIGHT, MAX_PER_SECOND,
+};
+pub use people::{ActorKind, Invitation, Member, Plan, Role, StaffRole};
 pub use wire::{FoundDelivery, Job};
 
 /// A text that is not one of an enum's values.

@@ -96,3 +96,28 @@ impl Plan {
         Plan::ALL.iter().copied().find(|p| p.endpoint_limit() > self.endpoint_limit())
     }
 }
+
+/// A member of a tenant, as the team page lists them.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
+pub struct Member {
+    pub user_id: String,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    /// When they joined (epoch milliseconds).
+    pub created_at: i64,
+}
+
+/// An invitation to join a tenant (the link's token is not part of it).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
+pub struct Invitation {
+    pub id: String,
+    pub tenant_id: String,
+    pub email: String,
+    pub role: Role,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub accepted_at: Option<i64>,
+}

@@ -3,79 +3,31 @@
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
-use types::{Channel, DeliveryStatus, EndpointStatus, HealthState, HttpMethod, PayloadShape, Plan};
+use types::{DeliveryStatus, Endpoint, Plan};
 
 use crate::error::AppError;
 
+/// An endpoint, and what the dashboard adds to it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EndpointView {
-    pub id: String,
-    pub name: String,
-    pub description: String,
-    pub url: String,
-    pub method: HttpMethod,
-    pub auth_header_name: Option<String>,
-    pub auth_header_hint: Option<String>,
-    pub event_types: Vec<String>,
-    pub payload_shape: PayloadShape,
-    pub channel: Channel,
-    pub email: Option<String>,
-    pub status: EndpointStatus,
-    pub inactive_reason: Option<String>,
-    pub inactive_since: Option<String>,
-    pub created_at: String,
+    #[serde(flatten)]
+    pub endpoint: Endpoint,
     /// Who may reactivate it ("Name <email>"), for members looking at an inactive endpoint;
     /// empty otherwise.
     #[serde(default)]
     pub reactivated_by: Vec<String>,
-    /// The payload filter as compact JSON, for display; `None` delivers every event.
-    #[serde(default)]
-    pub filter: Option<String>,
     /// The form's two parts of the filter: the services (`data.service_id`, comma-separated)
     /// and every other condition as pretty JSON.
     #[serde(default)]
     pub filter_services: String,
     #[serde(default)]
     pub filter_rest: String,
-    pub health: HealthView,
-    pub max_per_second: Option<i64>,
-    pub max_in_flight: Option<i64>,
 }
 
-/// An endpoint's health, as `GET /endpoints/{id}` gives it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct HealthView {
-    pub state: HealthState,
-    pub consecutive_failures: i64,
-    pub failures_left: i64,
-    /// (when, reason, HTTP code, sentence, fix) of the last failed attempt.
-    pub last_failure: Option<LastFailureView>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct LastFailureView {
-    pub at: String,
-    pub reason: String,
-    pub code: Option<i64>,
-    pub message: String,
-    pub fix: String,
-}
-
-impl EndpointView {
-    /// Where deliveries go, for lists: the URL, or the email address.
-    pub fn target(&self) -> String {
-        if self.channel == Channel::Email {
-            format!("✉ {}", self.email.clone().unwrap_or_default())
-        } else {
-            self.url.clone()
-        }
-    }
-    pub fn events_label(&self) -> String {
-        match self.event_types.as_slice() {
-            [all] if all == "*" => "All events".into(),
-            [one] => one.clone(),
-            many => format!("{} event types", many.len()),
-        }
+impl std::ops::Deref for EndpointView {
+    type Target = Endpoint;
+    fn deref(&self) -> &Endpoint {
+        &self.endpoint
     }
 }
 
@@ -165,42 +117,8 @@ mod convert {
             .map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))
             .collect();
         rest.set(SERVICE_PATH, Vec::new());
-        let health = HealthView {
-            state: e.health.state,
-            consecutive_failures: e.health.consecutive_failures,
-            failures_left: e.health.failures_left,
-            last_failure: e.health.last_failure.as_ref().map(|f| LastFailureView {
-                at: crate::api::ssr::when(f.at_ms),
-                reason: f.reason.to_string(),
-                code: f.code,
-                message: f.message.to_string(),
-                fix: f.fix.to_string(),
-            }),
-        };
-        EndpointView {
-            health,
-            max_per_second: e.max_per_second,
-            max_in_flight: e.max_in_flight,
-            filter: e.filter.as_ref().map(|f| f.to_string()),
-            filter_services: services.join(", "),
-            filter_rest: if rest.is_empty() { String::new() } else { serde_json::to_string_pretty(&rest.to_json()).unwrap_or_default() },
-            auth_header_name: e.auth_header.as_ref().map(|h| h.name.clone()),
-            auth_header_hint: e.auth_header.map(|h| h.value_hint),
-            id: e.id,
-            name: e.name,
-            description: e.description,
-            url: e.url,
-            method: e.method,
-            event_types: e.event_types,
-            payload_shape: e.payload_shape,
-            channel: e.channel,
-            email: e.email,
-            status: e.status,
-            inactive_reason: e.inactive_reason,
-            inactive_since: e.inactive_since,
-            created_at: e.created_at,
-            reactivated_by: Vec::new(),
-        }
+        let filter_rest = if rest.is_empty() { String::new() } else { serde_json::to_string_pretty(&rest.to_json()).unwrap_or_default() };
+        EndpointView { endpoint: e, reactivated_by: Vec::new(), filter_services: services.join(", "), filter_rest }
     }
 
     /// The form's filter parts as one filter; `{}` (none) when both are empty.
@@ -230,7 +148,7 @@ mod convert {
         } else {
             Some(Some(AuthHeaderInput { name: form.auth_header_name, value: Some(form.auth_header_value) }))
         };
-        let email_channel = Channel::parse(&form.channel) == Some(Channel::Email);
+        let email_channel = types::Channel::parse(&form.channel) == Some(types::Channel::Email);
         let limit = |value: &Option<String>, field: &'static str| -> Result<Option<Option<i64>>, domain::Error> {
             match value.as_deref().map(str::trim) {
                 None => Ok(None),
@@ -262,7 +180,7 @@ pub async fn list_endpoints() -> Result<EndpointList, AppError> {
     let (herald, actor) = super::ssr::actor().await?;
     let tenant = herald.tenant(actor.tenant_id()?).await?;
     let endpoints: Vec<EndpointView> =
-        herald.endpoints(&tenant.id).await?.into_iter().map(|e| convert::view(e.for_viewer(&actor))).collect();
+        herald.endpoints(&tenant.id).await?.into_iter().map(|e| convert::view(domain::endpoints::for_viewer(e, &actor))).collect();
     let mut stats = Vec::with_capacity(endpoints.len());
     for endpoint in &endpoints {
         // At most 10 endpoints (the largest plan), each from its hourly rollup.
@@ -280,8 +198,8 @@ pub async fn list_endpoints() -> Result<EndpointList, AppError> {
 pub async fn get_endpoint(id: String) -> Result<EndpointView, AppError> {
     let (herald, actor) = super::ssr::actor().await?;
     let tenant_id = actor.tenant_id()?;
-    let mut view = convert::view(herald.endpoint(tenant_id, &id).await?.for_viewer(&actor));
-    if view.status != EndpointStatus::Active && actor.require_admin().is_err() {
+    let mut view = convert::view(domain::endpoints::for_viewer(herald.endpoint(tenant_id, &id).await?, &actor));
+    if view.status != types::EndpointStatus::Active && actor.require_admin().is_err() {
         view.reactivated_by = herald
             .members(tenant_id)
             .await?

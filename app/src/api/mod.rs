@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
-use types::{Plan, Role, StaffRole};
+use types::{Invitation, Member, Plan, Role, StaffRole};
 
 use crate::error::AppError;
 
@@ -64,27 +64,11 @@ pub struct TenantChoice {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct MemberRow {
-    pub user_id: String,
-    pub email: String,
-    pub name: String,
-    pub role: Role,
-    pub joined: String,
-    pub is_you: bool,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct InvitationRow {
-    pub id: String,
-    pub email: String,
-    pub role: Role,
-    pub expires: String,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Team {
-    pub members: Vec<MemberRow>,
-    pub invitations: Vec<InvitationRow>,
+    pub members: Vec<Member>,
+    pub invitations: Vec<Invitation>,
+    /// The user id of whoever reads it.
+    pub you: String,
     pub can_manage: bool,
 }
 
@@ -270,24 +254,7 @@ pub async fn get_team() -> Result<Team, AppError> {
     let can_manage = actor.require_admin().is_ok();
     let members = herald.members(&tenant_id).await?;
     let invitations = if can_manage { herald.pending_invitations(&tenant_id).await? } else { Vec::new() };
-    Ok(Team {
-        members: members
-            .into_iter()
-            .map(|m| MemberRow {
-                is_you: m.user_id == actor.user_id,
-                user_id: m.user_id,
-                email: m.email,
-                name: m.name,
-                role: m.role,
-                joined: ssr::date(m.created_at),
-            })
-            .collect(),
-        invitations: invitations
-            .into_iter()
-            .map(|i| InvitationRow { id: i.id, email: i.email, role: i.role, expires: ssr::date(i.expires_at) })
-            .collect(),
-        can_manage,
-    })
+    Ok(Team { members, invitations, you: actor.user_id.clone(), can_manage })
 }
 
 #[server(prefix = "/rpc", endpoint = "invite")]

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
-use types::{ActorKind, AuditAction, DeliveryStatus};
+use types::{AuditEntry, FoundDelivery};
 
 use super::TenantSummary;
 use crate::error::AppError;
@@ -23,22 +23,12 @@ pub struct NewTenant {
     pub invitation_link: Option<String>,
 }
 
+/// A delivery the support search found, and whether it is archived (for scripts that read the
+/// reply: the page reads `archived_at`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FoundRow {
-    pub id: String,
-    pub time: String,
-    pub tenant_id: String,
-    pub tenant_name: String,
-    pub endpoint_name: String,
-    pub endpoint_url: String,
-    pub message_id: String,
-    pub event_id: Option<String>,
-    pub event_type: String,
-    pub status: DeliveryStatus,
-    pub labels: Vec<String>,
-    pub http_code: Option<i64>,
-    pub attempts: i64,
-    pub duration_ms: Option<i64>,
+    #[serde(flatten)]
+    pub delivery: FoundDelivery,
     pub archived: bool,
 }
 
@@ -49,21 +39,8 @@ pub struct SearchResults {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct AuditRow {
-    pub id: String,
-    pub time: String,
-    pub tenant_id: Option<String>,
-    pub tenant_name: Option<String>,
-    pub actor: String,
-    pub actor_kind: ActorKind,
-    pub action: AuditAction,
-    pub summary: String,
-    pub ip: Option<String>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AuditView {
-    pub rows: Vec<AuditRow>,
+    pub rows: Vec<AuditEntry>,
     pub next_cursor: Option<String>,
     /// True when the rows span every tenant (staff).
     pub all_tenants: bool,
@@ -199,27 +176,7 @@ pub async fn search_deliveries(
         limit: Some(50),
     };
     let page = herald.search_deliveries(&actor, search).await?;
-    let rows = page
-        .data
-        .into_iter()
-        .map(|d| FoundRow {
-            time: super::ssr::when(d.created_at),
-            labels: d.kind.label().into_iter().map(str::to_string).collect(),
-            archived: d.archived_at.is_some(),
-            id: d.id,
-            tenant_id: d.tenant_id,
-            tenant_name: d.tenant_name,
-            endpoint_name: d.endpoint_name,
-            endpoint_url: d.endpoint_url,
-            message_id: d.message_id,
-            event_id: d.event_id,
-            event_type: d.event_type,
-            status: d.status,
-            http_code: d.last_status_code,
-            attempts: d.attempts,
-            duration_ms: d.last_duration_ms,
-        })
-        .collect();
+    let rows = page.data.into_iter().map(|delivery| FoundRow { archived: delivery.archived_at.is_some(), delivery }).collect();
     Ok(SearchResults { rows, next_cursor: page.next_cursor })
 }
 
@@ -267,23 +224,5 @@ pub async fn audit_entries(
         ..Default::default()
     };
     let page = herald.audit_log(&actor, filter).await?;
-    Ok(AuditView {
-        rows: page
-            .data
-            .into_iter()
-            .map(|e| AuditRow {
-                time: super::ssr::when(e.created_at),
-                id: e.id,
-                tenant_id: e.tenant_id,
-                tenant_name: e.tenant_name,
-                actor: e.actor_label,
-                actor_kind: e.actor_kind,
-                action: e.action,
-                summary: e.summary,
-                ip: e.ip,
-            })
-            .collect(),
-        next_cursor: page.next_cursor,
-        all_tenants: all,
-    })
+    Ok(AuditView { rows: page.data, next_cursor: page.next_cursor, all_tenants: all })
 }

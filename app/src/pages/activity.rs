@@ -6,22 +6,21 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 use types::clock::utc;
+use types::stats::{EndpointStats, FailureReason, LastDelivery, Window};
 use types::{DeliveryStatus, JobStatus, RecoverStatus};
 
 use super::logs::status_badge;
 use crate::api::{
     count_recoverable, endpoint_jobs, endpoint_stats, CancelJob, CatalogGroup, CountRecoverable, DeliveryView, Job, ReactivateAndRecover,
-    SendTestEvent, StartRecovery, StatsView,
+    SendTestEvent, StartRecovery,
 };
 use crate::components::{Alert, CopyButton, LoadError, Loading};
 use crate::error::AppError;
 
-const WINDOWS: [(&str, &str); 3] = [("24h", "24 hours"), ("7d", "7 days"), ("30d", "30 days")];
-
 /// The window chosen in the URL (`?window=7d`), 24 hours by default.
 pub fn use_window() -> Memo<String> {
     let query = use_query_map();
-    Memo::new(move |_| query.read().get("window").filter(|w| WINDOWS.iter().any(|(v, _)| v == w)).unwrap_or_else(|| "24h".into()))
+    Memo::new(move |_| query.read().get("window").filter(|w| Window::parse(w).is_some()).unwrap_or_else(|| Window::Day.to_string()))
 }
 
 /// The stats of an endpoint for the window in the URL. Made by the page itself (not inside a
@@ -30,13 +29,13 @@ pub fn use_window() -> Memo<String> {
 pub fn stats_resource(
     id: impl Fn() -> String + Send + Sync + 'static,
     refresh: impl Fn() -> usize + Send + Sync + 'static,
-) -> Resource<Result<StatsView, AppError>> {
+) -> Resource<Result<EndpointStats, AppError>> {
     let window = use_window();
     Resource::new(move || (id(), window.get(), refresh()), |(id, w, _)| endpoint_stats(id, w))
 }
 
 #[component]
-pub fn StatsCard(id: String, stats: Resource<Result<StatsView, AppError>>) -> impl IntoView {
+pub fn StatsCard(id: String, stats: Resource<Result<EndpointStats, AppError>>) -> impl IntoView {
     let window = use_window();
     let window = move || window.get();
     view! {
@@ -44,11 +43,12 @@ pub fn StatsCard(id: String, stats: Resource<Result<StatsView, AppError>>) -> im
             <div class="card-header">
                 <h2>"Activity"</h2>
                 <nav class="tabs" aria-label="Time window">
-                    {WINDOWS.iter().map(|(value, label)| {
+                    {Window::ALL.iter().map(|w| {
+                        let (value, label) = (w.as_str(), w.label());
                         let href = format!("/endpoints/{id}?window={value}");
                         // A plain link: the router still navigates in place, and <A> would mark every tab current.
-                        view! { <a href=href class=move || if window() == *value { "tab tab-active" } else { "tab" }
-                            aria-current=move || (window() == *value).then_some("page")>{*label}</a> }
+                        view! { <a href=href class=move || if window() == value { "tab tab-active" } else { "tab" }
+                            aria-current=move || (window() == value).then_some("page")>{label}</a> }
                     }).collect_view()}
                 </nav>
             </div>
@@ -65,13 +65,14 @@ pub fn StatsCard(id: String, stats: Resource<Result<StatsView, AppError>>) -> im
 }
 
 #[component]
-fn StatsBody(stats: StatsView) -> impl IntoView {
+fn StatsBody(stats: EndpointStats) -> impl IntoView {
     let rate = stats.success_rate.map(|r| format!("{:.1} %", r * 100.0)).unwrap_or_else(|| "—".into());
     let ms = |v: Option<i64>| v.map(|v| format!("{v} ms")).unwrap_or_else(|| "—".into());
     let last = match stats.last_delivery.clone() {
         None => view! { <span class="muted">"None yet"</span> }.into_any(),
-        Some((status, code, at, id)) => view! {
-            <A href=format!("/logs/{id}")>{at} " UTC"</A> " " {status_badge(status)} {code.map(|c| format!(" HTTP {c}"))}
+        Some(LastDelivery { status, status_code, created_at, id, .. }) => view! {
+            <A href=format!("/logs/{id}")>{types::clock::shown(&created_at)} " UTC"</A> " " {status_badge(status)}
+            {status_code.map(|c| format!(" HTTP {c}"))}
         }
         .into_any(),
     };
@@ -91,8 +92,8 @@ fn StatsBody(stats: StatsView) -> impl IntoView {
             <div class="failure-reasons" id="failure-reasons">
                 <h3>"Why attempts failed"</h3>
                 <ul>
-                    {stats.failure_reasons.iter().map(|(reason, count, message, fix)| view! {
-                        <li data-reason=reason.clone()>
+                    {stats.failure_reasons.iter().map(|FailureReason { reason, count, message, fix }| view! {
+                        <li data-reason=reason.as_str()>
                             <span class="failure-count">{format!("{count}×")}</span>
                             <div><div class="strong">{message.clone()}</div><div class="muted small">{fix.clone()}</div></div>
                         </li>
@@ -122,7 +123,7 @@ fn nice_ceiling(value: i64) -> i64 {
 }
 
 /// Stacked bars (succeeded below, failed above) with the axes labelled, drawn on the server as SVG.
-fn chart(stats: &StatsView) -> impl IntoView {
+fn chart(stats: &EndpointStats) -> impl IntoView {
     const W: f64 = 760.0;
     const H: f64 = 200.0;
     const LEFT: f64 = 44.0;
@@ -140,8 +141,8 @@ fn chart(stats: &StatsView) -> impl IntoView {
         "{} succeeded and {} failed requests over the last {}, one bar per {}",
         stats.succeeded,
         stats.failed,
-        WINDOWS.iter().find(|(v, _)| *v == stats.window).map(|(_, l)| *l).unwrap_or(""),
-        stats.bar_width
+        stats.window.label(),
+        stats.bar_width()
     );
     let grid = [0, top / 2, top]
         .into_iter()
@@ -161,14 +162,15 @@ fn chart(stats: &StatsView) -> impl IntoView {
             let x = LEFT + i as f64 * slot + (slot - bar_w) / 2.0;
             let ok_top = y(b.succeeded);
             let bad_top = y(b.succeeded + b.failed);
-            let tip = format!("{}: {} succeeded, {} failed", b.label, b.succeeded, b.failed);
+            let label = stats.window.bar_label(b.start_ms);
+            let tip = format!("{label}: {} succeeded, {} failed", b.succeeded, b.failed);
             view! {
                 <g>
                     <title>{tip}</title>
                     <rect x=x y=ok_top width=bar_w height=TOP + plot_h - ok_top class="chart-ok"/>
                     <rect x=x y=bad_top width=bar_w height=ok_top - bad_top class="chart-bad"/>
                     {(i % label_every == 0).then(|| view! {
-                        <text x=x + bar_w / 2.0 y=H - 8.0 text-anchor="middle" class="chart-axis">{b.label.clone()}</text>
+                        <text x=x + bar_w / 2.0 y=H - 8.0 text-anchor="middle" class="chart-axis">{label}</text>
                     })}
                 </g>
             }
@@ -183,7 +185,7 @@ fn chart(stats: &StatsView) -> impl IntoView {
             <figcaption class="chart-legend">
                 <span class="legend-ok">{format!("■ {} succeeded", stats.succeeded)}</span>
                 <span class="legend-bad">{format!("■ {} failed", stats.failed)}</span>
-                <span class="muted">{format!("one bar per {} · UTC", stats.bar_width)}</span>
+                <span class="muted">{format!("one bar per {} · UTC", stats.bar_width())}</span>
             </figcaption>
         </figure>
     }
@@ -231,19 +233,20 @@ pub fn TestEventCard(id: String, subscribed: Vec<String>, catalog: Resource<Resu
 
 #[component]
 fn TestResult(delivery: DeliveryView) -> impl IntoView {
-    let ok = delivery.row.status == DeliveryStatus::Succeeded;
-    let attempt = delivery.attempts.first().cloned();
+    let row = &delivery.detail.delivery;
+    let ok = row.status == DeliveryStatus::Succeeded;
+    let attempt = delivery.detail.attempts.first().cloned();
     let summary = match (&attempt, ok) {
         (Some(a), true) => {
             format!("Delivered: {} in {} ms.", a.status_code.map(|c| format!("HTTP {c}")).unwrap_or_else(|| "sent".into()), a.duration_ms)
         }
         (Some(a), false) => format!("Not delivered: {}", a.error.clone().unwrap_or_else(|| "the receiver did not accept it".into())),
-        (None, _) => format!("Not sent: {}", delivery.row.error.clone().unwrap_or_default()),
+        (None, _) => format!("Not sent: {}", row.last_error.clone().unwrap_or_default()),
     };
     let body = attempt.and_then(|a| a.response_body).filter(|b| !b.is_empty());
     view! {
         <div class=if ok { "test-result alert alert-ok" } else { "test-result alert alert-error" } role="status" id="test-result">
-            <p><strong>{summary}</strong> " " <A href=format!("/logs/{}", delivery.row.id)>"See the request and response →"</A></p>
+            <p><strong>{summary}</strong> " " <A href=format!("/logs/{}", row.id)>"See the request and response →"</A></p>
             {body.map(|b| view! { <div class="code-head"><span class="small">"Response body"</span><CopyButton text=b.clone()/></div><pre class="code code-small" tabindex="0">{b}</pre> })}
         </div>
     }

@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
+use types::clock::utc;
 use types::AuditGroup;
 
 use super::layout::use_session;
@@ -92,14 +93,14 @@ fn AuditTable(view: AuditView, action: String, base: &'static str) -> impl IntoV
                         <tbody>
                             {view.rows.into_iter().map(|r| view! {
                                 <tr>
-                                    <td class="mono small nowrap">{r.time.clone()}</td>
+                                    <td class="mono small nowrap">{utc(r.created_at)}</td>
                                     {all.then(|| view! {
                                         <td>{match (r.tenant_id.clone(), r.tenant_name.clone()) {
                                             (Some(id), Some(name)) => view! { <A href=format!("/staff/tenants/{id}")>{name}</A> }.into_any(),
                                             _ => view! { <span class="muted">"Platform"</span> }.into_any(),
                                         }}</td>
                                     })}
-                                    <td><div>{r.actor.clone()}</div><div class="muted small">{r.actor_kind.label()}</div></td>
+                                    <td><div>{r.actor_label.clone()}</div><div class="muted small">{r.actor_kind.label()}</div></td>
                                     <td><div>{r.summary.clone()}</div><div class="muted small mono">{r.action.as_str()}</div></td>
                                     <td class="mono small">{r.ip.clone().unwrap_or_else(|| "—".into())}</td>
                                 </tr>
@@ -134,8 +135,8 @@ pub fn RecentChanges(entries: Resource<Result<AuditView, AppError>>) -> impl Int
                                 <tbody>
                                     {v.rows.into_iter().map(|r| view! {
                                         <tr>
-                                            <td class="mono small nowrap">{r.time.clone()}</td>
-                                            <td><div>{r.summary.clone()}</div><div class="muted small">{r.actor.clone()}</div></td>
+                                            <td class="mono small nowrap">{utc(r.created_at)}</td>
+                                            <td><div>{r.summary.clone()}</div><div class="muted small">{r.actor_label.clone()}</div></td>
                                             <td class="mono small">{r.ip.clone().unwrap_or_else(|| "—".into())}</td>
                                         </tr>
                                     }).collect_view()}

@@ -5,14 +5,16 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
-use types::{Channel, EndpointStatus, HealthState, HttpMethod, PayloadShape, MAX_IN_FLIGHT, MAX_PER_SECOND};
+use types::clock::shown;
+use types::stats::EndpointStats;
+use types::{Channel, EndpointStatus, Health, HealthState, HttpMethod, PayloadShape, MAX_IN_FLIGHT, MAX_PER_SECOND};
 
 use super::activity::{skipped_resource, stats_resource, JobsCard, ReactivateAndSend, RecoverCard, SkippedOffer, StatsCard, TestEventCard};
 use super::layout::use_session;
-use crate::api::{endpoint_jobs, CancelJob, Job, ReactivateAndRecover, StartRecovery, StatsView};
+use crate::api::{endpoint_jobs, CancelJob, Job, ReactivateAndRecover, StartRecovery};
 use crate::api::{
-    event_catalog, get_endpoint, list_endpoints, CatalogGroup, DeleteEndpoint, EndpointForm, EndpointList, EndpointView, HealthView,
-    ListStats, PreviewFilter, RevealSecret, RotateSecret, SaveEndpoint, SetEndpointActive,
+    event_catalog, get_endpoint, list_endpoints, CatalogGroup, DeleteEndpoint, EndpointForm, EndpointList, EndpointView, ListStats,
+    PreviewFilter, RevealSecret, RotateSecret, SaveEndpoint, SetEndpointActive,
 };
 use crate::components::{field_error, form_error, last_error, Alert, Confirm, CopyButton, EmptyState, LoadError, Loading, PageHeader};
 use crate::error::AppError;
@@ -20,7 +22,7 @@ use crate::error::AppError;
 const AUTH_HEADER_SUGGESTIONS: [&str; 3] = ["Authorization", "Ocp-Apim-Subscription-Key", "X-API-Key"];
 
 /// Healthy, Degraded, At risk or Inactive, with how many failures are left in the tooltip.
-fn health_badge(health: &HealthView) -> impl IntoView {
+fn health_badge(health: &Health) -> impl IntoView {
     let title = match health.state {
         HealthState::Healthy => "The last attempt succeeded".to_string(),
         HealthState::Inactive => "Receives nothing until an admin reactivates it".to_string(),
@@ -30,7 +32,7 @@ fn health_badge(health: &HealthView) -> impl IntoView {
 }
 
 /// What the health state means and what to do, on the endpoint page (not for healthy ones).
-fn health_note(health: &HealthView) -> Option<impl IntoView> {
+fn health_note(health: &Health) -> Option<impl IntoView> {
     let failure = health.last_failure.clone();
     let (class, headline) = match health.state {
         HealthState::Degraded => (
@@ -53,7 +55,7 @@ fn health_note(health: &HealthView) -> Option<impl IntoView> {
         <div class=class role="status" id="endpoint-health">
             <p class="strong">{headline}</p>
             {failure.map(|f| view! {
-                <p>{format!("Last failure {} UTC{}: {}", f.at, f.code.map(|c| format!(" (HTTP {c})")).unwrap_or_default(), f.message)}</p>
+                <p>{format!("Last failure {} UTC{}: {}", shown(&f.at), f.code.map(|c| format!(" (HTTP {c})")).unwrap_or_default(), f.message)}</p>
                 <p>"What to do: " {f.fix}</p>
             })}
         </div>
@@ -277,7 +279,7 @@ pub fn EndpointDetail() -> impl IntoView {
 
 #[derive(Clone, Copy)]
 struct Activity {
-    stats: Resource<Result<StatsView, AppError>>,
+    stats: Resource<Result<EndpointStats, AppError>>,
     skipped: Resource<Result<i64, AppError>>,
     catalog: Resource<Result<Vec<CatalogGroup>, AppError>>,
     jobs: Resource<Result<Vec<Job>, AppError>>,
@@ -314,9 +316,9 @@ fn EndpointOverview(endpoint: EndpointView, toggle: ServerAction<SetEndpointActi
     let delete_error = last_error(move || delete.value().get());
     let active = endpoint.status == EndpointStatus::Active;
     let id = endpoint.id.clone();
-    let auth = match (&endpoint.auth_header_name, &endpoint.auth_header_hint) {
-        (Some(name), Some(hint)) => format!("{name}: {hint}"),
-        _ => "None".to_string(),
+    let auth = match &endpoint.auth_header {
+        Some(header) => format!("{}: {}", header.name, header.value_hint),
+        None => "None".to_string(),
     };
     view! {
         <header class="page-header">
@@ -351,7 +353,7 @@ fn EndpointOverview(endpoint: EndpointView, toggle: ServerAction<SetEndpointActi
                 Some(other) => format!("It was deactivated: {other}"),
                 None => "It is inactive".to_string(),
             };
-            let since = endpoint.inactive_since.clone().map(|s| format!(" on {}", s.replace('T', " ").trim_end_matches('Z'))).unwrap_or_default();
+            let since = endpoint.inactive_since.as_deref().map(|s| format!(" on {}", shown(s))).unwrap_or_default();
             view! { <div class="alert alert-warn" role="status">{format!("This endpoint receives nothing. {reason}{since} UTC. New events are recorded as skipped.")}</div> }
         })}
         {health_note(&endpoint.health)}
@@ -370,13 +372,13 @@ fn EndpointOverview(endpoint: EndpointView, toggle: ServerAction<SetEndpointActi
                 <dt>"Events"</dt>
                 <dd>{endpoint.event_types.iter().map(|t| view! { <span class="chip">{if t == "*" { "All events".to_string() } else { t.clone() }}</span> }).collect_view()}</dd>
                 <dt>"Filter"</dt>
-                <dd id="endpoint-filter">{match endpoint.filter.clone() {
-                    Some(filter) => view! { <code>{filter}</code> }.into_any(),
+                <dd id="endpoint-filter">{match endpoint.filter.as_ref() {
+                    Some(filter) => view! { <code>{filter.to_string()}</code> }.into_any(),
                     None => view! { <span class="muted">"None: every event of these types is delivered"</span> }.into_any(),
                 }}</dd>
                 <dt>"Payload"</dt><dd>{if endpoint.payload_shape == PayloadShape::Data { "The data object alone" } else { "The full event envelope" }}</dd>
                 <dt>"Throttle"</dt><dd id="endpoint-throttle">{throttle_text(endpoint.max_per_second, endpoint.max_in_flight)}</dd>
-                <dt>"Created"</dt><dd>{endpoint.created_at.replace('T', " ").trim_end_matches('Z').to_string()} " UTC"</dd>
+                <dt>"Created"</dt><dd>{shown(&endpoint.created_at)} " UTC"</dd>
             </dl>
         </section>
         <JobsCard jobs=activity.jobs cancel=activity.cancel can_cancel=session.is_admin() && can_write/>
@@ -523,9 +525,9 @@ fn EndpointEditor(initial: Option<EndpointView>, catalog: Vec<CatalogGroup>) -> 
     let email = RwSignal::new(get(|e| e.email.clone().unwrap_or_default(), ""));
     let method = RwSignal::new(get(|e| e.method.as_str().to_string(), HttpMethod::Post.as_str()));
     let shape = RwSignal::new(initial.as_ref().map_or(PayloadShape::Envelope, |e| e.payload_shape));
-    let header_name = RwSignal::new(get(|e| e.auth_header_name.clone().unwrap_or_default(), ""));
+    let header_name = RwSignal::new(get(|e| e.auth_header.as_ref().map(|h| h.name.clone()).unwrap_or_default(), ""));
     let header_value = RwSignal::new(String::new());
-    let saved_hint = initial.as_ref().and_then(|e| e.auth_header_hint.clone());
+    let saved_hint = initial.as_ref().and_then(|e| e.auth_header.as_ref().map(|h| h.value_hint.clone()));
     let initial_types = initial.as_ref().map(|e| e.event_types.clone()).unwrap_or_default();
     let all_events = RwSignal::new(initial_types.iter().any(|t| t == "*"));
     let selected = RwSignal::new(initial_types.into_iter().filter(|t| t != "*").collect::<Vec<_>>());

@@ -4,10 +4,12 @@
 use leptos::prelude::*;
 use leptos_router::components::{Form, A};
 use leptos_router::hooks::{use_params_map, use_query_map};
+use types::clock::utc;
+use types::log::{DeliveryRow, RawRequest};
 use types::{DeliveryStatus, StatusFilter};
 
 use super::layout::use_session;
-use crate::api::{delivery_detail, delivery_log, DeliveryView, LogPage, LogQuery, LogRow, ReplayDelivery, RequestView};
+use crate::api::{delivery_detail, delivery_log, DeliveryView, LogPage, LogQuery, ReplayDelivery};
 use crate::components::{Alert, Confirm, CopyButton, EmptyState, LoadError, Loading, PageHeader};
 
 /// Why Raw, Download and Replay are greyed out on an archived delivery.
@@ -110,10 +112,10 @@ pub fn status_badge(status: DeliveryStatus) -> impl IntoView {
     view! { <span class=format!("badge badge-status-{status}")>{status.as_str()}</span> }
 }
 
-fn labels(row: &LogRow) -> impl IntoView {
-    row.labels
-        .iter()
-        .map(|l| view! { <span class=format!("badge badge-label badge-label-{}", l.to_lowercase())>{l.clone()}</span> })
+fn labels(row: &DeliveryRow) -> impl IntoView {
+    row.labels()
+        .into_iter()
+        .map(|l| view! { <span class=format!("badge badge-label badge-label-{}", l.to_lowercase())>{l}</span> })
         .collect_view()
 }
 
@@ -136,7 +138,7 @@ fn LogTable(page: LogPage, query: LogQuery) -> impl IntoView {
                     <table class="table table-hover" id="deliveries">
                         <thead><tr><th>"Time (UTC)"</th><th>"Event type"</th><th>"Endpoint"</th><th>"Status"</th><th>"HTTP"</th><th>"Attempts"</th><th>"Duration"</th><th>"Actions"</th></tr></thead>
                         <tbody>
-                            {page.rows.into_iter().map(|r| view! { <LogLine row=r/> }).collect_view()}
+                            {page.rows.iter().map(|r| view! { <LogLine row=r.clone() endpoint=page.endpoint_name(&r.endpoint_id)/> }).collect_view()}
                         </tbody>
                     </table>
                 }.into_any()
@@ -150,23 +152,23 @@ fn LogTable(page: LogPage, query: LogQuery) -> impl IntoView {
 }
 
 #[component]
-fn LogLine(row: LogRow) -> impl IntoView {
+fn LogLine(row: DeliveryRow, endpoint: String) -> impl IntoView {
     let href = format!("/logs/{}", row.id);
-    let next_attempt = row.next_attempt.clone().map(|n| format!("next attempt {n}"));
+    let next_attempt = row.next_retry_at().map(|n| format!("next attempt {}", utc(n)));
     let replays = (row.replays > 0).then(|| format!("replayed {}×", row.replays));
-    let (time, row_labels, archived) = (row.time.clone(), labels(&row), row.archived);
+    let (time, row_labels, archived) = (utc(row.created_at), labels(&row), row.archived_at.is_some());
     view! {
         <tr class:row-archived=archived>
             <td class="mono small nowrap"><A href=href.clone()>{time}</A><div class="labels">{row_labels}</div></td>
             <td class="mono small">{row.event_type.clone()}</td>
-            <td>{row.endpoint.clone()}</td>
+            <td>{endpoint}</td>
             <td>{status_badge(row.status)}
-                {row.error.clone().map(|d| view! { <div class="muted small truncate" title=d.clone()>{d.clone()}</div> })}
+                {row.last_error.clone().map(|d| view! { <div class="muted small truncate" title=d.clone()>{d.clone()}</div> })}
                 {next_attempt.map(|n| view! { <div class="muted small">{n}</div> })}
                 {replays.map(|n| view! { <div class="muted small">{n}</div> })}</td>
-            <td class="mono">{row.http_code.map(|c| c.to_string()).unwrap_or_else(|| "—".into())}</td>
+            <td class="mono">{row.last_status_code.map(|c| c.to_string()).unwrap_or_else(|| "—".into())}</td>
             <td>{row.attempts}</td>
-            <td class="muted nowrap">{row.duration_ms.map(|d| format!("{d} ms")).unwrap_or_else(|| "—".into())}</td>
+            <td class="muted nowrap">{row.last_duration_ms.map(|d| format!("{d} ms")).unwrap_or_else(|| "—".into())}</td>
             <td><RowActions row=row/></td>
         </tr>
     }
@@ -175,9 +177,9 @@ fn LogLine(row: LogRow) -> impl IntoView {
 /// Raw, Download and Replay on each row, as Calenso's log has them. Replay is for admins (others
 /// see it greyed, with why); once archived, all three are greyed.
 #[component]
-fn RowActions(row: LogRow) -> impl IntoView {
-    let what = format!("the {} delivery at {}", row.event_type, row.time);
-    if row.archived {
+fn RowActions(row: DeliveryRow) -> impl IntoView {
+    let what = format!("the {} delivery at {}", row.event_type, utc(row.created_at));
+    if row.archived_at.is_some() {
         return view! {
             <div class="row-actions" role="group" aria-label=format!("Actions for {what}")>
                 <button class="btn btn-ghost btn-sm" disabled=true title=ARCHIVED_NOTE>"Raw"</button>
@@ -241,8 +243,9 @@ pub fn DeliveryPage() -> impl IntoView {
 #[component]
 fn DeliveryDetail(delivery: DeliveryView, replay: ServerAction<ReplayDelivery>) -> impl IntoView {
     let session = use_session();
-    let row = delivery.row.clone();
-    let archived = row.archived;
+    let DeliveryView { detail, endpoint } = delivery;
+    let row = detail.delivery.clone();
+    let archived = row.archived_at.is_some();
     let replay_error = Signal::derive(move || replay.value().get().and_then(Result::err).map(|e| e.message));
     let replayed = move || replay.value().get().and_then(Result::ok);
     let download = format!("/api/v1/deliveries/{}/payload", row.id);
@@ -263,13 +266,13 @@ fn DeliveryDetail(delivery: DeliveryView, replay: ServerAction<ReplayDelivery>) 
             <div>
                 <p class="crumbs"><A href="/logs">"Delivery logs"</A> " / " <code>{row.id.clone()}</code></p>
                 <h1><span class="mono">{row.event_type.clone()}</span> " " {status_badge(row.status)} " " <span class="labels">{labels(&row)}</span></h1>
-                <p class="muted">{format!("{} UTC · to ", row.time)}<A href=format!("/endpoints/{}", delivery.endpoint_id)>{row.endpoint.clone()}</A></p>
+                <p class="muted">{format!("{} UTC · to ", utc(row.created_at))}<A href=format!("/endpoints/{}", row.endpoint_id)>{endpoint}</A></p>
             </div>
             <div class="header-actions">
                 {if archived {
                     view! { <button class="btn btn-secondary" disabled=true title=ARCHIVED_NOTE>"Download payload"</button> }.into_any()
                 } else {
-                    view! { <a class="btn btn-secondary" id="download-payload" href=download download=format!("{}.json", delivery.message_id)>"Download payload"</a> }.into_any()
+                    view! { <a class="btn btn-secondary" id="download-payload" href=download download=format!("{}.json", row.message_id)>"Download payload"</a> }.into_any()
                 }}
                 {replay_block}
             </div>
@@ -281,31 +284,32 @@ fn DeliveryDetail(delivery: DeliveryView, replay: ServerAction<ReplayDelivery>) 
         {archived.then(|| view! { <div class="alert alert-warn" role="status">{ARCHIVED_NOTE} ". What happened (time, status, attempts) is kept."</div> })}
         <section class="card">
             <dl class="facts">
-                <dt>"Message"</dt><dd><code id="message-id">{delivery.message_id.clone()}</code> " " <CopyButton text=delivery.message_id.clone()/></dd>
+                <dt>"Message"</dt><dd><code id="message-id">{row.message_id.clone()}</code> " " <CopyButton text=row.message_id.clone()/></dd>
                 <dt>"Outcome"</dt><dd>{status_badge(row.status)} " "
-                    {row.http_code.map(|c| format!("HTTP {c}"))} {row.duration_ms.map(|d| format!(" · {d} ms"))}
+                    {row.last_status_code.map(|c| format!("HTTP {c}"))} {row.last_duration_ms.map(|d| format!(" · {d} ms"))}
                     {format!(" · {} attempt{}", row.attempts, if row.attempts == 1 { "" } else { "s" })}
-                    {row.next_attempt.clone().map(|n| format!(" · next attempt {n} UTC"))}</dd>
-                {row.error.clone().map(|e| view! { <dt>"Last error"</dt><dd>{e}</dd> })}
-                {delivery.replay_of.clone().map(|of| view! { <dt>"Replay of"</dt><dd><A href=format!("/logs/{of}")><code>{of.clone()}</code></A></dd> })}
+                    {row.next_retry_at().map(|n| format!(" · next attempt {} UTC", utc(n)))}</dd>
+                {row.last_error.clone().map(|e| view! { <dt>"Last error"</dt><dd>{e}</dd> })}
+                {row.replay_of.clone().map(|of| view! { <dt>"Replay of"</dt><dd><A href=format!("/logs/{of}")><code>{of.clone()}</code></A></dd> })}
                 <dt>"Replayed"</dt>
-                <dd id="replays">{if delivery.replay_ids.is_empty() {
+                <dd id="replays">{if detail.replay_ids.is_empty() {
                     view! { <span class="muted">"Never"</span> }.into_any()
                 } else {
                     view! {
-                        <span>{format!("{} time{}: ", delivery.replay_ids.len(), if delivery.replay_ids.len() == 1 { "" } else { "s" })}</span>
-                        {delivery.replay_ids.clone().into_iter().map(|r| view! { <A href=format!("/logs/{r}") attr:class="replay-link"><code>{r.clone()}</code></A> }).collect_view()}
+                        <span>{format!("{} time{}: ", detail.replay_ids.len(), if detail.replay_ids.len() == 1 { "" } else { "s" })}</span>
+                        {detail.replay_ids.clone().into_iter().map(|r| view! { <A href=format!("/logs/{r}") attr:class="replay-link"><code>{r.clone()}</code></A> }).collect_view()}
                     }.into_any()
                 }}</dd>
             </dl>
         </section>
-        <RequestCard request=delivery.request.clone() archived=archived/>
+        <RequestCard request=detail.request.clone() archived=archived/>
         <section class="card">
             <div class="card-header"><h2>"Attempts"</h2></div>
-            {if delivery.attempts.is_empty() {
+            {if detail.attempts.is_empty() {
                 view! { <p class="muted">"Not sent yet."</p> }.into_any()
             } else {
-                delivery.attempts.iter().enumerate().map(|(i, a)| {
+                detail.attempts.iter().enumerate().map(|(i, a)| {
+                    let response_headers = a.response_header_pairs();
                     let result = match (a.status_code, &a.error) {
                         (Some(code), _) => format!("HTTP {code}"),
                         (None, Some(_)) => "No response".to_string(),
@@ -317,18 +321,18 @@ fn DeliveryDetail(delivery: DeliveryView, replay: ServerAction<ReplayDelivery>) 
                             <div class="attempt-head">
                                 <strong>{format!("Attempt {}", i + 1)}</strong>
                                 <span class=if ok { "badge badge-status-succeeded" } else { "badge badge-status-failed" }>{result}</span>
-                                <span class="muted small">{format!("{} UTC · {} ms", a.time, a.duration_ms)}</span>
+                                <span class="muted small">{format!("{} UTC · {} ms", utc(a.attempted_at), a.duration_ms)}</span>
                             </div>
                             {a.error.clone().map(|e| view! { <p class="attempt-error">{e}</p> })}
-                            {a.failure.clone().map(|(reason, sentence, fix)| view! {
-                                <div class="attempt-why" data-reason=reason>
-                                    <p class="strong">{sentence}</p>
-                                    <p class="muted small">"What to do: " {fix}</p>
+                            {a.failure_class.map(|class| view! {
+                                <div class="attempt-why" data-reason=class.as_str()>
+                                    <p class="strong">{class.sentence()}</p>
+                                    <p class="muted small">"What to do: " {class.fix()}</p>
                                 </div>
                             })}
-                            {(!a.response_headers.is_empty()).then(|| view! {
-                                <details><summary>{format!("Response headers ({})", a.response_headers.len())}</summary>
-                                    <table class="table table-compact"><tbody>{a.response_headers.iter().map(|(k, v)| view! { <tr><td class="mono small">{k.clone()}</td><td class="mono small">{v.clone()}</td></tr> }).collect_view()}</tbody></table>
+                            {(!response_headers.is_empty()).then(|| view! {
+                                <details><summary>{format!("Response headers ({})", response_headers.len())}</summary>
+                                    <table class="table table-compact"><tbody>{response_headers.iter().map(|(k, v)| view! { <tr><td class="mono small">{k.clone()}</td><td class="mono small">{v.clone()}</td></tr> }).collect_view()}</tbody></table>
                                 </details>
                             })}
                             {match (&a.response_body, archived) {
@@ -348,7 +352,7 @@ fn DeliveryDetail(delivery: DeliveryView, replay: ServerAction<ReplayDelivery>) 
 }
 
 #[component]
-fn RequestCard(request: Option<RequestView>, archived: bool) -> impl IntoView {
+fn RequestCard(request: Option<RawRequest>, archived: bool) -> impl IntoView {
     let Some(request) = request else {
         return view! { <section class="card"><div class="card-header"><h2>"Request"</h2></div><p class="muted">"Sent by email: see the attempts below."</p></section> }.into_any();
     };

@@ -5,11 +5,12 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
+use types::clock::utc;
 use types::{Plan, StaffRole};
 
 use super::layout::use_session;
 use crate::api::{
-    search_deliveries, staff_tenant, staff_tenants, AuditView, CreateTenant, SearchResults, SetTenantPlan, SetTenantSuspended,
+    search_deliveries, staff_tenant, staff_tenants, AuditView, CreateTenant, FoundRow, SearchResults, SetTenantPlan, SetTenantSuspended,
     TenantDetail, TenantSummary, UpdateTenantSettings, ViewTenant,
 };
 use crate::components::{
@@ -446,21 +447,21 @@ fn SearchTable(results: SearchResults, searched: bool) -> impl IntoView {
                     <table class="table" id="found-deliveries">
                         <thead><tr><th>"Time (UTC)"</th><th>"Tenant"</th><th>"Endpoint"</th><th>"Event"</th><th>"Status"</th><th>"HTTP"</th><th>"Attempts"</th><th>"Duration"</th></tr></thead>
                         <tbody>
-                            {results.rows.into_iter().map(|r| {
+                            {results.rows.into_iter().map(|FoundRow { delivery: r, archived }| {
                                 view! {
-                                    <tr class:archived=r.archived>
-                                        <td class="mono small">{r.time.clone()}
-                                            {r.archived.then(|| view! { <div><span class="badge badge-archived" title="Older than the tenant's retention: payload and response bodies were deleted, metadata kept.">"Archived"</span></div> })}
-                                            {r.labels.iter().map(|l| view! { <span class="badge badge-label">{l.clone()}</span> }).collect_view()}</td>
+                                    <tr class:archived=archived>
+                                        <td class="mono small">{utc(r.created_at)}
+                                            {archived.then(|| view! { <div><span class="badge badge-archived" title="Older than the tenant's retention: payload and response bodies were deleted, metadata kept.">"Archived"</span></div> })}
+                                            {r.kind.label().map(|l| view! { <span class="badge badge-label">{l}</span> })}</td>
                                         <td><A href=format!("/staff/tenants/{}", r.tenant_id)>{r.tenant_name.clone()}</A></td>
                                         <td><div>{r.endpoint_name.clone()}</div><div class="muted small mono truncate" title=r.endpoint_url.clone()>{r.endpoint_url.clone()}</div></td>
                                         <td><div class="mono small">{r.event_type.clone()}</div>
                                             <div class="muted small mono">{r.message_id.clone()}</div>
                                             {r.event_id.clone().map(|e| view! { <div class="muted small">"event id " <span class="mono">{e}</span></div> })}</td>
                                         <td>{super::logs::status_badge(r.status)}</td>
-                                        <td class="mono">{r.http_code.map(|c| c.to_string()).unwrap_or_else(|| "—".into())}</td>
+                                        <td class="mono">{r.last_status_code.map(|c| c.to_string()).unwrap_or_else(|| "—".into())}</td>
                                         <td>{r.attempts}</td>
-                                        <td class="muted">{r.duration_ms.map(|d| format!("{d} ms")).unwrap_or_else(|| "—".into())}</td>
+                                        <td class="muted">{r.last_duration_ms.map(|d| format!("{d} ms")).unwrap_or_else(|| "—".into())}</td>
                                     </tr>
                                 }
                             }).collect_view()}

@@ -1,6 +1,7 @@
 //! The team page: who belongs to the tenant, invitations, removal.
 
 use leptos::prelude::*;
+use types::clock::date;
 use types::Role;
 
 use crate::api::{get_team, InviteMember, RemoveMember, RevokeInvitation, Team};
@@ -39,6 +40,7 @@ fn TeamView(
     revoke: ServerAction<RevokeInvitation>,
 ) -> impl IntoView {
     let can_manage = team.can_manage;
+    let you = team.you.clone();
     view! {
         {can_manage.then(|| view! { <InviteCard invite=invite/> })}
         <section class="card">
@@ -47,18 +49,19 @@ fn TeamView(
                 <thead><tr><th>"Name"</th><th>"Role"</th><th>"Joined"</th><th class="actions"><span class="sr-only">"Actions"</span></th></tr></thead>
                 <tbody>
                     {team.members.into_iter().map(|m| {
-                        let removable = can_manage && !m.is_you && m.role != Role::Owner;
+                        let is_you = m.user_id == you;
+                        let removable = can_manage && !is_you && m.role != Role::Owner;
                         let question = format!("Remove {}?", m.email);
                         let user_id = m.user_id.clone();
                         view! {
                             <tr>
                                 <td>
                                     <div class="strong">{if m.name.is_empty() { m.email.clone() } else { m.name.clone() }}
-                                        {m.is_you.then(|| view! { <span class="badge badge-soft">"you"</span> })}</div>
+                                        {is_you.then(|| view! { <span class="badge badge-soft">"you"</span> })}</div>
                                     <div class="muted small">{m.email.clone()}</div>
                                 </td>
                                 <td><span class=format!("badge badge-role-{}", m.role)>{m.role.as_str()}</span></td>
-                                <td class="muted">{m.joined.clone()}</td>
+                                <td class="muted">{date(m.created_at)}</td>
                                 <td class="actions">
                                     {removable.then(|| view! {
                                         <Confirm label="Remove" question=question>
@@ -94,7 +97,7 @@ fn TeamView(
                                             <tr>
                                                 <td class="strong">{i.email.clone()}</td>
                                                 <td><span class=format!("badge badge-role-{}", i.role)>{i.role.as_str()}</span></td>
-                                                <td class="muted">{i.expires.clone()}</td>
+                                                <td class="muted">{date(i.expires_at)}</td>
                                                 <td class="actions">
                                                     <Confirm label="Revoke" question=question>
                                                         <ActionForm action=revoke>

@@ -44,7 +44,8 @@ async fn event_types() -> Json<Value> {
 
 async fn list(State(herald): State<Herald>, Caller(actor): Caller) -> Reply<Json<Value>> {
     let tenant = herald.tenant(actor.tenant_id()?).await?;
-    let endpoints: Vec<Endpoint> = herald.endpoints(&tenant.id).await?.into_iter().map(|e| e.for_viewer(&actor)).collect();
+    let endpoints: Vec<Endpoint> =
+        herald.endpoints(&tenant.id).await?.into_iter().map(|e| domain::endpoints::for_viewer(e, &actor)).collect();
     Ok(Json(json!({ "data": endpoints, "limit": tenant.plan.endpoint_limit(), "plan": tenant.plan })))
 }
 
@@ -57,7 +58,7 @@ async fn create(
 }
 
 async fn show(State(herald): State<Herald>, Caller(actor): Caller, Path(id): Path<String>) -> Reply<Json<Endpoint>> {
-    Ok(Json(herald.endpoint(actor.tenant_id()?, &id).await?.for_viewer(&actor)))
+    Ok(Json(domain::endpoints::for_viewer(herald.endpoint(actor.tenant_id()?, &id).await?, &actor)))
 }
 
 async fn update(
@@ -123,7 +124,7 @@ async fn stats(
     Path(id): Path<String>,
     Query(q): Query<StatsQuery>,
 ) -> Reply<Json<Value>> {
-    let window = domain::stats::Window::parse(q.window.as_deref().unwrap_or("24h"))?;
+    let window = domain::stats::window(q.window.as_deref().unwrap_or("24h"))?;
     Ok(Json(json!(herald.endpoint_stats(actor.tenant_id()?, &id, window).await?)))
 }
 

@@ -22,13 +22,10 @@ async fn seed_failed(app: &TestApp, tenant_id: &str, ep: &str, n: i64, at: i64, 
     let deliveries = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $4)
         INSERT INTO deliveries (id, tenant_id, endpoint_id, message_id, event_type, status, kind, attempts, created_at, completed_at)
         SELECT 'dlv_seed' || i, $1, $3, 'msg_seed' || i, 'invoice.closed', 'failed', 'event', 6, $2 + i * $5, $2 + i * $5 FROM n";
-    let seeded = domain::on_pool!(&app.herald.store, pool => sqlx::query(messages)
-        .bind(tenant_id).bind(at).bind(n).bind(step).execute(pool).await.map(|r| r.rows_affected()))
-    .unwrap();
+    let seeded = domain::execute_on!(&app.herald.store, sqlx::query(messages).bind(tenant_id).bind(at).bind(n).bind(step)).unwrap();
     assert_eq!(seeded, n as u64);
-    let seeded = domain::on_pool!(&app.herald.store, pool => sqlx::query(deliveries)
-        .bind(tenant_id).bind(at).bind(ep).bind(n).bind(step).execute(pool).await.map(|r| r.rows_affected()))
-    .unwrap();
+    let seeded =
+        domain::execute_on!(&app.herald.store, sqlx::query(deliveries).bind(tenant_id).bind(at).bind(ep).bind(n).bind(step)).unwrap();
     assert_eq!(seeded, n as u64);
 }
 

@@ -153,8 +153,10 @@ async fn auth_header_names_are_plain_and_copy_as_curl_runs_nothing_else(app: Tes
     )
     .await;
     let hostile = "X-K`touch$IFS'x'`";
-    let changed = domain::on_pool!(&app.herald.store, pool => sqlx::query("UPDATE endpoints SET auth_header_name = $1 WHERE id = $2")
-        .bind(hostile).bind(&ep).execute(pool).await.map(|r| r.rows_affected()))
+    let changed = domain::execute_on!(
+        &app.herald.store,
+        sqlx::query("UPDATE endpoints SET auth_header_name = $1 WHERE id = $2").bind(hostile).bind(&ep)
+    )
     .unwrap();
     assert_eq!(changed, 1);
     let data = json!({

@@ -53,9 +53,7 @@ async fn raw(app: &TestApp, id: &str, column: &str) -> Option<String> {
 
 async fn set_raw(app: &TestApp, id: &str, column: &str, value: Option<&str>) {
     let sql = format!("UPDATE endpoints SET {column} = $1 WHERE id = $2");
-    let n =
-        domain::on_pool!(&app.herald.store, pool => sqlx::query(&sql).bind(value).bind(id).execute(pool).await.map(|r| r.rows_affected()))
-            .unwrap();
+    let n = domain::execute_on!(&app.herald.store, sqlx::query(&sql).bind(value).bind(id)).unwrap();
     assert_eq!(n, 1);
 }
 
@@ -80,8 +78,7 @@ async fn a_sealed_value_copied_to_another_row_or_column_does_not_open(app: TestA
     set_raw(&app, &two, "previous_secret", two_secret.as_deref()).await;
     let sql = "UPDATE endpoints SET previous_secret_expires_at = $1 WHERE id = $2";
     let until = app.clock_now() + domain::clock::DAY;
-    domain::on_pool!(&app.herald.store, pool => sqlx::query(sql).bind(until).bind(&two).execute(pool).await.map(|r| r.rows_affected()))
-        .unwrap();
+    assert_eq!(domain::execute_on!(&app.herald.store, sqlx::query(sql).bind(until).bind(&two)).unwrap(), 1);
     send_event(&app, &key, "customer.created", json!({})).await;
     app.deliver().await;
     assert!(sink.received().is_empty(), "nothing is signed with a secret that does not open");

@@ -63,9 +63,8 @@ async fn delivery_refuses_metadata_addresses_even_where_private_urls_are_allowed
     let id = add_endpoint(&app, &key, endpoint(&sink.url)).await;
     // Saved before this release, when such URLs were accepted.
     for url in ["http://169.254.169.254/latest/meta-data/", "http://[::ffff:169.254.169.254]/latest"] {
-        let n = domain::on_pool!(&app.herald.store, pool => sqlx::query("UPDATE endpoints SET url = $1 WHERE id = $2")
-            .bind(url).bind(&id).execute(pool).await.map(|r| r.rows_affected()))
-        .unwrap();
+        let n =
+            domain::execute_on!(&app.herald.store, sqlx::query("UPDATE endpoints SET url = $1 WHERE id = $2").bind(url).bind(&id)).unwrap();
         assert_eq!(n, 1);
         send_event(&app, &key, "invoice.closed", json!({})).await;
         app.deliver().await;
