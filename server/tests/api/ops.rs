@@ -322,6 +322,11 @@ async fn sigterm_finishes_in_flight_deliveries_and_hands_back_the_rest(app: Test
 // ---- JSON logs ------------------------------------------------------------------------------
 
 async fn json_logs_carry_each_request_id(app: TestApp) {
+    // A format Herald does not know stops it at once, saying which ones it knows.
+    let refused = herald_cli(&app).env("HERALD_LOG_FORMAT", "xml").arg("migrate").output().unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("it can be json or text"), "{refused:?}");
+
     let env = [("HERALD_LOG_FORMAT", "json"), ("RUST_LOG", "warn,server::ops=debug")];
     let mut herald = Process::start(&app, &[], &env).await;
     let url = format!("{}/healthz", herald.base);
