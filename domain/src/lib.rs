@@ -28,6 +28,7 @@ pub mod sealed;
 pub mod staff;
 pub mod stats;
 pub mod store;
+pub mod telemetry;
 pub mod tenants;
 
 use std::sync::Arc;
@@ -58,6 +59,8 @@ pub struct Inner {
     /// Reverse proxies whose `X-Forwarded-For` entries are believed.
     pub trusted_proxies: net::TrustedProxies,
     pub throttle: delivery::throttle::ThrottleCache,
+    /// Which tenants have a metrics label of their own (see [`telemetry::TENANT_LABEL_CAP`]).
+    pub tenant_labels: telemetry::TenantLabels,
 }
 
 impl std::ops::Deref for Herald {
@@ -88,6 +91,7 @@ impl Herald {
             wake: tokio::sync::Notify::new(),
             trusted_proxies,
             throttle: Default::default(),
+            tenant_labels: Default::default(),
         }))
     }
 

@@ -147,6 +147,7 @@ impl Herald {
             insert_delivery(&mut tx, &delivery).await?;
         }
         tx.commit().await?;
+        self.count_ingested(&tenant_id);
         self.wake_workers();
         Ok(Accepted { id: message_id, created: true })
     }

@@ -124,6 +124,7 @@ impl Herald {
             event_type: event.name.to_string(),
             kind: DeliveryKind::Test,
             attempts: 0,
+            lease_until: 0, // never leased: sent here, not by a worker
         };
         self.deliver(&claimed).await?;
         self.delivery(tenant_id, &id).await

@@ -120,7 +120,10 @@ async fn run_backend(label: &str, database_url: &str, dir: &std::path::Path, o: 
     let (herald, config) = open_herald(database_url, dir).await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| e.to_string())?;
     let base = format!("http://{}", listener.local_addr().map_err(|e| e.to_string())?);
-    let router = crate::router(herald.clone(), crate::leptos_options(&config), false);
+    // Served on plain http at this address: cookies without `Secure`.
+    let mut web = config.clone();
+    web.public_url = base.clone();
+    let router = crate::router(herald.clone(), &web);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut web_stop = stop_rx.clone();
     tokio::spawn(crate::serve(listener, router, async move {

@@ -18,6 +18,9 @@ pub struct Config {
     pub engine: domain::delivery::EngineSettings,
     /// Reverse proxies in front of Herald (`HERALD_TRUSTED_PROXIES`); empty: the TCP peer is the client.
     pub trusted_proxies: domain::net::TrustedProxies,
+    /// `HERALD_METRICS_TOKEN`: callers other than loopback see `/metrics` with
+    /// `Authorization: Bearer <token>`; without one, only loopback callers do.
+    pub metrics_token: Option<String>,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -48,6 +51,7 @@ impl Config {
             site_root: "target/site".into(),
             engine: domain::delivery::EngineSettings::default(),
             trusted_proxies: domain::net::TrustedProxies::default(),
+            metrics_token: None,
         }
     }
 
@@ -75,6 +79,7 @@ impl Config {
         if let Some(list) = var("HERALD_TRUSTED_PROXIES") {
             config.trusted_proxies = domain::net::TrustedProxies::parse(&list)?;
         }
+        config.metrics_token = var("HERALD_METRICS_TOKEN");
         Ok(config)
     }
 
@@ -136,6 +141,7 @@ impl std::fmt::Debug for Config {
             .field("site_root", &self.site_root)
             .field("engine", &self.engine)
             .field("trusted_proxies", &self.trusted_proxies)
+            .field("metrics_token", &self.metrics_token.as_ref().map(|_| "***"))
             .finish()
     }
 }
@@ -180,6 +186,9 @@ fn engine_from_env(engine: &mut domain::delivery::EngineSettings) -> anyhow_like
     }
     if let Some(s) = seconds("HERALD_LEASE_SECS")? {
         engine.lease = std::time::Duration::from_secs_f64(s);
+    }
+    if let Some(s) = seconds("HERALD_SHUTDOWN_GRACE_SECS")? {
+        engine.shutdown_grace = std::time::Duration::from_secs_f64(s);
     }
     if let Some(n) = var("HERALD_WORKER_CONCURRENCY") {
         engine.concurrency = n.parse().ok().filter(|n| *n > 0).ok_or("HERALD_WORKER_CONCURRENCY must be a positive number")?;
@@ -234,8 +243,9 @@ mod tests {
         config.secret_key = Some("the-secret-key-value".into());
         config.database_url = "postgres://herald:db-password-1@db.internal:5432/herald".into();
         config.smtp_url = Some("smtps://mailer:smtp-password-2@smtp.example.com".into());
+        config.metrics_token = Some("the-metrics-token-3".into());
         let shown = format!("{config:?}");
-        for secret in ["the-secret-key-value", "db-password-1", "smtp-password-2"] {
+        for secret in ["the-secret-key-value", "db-password-1", "smtp-password-2", "the-metrics-token-3"] {
             assert!(!shown.contains(secret), "{secret} in {shown}");
         }
         assert!(shown.contains("postgres://herald:***@db.internal:5432/herald") && shown.contains("smtp.example.com"), "{shown}");

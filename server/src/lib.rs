@@ -5,6 +5,7 @@ pub mod api;
 pub mod bench;
 pub mod bench_logs;
 pub mod config;
+pub mod ops;
 mod sessions;
 mod web;
 
@@ -12,12 +13,9 @@ use sessions::SessionStore;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::{DefaultBodyLimit, FromRef, State};
-use axum::http::StatusCode;
+use axum::extract::{DefaultBodyLimit, FromRef};
 use axum::middleware::{from_fn, from_fn_with_state};
-use axum::response::IntoResponse;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Router;
 use domain::clock::Clock;
 use domain::crypto::Cipher;
 use domain::mail::Mailer;
@@ -56,8 +54,12 @@ pub fn leptos_options(config: &Config) -> LeptosOptions {
     LeptosOptions::builder().output_name("herald").site_root(config.site_root.as_str()).site_pkg_dir("pkg").site_addr(config.bind).build()
 }
 
-/// The whole HTTP surface: dashboard pages, server functions, `/api/v1`, `/healthz`.
-pub fn router(herald: Herald, options: LeptosOptions, secure_cookies: bool) -> Router {
+/// The whole HTTP surface: dashboard pages, server functions, `/api/v1`, and the operations
+/// routes (`/healthz`, `/readyz`, `/metrics`); every request under a request id.
+pub fn router(herald: Herald, config: &Config) -> Router {
+    let options = leptos_options(config);
+    let secure_cookies = config.secure_cookies();
+    let ops = ops::Ops::new(herald.clone(), config.metrics_token.as_deref());
     let sessions = SessionManagerLayer::new(SessionStore::new(&herald.store))
         .with_name("herald_session")
         .with_http_only(true)
@@ -68,7 +70,7 @@ pub fn router(herald: Herald, options: LeptosOptions, secure_cookies: bool) -> R
     let routes = generate_route_list(app::App);
     let context = move || provide_context(herald.clone());
     Router::new()
-        .route("/healthz", get(healthz))
+        .merge(ops::routes(ops))
         .nest("/api/v1", api::routes())
         .leptos_routes_with_context(&state, routes, context, move || app::shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
@@ -77,15 +79,8 @@ pub fn router(herald: Herald, options: LeptosOptions, secure_cookies: bool) -> R
         .layer(sessions)
         .layer(from_fn(web::body_limit))
         .layer(DefaultBodyLimit::max(domain::messages::MAX_BODY))
+        .layer(from_fn(ops::request_id))
         .with_state(state)
-}
-
-async fn healthz(State(herald): State<Herald>) -> impl IntoResponse {
-    if herald.store.ping().await {
-        (StatusCode::OK, Json(serde_json::json!({ "status": "ok" })))
-    } else {
-        (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "database unreachable" })))
-    }
 }
 
 /// Serves until `shutdown` resolves.

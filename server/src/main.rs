@@ -25,7 +25,8 @@ enum Command {
     Serve {
         #[arg(long, value_enum, default_value_t = Role::All)]
         role: Role,
-        /// Address to listen on (default: HERALD_BIND or 127.0.0.1:3000).
+        /// Address to listen on (default: HERALD_BIND or 127.0.0.1:3000). A `--role worker`
+        /// listens only when given `--bind`, and serves /healthz, /readyz and /metrics there.
         #[arg(long)]
         bind: Option<SocketAddr>,
     },
@@ -153,10 +154,23 @@ fn main() -> ExitCode {
     // A benchmark's figures should not drown in the per-request log lines of its own setup.
     let default_filter =
         if matches!(cli.command, Command::Bench { .. }) { "warn" } else { "info,sqlx=error,tower_sessions=warn,leptos=warn" };
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| default_filter.into()))
-        .with_writer(std::io::stderr)
-        .init();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| default_filter.into());
+    match std::env::var("HERALD_LOG_FORMAT").unwrap_or_default().trim() {
+        // One JSON object a line; a request's lines carry its `span.request_id`.
+        "json" => tracing_subscriber::fmt()
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init(),
+        "" | "text" => tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init(),
+        other => {
+            eprintln!("error: HERALD_LOG_FORMAT is {other:?}; it can be json or text (the default)");
+            return ExitCode::FAILURE;
+        }
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(err) => {
@@ -199,7 +213,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             if let Some(bind) = bind {
                 config = config.with_bind(bind);
             }
-            return serve(config, herald, role).await;
+            return serve(config, herald, role, bind.is_some()).await;
         }
         Command::Operator { action: StaffAction::Create { email } } => {
             let user = herald.create_staff(&email, &password(&email)?, StaffRole::Operator).await.map_err(describe)?;
@@ -272,48 +286,82 @@ fn password(email: &str) -> Result<String, String> {
     rpassword::prompt_password(format!("Password for {email}: ")).map_err(|e| format!("no HERALD_PASSWORD and cannot prompt: {e}"))
 }
 
-async fn serve(config: Config, herald: domain::Herald, role: Role) -> Result<(), String> {
+async fn serve(config: Config, herald: domain::Herald, role: Role, explicit_bind: bool) -> Result<(), String> {
+    // Before anything counts: with no recorder installed, the `metrics` calls are dropped.
+    server::ops::metrics_handle();
     let (stop, stopped) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
         shutdown_signal().await;
+        tracing::info!("shutting down (SIGTERM or Ctrl-C): finishing the work in hand");
         let _ = stop.send(true);
     });
     server::spawn_housekeeping(herald.clone());
+    server::ops::spawn_sampler(herald.clone());
     let worker = (role != Role::Web).then(|| tokio::spawn(domain::delivery::worker::Worker::new(herald.clone()).run(stopped.clone())));
+    let mut web_stopped = stopped.clone();
+    let until = async move {
+        let _ = web_stopped.wait_for(|s| *s).await;
+    };
     if role == Role::Worker {
-        eprintln!("Herald worker started (delivering from {})", if herald.store.is_postgres() { "PostgreSQL" } else { "SQLite" });
+        let database = if herald.store.is_postgres() { "PostgreSQL" } else { "SQLite" };
+        if json_logs() {
+            tracing::info!(database, "Herald worker started");
+        } else {
+            eprintln!("Herald worker started (delivering from {database})");
+        }
+        // A worker serves no dashboard or API; given `--bind`, it serves /healthz, /readyz and
+        // /metrics there (its delivery metrics exist in it alone).
+        if explicit_bind {
+            let listener =
+                tokio::net::TcpListener::bind(config.bind).await.map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
+            tracing::info!(bind = %config.bind, "serving /healthz, /readyz and /metrics");
+            let router = server::ops::router(server::ops::Ops::new(herald.clone(), config.metrics_token.as_deref()));
+            server::serve(listener, router, until).await.map_err(|e| format!("server stopped: {e}"))?;
+        }
     } else {
         let listener = tokio::net::TcpListener::bind(config.bind).await.map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
-        let url = config.public_url.clone();
-        eprintln!("\n  Herald is running at {url}");
-        let outbox = matches!(herald.mailer, domain::mail::Mailer::Outbox { .. });
-        if herald.user_count().await.unwrap_or(0) == 0 {
-            eprintln!("  No accounts yet: create one at {url}/signup");
-            if outbox {
-                eprintln!("  (the confirmation link arrives as an email file; its path is printed here when it is written)");
-            }
-            eprintln!("  Or at once, from another terminal, a workspace with you as its admin:");
-            eprintln!("    HERALD_PASSWORD='choose-a-password' target/debug/herald tenant create --name 'My Spa' --plan basic --admin-email you@example.com");
+        if json_logs() {
+            // Log collectors want one JSON object a line: the start-up note goes through the log.
+            tracing::info!(url = %config.public_url, email = %herald.mailer.describe(), "Herald is serving");
         } else {
-            eprintln!("  Sign in at {url}/signin, or create a new workspace at {url}/signup");
+            print_banner(&config, &herald).await;
         }
-        eprintln!("  Email goes to {}\n", herald.mailer.describe());
-        if config.secure_cookies() && config.public_url.to_ascii_lowercase().starts_with("http://") {
-            eprintln!("  Note: HERALD_PUBLIC_URL is plain http on another machine than this one. Session cookies are Secure,");
-            eprintln!("  so browsers only send them over https: serve Herald over https (e.g. behind a reverse proxy).\n");
-        }
-        let router = server::router(herald.clone(), server::leptos_options(&config), config.secure_cookies());
-        let mut web_stopped = stopped.clone();
-        let until = async move {
-            let _ = web_stopped.wait_for(|s| *s).await;
-        };
+        let router = server::router(herald.clone(), &config);
         server::serve(listener, router, until).await.map_err(|e| format!("server stopped: {e}"))?;
     }
     if let Some(worker) = worker {
         let _ = worker.await;
     }
     herald.store.close().await;
+    tracing::info!("stopped");
     Ok(())
+}
+
+/// What a person starting `herald serve` by hand needs to know (human log format only).
+async fn print_banner(config: &Config, herald: &domain::Herald) {
+    let url = config.public_url.clone();
+    eprintln!("\n  Herald is running at {url}");
+    let outbox = matches!(herald.mailer, domain::mail::Mailer::Outbox { .. });
+    if herald.user_count().await.unwrap_or(0) == 0 {
+        eprintln!("  No accounts yet: create one at {url}/signup");
+        if outbox {
+            eprintln!("  (the confirmation link arrives as an email file; its path is printed here when it is written)");
+        }
+        eprintln!("  Or at once, from another terminal, a workspace with you as its admin:");
+        eprintln!("    HERALD_PASSWORD='choose-a-password' target/debug/herald tenant create --name 'My Spa' --plan basic --admin-email you@example.com");
+    } else {
+        eprintln!("  Sign in at {url}/signin, or create a new workspace at {url}/signup");
+    }
+    eprintln!("  Email goes to {}\n", herald.mailer.describe());
+    if config.secure_cookies() && config.public_url.to_ascii_lowercase().starts_with("http://") {
+        eprintln!("  Note: HERALD_PUBLIC_URL is plain http on another machine than this one. Session cookies are Secure,");
+        eprintln!("  so browsers only send them over https: serve Herald over https (e.g. behind a reverse proxy).\n");
+    }
+}
+
+/// `HERALD_LOG_FORMAT=json`: one JSON object a line on stderr.
+fn json_logs() -> bool {
+    std::env::var("HERALD_LOG_FORMAT").is_ok_and(|v| v.trim() == "json")
 }
 
 /// Ctrl-C or SIGTERM.

@@ -87,7 +87,7 @@ pub async fn page_session(State(herald): State<Herald>, session: Session, mut re
     let path = request.uri().path();
     let page = request.method() == Method::GET
         && !path.contains('.')
-        && !["/api/", "/rpc/", "/pkg/", "/healthz"].iter().any(|prefix| path.starts_with(prefix));
+        && !["/api/", "/rpc/", "/pkg/", "/healthz", "/readyz", "/metrics"].iter().any(|prefix| path.starts_with(prefix));
     if page {
         let info = app::api::ssr::session_info(&herald, &session).await;
         request.extensions_mut().insert(app::api::ssr::PageSession(info));

@@ -5,7 +5,7 @@ use super::relaxed_commit;
 use crate::clock::Millis;
 use crate::error::Result;
 use crate::store::Store;
-use crate::Herald;
+use crate::{execute_on, Herald};
 use types::DeliveryKind;
 
 /// A claimed delivery.
@@ -18,6 +18,8 @@ pub struct Claimed {
     pub event_type: String,
     pub kind: DeliveryKind,
     pub attempts: i64,
+    /// The lease this claim set: only the claimer that set it may hand the delivery back.
+    pub lease_until: i64,
 }
 
 /// Candidates come from the due index in time order (bounded, so a large backlog costs no more
@@ -38,7 +40,7 @@ WHERE id IN (
     ) ranked LEFT JOIN (SELECT value AS endpoint_id, COUNT(*) AS n FROM json_each($5) GROUP BY value) busy USING (endpoint_id)
     WHERE rank + COALESCE(busy.n, 0) <= $3
     ORDER BY next_attempt_at LIMIT $4)
-RETURNING id, tenant_id, endpoint_id, message_id, event_type, kind, attempts";
+RETURNING id, tenant_id, endpoint_id, message_id, event_type, kind, attempts, lease_until";
 
 /// PostgreSQL: `SKIP LOCKED` lets many workers claim side by side; the outer conditions are
 /// re-checked on the locked row, so a row claimed meanwhile is not taken twice.
@@ -61,7 +63,7 @@ WHERE id IN (
       AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until < $1)
     ORDER BY next_attempt_at LIMIT $4
     FOR UPDATE SKIP LOCKED)
-RETURNING id, tenant_id, endpoint_id, message_id, event_type, kind, attempts";
+RETURNING id, tenant_id, endpoint_id, message_id, event_type, kind, attempts, lease_until";
 
 impl Herald {
     /// Claims up to `limit` due deliveries, so that no endpoint has more than `per_endpoint` in
@@ -104,6 +106,28 @@ impl Herald {
             }
         };
         claimed.extend(general);
+        self.count_claims(claimed.len());
         Ok(claimed)
+    }
+
+    /// Hands claimed deliveries back unfinished (a worker shutting down): each is due again at
+    /// once for any worker, instead of waiting for its lease to run out. A delivery recorded or
+    /// claimed again meanwhile (its lease is no longer this claim's) is left alone. Returns how
+    /// many were handed back.
+    pub async fn release(&self, claimed: &[Claimed]) -> Result<u64> {
+        let mut released = 0;
+        for delivery in claimed {
+            let _turn = self.store.write_turn().await;
+            released += execute_on!(
+                &self.store,
+                sqlx::query("UPDATE deliveries SET lease_until = NULL WHERE id = $1 AND lease_until = $2 AND next_attempt_at IS NOT NULL")
+                    .bind(&delivery.id)
+                    .bind(delivery.lease_until)
+            )?;
+        }
+        if released > 0 {
+            metrics::counter!(crate::telemetry::LEASES_RELEASED).increment(released);
+        }
+        Ok(released)
     }
 }

@@ -40,11 +40,19 @@ pub struct EngineSettings {
     pub concurrency: usize,
     /// Deliveries in flight at once to one endpoint, per worker process.
     pub per_endpoint: usize,
+    /// How long a stopping worker lets deliveries in flight finish before handing them back.
+    pub shutdown_grace: Duration,
 }
 
 impl Default for EngineSettings {
     fn default() -> Self {
-        EngineSettings { timeout: Duration::from_secs(10), lease: Duration::from_secs(60), concurrency: 64, per_endpoint: 8 }
+        EngineSettings {
+            timeout: Duration::from_secs(10),
+            lease: Duration::from_secs(60),
+            concurrency: 64,
+            per_endpoint: 8,
+            shutdown_grace: Duration::from_secs(10),
+        }
     }
 }
 
@@ -68,18 +76,22 @@ impl Herald {
             None
         };
         if let Some(reason) = skip_reason {
-            return self.skip(&claimed.id, reason).await;
+            return self.skip(claimed, reason).await;
         }
         let message = self.message(&claimed.tenant_id, &claimed.message_id).await?;
         if message.payload.is_none() {
-            return self.skip(&claimed.id, "The payload was archived").await;
+            return self.skip(claimed, "The payload was archived").await;
         }
         let (record, verdict) = if endpoint.channel == Channel::Email {
             self.send_email(&endpoint, &message).await
         } else {
             self.send_http(&endpoint, &message, tenant.allow_private_urls).await
         };
-        self.record_attempt(claimed, &endpoint, record, verdict).await
+        self.record_attempt(claimed, &endpoint, record, verdict).await?;
+        if verdict == retry::Verdict::Succeeded && claimed.kind == DeliveryKind::Event {
+            self.observe_ingest_to_delivery(message.created_at);
+        }
+        Ok(())
     }
 }
 

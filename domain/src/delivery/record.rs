@@ -20,10 +20,11 @@ enum HealthChange {
 
 impl Herald {
     /// Closes the delivery unsent, with why.
-    pub(super) async fn skip(&self, delivery_id: &str, reason: &str) -> Result<()> {
+    pub(super) async fn skip(&self, claimed: &Claimed, reason: &str) -> Result<()> {
         execute_on!(&self.store, sqlx::query(
             "UPDATE deliveries SET status = 'skipped', next_attempt_at = NULL, lease_until = NULL, last_error = $1, completed_at = $2 WHERE id = $3")
-            .bind(reason).bind(self.clock.now()).bind(delivery_id))?;
+            .bind(reason).bind(self.clock.now()).bind(&claimed.id))?;
+        self.count_outcome(&claimed.tenant_id, DeliveryStatus::Skipped, None, None);
         Ok(())
     }
 
@@ -84,6 +85,7 @@ impl Herald {
             Some(class) => self.track_failure(&mut tx, endpoint, verdict, class, record.status_code).await?,
         };
         tx.commit().await?;
+        self.count_outcome(&claimed.tenant_id, status, failure, Some(record.duration_ms));
         match change {
             Some(HealthChange::Deactivated(reason)) => {
                 tracing::warn!(endpoint_id = %endpoint.id, tenant_id = %endpoint.tenant_id, %reason, "endpoint deactivated");

@@ -41,7 +41,7 @@ UPDATE deliveries SET lease_until = $2, claimed_at = $1
 WHERE id IN (
     SELECT id FROM deliveries WHERE endpoint_id = $3 AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until < $1)
     ORDER BY next_attempt_at, id LIMIT $4)
-RETURNING id, tenant_id, endpoint_id, message_id, event_type, kind, attempts";
+RETURNING id, tenant_id, endpoint_id, message_id, event_type, kind, attempts, lease_until";
 
 impl Herald {
     async fn any_throttled(&self, now: Millis) -> Result<bool> {

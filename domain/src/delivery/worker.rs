@@ -1,5 +1,7 @@
 //! The worker loop: claim what is due, send it concurrently (bounded overall and per endpoint,
-//! so a slow or dead endpoint cannot hold up the others), repeat; drain on shutdown.
+//! so a slow or dead endpoint cannot hold up the others), repeat. On shutdown it claims nothing
+//! more, lets the deliveries in flight finish for up to `EngineSettings::shutdown_grace`, and
+//! hands back the leases of any still unfinished, so another worker takes them at once.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -25,12 +27,14 @@ pub struct Worker {
     in_flight: Arc<Mutex<HashMap<String, usize>>>,
     /// Rung when a delivery finishes, so the loop can claim for the freed slot at once.
     finished: Arc<tokio::sync::Notify>,
+    /// Claimed by this worker and not yet finished, by delivery id: what a shutdown hands back.
+    claims: Arc<Mutex<HashMap<String, Claimed>>>,
 }
 
 impl Worker {
     pub fn new(herald: Herald) -> Worker {
         let permits = Arc::new(Semaphore::new(herald.engine.concurrency));
-        Worker { herald, permits, in_flight: Arc::default(), finished: Arc::default() }
+        Worker { herald, permits, in_flight: Arc::default(), finished: Arc::default(), claims: Arc::default() }
     }
 
     /// One endpoint id per delivery in flight in this process, so a claim tops each endpoint
@@ -55,10 +59,17 @@ impl Worker {
             tracing::error!(delivery_id = %claimed.id, error = ?err, "delivery not recorded; will be retried after its lease");
         }
         self.track(&claimed.endpoint_id, -1);
+        self.claims.lock().unwrap_or_else(|p| p.into_inner()).remove(&claimed.id);
         self.finished.notify_one();
     }
 
-    /// Runs until `shutdown` turns true, then waits for deliveries in flight.
+    fn hold(&self, claimed: &Claimed) {
+        self.track(&claimed.endpoint_id, 1);
+        self.claims.lock().unwrap_or_else(|p| p.into_inner()).insert(claimed.id.clone(), claimed.clone());
+    }
+
+    /// Runs until `shutdown` turns true; then claims nothing more, waits up to the engine's
+    /// `shutdown_grace` for the deliveries in flight, and hands back the leases of the rest.
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
         let pacer = tokio::spawn(pace_jobs(self.herald.clone(), shutdown.clone()));
         let mut tasks = JoinSet::new();
@@ -90,7 +101,7 @@ impl Worker {
             }
             for delivery in claimed {
                 let Ok(permit) = self.permits.clone().acquire_owned().await else { break };
-                self.track(&delivery.endpoint_id, 1);
+                self.hold(&delivery);
                 let worker = self.clone();
                 tasks.spawn(async move {
                     worker.deliver(delivery).await;
@@ -98,8 +109,18 @@ impl Worker {
                 });
             }
         }
-        tracing::info!(in_flight = tasks.len(), "worker stopping; finishing deliveries in flight");
-        while tasks.join_next().await.is_some() {}
+        let grace = self.herald.engine.shutdown_grace;
+        tracing::info!(in_flight = tasks.len(), ?grace, "worker stopping: claiming nothing more, finishing deliveries in flight");
+        let drained = tokio::time::timeout(grace, async { while tasks.join_next().await.is_some() {} }).await;
+        if drained.is_err() {
+            tasks.abort_all();
+            while tasks.join_next().await.is_some() {}
+            let unfinished: Vec<Claimed> = self.claims.lock().unwrap_or_else(|p| p.into_inner()).values().cloned().collect();
+            match self.herald.release(&unfinished).await {
+                Ok(released) => tracing::warn!(released, ?grace, "deliveries unfinished at shutdown handed back: due again at once"),
+                Err(err) => tracing::error!(error = ?err, "could not hand back unfinished deliveries; their leases run out instead"),
+            }
+        }
         let _ = pacer.await;
     }
 
@@ -115,7 +136,7 @@ impl Worker {
             let mut tasks = JoinSet::new();
             for delivery in claimed {
                 let worker = self.clone();
-                self.track(&delivery.endpoint_id, 1);
+                self.hold(&delivery);
                 tasks.spawn(async move { worker.deliver(delivery).await });
             }
             while tasks.join_next().await.is_some() {}

@@ -87,6 +87,9 @@ macro_rules! execute_on {
     };
 }
 
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
+
 impl Store {
     /// Connects to `url` (`sqlite://…` or `postgres://…`) and runs the migrations.
     pub async fn connect(url: &str) -> Result<Store> {
@@ -120,10 +123,37 @@ impl Store {
 
     pub async fn migrate(&self) -> Result<()> {
         let result = match self {
-            Store::Sqlite(pool) => sqlx::migrate!("../migrations/sqlite").run(pool).await,
-            Store::Postgres(pool) => sqlx::migrate!("../migrations/postgres").run(pool).await,
+            Store::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await,
+            Store::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
         };
         result.map_err(|e| Error::internal("migrate", e))
+    }
+
+    /// What keeps this database from serving this binary, in words for an operator (empty when
+    /// ready): unreachable, or a migration this binary ships that is not applied, failed, or was
+    /// applied in another form.
+    pub async fn readiness_problems(&self) -> Vec<String> {
+        let migrator = if self.is_postgres() { &POSTGRES_MIGRATIONS } else { &SQLITE_MIGRATIONS };
+        let applied = on_pool!(self, pool => sqlx::query_as::<_, (i64, bool, Vec<u8>)>(
+            "SELECT version, success, checksum FROM _sqlx_migrations").fetch_all(pool).await);
+        let applied: std::collections::HashMap<i64, (bool, Vec<u8>)> = match applied {
+            Ok(rows) => rows.into_iter().map(|(version, success, checksum)| (version, (success, checksum))).collect(),
+            Err(_) if !self.ping().await => return vec!["database unreachable".into()],
+            Err(_) => return vec!["no migrations applied: run `herald migrate`".into()],
+        };
+        let mut problems = Vec::new();
+        for migration in migrator.iter().filter(|m| !m.migration_type.is_down_migration()) {
+            let name = format!("migration {} ({})", migration.version, migration.description);
+            match applied.get(&migration.version) {
+                None => problems.push(format!("{name} is not applied: run `herald migrate`")),
+                Some((false, _)) => problems.push(format!("{name} failed part-way: fix the database, then run `herald migrate`")),
+                Some((true, checksum)) if checksum.as_slice() != &*migration.checksum => {
+                    problems.push(format!("{name} was applied from a different file than this release ships"))
+                }
+                Some(_) => {}
+            }
+        }
+        problems
     }
 
     pub fn is_postgres(&self) -> bool {

@@ -37,7 +37,7 @@ async fn start(db: Arc<TestDb>, data_dir: Arc<TempDir>, clock: ManualClock, conf
     config.bind = addr;
     configure(&mut config);
     let herald = server::open(&mut config, Arc::new(clock.clone())).await.expect("open herald");
-    let router = server::router(herald.clone(), server::leptos_options(&config), config.secure_cookies());
+    let router = server::router(herald.clone(), &config);
     tokio::spawn(server::serve(listener, router, std::future::pending()));
     TestApp { client: browser(&base), origin: base.clone(), base, herald, clock, data_dir, db }
 }
