@@ -56,6 +56,8 @@ pub struct Inner {
     pub http: delivery::http::Clients,
     /// Rung after an ingest so a worker in this process starts at once.
     pub wake: tokio::sync::Notify,
+    /// Rung with `wake`: tells workers in other processes (see [`delivery::wake`]).
+    pub announce: Arc<tokio::sync::Notify>,
     /// Reverse proxies whose `X-Forwarded-For` entries are believed.
     pub trusted_proxies: net::TrustedProxies,
     pub throttle: delivery::throttle::ThrottleCache,
@@ -80,6 +82,8 @@ impl Herald {
         engine: delivery::EngineSettings,
         trusted_proxies: net::TrustedProxies,
     ) -> Herald {
+        let announce = Arc::new(tokio::sync::Notify::new());
+        delivery::wake::spawn_announcer(&store, announce.clone());
         Herald(Arc::new(Inner {
             store,
             clock,
@@ -89,6 +93,7 @@ impl Herald {
             http: delivery::http::Clients::new(engine.timeout),
             engine,
             wake: tokio::sync::Notify::new(),
+            announce,
             trusted_proxies,
             throttle: Default::default(),
             tenant_labels: Default::default(),
@@ -97,6 +102,7 @@ impl Herald {
 
     pub fn wake_workers(&self) {
         self.wake.notify_one();
+        self.announce.notify_one();
     }
 
     /// The client's address, for the audit log and throttling: the TCP peer, or what the

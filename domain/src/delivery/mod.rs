@@ -15,12 +15,17 @@ mod send;
 pub mod sign;
 pub mod snapshot;
 pub mod throttle;
+pub mod wake;
 pub mod worker;
 
+use std::collections::HashMap;
 use std::time::Duration;
 use types::{Channel, DeliveryKind, EndpointStatus};
 
+use crate::endpoints::EndpointRow;
 use crate::error::{Error, Result};
+use crate::messages::Message;
+use crate::tenants::Tenant;
 use crate::Herald;
 
 pub use claim::Claimed;
@@ -42,6 +47,9 @@ pub struct EngineSettings {
     pub per_endpoint: usize,
     /// How long a stopping worker lets deliveries in flight finish before handing them back.
     pub shutdown_grace: Duration,
+    /// How long an idle worker waits before looking again, when nothing wakes it (ingest in
+    /// this process, or another process's commit: see [`wake`]).
+    pub idle_poll: Duration,
 }
 
 impl Default for EngineSettings {
@@ -50,21 +58,57 @@ impl Default for EngineSettings {
             timeout: Duration::from_secs(10),
             lease: Duration::from_secs(60),
             concurrency: 64,
-            per_endpoint: 8,
+            per_endpoint: 32,
             shutdown_grace: Duration::from_secs(10),
+            idle_poll: Duration::from_millis(250),
         }
     }
 }
 
+/// What one claim's deliveries need, read once for the whole claim (often many deliveries to a
+/// few endpoints): their endpoints, tenants and messages.
+#[derive(Default)]
+pub struct Batch {
+    endpoints: HashMap<String, EndpointRow>,
+    tenants: HashMap<String, Tenant>,
+    messages: HashMap<String, Message>,
+}
+
 impl Herald {
+    /// Reads what `claimed` needs: one query per distinct endpoint and tenant, one for the messages.
+    pub async fn load_batch(&self, claimed: &[Claimed]) -> Result<Batch> {
+        let mut batch = Batch::default();
+        for c in claimed {
+            if !batch.endpoints.contains_key(&c.endpoint_id) {
+                match self.endpoint_row(&c.tenant_id, &c.endpoint_id).await {
+                    Ok(endpoint) => {
+                        batch.endpoints.insert(c.endpoint_id.clone(), endpoint);
+                    }
+                    Err(Error::NotFound(_)) => {} // deleted meanwhile; its deliveries went with it
+                    Err(e) => return Err(e),
+                }
+            }
+            if !batch.tenants.contains_key(&c.tenant_id) {
+                batch.tenants.insert(c.tenant_id.clone(), self.tenant(&c.tenant_id).await?);
+            }
+        }
+        let ids: Vec<&str> = claimed.iter().map(|c| c.message_id.as_str()).collect();
+        batch.messages = self.messages_by_id(&ids).await?.into_iter().map(|m| (m.id.clone(), m)).collect();
+        Ok(batch)
+    }
+
     /// Sends one claimed delivery and records the outcome.
     pub async fn deliver(&self, claimed: &Claimed) -> Result<()> {
-        let endpoint = match self.endpoint_row(&claimed.tenant_id, &claimed.endpoint_id).await {
-            Ok(e) => e,
-            Err(Error::NotFound(_)) => return Ok(()), // deleted meanwhile; its deliveries went with it
-            Err(e) => return Err(e),
+        let batch = self.load_batch(std::slice::from_ref(claimed)).await?;
+        self.deliver_in(claimed, &batch).await
+    }
+
+    /// Sends one delivery of a claim whose [`Batch`] was read, and records the outcome.
+    pub async fn deliver_in(&self, claimed: &Claimed, batch: &Batch) -> Result<()> {
+        let Some(endpoint) = batch.endpoints.get(&claimed.endpoint_id) else {
+            return Ok(()); // deleted meanwhile; its deliveries went with it
         };
-        let tenant = self.tenant(&claimed.tenant_id).await?;
+        let tenant = batch.tenants.get(&claimed.tenant_id).ok_or(Error::NotFound("tenant"))?;
         let skip_reason = if !tenant.webhooks_enabled {
             Some("Webhooks are switched off for this workspace")
         } else if tenant.suspended {
@@ -78,16 +122,17 @@ impl Herald {
         if let Some(reason) = skip_reason {
             return self.skip(claimed, reason).await;
         }
-        let message = self.message(&claimed.tenant_id, &claimed.message_id).await?;
+        let message =
+            batch.messages.get(&claimed.message_id).filter(|m| m.tenant_id == claimed.tenant_id).ok_or(Error::NotFound("message"))?;
         if message.payload.is_none() {
             return self.skip(claimed, "The payload was archived").await;
         }
         let (record, verdict) = if endpoint.channel == Channel::Email {
-            self.send_email(&endpoint, &message).await
+            self.send_email(endpoint, message).await
         } else {
-            self.send_http(&endpoint, &message, tenant.allow_private_urls).await
+            self.send_http(endpoint, message, tenant.allow_private_urls).await
         };
-        self.record_attempt(claimed, &endpoint, record, verdict).await?;
+        self.record_attempt(claimed, endpoint, record, verdict).await?;
         if verdict == retry::Verdict::Succeeded && claimed.kind == DeliveryKind::Event {
             self.observe_ingest_to_delivery(message.created_at);
         }

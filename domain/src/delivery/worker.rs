@@ -10,11 +10,9 @@ use std::time::Duration;
 use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinSet;
 
-use super::Claimed;
+use super::{Batch, Claimed};
 use crate::Herald;
 
-/// How long an idle worker waits before looking again (ingest in the same process wakes it sooner).
-const IDLE_POLL: Duration = Duration::from_millis(250);
 /// How often recovery jobs are looked at (each queues a second's worth when due).
 const JOB_POLL: Duration = Duration::from_millis(250);
 /// How long a worker lets finished slots gather before claiming again.
@@ -53,8 +51,8 @@ impl Worker {
         }
     }
 
-    async fn deliver(&self, claimed: Claimed) {
-        if let Err(err) = self.herald.deliver(&claimed).await {
+    async fn deliver(&self, claimed: Claimed, batch: &Batch) {
+        if let Err(err) = self.herald.deliver_in(&claimed, batch).await {
             // The lease runs out and the delivery is claimed again: nothing is lost.
             tracing::error!(delivery_id = %claimed.id, error = ?err, "delivery not recorded; will be retried after its lease");
         }
@@ -72,6 +70,7 @@ impl Worker {
     /// `shutdown_grace` for the deliveries in flight, and hands back the leases of the rest.
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
         let pacer = tokio::spawn(pace_jobs(self.herald.clone(), shutdown.clone()));
+        let listener = tokio::spawn(super::wake::listen(self.herald.clone(), shutdown.clone()));
         let mut tasks = JoinSet::new();
         while !*shutdown.borrow() {
             while tasks.try_join_next().is_some() {}
@@ -94,17 +93,25 @@ impl Worker {
                         // Let a few more deliveries finish, so one claim refills several slots.
                         tokio::time::sleep(CLAIM_COALESCE).await;
                     }
-                    _ = tokio::time::sleep(IDLE_POLL) => {}
+                    _ = tokio::time::sleep(self.herald.engine.idle_poll) => {}
                     _ = shutdown.changed() => {}
                 }
                 continue;
             }
+            let batch = match self.herald.load_batch(&claimed).await {
+                Ok(batch) => Arc::new(batch),
+                Err(err) => {
+                    // Their leases run out and they are claimed again.
+                    tracing::error!(error = ?err, "reading what claimed deliveries need failed");
+                    continue;
+                }
+            };
             for delivery in claimed {
                 let Ok(permit) = self.permits.clone().acquire_owned().await else { break };
                 self.hold(&delivery);
-                let worker = self.clone();
+                let (worker, batch) = (self.clone(), batch.clone());
                 tasks.spawn(async move {
-                    worker.deliver(delivery).await;
+                    worker.deliver(delivery, &batch).await;
                     drop(permit);
                 });
             }
@@ -122,6 +129,7 @@ impl Worker {
             }
         }
         let _ = pacer.await;
+        let _ = listener.await;
     }
 
     /// Delivers everything due now, concurrently, until nothing is due (tests and tools).
@@ -133,11 +141,12 @@ impl Worker {
                 _ => return total,
             };
             total += claimed.len();
+            let Ok(batch) = self.herald.load_batch(&claimed).await.map(Arc::new) else { return total };
             let mut tasks = JoinSet::new();
             for delivery in claimed {
-                let worker = self.clone();
+                let (worker, batch) = (self.clone(), batch.clone());
                 self.hold(&delivery);
-                tasks.spawn(async move { worker.deliver(delivery).await });
+                tasks.spawn(async move { worker.deliver(delivery, &batch).await });
             }
             while tasks.join_next().await.is_some() {}
         }

@@ -5,8 +5,8 @@ use serde_json::{json, Value};
 
 use crate::both_databases;
 use crate::helpers::{
-    add_endpoint, api_get, attempts, deliveries, post, run_one_event_through_every_attempt, send_event, system, tenant_with_key,
-    tenant_with_owner_and_key, Answer, Plan, PrivateUrls, Sink, TestApp,
+    add_endpoint, api_get, attempts, deliveries, eventually, post, run_one_event_through_every_attempt, send_event, system,
+    tenant_with_key, tenant_with_owner_and_key, Answer, Plan, PrivateUrls, RunningWorker, Sink, TestApp,
 };
 
 both_databases!(
@@ -27,6 +27,7 @@ both_databases!(
     the_worker_loop_holds_each_endpoint_to_its_limit_and_serves_the_others_meanwhile,
     calenso_and_reservekit_names_are_accepted_and_sent_under_the_catalog_name,
     a_backlog_at_a_slow_endpoint_does_not_hold_up_another_tenant,
+    a_worker_in_another_process_wakes_when_events_are_queued,
 );
 
 async fn count(app: &TestApp, table: &str) -> i64 {
@@ -591,12 +592,35 @@ async fn a_backlog_at_a_slow_endpoint_does_not_hold_up_another_tenant(app: TestA
     let (_, key) = tenant_with_key(&app, "Calm", Plan::Enterprise, PrivateUrls::Allowed).await;
     add_endpoint(&app, &key, json!({ "name": "Calm", "url": format!("{}/calm", sink.url), "event_types": ["*"] })).await;
 
-    // The loop `herald serve` runs, with the default engine settings (8 in flight per endpoint).
+    // The loop `herald serve` runs, with the default engine settings (32 in flight per endpoint).
+    let limit = domain::delivery::EngineSettings::default().per_endpoint;
+    assert_eq!(limit, 32);
     let worker = crate::helpers::RunningWorker::start(app.herald_with(|_| {}).await);
-    crate::helpers::eventually("the slow endpoint has its 8 in flight", || stuck.received().len() >= 8).await;
+    crate::helpers::eventually("the slow endpoint has its 32 in flight", || stuck.received().len() >= limit).await;
     send_event(&app, &key, "invoice.closed", json!({})).await;
     crate::helpers::eventually("the other tenant's event is delivered", || sink.received().len() == 1).await;
     assert!(due(&app).await >= 9_900, "the backlog is still waiting: the event went ahead of it");
     worker.stop().await;
-    assert_eq!(stuck.most_at_once("/slow"), 8, "the slow endpoint never had more than its 8 in flight");
+    assert_eq!(stuck.most_at_once("/slow"), limit, "the slow endpoint never had more than its 32 in flight");
+}
+
+/// `--role web` and `--role worker` in two processes: the worker is woken by the commit that
+/// queued the delivery (a PostgreSQL notification, SQLite's change counter), not by its poll.
+/// Its poll is an hour here, so only a wake-up can deliver the events.
+async fn a_worker_in_another_process_wakes_when_events_are_queued(app: TestApp) {
+    let sink = Sink::start().await;
+    let (_, key) = tenant_with_key(&app, "Split", Plan::Basic, PrivateUrls::Allowed).await;
+    add_endpoint(&app, &key, json!({ "name": "CRM", "url": format!("{}/hook", sink.url), "event_types": ["*"] })).await;
+    let worker = RunningWorker::start(app.herald_with(|engine| engine.idle_poll = std::time::Duration::from_secs(3600)).await);
+    // Let it look once (nothing is due) and start listening; from then on it sleeps.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert!(sink.received().is_empty());
+    for n in 1..=2 {
+        // Ingest goes through this process (the web role); the worker shares only the database.
+        send_event(&app, &key, "invoice.closed", json!({ "n": n })).await;
+        eventually("the worker in the other process delivered the event", || sink.received().len() == n).await;
+    }
+    worker.stop().await;
+    let sent: Vec<i64> = sink.received().iter().map(|r| r.json()["data"]["n"].as_i64().unwrap()).collect();
+    assert_eq!(sent, vec![1, 2]);
 }
