@@ -7,6 +7,8 @@ use crate::{text_enum, FailureClass, HealthState};
 /// The most deliveries a second, and requests at once, an endpoint's throttle may allow.
 pub const MAX_PER_SECOND: i64 = 1000;
 pub const MAX_IN_FLIGHT: i64 = 100;
+/// Requests at once to an endpoint without a throttle of its own, per worker process.
+pub const DEFAULT_IN_FLIGHT: usize = 32;
 
 text_enum! {
     /// Where deliveries go: an HTTP URL, or an email address.

@@ -15,7 +15,8 @@ mod wire;
 pub use audit::{AuditAction, AuditEntry, AuditGroup};
 pub use delivery::{DeliveryKind, DeliveryStatus, FailureClass, HealthState, JobStatus, RecoverStatus, StatusFilter};
 pub use endpoint::{
-    AuthHeaderOut, Channel, Endpoint, EndpointStatus, Health, HttpMethod, LastFailure, PayloadShape, MAX_IN_FLIGHT, MAX_PER_SECOND,
+    AuthHeaderOut, Channel, Endpoint, EndpointStatus, Health, HttpMethod, LastFailure, PayloadShape, DEFAULT_IN_FLIGHT, MAX_IN_FLIGHT,
+    MAX_PER_SECOND,
 };
 pub use people::{ActorKind, Invitation, Member, Plan, Role, StaffRole};
 pub use wire::{FoundDelivery, Job};

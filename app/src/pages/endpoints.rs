@@ -7,7 +7,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use types::clock::shown;
 use types::stats::EndpointStats;
-use types::{Channel, EndpointStatus, Health, HealthState, HttpMethod, PayloadShape, MAX_IN_FLIGHT, MAX_PER_SECOND};
+use types::{Channel, EndpointStatus, Health, HealthState, HttpMethod, PayloadShape, DEFAULT_IN_FLIGHT, MAX_IN_FLIGHT, MAX_PER_SECOND};
 
 use super::activity::{skipped_resource, stats_resource, JobsCard, ReactivateAndSend, RecoverCard, SkippedOffer, StatsCard, TestEventCard};
 use super::layout::use_session;
@@ -290,7 +290,7 @@ struct Activity {
 
 fn throttle_text(per_second: Option<i64>, in_flight: Option<i64>) -> String {
     match (per_second, in_flight) {
-        (None, None) => "None: as fast as the receiver answers (8 requests at once per worker)".into(),
+        (None, None) => format!("None: as fast as the receiver answers ({DEFAULT_IN_FLIGHT} requests at once per worker)"),
         (Some(r), None) => format!("At most {r} per second"),
         (None, Some(n)) => format!("At most {n} at once"),
         (Some(r), Some(n)) => format!("At most {r} per second, {n} at once"),

@@ -58,7 +58,7 @@ impl Default for EngineSettings {
             timeout: Duration::from_secs(10),
             lease: Duration::from_secs(60),
             concurrency: 64,
-            per_endpoint: 32,
+            per_endpoint: types::DEFAULT_IN_FLIGHT,
             shutdown_grace: Duration::from_secs(10),
             idle_poll: Duration::from_millis(250),
         }
