@@ -19,6 +19,33 @@ pub struct Options {
     pub rate: usize,
     pub seconds: u64,
     pub postgres_url: String,
+    /// Fail when a figure misses its target.
+    pub check: bool,
+}
+
+/// Issue 13's targets for one backend: ingest and drain (per second, at least) and the p99
+/// ingest→delivery latency at the fixed rate (ms, at most).
+struct Targets {
+    ingest: f64,
+    drain: f64,
+    p99_ms: f64,
+}
+
+fn targets(label: &str) -> Targets {
+    match label {
+        "SQLite" => Targets { ingest: 5_000.0, drain: 7_500.0, p99_ms: 20.0 },
+        _ => Targets { ingest: 4_000.0, drain: 7_500.0, p99_ms: 50.0 },
+    }
+}
+
+/// "PASS" or "MISS" (counted in `misses`).
+fn verdict(met: bool, misses: &mut usize) -> &'static str {
+    if met {
+        "PASS"
+    } else {
+        *misses += 1;
+        "MISS"
+    }
 }
 
 /// Receive times by message id.
@@ -67,17 +94,25 @@ pub async fn run(options: Options) -> Result<(), String> {
     let dir = std::env::temp_dir().join(format!("herald-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let sqlite = format!("sqlite://{}", dir.join("bench.db").display());
-    run_backend("SQLite", &sqlite, &dir, &options).await?;
+    let mut misses = run_backend("SQLite", &sqlite, &dir, &options).await?;
     match create_postgres_db(&options.postgres_url, "herald_bench").await {
         Ok((url, name)) => {
             let result = run_backend("PostgreSQL", &url, &dir, &options).await;
             drop_postgres_db(&options.postgres_url, &name).await;
-            result?;
+            misses += result?;
         }
         Err(e) => println!("PostgreSQL: skipped ({e})"),
     }
     let _ = std::fs::remove_dir_all(&dir);
+    // Not held against the < 100 MiB target: the sink and the load generator share this process.
     println!("peak RSS of the process (Herald + sink + load generator): {:.1} MiB", peak_rss_mib());
+    match misses {
+        0 => println!("every figure met its target"),
+        n => println!("{n} figure(s) missed their targets"),
+    }
+    if options.check && misses > 0 {
+        return Err(format!("{misses} figure(s) missed their targets"));
+    }
     Ok(())
 }
 
@@ -116,7 +151,9 @@ pub(crate) async fn open_herald(database_url: &str, dir: &std::path::Path) -> Re
     Ok((herald, config))
 }
 
-async fn run_backend(label: &str, database_url: &str, dir: &std::path::Path, o: &Options) -> Result<(), String> {
+/// Runs the three measurements on one database, prints them against their targets, and returns
+/// how many missed.
+async fn run_backend(label: &str, database_url: &str, dir: &std::path::Path, o: &Options) -> Result<usize, String> {
     let (herald, config) = open_herald(database_url, dir).await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| e.to_string())?;
     let base = format!("http://{}", listener.local_addr().map_err(|e| e.to_string())?);
@@ -207,11 +244,13 @@ async fn run_backend(label: &str, database_url: &str, dir: &std::path::Path, o: 
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
     let mut sends = tokio::task::JoinSet::new();
+    let start = Instant::now();
     for n in 0..total {
         ticker.tick().await;
         let (client, key, base, event, sent) = (client.clone(), key.clone(), base.clone(), event.clone(), sent.clone());
+        // Latency runs from when the event was due to be sent, so a slow ingest counts too.
+        let at = start + interval * n as u32;
         sends.spawn(async move {
-            let at = Instant::now();
             if let Ok(r) = client.post(format!("{base}/api/v1/events")).bearer_auth(&key).json(&event(n, 0)).send().await {
                 if let Ok(body) = r.json::<serde_json::Value>().await {
                     if let Some(id) = body["id"].as_str() {
@@ -226,26 +265,40 @@ async fn run_backend(label: &str, database_url: &str, dir: &std::path::Path, o: 
     while arrivals.lock().unwrap_or_else(|p| p.into_inner()).len() < total && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    // An event not delivered by the deadline counts as infinitely late, not as left out.
     let mut latencies: Vec<f64> = {
         let sent = sent.lock().unwrap_or_else(|p| p.into_inner());
         let arrivals = arrivals.lock().unwrap_or_else(|p| p.into_inner());
-        sent.iter().filter_map(|(id, at)| arrivals.get(id).map(|got| got.duration_since(*at).as_secs_f64() * 1000.0)).collect()
+        let mut all: Vec<f64> = sent
+            .iter()
+            .map(|(id, at)| arrivals.get(id).map_or(f64::INFINITY, |got| got.duration_since(*at).as_secs_f64() * 1000.0))
+            .collect();
+        all.resize(total, f64::INFINITY); // events whose ingest failed
+        all
     };
+    let delivered = latencies.iter().filter(|l| l.is_finite()).count();
     latencies.sort_by(|a, b| a.total_cmp(b));
     let _ = stop_tx.send(true);
     let _ = worker.await;
     herald.store.close().await;
 
+    let target = targets(label);
+    let p99 = percentile(&latencies, 0.99);
+    let mut misses = 0;
     println!("{label}");
-    println!("  ingest                      {ingest_rate:>9.0} events/s");
-    println!("  delivery (backlog drain)    {delivery_rate:>9.0} deliveries/s");
+    let ingest_ok = verdict(ingest_rate >= target.ingest, &mut misses);
+    println!("  ingest                      {ingest_rate:>9.0} events/s        target ≥ {:.0}   {ingest_ok}", target.ingest);
+    let drain_ok = verdict(delivery_rate >= target.drain, &mut misses);
+    println!("  delivery (backlog drain)    {delivery_rate:>9.0} deliveries/s    target ≥ {:.0}   {drain_ok}", target.drain);
+    let p99_ok = verdict(p99 < target.p99_ms, &mut misses);
     println!(
-        "  ingest→delivery at {}/s     p50 {:.1} ms, p99 {:.1} ms ({} of {} measured)\n",
+        "  ingest→delivery at {}/s     p50 {:.1} ms, p99 {:.1} ms ({} of {} delivered in time; the rest count as late)   target p99 < {:.0} ms   {p99_ok}\n",
         o.rate,
         percentile(&latencies, 0.5),
-        percentile(&latencies, 0.99),
-        latencies.len(),
-        total
+        p99,
+        delivered,
+        total,
+        target.p99_ms
     );
-    Ok(())
+    Ok(misses)
 }

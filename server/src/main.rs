@@ -69,6 +69,9 @@ enum Command {
         /// `bench logs`: timed runs per query.
         #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=1_000))]
         repeats: u64,
+        /// Exit non-zero when a figure misses its target.
+        #[arg(long)]
+        check: bool,
     },
     /// Archive deliveries past their tenant's retention now (`serve` also does it every 15
     /// minutes). Prints how many messages, deliveries and attempts were archived.
@@ -188,11 +191,11 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<(), String> {
-    if let Command::Bench { suite, events, clients, rate, seconds, postgres_url, deliveries, repeats } = cli.command {
+    if let Command::Bench { suite, events, clients, rate, seconds, postgres_url, deliveries, repeats, check } = cli.command {
         if suite == Some(BenchSuite::Logs) {
             return server::bench_logs::run(server::bench_logs::Options { deliveries, repeats: repeats as usize, postgres_url }).await;
         }
-        return server::bench::run(server::bench::Options { events, clients, rate, seconds, postgres_url }).await;
+        return server::bench::run(server::bench::Options { events, clients, rate, seconds, postgres_url, check }).await;
     }
     let mut config = Config::from_env()?;
     let clock: Arc<dyn domain::clock::Clock> = match &cli.command {
