@@ -58,6 +58,9 @@ export async function signUp(page, { name = 'Ana Lima', business, email, passwor
   await hydrated(page);
   await page.getByRole('button', { name: 'Create my workspace' }).click();
   await expect(page).toHaveURL(/\/endpoints$/);
+  // The workspace opens with a full page load: wait until it is interactive, or a click lands
+  // on the server-rendered page and the next form is typed into before it hydrates.
+  await hydrated(page);
 }
 
 /** The emails the server under test wrote to its outbox (it has no SMTP), oldest first. */

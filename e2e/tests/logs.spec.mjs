@@ -6,6 +6,8 @@ test('an ingested event shows up in the delivery log, filterable by status', asy
   await signUp(page, { business: 'Studio Nine', email: unique('studio') });
 
   await page.getByRole('link', { name: 'Add endpoint' }).first().click();
+  await expect(page.getByRole('heading', { name: 'Add endpoint' })).toBeVisible();
+  await hydrated(page);
   await page.getByLabel('Name', { exact: true }).fill('Unreachable CRM');
   // Does not resolve here: every attempt fails, which is what the log should show.
   await page.getByLabel('URL').fill('https://crm.invalid/hooks');
