@@ -188,7 +188,7 @@ pub async fn list_endpoints() -> Result<EndpointList, AppError> {
         stats.push(ListStats {
             requests: day.sent,
             success_rate: day.success_rate,
-            last_delivery: day.last_delivery.map(|d| (d.status, d.created_at.replace('T', " ").chars().take(16).collect())),
+            last_delivery: day.last_delivery.map(|d| (d.status, types::clock::shown(&d.created_at).chars().take(16).collect())),
         });
     }
     Ok(EndpointList { endpoints, stats, plan: tenant.plan })
@@ -320,7 +320,7 @@ pub struct ApiKeyRow {
 #[server(prefix = "/rpc", endpoint = "api_keys")]
 pub async fn list_api_keys() -> Result<Vec<ApiKeyRow>, AppError> {
     let (herald, actor) = super::ssr::actor().await?;
-    let when = |ms: i64| domain::clock::rfc3339(ms).replace('T', " ").trim_end_matches('Z').to_string() + " UTC";
+    let when = |ms: i64| format!("{} UTC", types::clock::utc(ms));
     Ok(herald
         .api_keys(&actor)
         .await?

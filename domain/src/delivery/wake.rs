@@ -8,7 +8,6 @@
 //! so a dedicated connection checks it every few milliseconds.
 
 use std::sync::Arc;
-
 use std::time::Duration;
 
 use sqlx::postgres::{PgListener, PgPool};

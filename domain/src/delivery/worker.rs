@@ -22,33 +22,23 @@ const CLAIM_COALESCE: Duration = Duration::from_millis(3);
 pub struct Worker {
     herald: Herald,
     permits: Arc<Semaphore>,
-    in_flight: Arc<Mutex<HashMap<String, usize>>>,
     /// Rung when a delivery finishes, so the loop can claim for the freed slot at once.
     finished: Arc<tokio::sync::Notify>,
-    /// Claimed by this worker and not yet finished, by delivery id: what a shutdown hands back.
+    /// Claimed by this worker and not yet finished, by delivery id: what counts against each
+    /// endpoint's limit, and what a shutdown hands back.
     claims: Arc<Mutex<HashMap<String, Claimed>>>,
 }
 
 impl Worker {
     pub fn new(herald: Herald) -> Worker {
         let permits = Arc::new(Semaphore::new(herald.engine.concurrency));
-        Worker { herald, permits, in_flight: Arc::default(), finished: Arc::default(), claims: Arc::default() }
+        Worker { herald, permits, finished: Arc::default(), claims: Arc::default() }
     }
 
     /// One endpoint id per delivery in flight in this process, so a claim tops each endpoint
     /// up to its limit and never past it.
     fn in_flight_ids(&self) -> Vec<String> {
-        let in_flight = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
-        in_flight.iter().flat_map(|(id, n)| std::iter::repeat_n(id.clone(), *n)).collect()
-    }
-
-    fn track(&self, endpoint_id: &str, delta: isize) {
-        let mut in_flight = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
-        let n = in_flight.entry(endpoint_id.to_string()).or_default();
-        *n = n.saturating_add_signed(delta);
-        if *n == 0 {
-            in_flight.remove(endpoint_id);
-        }
+        self.claims.lock().unwrap_or_else(|p| p.into_inner()).values().map(|c| c.endpoint_id.clone()).collect()
     }
 
     async fn deliver(&self, claimed: Claimed, batch: &Batch) {
@@ -56,13 +46,11 @@ impl Worker {
             // The lease runs out and the delivery is claimed again: nothing is lost.
             tracing::error!(delivery_id = %claimed.id, error = ?err, "delivery not recorded; will be retried after its lease");
         }
-        self.track(&claimed.endpoint_id, -1);
         self.claims.lock().unwrap_or_else(|p| p.into_inner()).remove(&claimed.id);
         self.finished.notify_one();
     }
 
     fn hold(&self, claimed: &Claimed) {
-        self.track(&claimed.endpoint_id, 1);
         self.claims.lock().unwrap_or_else(|p| p.into_inner()).insert(claimed.id.clone(), claimed.clone());
     }
 
