@@ -45,6 +45,8 @@ text_enum! {
         /// A dashboard session of platform staff.
         Staff = "staff",
         ApiKey = "api_key",
+        /// A platform key (`hkp_…`): the booking platform acting across its tenants.
+        PlatformKey = "platform_key",
         /// The command line and background jobs.
         System = "system",
     }
@@ -56,6 +58,7 @@ impl ActorKind {
             ActorKind::User => "Team member",
             ActorKind::Staff => "Herald staff",
             ActorKind::ApiKey => "API key",
+            ActorKind::PlatformKey => "Platform key",
             ActorKind::System => "Command line",
         }
     }
