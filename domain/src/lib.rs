@@ -63,6 +63,8 @@ pub struct Inner {
     pub throttle: delivery::throttle::ThrottleCache,
     /// Which tenants have a metrics label of their own (see [`telemetry::TENANT_LABEL_CAP`]).
     pub tenant_labels: telemetry::TenantLabels,
+    /// Accepted events wait here for the group commit (see `messages::spawn_ingest_writer`).
+    ingest_queue: tokio::sync::mpsc::Sender<messages::IngestJob>,
 }
 
 impl std::ops::Deref for Herald {
@@ -84,6 +86,7 @@ impl Herald {
     ) -> Herald {
         let announce = Arc::new(tokio::sync::Notify::new());
         delivery::wake::spawn_announcer(&store, announce.clone());
+        let ingest_queue = messages::spawn_ingest_writer(store.clone());
         Herald(Arc::new(Inner {
             store,
             clock,
@@ -97,6 +100,7 @@ impl Herald {
             trusted_proxies,
             throttle: Default::default(),
             tenant_labels: Default::default(),
+            ingest_queue,
         }))
     }
 
