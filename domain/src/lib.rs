@@ -65,6 +65,8 @@ pub struct Inner {
     pub tenant_labels: telemetry::TenantLabels,
     /// Accepted events wait here for the group commit (see `messages::spawn_ingest_writer`).
     ingest_queue: tokio::sync::mpsc::Sender<messages::IngestJob>,
+    /// Finished attempts wait here for the group commit (see `delivery::record`).
+    record_queue: tokio::sync::mpsc::Sender<delivery::record::RecordJob>,
 }
 
 impl std::ops::Deref for Herald {
@@ -87,7 +89,7 @@ impl Herald {
         let announce = Arc::new(tokio::sync::Notify::new());
         delivery::wake::spawn_announcer(&store, announce.clone());
         let ingest_queue = messages::spawn_ingest_writer(store.clone());
-        Herald(Arc::new(Inner {
+        Herald(Arc::new_cyclic(|herald| Inner {
             store,
             clock,
             cipher,
@@ -101,6 +103,7 @@ impl Herald {
             throttle: Default::default(),
             tenant_labels: Default::default(),
             ingest_queue,
+            record_queue: delivery::record::spawn_recorder(herald.clone()),
         }))
     }
 

@@ -295,7 +295,7 @@ async fn write_group(store: &Store, messages: &[&NewMessage]) -> Result<std::col
 }
 
 /// `($1, …, $n), ($n+1, …)`: `rows` groups of `columns` numbered placeholders.
-fn placeholders(rows: usize, columns: usize) -> String {
+pub(crate) fn placeholders(rows: usize, columns: usize) -> String {
     (0..rows)
         .map(|r| format!("({})", (1..=columns).map(|c| format!("${}", r * columns + c)).collect::<Vec<_>>().join(", ")))
         .collect::<Vec<_>>()
