@@ -208,7 +208,8 @@ async fn api_walk(app: &TestApp, caller: &Caller<'_>, t: &Targets, why: &str) ->
             Some(inner) => (inner, format!("/tenants/{}", t.tenant)),
             None => (path, String::new()),
         };
-        if matches!(caller, Caller::Platform(_)) != !prefix.is_empty() {
+        let platform = matches!(caller, Caller::Platform(_));
+        if platform == prefix.is_empty() {
             continue;
         }
         for (concrete, body) in api_call(&method, route, t) {
