@@ -514,7 +514,7 @@ pub fn PlatformKeysPage() -> impl IntoView {
             })}
         </section>
         <section class="card card-flush">
-            <div class="card-header card-header-padded"><h2>"Keys"</h2></div>
+            <div class="card-header card-header-padded"><h2>"Keys"</h2><span class="muted small">"A revoked key stops working at once"</span></div>
             <Alert message=revoke_error/>
             <Transition fallback=|| view! { <Loading/> }>
                 {move || Suspend::new(async move {
@@ -548,15 +548,15 @@ fn PlatformKeyItem(row: PlatformKeyRow, revoke: ServerAction<RevokePlatformKey>)
         <tr class:revoked=revoked>
             <td class="strong">{row.name.clone()}</td>
             <td><code>{row.prefix.clone()} "…"</code></td>
-            <td class="muted mono small">{utc(row.created_at)}</td>
-            <td class="muted mono small">{row.last_used_at.map(utc).unwrap_or_else(|| "Never".into())}</td>
+            <td class="muted mono small nowrap">{utc(row.created_at)}</td>
+            <td class="muted mono small nowrap">{row.last_used_at.map(utc).unwrap_or_else(|| "Never".into())}</td>
             <td>{match row.revoked_at {
                 Some(at) => view! { <span class="badge badge-off" title=format!("Revoked {} UTC", utc(at))>"revoked"</span> }.into_any(),
                 None => view! { <span class="badge badge-ok">"active"</span> }.into_any(),
             }}</td>
             <td class="actions">
                 {(!revoked).then(|| view! {
-                    <Confirm label="Revoke" question=format!("Revoke \"{}\"? The platform's requests with it fail at once.", row.name)>
+                    <Confirm label="Revoke" question=format!("Revoke \"{}\"?", row.name)>
                         <ActionForm action=revoke>
                             <input type="hidden" name="id" value=row.id.clone()/>
                             <button type="submit" class="btn btn-danger btn-sm">"Yes, revoke"</button>
