@@ -220,6 +220,8 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Serve { role, bind } => {
             if let Some(bind) = bind {
                 config = config.with_bind(bind);
+                // The public URL may have followed the address: framing still needs https.
+                config.check_framing()?;
             }
             return serve(config, herald, role, bind.is_some()).await;
         }
