@@ -14,6 +14,10 @@ const LANDING: &str = "/endpoints";
 
 pub async fn open(State(herald): State<Herald>, session: Session, Path(token): Path<String>, request: axum::extract::Request) -> Response {
     let (parts, _) = request.into_parts();
+    // A HEAD (a link checker's) must not use up the link.
+    if parts.method == axum::http::Method::HEAD {
+        return (StatusCode::OK, [(header::CACHE_CONTROL, "no-store")]).into_response();
+    }
     let ip = crate::api::client_ip(&herald, &parts);
     let signed_in = match herald.use_dashboard_link(&token, ip).await {
         Ok(link) => app::session::sign_in_pinned(&herald, &session, &link.user_id, &link.tenant_id).await,

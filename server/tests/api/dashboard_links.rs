@@ -50,6 +50,9 @@ async fn a_link_creates_the_person_and_signs_them_in_once(app: TestApp) {
             .unwrap();
     assert_eq!(hash, domain::crypto::sha256_hex(token));
 
+    // A link checker's HEAD does not use it up.
+    let head = app.new_browser().head(&url).send().await.unwrap();
+    assert_eq!(head.status(), 200);
     let browser = app.new_browser();
     let r = open(&browser, &url).await;
     assert_eq!(r.status, 303, "{}", r.text);
