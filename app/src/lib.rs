@@ -61,6 +61,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/staff/tenants/:id") view=staff::TenantPage/>
                     <Route path=path!("/staff/search") view=staff::SearchPage/>
                     <Route path=path!("/staff/audit") view=audit::StaffAudit/>
+                    <Route path=path!("/staff/platform-keys") view=staff::PlatformKeysPage/>
                 </ParentRoute>
             </Routes>
         </Router>

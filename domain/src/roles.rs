@@ -139,6 +139,19 @@ impl Actor {
         }
     }
 
+    /// Creating and changing tenants: operators, the command line, and the platform's key.
+    pub fn require_tenant_manager(&self) -> Result<()> {
+        match self.kind {
+            ActorKind::System | ActorKind::PlatformKey => Ok(()),
+            _ => self.require_operator(),
+        }
+    }
+
+    /// A platform key (`hkp_…`), before or after it picked a tenant to act in.
+    pub fn is_platform_key(&self) -> bool {
+        self.kind == ActorKind::PlatformKey
+    }
+
     pub fn require_staff(&self) -> Result<()> {
         if self.is_staff() {
             Ok(())

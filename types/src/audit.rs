@@ -32,6 +32,10 @@ text_enum! {
         RecoveryCancelled = "recovery.cancelled",
         RecoveryFinished = "recovery.finished",
         StaffGranted = "staff.granted",
+        PlatformKeyCreated = "platform_key.created",
+        PlatformKeyRevoked = "platform_key.revoked",
+        DashboardLinkCreated = "dashboard_link.created",
+        DashboardLinkUsed = "dashboard_link.used",
     }
 }
 
@@ -46,6 +50,8 @@ text_enum! {
         Delivery = "delivery",
         Recovery = "recovery",
         Staff = "staff",
+        PlatformKey = "platform_key",
+        DashboardLink = "dashboard_link",
     }
 }
 
@@ -60,6 +66,8 @@ impl AuditGroup {
             AuditGroup::Delivery => "Replays",
             AuditGroup::Recovery => "Recovery jobs",
             AuditGroup::Staff => "Staff accounts",
+            AuditGroup::PlatformKey => "Platform keys",
+            AuditGroup::DashboardLink => "Dashboard links",
         }
     }
 

@@ -1,7 +1,7 @@
 //! `GET /api/v1/deliveries` (filtered, keyset-paginated), `GET /api/v1/deliveries/{id}` (with its
 //! attempts and the request as sent), its payload download, and replay.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
@@ -11,7 +11,7 @@ use domain::Herald;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{Api, ApiError, Caller};
+use super::{Api, ApiError, Caller, PathId};
 
 pub fn routes(api: Api) -> Api {
     api.get("/deliveries", list)
@@ -89,22 +89,18 @@ pub(super) fn detail_json(detail: &DeliveryDetail) -> Value {
     body
 }
 
-async fn show(State(herald): State<Herald>, Caller(actor): Caller, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn show(State(herald): State<Herald>, Caller(actor): Caller, PathId(id): PathId) -> Result<Json<Value>, ApiError> {
     Ok(Json(detail_json(&herald.delivery(actor.tenant_id()?, &id).await?)))
 }
 
 /// The payload as the endpoint receives it, as a `<message-id>.json` attachment.
-async fn payload(State(herald): State<Herald>, Caller(actor): Caller, Path(id): Path<String>) -> Result<impl IntoResponse, ApiError> {
+async fn payload(State(herald): State<Herald>, Caller(actor): Caller, PathId(id): PathId) -> Result<impl IntoResponse, ApiError> {
     let file = herald.payload_file(actor.tenant_id()?, &id).await?;
     let disposition = format!("attachment; filename=\"{}\"", file.file_name);
     Ok(([(header::CONTENT_TYPE, "application/json".to_string()), (header::CONTENT_DISPOSITION, disposition)], file.body))
 }
 
-async fn replay(
-    State(herald): State<Herald>,
-    Caller(actor): Caller,
-    Path(id): Path<String>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+async fn replay(State(herald): State<Herald>, Caller(actor): Caller, PathId(id): PathId) -> Result<(StatusCode, Json<Value>), ApiError> {
     let replay = herald.replay(&actor, &id).await?;
     Ok((StatusCode::ACCEPTED, Json(delivery_json(&replay))))
 }

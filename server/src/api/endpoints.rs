@@ -1,6 +1,6 @@
 //! `/api/v1/endpoints`, `/api/v1/event-types` and the tenant settings.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::Json;
 use domain::endpoints::{Endpoint, EndpointInput};
@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::deliveries::detail_json;
-use super::{Api, ApiError, ApiJson, Caller};
+use super::{Api, ApiError, ApiJson, Caller, PathId};
 
 pub fn routes(api: Api) -> Api {
     api.get("/event-types", event_types)
@@ -57,37 +57,37 @@ async fn create(
     Ok((StatusCode::CREATED, Json(herald.create_endpoint(&actor, input).await?)))
 }
 
-async fn show(State(herald): State<Herald>, Caller(actor): Caller, Path(id): Path<String>) -> Reply<Json<Endpoint>> {
+async fn show(State(herald): State<Herald>, Caller(actor): Caller, PathId(id): PathId) -> Reply<Json<Endpoint>> {
     Ok(Json(domain::endpoints::for_viewer(herald.endpoint(actor.tenant_id()?, &id).await?, &actor)))
 }
 
 async fn update(
     State(herald): State<Herald>,
     Caller(actor): Caller,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     ApiJson(input): ApiJson<EndpointInput>,
 ) -> Reply<Json<Endpoint>> {
     Ok(Json(herald.update_endpoint(&actor, &id, input).await?))
 }
 
-async fn remove(State(herald): State<Herald>, Caller(actor): Caller, Path(id): Path<String>) -> Reply<StatusCode> {
+async fn remove(State(herald): State<Herald>, Caller(actor): Caller, PathId(id): PathId) -> Reply<StatusCode> {
     herald.delete_endpoint(&actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn activate(State(herald): State<Herald>, Caller(actor): Caller, Path(id): Path<String>) -> Reply<Json<Endpoint>> {
+async fn activate(State(herald): State<Herald>, Caller(actor): Caller, PathId(id): PathId) -> Reply<Json<Endpoint>> {
     Ok(Json(herald.activate_endpoint(&actor, &id).await?))
 }
 
-async fn deactivate(State(herald): State<Herald>, Caller(actor): Caller, Path(id): Path<String>) -> Reply<Json<Endpoint>> {
+async fn deactivate(State(herald): State<Herald>, Caller(actor): Caller, PathId(id): PathId) -> Reply<Json<Endpoint>> {
     Ok(Json(herald.deactivate_endpoint(&actor, &id).await?))
 }
 
-async fn secret(State(herald): State<Herald>, Caller(actor): Caller, Path(id): Path<String>) -> Reply<Json<Value>> {
+async fn secret(State(herald): State<Herald>, Caller(actor): Caller, PathId(id): PathId) -> Reply<Json<Value>> {
     Ok(Json(json!({ "secret": herald.endpoint_secret(&actor, &id).await? })))
 }
 
-async fn rotate_secret(State(herald): State<Herald>, Caller(actor): Caller, Path(id): Path<String>) -> Reply<Json<Value>> {
+async fn rotate_secret(State(herald): State<Herald>, Caller(actor): Caller, PathId(id): PathId) -> Reply<Json<Value>> {
     Ok(Json(json!({ "secret": herald.rotate_endpoint_secret(&actor, &id).await? })))
 }
 
@@ -118,12 +118,7 @@ struct StatsQuery {
     window: Option<String>,
 }
 
-async fn stats(
-    State(herald): State<Herald>,
-    Caller(actor): Caller,
-    Path(id): Path<String>,
-    Query(q): Query<StatsQuery>,
-) -> Reply<Json<Value>> {
+async fn stats(State(herald): State<Herald>, Caller(actor): Caller, PathId(id): PathId, Query(q): Query<StatsQuery>) -> Reply<Json<Value>> {
     let window = domain::stats::window(q.window.as_deref().unwrap_or("24h"))?;
     Ok(Json(json!(herald.endpoint_stats(actor.tenant_id()?, &id, window).await?)))
 }
@@ -138,7 +133,7 @@ struct TestIn {
 async fn send_test(
     State(herald): State<Herald>,
     Caller(actor): Caller,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     ApiJson(input): ApiJson<TestIn>,
 ) -> Reply<Json<Value>> {
     Ok(Json(detail_json(&herald.send_test(&actor, &id, &input.event_type).await?)))

@@ -2,7 +2,7 @@
 //! `GET /api/v1/jobs[?endpoint_id=]` and `GET /api/v1/jobs/{id}` follow them, and
 //! `POST /api/v1/jobs/{id}/cancel` stops one.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::Json;
 use domain::clock::rfc3339;
@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::deliveries::parse_time;
-use super::{Api, ApiError, ApiJson, Caller};
+use super::{Api, ApiError, ApiJson, Caller, PathId};
 
 pub fn routes(api: Api) -> Api {
     api.post("/endpoints/{id}/recover", recover).get("/jobs", list).get("/jobs/{id}", show).post("/jobs/{id}/cancel", cancel)
@@ -47,7 +47,7 @@ struct RecoverIn {
 async fn recover(
     State(herald): State<Herald>,
     Caller(actor): Caller,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     ApiJson(input): ApiJson<RecoverIn>,
 ) -> Reply<(StatusCode, Json<Value>)> {
     let since = parse_time("since", Some(input.since))?.ok_or_else(|| domain::Error::invalid("since", "since is required."))?;
@@ -77,10 +77,10 @@ async fn list(State(herald): State<Herald>, Caller(actor): Caller, Query(query):
     Ok(Json(json!({ "data": jobs.iter().map(job_json).collect::<Vec<_>>() })))
 }
 
-async fn show(State(herald): State<Herald>, Caller(actor): Caller, Path(id): Path<String>) -> Reply<Json<Value>> {
+async fn show(State(herald): State<Herald>, Caller(actor): Caller, PathId(id): PathId) -> Reply<Json<Value>> {
     Ok(Json(json!({ "job": job_json(&herald.job(&actor, &id).await?) })))
 }
 
-async fn cancel(State(herald): State<Herald>, Caller(actor): Caller, Path(id): Path<String>) -> Reply<Json<Value>> {
+async fn cancel(State(herald): State<Herald>, Caller(actor): Caller, PathId(id): PathId) -> Reply<Json<Value>> {
     Ok(Json(json!({ "job": job_json(&herald.cancel_job(&actor, &id).await?) })))
 }

@@ -33,6 +33,7 @@ const READS: &[&str] = &[
     "staff_tenant",
     "search_deliveries",
     "audit_entries",
+    "platform_keys",
 ];
 
 /// Server functions about the caller's own session or account, not the tenant's data: signing
@@ -44,7 +45,8 @@ const OWN_SESSION: &[&str] =
 
 /// The operator's console acts on tenants from outside them (lifting a suspension among other
 /// things); for everyone else, support included, it does not exist: 404.
-const OPERATOR: &[&str] = &["create_tenant", "update_tenant_settings", "set_tenant_suspended", "set_tenant_plan"];
+const OPERATOR: &[&str] =
+    &["create_tenant", "update_tenant_settings", "set_tenant_suspended", "set_tenant_plan", "create_platform_key", "revoke_platform_key"];
 
 /// What the walk needs to call each route on real objects of the tenant.
 struct Targets {
@@ -56,6 +58,7 @@ struct Targets {
     api_key: String,
     /// A running recovery job.
     job: String,
+    platform_key: String,
 }
 
 enum Args {
@@ -80,6 +83,8 @@ fn rpc_calls(name: &str, t: &Targets) -> Vec<Args> {
             vec![form(&[("tenant_id", tenant), ("suspended", "true")]), form(&[("tenant_id", tenant), ("suspended", "false")])]
         }
         "set_tenant_plan" => vec![form(&[("tenant_id", tenant), ("plan", "basic")])],
+        "create_platform_key" => vec![form(&[("name", "Mine")])],
+        "revoke_platform_key" => vec![form(&[("id", &t.platform_key)])],
         "invite" => vec![form(&[("email", "newcomer@lotus.example"), ("role", "member")])],
         "revoke_invitation" => vec![form(&[("id", &t.invitation)])],
         "remove_member" => vec![form(&[("user_id", &t.member)])],
@@ -154,9 +159,20 @@ async fn state(app: &TestApp, tenant_id: &str) -> Value {
         "SELECT id, revoked_at FROM api_keys WHERE tenant_id = $1 ORDER BY id").bind(tenant_id).fetch_all(pool).await)
     .unwrap();
     let mut counts = serde_json::Map::new();
-    for table in
-        ["tenants", "users", "memberships", "invitations", "endpoints", "api_keys", "messages", "deliveries", "attempts", "audit_log"]
-    {
+    for table in [
+        "tenants",
+        "users",
+        "memberships",
+        "invitations",
+        "endpoints",
+        "api_keys",
+        "messages",
+        "deliveries",
+        "attempts",
+        "audit_log",
+        "platform_keys",
+        "dashboard_links",
+    ] {
         counts.insert(table.into(), json!(count(app, table).await));
     }
     json!({
@@ -170,22 +186,37 @@ async fn state(app: &TestApp, tenant_id: &str) -> Value {
     })
 }
 
-/// Who is walking: a browser session or an API key, and the word the refusal must contain.
+/// The platform's own routes (platform keys only: see platform.rs): they act on tenants from
+/// outside them, lifting a suspension among other things, so the walk leaves them out.
+const PLATFORM_ROUTES: &[&str] = &["/tenants", "/tenants/{tenant_id}", "/tenants/{tenant_id}/dashboard-links"];
+
+/// Who is walking: a browser session, a tenant's API key, or a platform key (which walks the
+/// tenant routes under `/tenants/{tenant_id}`, the others walk them as they are).
 enum Caller<'a> {
     Session(&'a reqwest::Client),
     Key(&'a str),
+    Platform(&'a str),
 }
 
 async fn api_walk(app: &TestApp, caller: &Caller<'_>, t: &Targets, why: &str) -> usize {
     let mut walked = 0;
     for (method, path) in server::api::route_list() {
-        if method == Method::GET {
-            continue; // reads
+        if method == Method::GET || PLATFORM_ROUTES.contains(&path) {
+            continue; // reads, and the platform's own routes
         }
-        for (concrete, body) in api_call(&method, path, t) {
+        let (route, prefix) = match path.strip_prefix(server::api::TENANT_SCOPE) {
+            Some(inner) => (inner, format!("/tenants/{}", t.tenant)),
+            None => (path, String::new()),
+        };
+        let platform = matches!(caller, Caller::Platform(_));
+        if platform == prefix.is_empty() {
+            continue;
+        }
+        for (concrete, body) in api_call(&method, route, t) {
+            let concrete = format!("{prefix}{concrete}");
             let r = match caller {
                 Caller::Session(client) => session_call(app, client, method.clone(), &concrete, body).await,
-                Caller::Key(key) => {
+                Caller::Key(key) | Caller::Platform(key) => {
                     let mut request =
                         crate::helpers::plain_client().request(method.clone(), format!("{}/api/v1{concrete}", app.base)).bearer_auth(key);
                     if let Some(body) = body {
@@ -267,7 +298,17 @@ async fn every_write_refuses_staff_views_and_suspended_tenants(app: TestApp) {
     let team = app.rpc(&owner, "team", &[]).await.json();
     let invitation = team["invitations"][0]["id"].as_str().unwrap().to_string();
     let (spare, _) = app.herald.create_api_key(&system().in_tenant(&tenant_id), "spare").await.unwrap();
-    let t = Targets { tenant: tenant_id.clone(), endpoint, delivery, invitation, member, api_key: spare.id, job };
+    let (platform_key_row, platform) = app.herald.create_platform_key(&system(), "Booking platform").await.unwrap();
+    let t = Targets {
+        tenant: tenant_id.clone(),
+        endpoint,
+        delivery,
+        invitation,
+        member,
+        api_key: spare.id,
+        job,
+        platform_key: platform_key_row.id,
+    };
 
     // Every name this test classifies is a real server function (a stale list hides nothing).
     let registered = server_functions();
@@ -296,7 +337,9 @@ async fn every_write_refuses_staff_views_and_suspended_tenants(app: TestApp) {
     let before = state(&app, &tenant_id).await;
     assert_eq!(before["tenant"]["suspended"], true);
     api_walk(&app, &Caller::Session(&owner), &t, "suspended").await;
-    api_walk(&app, &Caller::Key(&key), &t, "suspended").await;
+    let walked = api_walk(&app, &Caller::Key(&key), &t, "suspended").await;
+    // The platform's key, acting in the tenant through its prefix, is held to the same rule.
+    assert_eq!(api_walk(&app, &Caller::Platform(&platform), &t, "suspended").await, walked, "every write, under the prefix too");
     rpc_walk(&app, &owner, &t, "suspended").await;
     assert_eq!(state(&app, &tenant_id).await, before, "the suspended tenant's owner and API key changed nothing");
 
