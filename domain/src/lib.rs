@@ -12,6 +12,7 @@ pub mod crypto;
 pub mod delivery;
 pub mod endpoints;
 pub mod error;
+pub mod event_types;
 pub mod filter;
 pub mod health;
 pub mod ids;
@@ -24,6 +25,7 @@ pub mod net;
 pub mod ratelimit;
 pub mod replay;
 pub mod roles;
+pub mod schema;
 pub mod sealed;
 pub mod staff;
 pub mod stats;
@@ -63,6 +65,8 @@ pub struct Inner {
     pub throttle: delivery::throttle::ThrottleCache,
     /// Which tenants have a metrics label of their own (see [`telemetry::TENANT_LABEL_CAP`]).
     pub tenant_labels: telemetry::TenantLabels,
+    /// The event catalog as this process knows it (see [`event_types`]).
+    pub catalog: event_types::CatalogCache,
 }
 
 impl std::ops::Deref for Herald {
@@ -97,6 +101,7 @@ impl Herald {
             trusted_proxies,
             throttle: Default::default(),
             tenant_labels: Default::default(),
+            catalog: Default::default(),
         }))
     }
 

@@ -4,7 +4,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::catalog::{self, envelope};
+use crate::catalog::envelope;
 use crate::clock::rfc3339;
 use crate::endpoints::EndpointRow;
 use crate::endpoints::{EndpointStatus, PayloadShape};
@@ -61,13 +61,17 @@ impl Herald {
         let tenant_id = actor.require_writer()?.to_string();
         // An alias (a deprecated or a source platform's name) is stored and sent under its
         // catalog name, which subscriptions match on.
-        let event_type = match catalog::resolve(event_type.trim()) {
-            Some(known) => known.name,
-            None => {
-                let event_type = event_type.trim();
-                return Err(Error::invalid("event_type", format!("\"{event_type}\" is not an event type. See GET /api/v1/event-types.")));
-            }
+        // A type this process does not know yet may have been defined a moment ago in another
+        // one: look at the database's catalog before refusing.
+        let asked = event_type.trim();
+        let known = match self.catalog().resolve(asked) {
+            Some(known) => Some(known.name.clone()),
+            None => self.fresh_catalog().await?.resolve(asked).map(|t| t.name.clone()),
         };
+        let Some(event_type) = known else {
+            return Err(Error::invalid("event_type", format!("\"{asked}\" is not an event type. See GET /api/v1/event-types.")));
+        };
+        let event_type = event_type.as_str();
         if !data.is_object() {
             return Err(Error::invalid("data", "data must be a JSON object."));
         }

@@ -116,9 +116,9 @@ async fn run_backend(
         tenants.push(tenant_id);
     }
     let event_types: Vec<&str> = {
-        let all = domain::catalog::all();
+        let all = domain::catalog::builtin();
         let step = (all.len() / EVENT_TYPES).max(1);
-        all.iter().step_by(step).take(EVENT_TYPES).map(|e| e.name).collect()
+        all.iter().step_by(step).take(EVENT_TYPES).map(|e| e.name.as_str()).collect()
     };
 
     let now = herald.clock.now();
@@ -214,7 +214,7 @@ async fn run_backend(
 
     // The worst case of that filter: nothing matches (an event type that was never sent), so
     // no LIMIT cuts the scan short.
-    if let Some(unused) = domain::catalog::all().iter().map(|e| e.name).find(|n| !event_types.contains(n)) {
+    if let Some(unused) = domain::catalog::builtin().iter().map(|e| e.name.as_str()).find(|n| !event_types.contains(n)) {
         let filter = LogFilter {
             status: Some("failed".into()),
             event_type: Some(unused.into()),

@@ -32,6 +32,10 @@ text_enum! {
         RecoveryCancelled = "recovery.cancelled",
         RecoveryFinished = "recovery.finished",
         StaffGranted = "staff.granted",
+        EventTypeCreated = "event_type.created",
+        EventTypeUpdated = "event_type.updated",
+        EventTypeDeprecated = "event_type.deprecated",
+        EventTypeRestored = "event_type.restored",
     }
 }
 
@@ -46,6 +50,7 @@ text_enum! {
         Delivery = "delivery",
         Recovery = "recovery",
         Staff = "staff",
+        EventType = "event_type",
     }
 }
 
@@ -60,6 +65,7 @@ impl AuditGroup {
             AuditGroup::Delivery => "Replays",
             AuditGroup::Recovery => "Recovery jobs",
             AuditGroup::Staff => "Staff accounts",
+            AuditGroup::EventType => "Event catalog",
         }
     }
 

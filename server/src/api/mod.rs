@@ -4,6 +4,7 @@
 mod audit;
 mod deliveries;
 mod endpoints;
+mod event_types;
 mod events;
 mod jobs;
 
@@ -32,6 +33,7 @@ pub fn route_list() -> Vec<(Method, &'static str)> {
 fn api() -> Api {
     let api = Api { router: Router::new(), routes: Vec::new() }.get("/me", me);
     let api = endpoints::routes(api);
+    let api = event_types::routes(api);
     let api = events::routes(api);
     let api = deliveries::routes(api);
     let api = jobs::routes(api);

@@ -7,6 +7,7 @@ mod crash;
 mod delivery;
 mod endpoint_throttle;
 mod endpoints;
+mod event_types;
 mod filters;
 mod guards;
 mod health;
