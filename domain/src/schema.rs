@@ -124,16 +124,17 @@ fn check_at(schema: &Value, at: &str, depth: usize) -> Result<(), String> {
 }
 
 /// The first way `instance` fails `schema` (checked with [`check_schema`] first), as "where:
-/// what", e.g. `/customer/email: expected a string, got 42`.
+/// what", e.g. `/customer/email: expected string, got integer` (no "where" at the top level).
 pub fn validate(schema: &Value, instance: &Value) -> Result<(), String> {
     validate_at(schema, instance, "")
 }
 
-fn shown(at: &str) -> &str {
+
+fn located(at: &str, what: String) -> String {
     if at.is_empty() {
-        "the sample"
+        what
     } else {
-        at
+        format!("{at}: {what}")
     }
 }
 
@@ -170,11 +171,11 @@ fn same(a: &Value, b: &Value) -> bool {
 fn validate_at(schema: &Value, instance: &Value, at: &str) -> Result<(), String> {
     let map: &Map<String, Value> = match schema {
         Value::Bool(true) => return Ok(()),
-        Value::Bool(false) => return Err(format!("{}: no value is allowed here", shown(at))),
+        Value::Bool(false) => return Err(located(at, "no value is allowed here".into())),
         Value::Object(map) => map,
         _ => return Ok(()),
     };
-    let fail = |what: String| Err(format!("{}: {what}", shown(at)));
+    let fail = |what: String| Err(located(at, what));
     if let Some(types) = map.get("type") {
         let names: Vec<&str> = match types {
             Value::String(s) => vec![s.as_str()],
@@ -352,7 +353,7 @@ mod tests {
         });
         validate(&schema, &json!({ "id": "vch_1", "amount": 10, "at": "2026-03-14T09:30:00Z", "lines": [{ "sku": "x" }] })).unwrap();
         for (bad, says) in [
-            (json!({ "id": "vch_1" }), "the sample: the property \"amount\" is required"),
+            (json!({ "id": "vch_1" }), "the property \"amount\" is required"),
             (json!({ "id": 7, "amount": 5 }), "/id: expected string, got integer"),
             (json!({ "id": "v", "amount": 5 }), "/id: must be at least 3"),
             (json!({ "id": "vch", "amount": -5 }), "/amount: -5 is less than the minimum 0"),

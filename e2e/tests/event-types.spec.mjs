@@ -56,6 +56,7 @@ test('an operator defines an event type, a tenant subscribes to it, and deprecat
   );
   await form.getByRole('button', { name: 'Add event type' }).click();
   await expect(page.locator('#type-created')).toContainText(`Added ${name}.`);
+  await expect(form.getByLabel('Name', { exact: true })).toHaveValue('');
   const created = page.locator(`#type-${slug}`);
   await expect(created).toBeVisible();
   await expect(created.locator('.badge-info')).toHaveText('custom');
@@ -113,6 +114,15 @@ test('an operator defines an event type, a tenant subscribes to it, and deprecat
   await expect(kept.getByRole('checkbox')).toBeChecked();
   await expect(kept.locator('.badge')).toHaveText('deprecated');
   await shot(owner, 'event-types-kept-on-edit');
+  // The tenant's catalog page marks it as the platform's, and deprecated.
+  await owner.goto('/event-types');
+  await hydrated(owner);
+  const group = owner.locator('#resource-gift_card');
+  await expect(group.locator('summary', { hasText: name }).locator('.badge-info')).toHaveText('platform');
+  await expect(group.locator('summary', { hasText: name }).locator('.badge-muted')).toHaveText('deprecated');
+  await shot(owner, 'event-types-tenant-catalog');
+  await owner.goto(`${endpointUrl}/edit`);
+  await hydrated(owner);
   await owner.getByRole('button', { name: 'Save endpoint' }).click();
   await expect(owner).toHaveURL(endpointUrl);
 

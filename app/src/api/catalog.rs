@@ -25,6 +25,8 @@ pub struct CatalogEntry {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StaffCatalog {
+    /// Every resource with its label, in catalog order.
+    pub resources: Vec<(String, String)>,
     pub built_in: Vec<CatalogEntry>,
     pub custom: Vec<CatalogEntry>,
     /// The viewer may define and change types (operators; support only reads).
@@ -79,6 +81,7 @@ pub async fn staff_event_types() -> Result<StaffCatalog, AppError> {
     actor.require_staff()?;
     let catalog = herald.fresh_catalog().await?;
     Ok(StaffCatalog {
+        resources: catalog.resources(),
         built_in: catalog.iter().filter(|t| !t.custom).map(convert::entry).collect(),
         custom: catalog.custom().iter().map(convert::entry).collect(),
         can_edit: actor.may_edit_catalog(),

@@ -70,11 +70,17 @@ fn CatalogView(catalog: StaffCatalog, create: ServerAction<CreateEventType>) -> 
                 <h2>"Built-in types"</h2>
                 <span class="muted small">{built_in_count} " types · shipped with Herald, read-only"</span>
             </div>
-            {catalog.built_in.into_iter().map(|entry| view! {
-                <details class="catalog-type">
-                    <summary><span class="mono strong">{entry.name.clone()}</span> <span class="muted">{entry.description.clone()}</span></summary>
-                    <JsonPair entry=entry/>
-                </details>
+            {catalog.resources.into_iter().filter_map(|(resource, label)| {
+                let types: Vec<CatalogEntry> = catalog.built_in.iter().filter(|t| t.resource == resource).cloned().collect();
+                (!types.is_empty()).then(|| view! {
+                    <h3 class="catalog-resource">{label}</h3>
+                    {types.into_iter().map(|entry| view! {
+                        <details class="catalog-type">
+                            <summary><span class="mono strong">{entry.name.clone()}</span> <span class="muted">{entry.description.clone()}</span></summary>
+                            <JsonPair entry=entry/>
+                        </details>
+                    }).collect_view()}
+                })
             }).collect_view()}
         </section>
     }
@@ -120,10 +126,17 @@ fn CreateCard(create: ServerAction<CreateEventType>) -> impl IntoView {
     let error = last_error(move || create.value().get());
     let pending = create.pending();
     let created = move || create.value().get().and_then(Result::ok);
+    // A type added: the form is ready for the next one.
+    let form = NodeRef::<leptos::html::Form>::new();
+    Effect::new(move |_| {
+        if let (Some(Ok(_)), Some(form)) = (create.value().get(), form.get()) {
+            form.reset();
+        }
+    });
     view! {
         <section class="card" id="create-event-type">
             <div class="card-header"><h2>"Define an event type"</h2><span class="muted small">"Offered to every tenant at once"</span></div>
-            <ActionForm action=create>
+            <ActionForm action=create node_ref=form>
                 <div class="form-row-2">
                     <div class="field" class:has-error=move || field_error(error, "type").get().is_some()>
                         <label for="new-type-name">"Name"</label>
