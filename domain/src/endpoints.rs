@@ -417,7 +417,9 @@ impl Herald {
         let event_types = match input.event_types {
             // Read from the database's catalog: a type deprecated a moment ago in another
             // process is not added here.
-            Some(types) => validate_event_types(&types, &*self.fresh_catalog().await?, &current.map(EndpointRow::event_types).unwrap_or_default())?,
+            Some(types) => {
+                validate_event_types(&types, &*self.fresh_catalog().await?, &current.map(EndpointRow::event_types).unwrap_or_default())?
+            }
             None => current
                 .map(EndpointRow::event_types)
                 .ok_or_else(|| Error::invalid("event_types", "Choose at least one event type, or all events."))?,

@@ -253,7 +253,8 @@ impl Herald {
             ));
         }
         let description = validate_description(input.description.as_deref().unwrap_or_default())?;
-        let sample = input.sample.ok_or_else(|| Error::invalid("sample", "Give a sample: a JSON object such as an event of this type carries."))?;
+        let sample =
+            input.sample.ok_or_else(|| Error::invalid("sample", "Give a sample: a JSON object such as an event of this type carries."))?;
         validate_sample(&sample)?;
         let schema = input.schema.flatten();
         if let Some(schema) = &schema {
@@ -308,7 +309,9 @@ impl Herald {
         };
         let schema: Option<Value> = match input.schema {
             Some(given) => given,
-            None => current.schema.as_deref().map(serde_json::from_str::<Value>).transpose().map_err(|e| Error::internal("stored schema", e))?,
+            None => {
+                current.schema.as_deref().map(serde_json::from_str::<Value>).transpose().map_err(|e| Error::internal("stored schema", e))?
+            }
         };
         if let Some(schema) = &schema {
             validate_schema(schema, &sample)?;
@@ -389,7 +392,9 @@ mod tests {
         for ok in ["voucher.redeemed", "appointment.reminder.sent", "gift_card.v2.issued", " spa.room.cleaned "] {
             assert_eq!(validate_name(ok).unwrap(), ok.trim(), "{ok}");
         }
-        for bad in ["", "voucher", "Voucher.Redeemed", "voucher..redeemed", "voucher.redeemed.", "2fa.enabled", "a.b.c.d.e.f", "voucher-x.y", "*"] {
+        for bad in
+            ["", "voucher", "Voucher.Redeemed", "voucher..redeemed", "voucher.redeemed.", "2fa.enabled", "a.b.c.d.e.f", "voucher-x.y", "*"]
+        {
             let err = validate_name(bad).unwrap_err();
             assert_eq!(err.field(), Some("type"), "{bad}");
         }

@@ -92,7 +92,8 @@ impl Herald {
             None => None,
             Some(name) => {
                 let catalog = self.catalog();
-                let known = catalog.resolve(name).ok_or_else(|| Error::invalid("event_type", format!("\"{name}\" is not an event type.")))?;
+                let known =
+                    catalog.resolve(name).ok_or_else(|| Error::invalid("event_type", format!("\"{name}\" is not an event type.")))?;
                 Some(known.name.clone())
             }
         };

@@ -129,7 +129,6 @@ pub fn validate(schema: &Value, instance: &Value) -> Result<(), String> {
     validate_at(schema, instance, "")
 }
 
-
 fn located(at: &str, what: String) -> String {
     if at.is_empty() {
         what

@@ -63,18 +63,15 @@ async fn operators_define_change_deprecate_and_restore_event_types(app: TestApp)
 
     // The session's CSRF token works as a script would send it (no Origin header).
     let csrf = app.me(&op).await["csrf_token"].as_str().unwrap().to_string();
-    let r = op
-        .post(format!("{}/api/v1/event-types", app.base))
-        .header("x-csrf-token", &csrf)
-        .json(&voucher())
-        .send()
-        .await
-        .unwrap();
+    let r = op.post(format!("{}/api/v1/event-types", app.base)).header("x-csrf-token", &csrf).json(&voucher()).send().await.unwrap();
     assert_eq!(r.status(), 201);
     let created: Value = r.json().await.unwrap();
     assert_eq!(created["type"], "voucher.redeemed");
     assert_eq!(created["resource"], "voucher");
-    assert_eq!((created["custom"].as_bool(), created["deprecated"].as_bool(), created["schema_given"].as_bool()), (Some(true), Some(false), Some(true)));
+    assert_eq!(
+        (created["custom"].as_bool(), created["deprecated"].as_bool(), created["schema_given"].as_bool()),
+        (Some(true), Some(false), Some(true))
+    );
     assert_eq!(created["sample"]["code"], "SPRING-25");
     assert_eq!(created["created_at"], "2026-01-01T10:00:00Z");
 
@@ -85,10 +82,19 @@ async fn operators_define_change_deprecate_and_restore_event_types(app: TestApp)
     assert_eq!((one.status.as_u16(), one.json()["description"].as_str()), (200, Some("A client redeemed a gift voucher.")));
 
     // Change the description and the sample; then drop the schema (derived from the sample).
-    let r = call(&app, &op, Method::PATCH, "/event-types/voucher.redeemed",
-        Some(json!({ "description": "A gift voucher was redeemed.", "sample": { "id": "vch_9", "amount": 100 } }))).await;
+    let r = call(
+        &app,
+        &op,
+        Method::PATCH,
+        "/event-types/voucher.redeemed",
+        Some(json!({ "description": "A gift voucher was redeemed.", "sample": { "id": "vch_9", "amount": 100 } })),
+    )
+    .await;
     assert_eq!(r.status, 200, "{}", r.text);
-    assert_eq!((r.json()["description"].as_str(), r.json()["sample"]["id"].as_str()), (Some("A gift voucher was redeemed."), Some("vch_9")));
+    assert_eq!(
+        (r.json()["description"].as_str(), r.json()["sample"]["id"].as_str()),
+        (Some("A gift voucher was redeemed."), Some("vch_9"))
+    );
     let r = call(&app, &op, Method::PATCH, "/event-types/voucher.redeemed", Some(json!({ "schema": null }))).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.json()["schema_given"], false);
@@ -197,7 +203,11 @@ async fn every_bad_input_names_its_field_and_writes_nothing(app: TestApp) {
         assert!(r.error()["message"].as_str().unwrap().contains(says), "{body}: {}", r.text);
     }
     let now = call(&app, &op, Method::GET, "/event-types/voucher.redeemed", None).await.json();
-    assert_eq!((now["description"].as_str(), now["sample"]["amount"].as_i64()), (Some("A client redeemed a gift voucher."), Some(2500)), "unchanged");
+    assert_eq!(
+        (now["description"].as_str(), now["sample"]["amount"].as_i64()),
+        (Some("A client redeemed a gift voucher."), Some(2500)),
+        "unchanged"
+    );
 }
 
 async fn only_operators_and_the_platform_change_the_catalog(app: TestApp) {
@@ -213,8 +223,19 @@ async fn only_operators_and_the_platform_change_the_catalog(app: TestApp) {
     assert_eq!(anonymous.status(), 401);
 
     // A tenant's key, its owner (an admin) and support staff may not change it.
-    assert_eq!(app.herald.create_event_type(&crate::helpers::system(), serde_json::from_value(json!({
-        "type": "voucher.issued", "description": "A voucher was sold.", "sample": { "id": "vch_1" } })).unwrap()).await.unwrap().name, "voucher.issued");
+    assert_eq!(
+        app.herald
+            .create_event_type(
+                &crate::helpers::system(),
+                serde_json::from_value(json!({
+        "type": "voucher.issued", "description": "A voucher was sold.", "sample": { "id": "vch_1" } }))
+                .unwrap()
+            )
+            .await
+            .unwrap()
+            .name,
+        "voucher.issued"
+    );
     let writes = [
         (Method::POST, "/event-types", Some(voucher())),
         (Method::PATCH, "/event-types/voucher.issued", Some(json!({ "description": "Changed." }))),
@@ -252,7 +273,8 @@ async fn only_operators_and_the_platform_change_the_catalog(app: TestApp) {
     assert_eq!(call(&app, &op, Method::POST, "/event-types", Some(voucher())).await.status, 201);
     let r = app.rpc(&op, "create_event_type", &form).await;
     assert_eq!((r.status.as_u16(), r.json()["name"].as_str()), (200, Some("voucher.sold")), "{}", r.text);
-    let r = app.rpc(&op, "create_event_type", &[("name", "voucher.lost"), ("description", "Lost."), ("sample", "{oops"), ("schema", "")]).await;
+    let r =
+        app.rpc(&op, "create_event_type", &[("name", "voucher.lost"), ("description", "Lost."), ("sample", "{oops"), ("schema", "")]).await;
     assert_eq!((r.status.as_u16(), r.error()["field"].as_str()), (422, Some("sample")), "{}", r.text);
     assert!(r.error()["message"].as_str().unwrap().contains("not valid JSON"), "{}", r.text);
     let r = app.rpc(&op, "set_event_type_deprecated", &[("name", "voucher.issued"), ("deprecated", "true")]).await;
@@ -316,12 +338,9 @@ async fn a_deprecated_type_keeps_its_subscribers_and_takes_no_new_ones(app: Test
     let op = operator(&app).await;
     assert_eq!(call(&app, &op, Method::POST, "/event-types", Some(voucher())).await.status, 201);
     let (_, key, owner) = tenant_with_owner_and_key(&app, "Lotus", Plan::Professional, PrivateUrls::Allowed).await;
-    let subscribed = add_endpoint(
-        &app,
-        &key,
-        json!({ "name": "Vouchers", "url": sink.url, "event_types": ["voucher.redeemed", "invoice.closed"] }),
-    )
-    .await;
+    let subscribed =
+        add_endpoint(&app, &key, json!({ "name": "Vouchers", "url": sink.url, "event_types": ["voucher.redeemed", "invoice.closed"] }))
+            .await;
     assert_eq!(call(&app, &op, Method::DELETE, "/event-types/voucher.redeemed", None).await.status, 200);
 
     // Events of it are still accepted and delivered to the endpoint that has it.
@@ -346,7 +365,12 @@ async fn a_deprecated_type_keeps_its_subscribers_and_takes_no_new_ones(app: Test
     let r = patch(&app, &key, &path, json!({ "event_types": ["invoice.closed"] })).await;
     assert_eq!(r.status, 200, "{}", r.text);
     let r = patch(&app, &key, &path, json!({ "event_types": ["invoice.closed", "voucher.redeemed"] })).await;
-    assert_eq!((r.status.as_u16(), r.error()["field"].as_str()), (422, Some("event_types")), "once removed it cannot come back: {}", r.text);
+    assert_eq!(
+        (r.status.as_u16(), r.error()["field"].as_str()),
+        (422, Some("event_types")),
+        "once removed it cannot come back: {}",
+        r.text
+    );
     let other = add_endpoint(&app, &key, json!({ "name": "Other", "url": sink.url, "event_types": ["invoice.closed"] })).await;
     let r = patch(&app, &key, &format!("/endpoints/{other}"), json!({ "event_types": ["voucher.redeemed"] })).await;
     assert_eq!(r.status, 422, "{}", r.text);

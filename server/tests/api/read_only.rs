@@ -173,9 +173,19 @@ async fn state(app: &TestApp, tenant_id: &str) -> Value {
         "SELECT id, revoked_at FROM api_keys WHERE tenant_id = $1 ORDER BY id").bind(tenant_id).fetch_all(pool).await)
     .unwrap();
     let mut counts = serde_json::Map::new();
-    for table in
-        ["tenants", "users", "memberships", "invitations", "endpoints", "api_keys", "messages", "deliveries", "attempts", "audit_log", "event_types"]
-    {
+    for table in [
+        "tenants",
+        "users",
+        "memberships",
+        "invitations",
+        "endpoints",
+        "api_keys",
+        "messages",
+        "deliveries",
+        "attempts",
+        "audit_log",
+        "event_types",
+    ] {
         counts.insert(table.into(), json!(count(app, table).await));
     }
     json!({
