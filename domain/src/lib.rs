@@ -13,6 +13,7 @@ pub mod dashboard_links;
 pub mod delivery;
 pub mod endpoints;
 pub mod error;
+pub mod event_types;
 pub mod filter;
 pub mod health;
 pub mod ids;
@@ -26,6 +27,7 @@ pub mod platform_keys;
 pub mod ratelimit;
 pub mod replay;
 pub mod roles;
+pub mod schema;
 pub mod sealed;
 pub mod staff;
 pub mod stats;
@@ -69,6 +71,8 @@ pub struct Inner {
     ingest_queue: tokio::sync::mpsc::Sender<messages::IngestJob>,
     /// Finished attempts wait here for the group commit (see `delivery::record`).
     record_queue: tokio::sync::mpsc::Sender<delivery::record::RecordJob>,
+    /// The event catalog as this process knows it (see [`event_types`]).
+    pub catalog: event_types::CatalogCache,
 }
 
 impl std::ops::Deref for Herald {
@@ -106,6 +110,7 @@ impl Herald {
             tenant_labels: Default::default(),
             ingest_queue,
             record_queue: delivery::record::spawn_recorder(herald.clone()),
+            catalog: Default::default(),
         }))
     }
 

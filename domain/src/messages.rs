@@ -4,7 +4,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::catalog::{self, envelope};
+use crate::catalog::envelope;
 use crate::clock::rfc3339;
 use crate::endpoints::EndpointRow;
 use crate::endpoints::{EndpointStatus, PayloadShape};
@@ -61,13 +61,17 @@ impl Herald {
         let tenant_id = actor.require_writer()?.to_string();
         // An alias (a deprecated or a source platform's name) is stored and sent under its
         // catalog name, which subscriptions match on.
-        let event_type = match catalog::resolve(event_type.trim()) {
-            Some(known) => known.name,
-            None => {
-                let event_type = event_type.trim();
-                return Err(Error::invalid("event_type", format!("\"{event_type}\" is not an event type. See GET /api/v1/event-types.")));
-            }
+        // A type this process does not know yet may have been defined a moment ago in another
+        // one: look at the database's catalog before refusing.
+        let asked = event_type.trim();
+        let known = match self.catalog().resolve(asked) {
+            Some(known) => Some(known.name.clone()),
+            None => self.fresh_catalog().await?.resolve(asked).map(|t| t.name.clone()),
         };
+        let Some(event_type) = known else {
+            return Err(Error::invalid("event_type", format!("\"{asked}\" is not an event type. See GET /api/v1/event-types.")));
+        };
+        let event_type = event_type.as_str();
         if !data.is_object() {
             return Err(Error::invalid("data", "data must be a JSON object."));
         }
@@ -117,16 +121,13 @@ impl Herald {
             id: message_id,
             tenant_id: tenant_id.clone(),
             event_id: event_id.clone(),
-            event_type,
+            event_type: event_type.to_string(),
             payload: data.to_string(),
             created_at: now,
             deliveries,
         };
         let (reply, written) = tokio::sync::oneshot::channel();
-        self.ingest_queue
-            .send((message, reply))
-            .await
-            .map_err(|_| Error::Internal("the ingest writer stopped".into()))?;
+        self.ingest_queue.send((message, reply)).await.map_err(|_| Error::Internal("the ingest writer stopped".into()))?;
         let written = written.await.map_err(|_| Error::Internal("the ingest writer stopped".into()))??;
         let Some(message_id) = written else {
             // Another request with the same event_id won the race: answer with its message.
@@ -203,7 +204,7 @@ pub(crate) struct NewMessage {
     id: String,
     tenant_id: String,
     event_id: Option<String>,
-    event_type: &'static str,
+    event_type: String,
     payload: String,
     created_at: i64,
     deliveries: Vec<QueuedDelivery>,
@@ -264,7 +265,7 @@ async fn write_group(store: &Store, messages: &[&NewMessage]) -> Result<std::col
         let ids: Vec<(String,)> = on_tx!(&mut tx, conn => {
             let mut query = sqlx::query_as(&sql);
             for m in chunk {
-                query = query.bind(&m.id).bind(&m.tenant_id).bind(&m.event_id).bind(m.event_type).bind(&m.payload).bind(m.created_at);
+                query = query.bind(&m.id).bind(&m.tenant_id).bind(&m.event_id).bind(&m.event_type).bind(&m.payload).bind(m.created_at);
             }
             query.fetch_all(conn).await
         })?;
@@ -284,7 +285,7 @@ async fn write_group(store: &Store, messages: &[&NewMessage]) -> Result<std::col
             for (m, d) in chunk {
                 let status = if d.off.is_none() { DeliveryStatus::Pending } else { DeliveryStatus::Skipped };
                 let due = d.off.is_none().then_some(m.created_at);
-                query = query.bind(&d.id).bind(&m.tenant_id).bind(&d.endpoint_id).bind(&m.id).bind(m.event_type).bind(status)
+                query = query.bind(&d.id).bind(&m.tenant_id).bind(&d.endpoint_id).bind(&m.id).bind(&m.event_type).bind(status)
                     .bind(DeliveryKind::Event).bind(due).bind(d.off).bind(m.created_at);
             }
             query.execute(conn).await.map(|done| done.rows_affected())

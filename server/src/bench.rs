@@ -293,7 +293,14 @@ impl Backend {
         }
         herald.store.close().await;
         sink.reset(secrets);
-        Ok(Site { dir, database_url, postgres: postgres_db.zip(self.postgres_admin.clone()), keys, processes: Vec::new(), base: String::new() })
+        Ok(Site {
+            dir,
+            database_url,
+            postgres: postgres_db.zip(self.postgres_admin.clone()),
+            keys,
+            processes: Vec::new(),
+            base: String::new(),
+        })
     }
 }
 
@@ -417,14 +424,21 @@ async fn burst(site: &Site, total: usize, clients: usize) -> Result<(usize, Dura
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..clients {
-        let (client, body, next, accepted, keys, url) = (client.clone(), body.clone(), next.clone(), accepted.clone(), keys.clone(), url.clone());
+        let (client, body, next, accepted, keys, url) =
+            (client.clone(), body.clone(), next.clone(), accepted.clone(), keys.clone(), url.clone());
         tasks.spawn(async move {
             loop {
                 let n = next.fetch_add(1, Ordering::Relaxed);
                 if n >= total {
                     return;
                 }
-                let sent = client.post(&url).bearer_auth(&keys[n % keys.len()]).header("content-type", "application/json").body(body.clone()).send().await;
+                let sent = client
+                    .post(&url)
+                    .bearer_auth(&keys[n % keys.len()])
+                    .header("content-type", "application/json")
+                    .body(body.clone())
+                    .send()
+                    .await;
                 if sent.is_ok_and(|r| r.status() == StatusCode::ACCEPTED) {
                     accepted.fetch_add(1, Ordering::Relaxed);
                 }

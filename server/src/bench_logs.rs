@@ -121,9 +121,9 @@ async fn run_backend(
         tenants.push(tenant_id);
     }
     let event_types: Vec<&str> = {
-        let all = domain::catalog::all();
+        let all = domain::catalog::builtin();
         let step = (all.len() / EVENT_TYPES).max(1);
-        all.iter().step_by(step).take(EVENT_TYPES).map(|e| e.name).collect()
+        all.iter().step_by(step).take(EVENT_TYPES).map(|e| e.name.as_str()).collect()
     };
 
     let now = herald.clock.now();
@@ -230,7 +230,8 @@ async fn measure_over_http(
     // (c) Filtered: failed deliveries of one event type over a 7-day range, and one endpoint.
     let (since, until) = (rfc3339(now - 10 * DAY), rfc3339(now - 3 * DAY));
     let event_type = event_types[event_types.len() / 2];
-    let filtered = |event_type: &str| format!("/deliveries?status=failed&event_type={event_type}&since={}&until={}", encode(&since), encode(&until));
+    let filtered =
+        |event_type: &str| format!("/deliveries?status=failed&event_type={event_type}&since={}&until={}", encode(&since), encode(&until));
     let (times, page) = measure(o.repeats, get(filtered(event_type))).await?;
     let matching = rows(&page).iter().all(|r| {
         let at = r["created_at"].as_str().unwrap_or_default();
@@ -241,14 +242,18 @@ async fn measure_over_http(
 
     // The worst case of that filter: nothing matches (an event type that was never sent), so
     // no LIMIT cuts the scan short.
-    if let Some(unused) = domain::catalog::all().iter().map(|e| e.name).find(|n| !event_types.contains(n)) {
+    if let Some(unused) = domain::catalog::builtin().iter().map(|e| e.name.as_str()).find(|n| !event_types.contains(n)) {
         let (times, page) = measure(o.repeats, get(filtered(unused))).await?;
         println!("  filtered page (failed, {unused}, never sent, 7 days): {} rows", rows(&page).len());
         record("GET /deliveries: same, type never sent".into(), times);
     }
 
     let (times, page) = measure(o.repeats, get(format!("/deliveries?endpoint_id={endpoint_id}"))).await?;
-    println!("  endpoint page: {} rows, all of the endpoint: {}", rows(&page).len(), rows(&page).iter().all(|r| r["endpoint_id"] == endpoint_id));
+    println!(
+        "  endpoint page: {} rows, all of the endpoint: {}",
+        rows(&page).len(),
+        rows(&page).iter().all(|r| r["endpoint_id"] == endpoint_id)
+    );
     record("GET /deliveries?endpoint_id=".into(), times);
 
     // (d) The endpoint's 30-day stats (hourly rollup plus its last delivery).
@@ -267,7 +272,10 @@ async fn measure_over_http(
 
 /// Percent-encodes a query value (cursors and times carry `+`, `:` and `=`).
 fn encode(value: &str) -> String {
-    value.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+    value
+        .bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
 }
 
 /// One warm-up run, then `repeats` timed runs (milliseconds) and the last result.

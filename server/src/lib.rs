@@ -48,6 +48,7 @@ pub async fn open(config: &mut Config, clock: Arc<dyn Clock>) -> Result<Herald, 
         Mailer::new(config.smtp_url.as_deref(), config.data_dir.join("outbox"), &config.mail_from).map_err(|e| format!("{e:?}"))?;
     let herald = Herald::new(store, clock, cipher, mailer, &config.public_url, config.engine.clone(), config.trusted_proxies.clone());
     herald.check_secret_key().await?;
+    herald.reload_catalog().await.map_err(|e| format!("load the event catalog: {e:?}"))?;
     Ok(herald)
 }
 

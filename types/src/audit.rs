@@ -36,6 +36,10 @@ text_enum! {
         PlatformKeyRevoked = "platform_key.revoked",
         DashboardLinkCreated = "dashboard_link.created",
         DashboardLinkUsed = "dashboard_link.used",
+        EventTypeCreated = "event_type.created",
+        EventTypeUpdated = "event_type.updated",
+        EventTypeDeprecated = "event_type.deprecated",
+        EventTypeRestored = "event_type.restored",
     }
 }
 
@@ -52,6 +56,7 @@ text_enum! {
         Staff = "staff",
         PlatformKey = "platform_key",
         DashboardLink = "dashboard_link",
+        EventType = "event_type",
     }
 }
 
@@ -68,6 +73,7 @@ impl AuditGroup {
             AuditGroup::Staff => "Staff accounts",
             AuditGroup::PlatformKey => "Platform keys",
             AuditGroup::DashboardLink => "Dashboard links",
+            AuditGroup::EventType => "Event catalog",
         }
     }
 

@@ -329,6 +329,8 @@ pub async fn accept_invitation(token: String, name: Option<String>, password: Op
     Ok(())
 }
 
+mod catalog;
+pub use catalog::*;
 mod endpoints;
 pub use endpoints::*;
 mod jobs;

@@ -5,10 +5,10 @@
 use super::retry::{self, Next, Verdict};
 use super::{relaxed_commit, AttemptRecord, Claimed};
 use crate::endpoints::EndpointRow;
+use crate::error::Error;
 use crate::error::Result;
 use crate::health::{self, FailureClass};
 use crate::store::Tx;
-use crate::error::Error;
 use crate::{execute_in, execute_on, ids, on_pool, on_tx, stats, Herald};
 use types::{DeliveryKind, DeliveryStatus, StatusFilter};
 
@@ -91,7 +91,8 @@ impl Step {
             Next::Done { succeeded: false } => (DeliveryStatus::Failed, None),
             Next::RetryIn(delay) => (DeliveryStatus::Retrying, Some(delay)),
         };
-        let failure = (f.verdict != Verdict::Succeeded).then(|| FailureClass::of(f.record.status_code, f.record.error.as_deref().unwrap_or("")));
+        let failure =
+            (f.verdict != Verdict::Succeeded).then(|| FailureClass::of(f.record.status_code, f.record.error.as_deref().unwrap_or("")));
         Step { status, retry_in, failure }
     }
 
@@ -174,7 +175,11 @@ impl Herald {
         }
         let mut tallies: std::collections::BTreeMap<&str, stats::Tally> = Default::default();
         for (f, step) in &rows {
-            let outcome = stats::Outcome { succeeded: step.failure.is_none(), gave_up: step.status == DeliveryStatus::Failed, duration_ms: f.record.duration_ms };
+            let outcome = stats::Outcome {
+                succeeded: step.failure.is_none(),
+                gave_up: step.status == DeliveryStatus::Failed,
+                duration_ms: f.record.duration_ms,
+            };
             tallies.entry(f.endpoint.id.as_str()).or_default().add(&outcome);
         }
         for (endpoint_id, tally) in &tallies {

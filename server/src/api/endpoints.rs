@@ -1,4 +1,4 @@
-//! `/api/v1/endpoints`, `/api/v1/event-types` and the tenant settings.
+//! `/api/v1/endpoints` and the tenant settings.
 
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -12,8 +12,7 @@ use super::deliveries::detail_json;
 use super::{Api, ApiError, ApiJson, Caller, PathId};
 
 pub fn routes(api: Api) -> Api {
-    api.get("/event-types", event_types)
-        .get("/endpoints", list)
+    api.get("/endpoints", list)
         .post("/endpoints", create)
         .get("/endpoints/{id}", show)
         .patch("/endpoints/{id}", update)
@@ -29,18 +28,6 @@ pub fn routes(api: Api) -> Api {
 }
 
 type Reply<T> = Result<T, ApiError>;
-
-async fn event_types() -> Json<Value> {
-    let types: Vec<Value> = domain::catalog::all()
-        .iter()
-        .map(|t| {
-            // Other names ingest accepts for this type (deprecated ones, or a source platform's).
-            let aliases: Vec<&str> = domain::catalog::ALIASES.iter().filter(|(_, to)| *to == t.name).map(|(alias, _)| *alias).collect();
-            json!({ "type": t.name, "resource": t.resource, "description": t.description, "aliases": aliases, "schema": t.schema, "sample": t.sample })
-        })
-        .collect();
-    Json(json!({ "data": types }))
-}
 
 async fn list(State(herald): State<Herald>, Caller(actor): Caller) -> Reply<Json<Value>> {
     let tenant = herald.tenant(actor.tenant_id()?).await?;

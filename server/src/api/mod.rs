@@ -8,6 +8,7 @@
 mod audit;
 mod deliveries;
 mod endpoints;
+mod event_types;
 mod events;
 mod jobs;
 mod tenants;
@@ -47,6 +48,7 @@ pub fn route_list() -> Vec<(Method, &'static str)> {
 fn api() -> Api {
     let api = Api { router: Router::new(), scoped: Router::new(), routes: Vec::new(), also_scoped: false }.get("/me", me);
     let api = tenants::routes(api);
+    let api = event_types::routes(api);
     // From here on, every route is a tenant route: also served under `/tenants/{tenant_id}`.
     let api = Api { also_scoped: true, ..api };
     let api = endpoints::routes(api);
@@ -229,6 +231,27 @@ where
         let actor = platform_actor(&herald, parts).await?;
         let ip = client_ip(&herald, parts);
         Ok(PlatformCaller(actor.with_ip(ip)))
+    }
+}
+
+/// The caller of a route that belongs to no tenant (the event catalog): a platform key, or
+/// whoever [`Caller`] lets in.
+pub struct AnyCaller(pub Actor);
+
+impl<S> FromRequestParts<S> for AnyCaller
+where
+    S: Send + Sync,
+    Herald: FromRef<S>,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        if bearer(parts).is_some_and(|key| key.starts_with(domain::platform_keys::PREFIX)) {
+            let PlatformCaller(actor) = PlatformCaller::from_request_parts(parts, state).await?;
+            return Ok(AnyCaller(actor));
+        }
+        let Caller(actor) = Caller::from_request_parts(parts, state).await?;
+        Ok(AnyCaller(actor))
     }
 }
 

@@ -8,6 +8,7 @@ mod dashboard_links;
 mod delivery;
 mod endpoint_throttle;
 mod endpoints;
+mod event_types;
 mod filters;
 mod guards;
 mod health;

@@ -34,6 +34,7 @@ const READS: &[&str] = &[
     "search_deliveries",
     "audit_entries",
     "platform_keys",
+    "staff_event_types",
 ];
 
 /// Server functions about the caller's own session or account, not the tenant's data: signing
@@ -47,6 +48,15 @@ const OWN_SESSION: &[&str] =
 /// things); for everyone else, support included, it does not exist: 404.
 const OPERATOR: &[&str] =
     &["create_tenant", "update_tenant_settings", "set_tenant_suspended", "set_tenant_plan", "create_platform_key", "revoke_platform_key"];
+
+/// The event catalog is the platform's, not a tenant's: only operators and the platform key
+/// change it, so everyone here is refused with 403 whatever the tenant's state (see
+/// `event_types.rs` for who may).
+const CATALOG: &[&str] = &["create_event_type", "update_event_type", "set_event_type_deprecated"];
+
+fn is_catalog_route(path: &str) -> bool {
+    path.starts_with("/event-types")
+}
 
 /// What the walk needs to call each route on real objects of the tenant.
 struct Targets {
@@ -103,6 +113,9 @@ fn rpc_calls(name: &str, t: &Targets) -> Vec<Args> {
         "start_recovery" => vec![form(&[("endpoint_id", ep), ("status", "failed"), ("since", "2025-12-31T00:00")])],
         "reactivate_and_recover" => vec![form(&[("id", ep)])],
         "cancel_job" => vec![form(&[("id", &t.job)])],
+        "create_event_type" => vec![form(&[("name", "voucher.sold"), ("description", "Sold."), ("sample", "{}"), ("schema", "")])],
+        "update_event_type" => vec![form(&[("name", "voucher.issued"), ("description", "Changed."), ("sample", "{}"), ("schema", "")])],
+        "set_event_type_deprecated" => vec![form(&[("name", "voucher.issued"), ("deprecated", "true")])],
         _ => panic!(
             "/rpc/{name} is a new server function: list it above as a read, an own-session or an operator function, \
              or give it arguments here so this test checks that staff views and suspended tenants cannot call it"
@@ -118,6 +131,8 @@ fn api_call(method: &Method, path: &str, t: &Targets) -> Vec<(String, Option<Val
         path.replace("{id}", &t.delivery)
     } else if path.starts_with("/jobs/{id}") {
         path.replace("{id}", &t.job)
+    } else if path.starts_with("/event-types/{type}") {
+        path.replace("{type}", "voucher.issued")
     } else {
         assert!(!path.contains('{'), "{method} {path}: which object should the walk use for it?");
         path.to_string()
@@ -137,6 +152,10 @@ fn api_call(method: &Method, path: &str, t: &Targets) -> Vec<(String, Option<Val
             vec![None]
         }
         ("POST", "/deliveries/{id}/replay" | "/jobs/{id}/cancel") => vec![None],
+        ("POST", "/event-types") => {
+            vec![Some(json!({ "type": "voucher.sold", "description": "A voucher was sold.", "sample": { "id": "vch_1" } }))]
+        }
+        ("PATCH", "/event-types/{type}") => vec![Some(json!({ "description": "Changed." })), Some(json!({ "deprecated": true }))],
         _ => panic!("{method} {path} is a new API route: give it a body here so this test checks that it refuses read-only callers"),
     };
     bodies.into_iter().map(|b| (concrete.clone(), b)).collect()
@@ -172,6 +191,7 @@ async fn state(app: &TestApp, tenant_id: &str) -> Value {
         "audit_log",
         "platform_keys",
         "dashboard_links",
+        "event_types",
     ] {
         counts.insert(table.into(), json!(count(app, table).await));
     }
@@ -183,6 +203,7 @@ async fn state(app: &TestApp, tenant_id: &str) -> Value {
         "invitations": h.pending_invitations(tenant_id).await.unwrap(),
         "api_keys": keys,
         "counts": counts,
+        "catalog": h.fresh_catalog().await.unwrap().custom().iter().map(|t| json!([t.name, t.description, t.deprecated])).collect::<Vec<_>>(),
     })
 }
 
@@ -227,6 +248,7 @@ async fn api_walk(app: &TestApp, caller: &Caller<'_>, t: &Targets, why: &str) ->
                 }
             };
             assert_eq!(r.status, 403, "{method} {concrete}: {}", r.text);
+            let why = if is_catalog_route(path) { "Only Herald operators" } else { why };
             assert!(r.error()["message"].as_str().unwrap().contains(why), "{method} {concrete}: {}", r.text);
             walked += 1;
         }
@@ -262,6 +284,7 @@ async fn rpc_walk(app: &TestApp, client: &reqwest::Client, t: &Targets, why: &st
             let r = Reply { status: response.status(), headers: response.headers().clone(), text: response.text().await.unwrap() };
             assert_eq!(r.status, expected, "/rpc/{name}: {}", r.text);
             if expected == 403 {
+                let why = if CATALOG.contains(&name.as_str()) { "Only Herald operators" } else { why };
                 assert!(r.error()["message"].as_str().unwrap().contains(why), "/rpc/{name}: {}", r.text);
             }
             walked += 1;
@@ -309,10 +332,12 @@ async fn every_write_refuses_staff_views_and_suspended_tenants(app: TestApp) {
         job,
         platform_key: platform_key_row.id,
     };
+    let issued = json!({ "type": "voucher.issued", "description": "A voucher was sold.", "sample": { "id": "vch_1" } });
+    app.herald.create_event_type(&system(), serde_json::from_value(issued).unwrap()).await.unwrap();
 
     // Every name this test classifies is a real server function (a stale list hides nothing).
     let registered = server_functions();
-    for name in READS.iter().chain(OWN_SESSION).chain(OPERATOR) {
+    for name in READS.iter().chain(OWN_SESSION).chain(OPERATOR).chain(CATALOG) {
         assert!(registered.iter().any(|r| r == name), "{name} is not a server function any more");
     }
     assert!(registered.iter().any(|r| r == "save_endpoint"), "{registered:?}");
