@@ -265,6 +265,8 @@ impl Backend {
             }
             None => (format!("sqlite://{}", dir.join("herald.db").display()), None),
         };
+        // The key for secrets at rest, shared with the Herald processes through the directory.
+        std::fs::write(dir.join("secret.key"), domain::ids::random_string(48)).map_err(|e| e.to_string())?;
         let (herald, _) = open_herald(&database_url, &dir).await?;
         let describe = |e: domain::Error| format!("{e:?}");
         let system = domain::Actor::system("bench");
