@@ -265,8 +265,6 @@ impl Backend {
             }
             None => (format!("sqlite://{}", dir.join("herald.db").display()), None),
         };
-        // The key for secrets at rest, shared with the Herald processes through the directory.
-        std::fs::write(dir.join("secret.key"), domain::ids::random_string(48)).map_err(|e| e.to_string())?;
         let (herald, _) = open_herald(&database_url, &dir).await?;
         let describe = |e: domain::Error| format!("{e:?}");
         let system = domain::Actor::system("bench");
@@ -652,6 +650,12 @@ pub(crate) async fn drop_postgres_db(admin_url: &str, name: &str) {
 /// Herald on `database_url` with the system clock, its data directory (key, outbox) in `dir`;
 /// and the configuration it was opened with.
 pub(crate) async fn open_herald(database_url: &str, dir: &Path) -> Result<(domain::Herald, Config), String> {
+    // The key for secrets at rest, kept in `dir` for the `herald serve` processes started there.
+    let key = dir.join("secret.key");
+    if !key.exists() {
+        std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+        std::fs::write(&key, domain::ids::random_string(48)).map_err(|e| e.to_string())?;
+    }
     let mut config = Config::from_env()?;
     config.database_url = database_url.to_string();
     config.data_dir = dir.to_path_buf();
