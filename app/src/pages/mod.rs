@@ -4,6 +4,7 @@ pub mod auth;
 pub mod endpoints;
 pub mod layout;
 pub mod logs;
+pub mod reference;
 pub mod staff;
 pub mod team;
 pub mod workspace;

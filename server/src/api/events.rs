@@ -4,31 +4,55 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use domain::Herald;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+use utoipa_axum::routes;
 
 use super::{Api, ApiError, ApiJson, Caller};
 
 pub fn routes(api: Api) -> Api {
-    api.post("/events", ingest)
+    api.routes(routes!(ingest))
 }
 
-#[derive(Deserialize)]
+/// A business event to deliver.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct EventIn {
+    /// A type from `GET /api/v1/event-types`, or one of its aliases (stored and sent as the
+    /// catalog name).
+    #[schema(example = "appointment.booking.created")]
     event_type: String,
+    /// The event's data: a JSON object.
+    #[schema(value_type = Object, example = json!({"id": "apt_1"}))]
     data: Value,
+    /// Your idempotency key, at most 200 characters: the same key again answers 200 with the
+    /// first message and creates nothing.
     #[serde(default)]
+    #[schema(max_length = 200, example = "bk-1001")]
     event_id: Option<String>,
 }
 
-/// 202 with the new message id; 200 with the first id when `event_id` was seen before.
+/// The message the event became.
+#[derive(Serialize, ToSchema)]
+struct Accepted {
+    #[schema(example = "msg_01J…")]
+    id: String,
+}
+
+/// Records the event and one delivery for each active endpoint subscribed to its type, in one
+/// transaction. Deliveries are then sent, signed, with retries.
+#[utoipa::path(post, path = "/events", tag = "Events", summary = "Publish an event", request_body = EventIn,
+    responses(
+        (status = 202, description = "Accepted: the new message's id.", body = Accepted),
+        (status = 200, description = "This `event_id` was seen before: the first message's id; nothing new was created.", body = Accepted),
+    ))]
 async fn ingest(
     State(herald): State<Herald>,
     Caller(actor): Caller,
     ApiJson(event): ApiJson<EventIn>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Accepted>), ApiError> {
     let accepted = herald.ingest(&actor, &event.event_type, event.data, event.event_id).await?;
     let status = if accepted.created { StatusCode::ACCEPTED } else { StatusCode::OK };
-    Ok((status, Json(json!({ "id": accepted.id }))))
+    Ok((status, Json(Accepted { id: accepted.id })))
 }

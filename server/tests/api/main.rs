@@ -13,6 +13,7 @@ mod health;
 pub mod helpers;
 mod jobs;
 mod logs;
+mod openapi;
 mod ops;
 mod read_only;
 mod replay;

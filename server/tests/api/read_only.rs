@@ -33,6 +33,7 @@ const READS: &[&str] = &[
     "staff_tenant",
     "search_deliveries",
     "audit_entries",
+    "api_reference",
 ];
 
 /// Server functions about the caller's own session or account, not the tenant's data: signing
