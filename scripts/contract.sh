@@ -40,7 +40,7 @@ timeout 900 "$SCHEMATHESIS" run "http://127.0.0.1:$PORT/api/v1/openapi.json" \
   --header "Authorization: Bearer $KEY" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
   --phases examples,coverage,fuzzing \
-  --max-examples "${CONTRACT_EXAMPLES:-30}" \
+  --max-examples "${CONTRACT_EXAMPLES:-100}" \
   --seed "${CONTRACT_SEED:-20261203}" \
   --workers 2 \
   --request-timeout 10 \

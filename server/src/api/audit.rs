@@ -98,6 +98,7 @@ fn entry_out(e: AuditEntry) -> AuditEntryOut {
     responses(
         (status = 200, description = "A page of entries.", body = AuditPage),
         (status = 403, description = "Members who are not admins cannot read the audit log.", body = ErrorBody),
+        (status = 404, description = "`tenant_id` names a tenant the caller may not read.", body = ErrorBody),
         (status = 422, description = "A query parameter is not valid; `field` names it.", body = ErrorBody),
     ))]
 async fn list(

@@ -271,6 +271,7 @@ async fn payload(State(herald): State<Herald>, Caller(actor): Caller, Path(id): 
 #[utoipa::path(post, path = "/deliveries/{id}/replay", tag = "Deliveries", summary = "Replay a delivery", params(DeliveryId),
     responses(
         (status = 202, description = "The new delivery, queued.", body = DeliveryOut),
+        (status = 409, description = "The endpoint is inactive (`endpoint_inactive`) or webhooks are off (`webhooks_off`).", body = ErrorBody),
         (status = 410, description = "The delivery was archived and cannot be sent again (`archived`).", body = ErrorBody),
     ))]
 async fn replay(

@@ -116,7 +116,11 @@ async fn show(State(herald): State<Herald>, Caller(actor): Caller, Path(id): Pat
 /// Changes the fields sent and keeps the others; `auth_header: null` removes the header and
 /// `filter: null` the filter.
 #[utoipa::path(patch, path = "/endpoints/{id}", tag = "Endpoints", summary = "Change an endpoint", params(EndpointId),
-    request_body = EndpointInput, responses((status = 200, description = "The endpoint as changed.", body = Endpoint)))]
+    request_body = EndpointInput,
+    responses(
+        (status = 200, description = "The endpoint as changed.", body = Endpoint),
+        (status = 409, description = "The stored auth header value can no longer be decrypted: send `auth_header.value` again (`auth_header_unreadable`).", body = ErrorBody),
+    ))]
 async fn update(
     State(herald): State<Herald>,
     Caller(actor): Caller,

@@ -131,6 +131,7 @@ struct RecoverIn {
     responses(
         (status = 202, description = "The job, started.", body = JobReply),
         (status = 200, description = "`dry_run`: how many deliveries it would send.", body = RecoverCount),
+        (status = 409, description = "A job is already running for the endpoint (`job_running`), the endpoint is inactive (`endpoint_inactive`) or webhooks are off (`webhooks_off`).", body = super::ErrorBody),
     ))]
 async fn recover(
     State(herald): State<Herald>,
@@ -197,7 +198,10 @@ async fn show(State(herald): State<Herald>, Caller(actor): Caller, Path(id): Pat
 
 /// Stops a running job; what it queued so far is still delivered.
 #[utoipa::path(post, path = "/jobs/{id}/cancel", tag = "Recovery jobs", summary = "Cancel a recovery job", params(JobId),
-    responses((status = 200, description = "The job, cancelled.", body = JobReply)))]
+    responses(
+        (status = 200, description = "The job, cancelled.", body = JobReply),
+        (status = 409, description = "The job has already finished (`job_finished`).", body = super::ErrorBody),
+    ))]
 async fn cancel(State(herald): State<Herald>, Caller(actor): Caller, Path(id): Path<String>) -> Reply<Json<JobReply>> {
     Ok(Json(JobReply { job: job_out(herald.cancel_job(&actor, &id).await?) }))
 }
