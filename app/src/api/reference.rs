@@ -132,13 +132,9 @@ mod read {
         value.as_str().unwrap_or_default().to_string()
     }
 
+    /// `/endpoints/{id}/test` → `endpoints-id-test`.
     fn anchor(text: &str) -> String {
-        text.to_lowercase()
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-            .collect::<String>()
-            .trim_matches('-')
-            .to_string()
+        text.to_lowercase().split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).collect::<Vec<_>>().join("-")
     }
 
     fn resolve<'a>(doc: &'a Value, value: &'a Value) -> &'a Value {
@@ -342,7 +338,8 @@ mod read {
         let mut body = Map::new();
         for (name, property) in object["properties"].as_object().into_iter().flatten() {
             let (inner, _) = non_null(property);
-            let example = property.get("example").or(inner.get("example")).or(resolve(doc, inner).get("example")).cloned();
+            let example_of = |schema: &Value| schema.get("example").cloned().or_else(|| schema["examples"].get(0).cloned());
+            let example = example_of(property).or_else(|| example_of(inner)).or_else(|| example_of(resolve(doc, inner)));
             let value = match example {
                 Some(example) => example,
                 None if required.contains(&name.as_str()) => match base_type(resolve(doc, inner)).as_str() {

@@ -88,11 +88,11 @@ fn Operation(op: OperationDoc) -> impl IntoView {
             {(!description.is_empty()).then(|| view! { <p class="ref-description">{rich(&description)}</p> })}
             {(!parameters.is_empty()).then(|| view! {
                 <h4 class="ref-label">"Parameters"</h4>
-                <FieldTable fields=parameters with_location=true/>
+                <div class="ref-params"><FieldTable fields=parameters with_location=true marks=true/></div>
             })}
             {body.map(|body| view! {
                 <h4 class="ref-label">"Request body " <span class="muted">"application/json · " {body.name.clone()}</span></h4>
-                <FieldTable fields=body.fields with_location=false/>
+                <div class="ref-body"><FieldTable fields=body.fields with_location=false marks=true/></div>
             })}
             <h4 class="ref-label">"Responses"</h4>
             <ul class="ref-responses">
@@ -102,7 +102,7 @@ fn Operation(op: OperationDoc) -> impl IntoView {
                 <h4 class="ref-label">"Example"</h4>
                 <CopyButton text=curl.clone() label="Copy cURL"/>
             </div>
-            <pre class="code ref-curl">{curl}</pre>
+            <pre class="code ref-curl" tabindex="0" aria-label="Example request">{curl}</pre>
         </article>
     }
 }
@@ -113,7 +113,9 @@ fn MethodBadge(method: String) -> impl IntoView {
 }
 
 #[component]
-fn FieldTable(fields: Vec<FieldDoc>, with_location: bool) -> impl IntoView {
+/// Parameters or fields; `marks`: show which are required (in requests; a response's
+/// fields are always there, `null` where the type says so).
+fn FieldTable(fields: Vec<FieldDoc>, with_location: bool, marks: bool) -> impl IntoView {
     view! {
         <table class="table table-compact ref-fields">
             <thead><tr>
@@ -129,7 +131,7 @@ fn FieldTable(fields: Vec<FieldDoc>, with_location: bool) -> impl IntoView {
                         <tr>
                             <td class="ref-field-name" style=format!("padding-left: {}px", 10 + depth * 14)>
                                 <code>{f.name.clone()}</code>
-                                {f.required.then(|| view! { <span class="ref-required" title="Required">"required"</span> })}
+                                {(marks && f.required).then(|| view! { <span class="ref-required" title="Required">"required"</span> })}
                             </td>
                             {with_location.then(|| view! { <td class="muted">{f.location.clone()}</td> })}
                             <td class="ref-type">{f.type_label.clone()}{f.nullable.then_some(" or null")}</td>
@@ -174,8 +176,8 @@ fn Response(response: ResponseDoc) -> impl IntoView {
             </div>
             {(!fields.is_empty()).then(|| view! {
                 <details class="ref-response-fields">
-                    <summary>{format!("{} fields", fields.len())}</summary>
-                    <FieldTable fields=fields with_location=false/>
+                    <summary>{if fields.len() == 1 { "1 field".to_string() } else { format!("{} fields", fields.len()) }}</summary>
+                    <FieldTable fields=fields with_location=false marks=false/>
                 </details>
             })}
         </li>

@@ -93,8 +93,10 @@ fn entry_out(e: AuditEntry) -> AuditEntryOut {
     }
 }
 
+/// List audit entries
+///
 /// The tenant's audit log, newest first (admins and API keys; staff: every tenant's).
-#[utoipa::path(get, path = "/audit", tag = "Audit", summary = "List audit entries", params(AuditQuery),
+#[utoipa::path(get, path = "/audit", tag = "Audit", params(AuditQuery),
     responses(
         (status = 200, description = "A page of entries.", body = AuditPage),
         (status = 403, description = "Members who are not admins cannot read the audit log.", body = ErrorBody),

@@ -187,8 +187,10 @@ fn attempt_out(a: &Attempt) -> AttemptOut {
     }
 }
 
+/// List deliveries
+///
 /// The delivery log: newest first, filtered, a page at a time.
-#[utoipa::path(get, path = "/deliveries", tag = "Deliveries", summary = "List deliveries", params(LogQuery),
+#[utoipa::path(get, path = "/deliveries", tag = "Deliveries", params(LogQuery),
     responses(
         (status = 200, description = "A page of deliveries.", body = DeliveryPage),
         (status = 422, description = "A query parameter is not valid; `field` names it.", body = ErrorBody),
@@ -246,16 +248,20 @@ struct DeliveryId {
     id: String,
 }
 
+/// Get a delivery
+///
 /// One delivery with every attempt, its replays and the request as sent, with a cURL command
 /// that repeats it (secrets left as `${…}` variables).
-#[utoipa::path(get, path = "/deliveries/{id}", tag = "Deliveries", summary = "Get a delivery", params(DeliveryId),
+#[utoipa::path(get, path = "/deliveries/{id}", tag = "Deliveries", params(DeliveryId),
     responses((status = 200, description = "The delivery and its attempts.", body = DeliveryDetailOut)))]
 async fn show(State(herald): State<Herald>, Caller(actor): Caller, Path(id): Path<String>) -> Result<Json<DeliveryDetailOut>, ApiError> {
     Ok(Json(detail_json(herald.delivery(actor.tenant_id()?, &id).await?)))
 }
 
+/// Download the payload
+///
 /// The payload exactly as the endpoint receives it, as a `<message-id>.json` attachment.
-#[utoipa::path(get, path = "/deliveries/{id}/payload", tag = "Deliveries", summary = "Download the payload", params(DeliveryId),
+#[utoipa::path(get, path = "/deliveries/{id}/payload", tag = "Deliveries", params(DeliveryId),
     responses(
         (status = 200, description = "The body as sent.", content_type = "application/json", body = Object),
         (status = 410, description = "The payload was archived (`archived`).", body = ErrorBody),
@@ -266,9 +272,11 @@ async fn payload(State(herald): State<Herald>, Caller(actor): Caller, Path(id): 
     Ok(([(header::CONTENT_TYPE, "application/json".to_string()), (header::CONTENT_DISPOSITION, disposition)], file.body))
 }
 
+/// Replay a delivery
+///
 /// Queues the delivery again (admins), as a new delivery labelled Replay whose `replay_of` is
 /// the original.
-#[utoipa::path(post, path = "/deliveries/{id}/replay", tag = "Deliveries", summary = "Replay a delivery", params(DeliveryId),
+#[utoipa::path(post, path = "/deliveries/{id}/replay", tag = "Deliveries", params(DeliveryId),
     responses(
         (status = 202, description = "The new delivery, queued.", body = DeliveryOut),
         (status = 409, description = "The endpoint is inactive (`endpoint_inactive`) or webhooks are off (`webhooks_off`).", body = ErrorBody),

@@ -4,7 +4,10 @@
 //!
 //! **Documenting a route** is one change, at the handler:
 //! ```ignore
-//! /// What it does, for a person reading the reference (the first line is the summary).
+//! /// Frob a thing
+//! ///
+//! /// What it does, for a person reading the reference. (The doc comment's first paragraph is
+//! /// the summary, the rest the description.)
 //! #[utoipa::path(post, path = "/things/{id}/frob", tag = "Things",
 //!     params(("id" = String, Path, description = "…")), request_body = FrobIn,
 //!     responses((status = 200, description = "…", body = Thing), (status = 409, description = "…", body = ErrorBody)))]
@@ -182,8 +185,10 @@ pub fn openapi_text() -> &'static str {
     TEXT.get_or_init(|| super::openapi().to_pretty_json().expect("the OpenAPI document serializes"))
 }
 
+/// The OpenAPI document
+///
 /// This API's OpenAPI 3.1 document: every route, its parameters, bodies and answers.
-#[utoipa::path(get, path = "/openapi.json", tag = "Documentation", summary = "The OpenAPI document", security(()),
+#[utoipa::path(get, path = "/openapi.json", tag = "Documentation", security(()),
     responses((status = 200, description = "The OpenAPI 3.1 document of `/api/v1`.", content_type = "application/json", body = Object)))]
 pub async fn openapi_json() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/json")], openapi_text())

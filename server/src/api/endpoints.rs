@@ -54,9 +54,10 @@ pub struct EventTypeOut {
     sample: Value,
 }
 
+/// List event types
+///
 /// The catalog of event types Herald knows, with their aliases.
-#[utoipa::path(get, path = "/event-types", tag = "Event types", summary = "List event types",
-    responses((status = 200, description = "Every event type, grouped by resource.", body = EventTypeList)))]
+#[utoipa::path(get, path = "/event-types", tag = "Event types", responses((status = 200, description = "Every event type, grouped by resource.", body = EventTypeList)))]
 async fn event_types() -> Json<EventTypeList> {
     let data = domain::catalog::all()
         .iter()
@@ -81,9 +82,10 @@ pub struct EndpointList {
     plan: Plan,
 }
 
+/// List endpoints
+///
 /// Every endpoint of the tenant, oldest first.
-#[utoipa::path(get, path = "/endpoints", tag = "Endpoints", summary = "List endpoints",
-    responses((status = 200, description = "The endpoints and the plan's limit.", body = EndpointList)))]
+#[utoipa::path(get, path = "/endpoints", tag = "Endpoints", responses((status = 200, description = "The endpoints and the plan's limit.", body = EndpointList)))]
 async fn list(State(herald): State<Herald>, Caller(actor): Caller) -> Reply<Json<EndpointList>> {
     let tenant = herald.tenant(actor.tenant_id()?).await?;
     let endpoints: Vec<Endpoint> =
@@ -91,9 +93,11 @@ async fn list(State(herald): State<Herald>, Caller(actor): Caller) -> Reply<Json
     Ok(Json(EndpointList { data: endpoints, limit: tenant.plan.endpoint_limit(), plan: tenant.plan }))
 }
 
+/// Create an endpoint
+///
 /// Creates an endpoint. It needs `name`, `event_types` and a `url` (or, for the email channel,
 /// an `email`); a signing secret (`whsec_…`) is made for it.
-#[utoipa::path(post, path = "/endpoints", tag = "Endpoints", summary = "Create an endpoint", request_body = EndpointInput,
+#[utoipa::path(post, path = "/endpoints", tag = "Endpoints", request_body = EndpointInput,
     responses(
         (status = 201, description = "The new endpoint.", body = Endpoint),
         (status = 409, description = "The plan's endpoint limit is reached (`plan_limit_reached`).", body = ErrorBody),
@@ -106,16 +110,20 @@ async fn create(
     Ok((StatusCode::CREATED, Json(herald.create_endpoint(&actor, input).await?)))
 }
 
+/// Get an endpoint
+///
 /// One endpoint, with its health.
-#[utoipa::path(get, path = "/endpoints/{id}", tag = "Endpoints", summary = "Get an endpoint", params(EndpointId),
+#[utoipa::path(get, path = "/endpoints/{id}", tag = "Endpoints", params(EndpointId),
     responses((status = 200, description = "The endpoint.", body = Endpoint)))]
 async fn show(State(herald): State<Herald>, Caller(actor): Caller, Path(id): Path<String>) -> Reply<Json<Endpoint>> {
     Ok(Json(domain::endpoints::for_viewer(herald.endpoint(actor.tenant_id()?, &id).await?, &actor)))
 }
 
+/// Change an endpoint
+///
 /// Changes the fields sent and keeps the others; `auth_header: null` removes the header and
 /// `filter: null` the filter.
-#[utoipa::path(patch, path = "/endpoints/{id}", tag = "Endpoints", summary = "Change an endpoint", params(EndpointId),
+#[utoipa::path(patch, path = "/endpoints/{id}", tag = "Endpoints", params(EndpointId),
     request_body = EndpointInput,
     responses(
         (status = 200, description = "The endpoint as changed.", body = Endpoint),
@@ -130,24 +138,30 @@ async fn update(
     Ok(Json(herald.update_endpoint(&actor, &id, input).await?))
 }
 
+/// Delete an endpoint
+///
 /// Deletes the endpoint; its delivery log goes with it.
-#[utoipa::path(delete, path = "/endpoints/{id}", tag = "Endpoints", summary = "Delete an endpoint", params(EndpointId),
+#[utoipa::path(delete, path = "/endpoints/{id}", tag = "Endpoints", params(EndpointId),
     responses((status = 204, description = "Deleted.")))]
 async fn remove(State(herald): State<Herald>, Caller(actor): Caller, Path(id): Path<String>) -> Reply<StatusCode> {
     herald.delete_endpoint(&actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Activate an endpoint
+///
 /// Turns the endpoint on again (after it was turned off, or deactivated by failures). Events
 /// skipped meanwhile can be sent with a recovery job.
-#[utoipa::path(post, path = "/endpoints/{id}/activate", tag = "Endpoints", summary = "Activate an endpoint", params(EndpointId),
+#[utoipa::path(post, path = "/endpoints/{id}/activate", tag = "Endpoints", params(EndpointId),
     responses((status = 200, description = "The endpoint, active.", body = Endpoint)))]
 async fn activate(State(herald): State<Herald>, Caller(actor): Caller, Path(id): Path<String>) -> Reply<Json<Endpoint>> {
     Ok(Json(herald.activate_endpoint(&actor, &id).await?))
 }
 
+/// Deactivate an endpoint
+///
 /// Turns the endpoint off: its events are recorded as skipped until it is activated.
-#[utoipa::path(post, path = "/endpoints/{id}/deactivate", tag = "Endpoints", summary = "Deactivate an endpoint", params(EndpointId),
+#[utoipa::path(post, path = "/endpoints/{id}/deactivate", tag = "Endpoints", params(EndpointId),
     responses((status = 200, description = "The endpoint, inactive.", body = Endpoint)))]
 async fn deactivate(State(herald): State<Herald>, Caller(actor): Caller, Path(id): Path<String>) -> Reply<Json<Endpoint>> {
     Ok(Json(herald.deactivate_endpoint(&actor, &id).await?))
@@ -160,9 +174,11 @@ pub struct Secret {
     secret: String,
 }
 
+/// Reveal the signing secret
+///
 /// The secret receivers verify the `webhook-signature` header with. Not for staff viewing a
 /// tenant.
-#[utoipa::path(get, path = "/endpoints/{id}/secret", tag = "Endpoints", summary = "Reveal the signing secret", params(EndpointId),
+#[utoipa::path(get, path = "/endpoints/{id}/secret", tag = "Endpoints", params(EndpointId),
     responses(
         (status = 200, description = "The current secret.", body = Secret),
         (status = 403, description = "Staff viewing the tenant never see secrets.", body = ErrorBody),
@@ -171,9 +187,11 @@ async fn secret(State(herald): State<Herald>, Caller(actor): Caller, Path(id): P
     Ok(Json(Secret { secret: herald.endpoint_secret(&actor, &id).await? }))
 }
 
+/// Rotate the signing secret
+///
 /// Makes a new signing secret; for 24 hours requests are signed with both, so receivers can
 /// switch without losing any.
-#[utoipa::path(post, path = "/endpoints/{id}/secret/rotate", tag = "Endpoints", summary = "Rotate the signing secret", params(EndpointId),
+#[utoipa::path(post, path = "/endpoints/{id}/secret/rotate", tag = "Endpoints", params(EndpointId),
     responses((status = 200, description = "The new secret.", body = Secret)))]
 async fn rotate_secret(State(herald): State<Herald>, Caller(actor): Caller, Path(id): Path<String>) -> Reply<Json<Secret>> {
     Ok(Json(Secret { secret: herald.rotate_endpoint_secret(&actor, &id).await? }))
@@ -206,9 +224,10 @@ fn settings_of(tenant: domain::tenants::Tenant) -> Settings {
     }
 }
 
+/// Get the settings
+///
 /// The tenant's plan, limits, retention and whether webhooks are sent.
-#[utoipa::path(get, path = "/settings", tag = "Settings", summary = "Get the settings",
-    responses((status = 200, description = "The settings.", body = Settings)))]
+#[utoipa::path(get, path = "/settings", tag = "Settings", responses((status = 200, description = "The settings.", body = Settings)))]
 async fn settings(State(herald): State<Herald>, Caller(actor): Caller) -> Reply<Json<Settings>> {
     Ok(Json(settings_of(herald.tenant(actor.tenant_id()?).await?)))
 }
@@ -220,8 +239,10 @@ struct SettingsIn {
     webhooks_enabled: bool,
 }
 
+/// Switch webhooks on or off
+///
 /// Switches sending webhooks on or off for the whole tenant.
-#[utoipa::path(patch, path = "/settings", tag = "Settings", summary = "Switch webhooks on or off", request_body = SettingsIn,
+#[utoipa::path(patch, path = "/settings", tag = "Settings", request_body = SettingsIn,
     responses((status = 200, description = "The settings as changed.", body = Settings)))]
 async fn update_settings(
     State(herald): State<Herald>,
@@ -239,9 +260,11 @@ struct StatsQuery {
     window: Option<String>,
 }
 
+/// Delivery statistics
+///
 /// Requests sent, succeeded, failed and given up over the window, success rate, latency, the
 /// last delivery, why attempts failed (most frequent first) and bars for a chart.
-#[utoipa::path(get, path = "/endpoints/{id}/stats", tag = "Endpoints", summary = "Delivery statistics", params(EndpointId, StatsQuery),
+#[utoipa::path(get, path = "/endpoints/{id}/stats", tag = "Endpoints", params(EndpointId, StatsQuery),
     responses(
         (status = 200, description = "The statistics.", body = EndpointStats),
         (status = 422, description = "`window` is not one of 24h, 7d, 30d.", body = ErrorBody),
@@ -265,9 +288,11 @@ struct TestIn {
     event_type: String,
 }
 
+/// Send a test event
+///
 /// Sends the event type's sample to the endpoint at once and answers with the delivery, its
 /// attempt and the request as sent.
-#[utoipa::path(post, path = "/endpoints/{id}/test", tag = "Endpoints", summary = "Send a test event", params(EndpointId),
+#[utoipa::path(post, path = "/endpoints/{id}/test", tag = "Endpoints", params(EndpointId),
     request_body = TestIn, responses((status = 200, description = "The test delivery, attempted.", body = DeliveryDetailOut)))]
 async fn send_test(
     State(herald): State<Herald>,

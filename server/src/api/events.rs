@@ -23,14 +23,23 @@ struct EventIn {
     /// catalog name).
     #[schema(example = "appointment.booking.created")]
     event_type: String,
-    /// The event's data: a JSON object.
-    #[schema(value_type = Object, example = json!({"id": "apt_1"}))]
+    #[schema(schema_with = event_data)]
     data: Value,
     /// Your idempotency key, at most 200 characters: the same key again answers 200 with the
     /// first message and creates nothing.
     #[serde(default)]
     #[schema(max_length = 200, example = "bk-1001")]
     event_id: Option<String>,
+}
+
+/// `data`: any JSON object (each type's shape is in `GET /api/v1/event-types`).
+fn event_data() -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .description(Some("The event's data: a JSON object (its shape per type is in `GET /api/v1/event-types`)."))
+        .examples([serde_json::json!({ "id": "apt_1", "service_id": "svc_1", "start": "2026-05-04T10:00:00Z" })])
+        .build()
 }
 
 /// The message the event became.
@@ -40,9 +49,11 @@ struct Accepted {
     id: String,
 }
 
+/// Publish an event
+///
 /// Records the event and one delivery for each active endpoint subscribed to its type, in one
 /// transaction. Deliveries are then sent, signed, with retries.
-#[utoipa::path(post, path = "/events", tag = "Events", summary = "Publish an event", request_body = EventIn,
+#[utoipa::path(post, path = "/events", tag = "Events", request_body = EventIn,
     responses(
         (status = 202, description = "Accepted: the new message's id.", body = Accepted),
         (status = 200, description = "This `event_id` was seen before: the first message's id; nothing new was created.", body = Accepted),

@@ -124,10 +124,11 @@ struct RecoverIn {
     dry_run: bool,
 }
 
+/// Recover failed or skipped deliveries
+///
 /// Starts a recovery job for the endpoint (admins), or with `dry_run` only counts what it would
 /// send.
-#[utoipa::path(post, path = "/endpoints/{id}/recover", tag = "Recovery jobs", summary = "Recover failed or skipped deliveries",
-    params(EndpointId), request_body = RecoverIn,
+#[utoipa::path(post, path = "/endpoints/{id}/recover", tag = "Recovery jobs", params(EndpointId), request_body = RecoverIn,
     responses(
         (status = 202, description = "The job, started.", body = JobReply),
         (status = 200, description = "`dry_run`: how many deliveries it would send.", body = RecoverCount),
@@ -164,8 +165,10 @@ struct ListQuery {
     endpoint_id: Option<String>,
 }
 
+/// List recovery jobs
+///
 /// The tenant's recovery jobs, newest first.
-#[utoipa::path(get, path = "/jobs", tag = "Recovery jobs", summary = "List recovery jobs", params(ListQuery),
+#[utoipa::path(get, path = "/jobs", tag = "Recovery jobs", params(ListQuery),
     responses(
         (status = 200, description = "The jobs.", body = JobList),
         (status = 422, description = "An unknown query parameter.", body = super::ErrorBody),
@@ -189,15 +192,19 @@ struct JobId {
     id: String,
 }
 
+/// Get a recovery job
+///
 /// One recovery job, with its progress.
-#[utoipa::path(get, path = "/jobs/{id}", tag = "Recovery jobs", summary = "Get a recovery job", params(JobId),
+#[utoipa::path(get, path = "/jobs/{id}", tag = "Recovery jobs", params(JobId),
     responses((status = 200, description = "The job.", body = JobReply)))]
 async fn show(State(herald): State<Herald>, Caller(actor): Caller, Path(id): Path<String>) -> Reply<Json<JobReply>> {
     Ok(Json(JobReply { job: job_out(herald.job(&actor, &id).await?) }))
 }
 
+/// Cancel a recovery job
+///
 /// Stops a running job; what it queued so far is still delivered.
-#[utoipa::path(post, path = "/jobs/{id}/cancel", tag = "Recovery jobs", summary = "Cancel a recovery job", params(JobId),
+#[utoipa::path(post, path = "/jobs/{id}/cancel", tag = "Recovery jobs", params(JobId),
     responses(
         (status = 200, description = "The job, cancelled.", body = JobReply),
         (status = 409, description = "The job has already finished (`job_finished`).", body = super::ErrorBody),

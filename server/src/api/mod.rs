@@ -240,9 +240,10 @@ struct MeMembership {
     role: Role,
 }
 
+/// Who am I
+///
 /// Who the caller is, and the tenant they act in. An API key acts as an admin of its tenant.
-#[utoipa::path(get, path = "/me", tag = "Account", summary = "Who am I",
-    responses((status = 200, description = "The caller, their tenant and memberships.", body = Me)))]
+#[utoipa::path(get, path = "/me", tag = "Account", responses((status = 200, description = "The caller, their tenant and memberships.", body = Me)))]
 async fn me(
     axum::extract::State(herald): axum::extract::State<Herald>,
     session: tower_sessions::Session,

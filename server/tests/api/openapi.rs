@@ -66,6 +66,7 @@ fn every_route_is_documented() {
         );
         let summary = op["summary"].as_str().unwrap_or_default();
         assert!(!summary.is_empty(), "{method} {path}: no summary");
+        assert!(!op["description"].as_str().unwrap_or_default().is_empty(), "{method} {path}: no description");
         let tag = op["tags"][0].as_str().unwrap_or_default();
         assert!(tags.contains(&tag), "{method} {path}: tag {tag:?} is not one of {tags:?}");
         let responses = op["responses"].as_object().unwrap();
