@@ -25,10 +25,10 @@ test('the API reference renders the generated OpenAPI document, grouped by tag, 
   const ingest = page.locator('article.ref-op#post-events');
   await expect(ingest.locator('.method')).toHaveText('POST');
   await expect(ingest.locator('.ref-path')).toHaveText('/api/v1/events');
-  const eventType = ingest.locator('.ref-body tr', { has: page.locator('code', { hasText: /^event_type$/ }) });
+  const eventType = ingest.locator('.ref-body tr', { has: page.locator('code[data-field="event_type"]') });
   await expect(eventType.locator('.ref-required')).toHaveText('required');
   await expect(eventType.locator('.ref-type')).toHaveText('string');
-  const eventId = ingest.locator('.ref-body tr', { has: page.locator('code', { hasText: /^event_id$/ }) });
+  const eventId = ingest.locator('.ref-body tr', { has: page.locator('code[data-field="event_id"]') });
   await expect(eventId.locator('.ref-required')).toHaveCount(0);
   await expect(eventId).toContainText('at most 200 characters');
   for (const status of ['200', '202', '401', '413', '415', '422']) {
@@ -36,18 +36,20 @@ test('the API reference renders the generated OpenAPI document, grouped by tag, 
   }
   await expect(ingest.locator('.ref-curl')).toContainText("curl -X POST 'http://");
   await expect(ingest.locator('.ref-curl')).toContainText('Authorization: Bearer $HERALD_API_KEY');
-  await expect(ingest.locator('.ref-curl')).toContainText('"event_type":"appointment.booking.created"');
+  await expect(ingest.locator('.ref-curl')).toContainText('"event_type": "appointment.booking.created"');
+  await expect(ingest.locator('.ref-curl')).toContainText('"data": {');
 
   // Path parameters, and a nested request field with its constraint.
   const update = page.locator('article.ref-op#patch-endpoints-id');
-  await expect(update.locator('.ref-params tr', { has: page.locator('code', { hasText: /^id$/ }) })).toContainText('path');
-  await expect(update.locator('.ref-body tr', { has: page.locator('code', { hasText: /^max_in_flight$/ }) })).toContainText('1–100');
-  await expect(update.locator('.ref-body tr', { has: page.locator('code', { hasText: /^auth_header\.name$/ }) }).locator('.ref-required')).toHaveText('required');
+  await expect(update.locator('.ref-params tr', { has: page.locator('code[data-field="id"]') })).toContainText('path');
+  await expect(update.locator('.ref-body tr', { has: page.locator('code[data-field="max_in_flight"]') })).toContainText('1–100');
+  await expect(update.locator('.ref-body tr', { has: page.locator('code[data-field="auth_header.name"]') }).locator('.ref-required')).toHaveText('required');
 
   // The response fields of a list unfold.
   const list = page.locator('article.ref-op#get-endpoints');
   await list.locator('.ref-response details summary').first().click();
-  await expect(list.locator('code', { hasText: /^data\[\]\.health$/ })).toBeVisible();
+  await expect(list.locator('code[data-field="data[].health"]')).toHaveText('health');
+  await expect(list.locator('code[data-field="data[].health"]')).toBeVisible();
 
   // The table of contents jumps to an operation.
   await hydrated(page);

@@ -327,7 +327,8 @@ mod read {
         if body_schema.is_object() {
             let example = example_body(doc, body_schema);
             lines.push("-H 'content-type: application/json'".into());
-            lines.push(format!("-d '{}'", serde_json::to_string(&example).unwrap_or_default().replace('\'', "'\\''")));
+            let json = serde_json::to_string_pretty(&example).unwrap_or_default().replace('\'', "'\\''").replace('\n', "\n  ");
+            lines.push(format!("-d '{json}'"));
         }
         lines.join(" \\\n  ")
     }

@@ -130,7 +130,8 @@ fn FieldTable(fields: Vec<FieldDoc>, with_location: bool, marks: bool) -> impl I
                     view! {
                         <tr>
                             <td class="ref-field-name" style=format!("padding-left: {}px", 10 + depth * 14)>
-                                <code>{f.name.clone()}</code>
+                                // Nested fields show their own name, indented under their parent's.
+                                <code title=f.name.clone() data-field=f.name.clone()>{f.name.rsplit('.').next().unwrap_or_default().to_string()}</code>
                                 {(marks && f.required).then(|| view! { <span class="ref-required" title="Required">"required"</span> })}
                             </td>
                             {with_location.then(|| view! { <td class="muted">{f.location.clone()}</td> })}

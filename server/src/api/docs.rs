@@ -17,8 +17,8 @@
 //! `api.get(path, handler)`): method and path then come from the attribute, so docs and router
 //! cannot disagree. Bodies are named serde structs deriving `utoipa::ToSchema`. The answers
 //! every route shares are added below and need not be listed: 401 (no or bad key), 403 on
-//! writes (read-only, role, CSRF), 404 where the path has an id, and 400/413/415/422 where there
-//! is a JSON body. A new tag goes in [`ApiDoc`]'s list. A route registered without docs fails
+//! writes (read-only, role, CSRF), 404 (an id not found; no tenant), and 400/413/415/422 where
+//! there is a JSON body. A route that needs no key says `security(())`. A new tag goes in [`ApiDoc`]'s list. A route registered without docs fails
 //! the test `every_route_is_documented`.
 
 use axum::http::{header, Method};
@@ -108,7 +108,7 @@ const SHARED: [(u16, &str, &str); 7] = [
         "Forbidden",
         "Not allowed: the tenant is suspended or viewed by staff (read-only), the role is too low, or a session's write lacks the CSRF token.",
     ),
-    (404, "NotFound", "No such object in the caller's tenant (another tenant's objects answer 404 too)."),
+    (404, "NotFound", "No such object in the caller's tenant (another tenant's objects answer 404 too), or a staff session that is not viewing a tenant."),
     (413, "TooLarge", "The body is larger than the limit (64 KiB; 256 KiB for `POST /events`) (`payload_too_large`)."),
     (415, "NotJson", "The body was not sent with `content-type: application/json` (`unsupported_media_type`)."),
     (422, "Invalid", "A field is missing, of the wrong type or not a valid value; `field` names it."),
@@ -141,7 +141,8 @@ fn add_shared_answers(method: &Method, path: &str, operation: &mut Operation) {
             shared.push(403);
         }
     }
-    if path.contains('{') {
+    // Every tenant route answers 404 to a staff session that is not viewing a tenant.
+    if path.contains('{') || (!public && path != "/me") {
         shared.push(404);
     }
     if operation.request_body.is_some() {

@@ -57,7 +57,7 @@ pub struct EventTypeOut {
 /// List event types
 ///
 /// The catalog of event types Herald knows, with their aliases.
-#[utoipa::path(get, path = "/event-types", tag = "Event types", responses((status = 200, description = "Every event type, grouped by resource.", body = EventTypeList)))]
+#[utoipa::path(get, path = "/event-types", tag = "Event types", security(()), responses((status = 200, description = "Every event type, grouped by resource.", body = EventTypeList)))]
 async fn event_types() -> Json<EventTypeList> {
     let data = domain::catalog::all()
         .iter()
