@@ -33,13 +33,15 @@ curl -sf -o /dev/null "http://127.0.0.1:$PORT/api/v1/events" -H "Authorization: 
   -d '{"event_type": "appointment.booking.created", "event_id": "contract-1", "data": {"id": "apt_1"}}'
 
 # Positive and negative data from the examples and the schemas, a bounded number per operation,
-# from a fixed seed (a failure reproduces). The checks: no server error, and each answer's
+# from a fixed seed (a failure reproduces); the stateful phase follows the document's links
+# (create an endpoint → test it → read, replay the delivery; recover → read, cancel the job),
+# so answers about real objects are checked too. The checks: no server error, and each answer's
 # status, content type and body are the documented ones.
 timeout 900 "$SCHEMATHESIS" run "http://127.0.0.1:$PORT/api/v1/openapi.json" \
   --url "http://127.0.0.1:$PORT" \
   --header "Authorization: Bearer $KEY" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
-  --phases examples,coverage,fuzzing \
+  --phases examples,coverage,fuzzing,stateful \
   --max-examples "${CONTRACT_EXAMPLES:-100}" \
   --seed "${CONTRACT_SEED:-20261203}" \
   --workers 2 \

@@ -180,10 +180,38 @@ fn operations_mut(item: &mut PathItem) -> Vec<(Method, &mut Operation)> {
     .collect()
 }
 
-/// The document as JSON, built once.
+/// The document as JSON. utoipa 5 writes a link's fields in snake case (`operation_id`);
+/// OpenAPI spells them in camel case.
+pub fn as_json(doc: OpenApi) -> serde_json::Value {
+    fn fix_links(value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::Object(map) => {
+                if let Some(serde_json::Value::Object(links)) = map.get_mut("links") {
+                    for link in links.values_mut().filter_map(serde_json::Value::as_object_mut) {
+                        for (snake, camel) in
+                            [("operation_id", "operationId"), ("operation_ref", "operationRef"), ("request_body", "requestBody")]
+                        {
+                            if let Some(v) = link.remove(snake) {
+                                link.insert(camel.to_string(), v);
+                            }
+                        }
+                    }
+                }
+                map.values_mut().for_each(fix_links);
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(fix_links),
+            _ => {}
+        }
+    }
+    let mut json = serde_json::to_value(doc).expect("the OpenAPI document serializes");
+    fix_links(&mut json);
+    json
+}
+
+/// The document as JSON text, built once.
 pub fn openapi_text() -> &'static str {
     static TEXT: OnceLock<String> = OnceLock::new();
-    TEXT.get_or_init(|| super::openapi().to_pretty_json().expect("the OpenAPI document serializes"))
+    TEXT.get_or_init(|| serde_json::to_string_pretty(&super::openapi()).expect("the OpenAPI document serializes"))
 }
 
 /// The OpenAPI document

@@ -99,7 +99,12 @@ async fn list(State(herald): State<Herald>, Caller(actor): Caller) -> Reply<Json
 /// an `email`); a signing secret (`whsec_…`) is made for it.
 #[utoipa::path(post, path = "/endpoints", tag = "Endpoints", request_body = EndpointInput,
     responses(
-        (status = 201, description = "The new endpoint.", body = Endpoint),
+        (status = 201, description = "The new endpoint.", body = Endpoint, links(
+            ("GetEndpoint" = (operation_id = "get_endpoints_id", parameters(("id" = "$response.body#/id")))),
+            ("SendTest" = (operation_id = "post_endpoints_id_test", parameters(("id" = "$response.body#/id")))),
+            ("Stats" = (operation_id = "get_endpoints_id_stats", parameters(("id" = "$response.body#/id")))),
+            ("Recover" = (operation_id = "post_endpoints_id_recover", parameters(("id" = "$response.body#/id")))),
+        )),
         (status = 409, description = "The plan's endpoint limit is reached (`plan_limit_reached`).", body = ErrorBody),
     ))]
 async fn create(
@@ -293,7 +298,12 @@ struct TestIn {
 /// Sends the event type's sample to the endpoint at once and answers with the delivery, its
 /// attempt and the request as sent.
 #[utoipa::path(post, path = "/endpoints/{id}/test", tag = "Endpoints", params(EndpointId),
-    request_body = TestIn, responses((status = 200, description = "The test delivery, attempted.", body = DeliveryDetailOut)))]
+    request_body = TestIn,
+    responses((status = 200, description = "The test delivery, attempted.", body = DeliveryDetailOut, links(
+        ("GetDelivery" = (operation_id = "get_deliveries_id", parameters(("id" = "$response.body#/id")))),
+        ("Payload" = (operation_id = "get_deliveries_id_payload", parameters(("id" = "$response.body#/id")))),
+        ("Replay" = (operation_id = "post_deliveries_id_replay", parameters(("id" = "$response.body#/id")))),
+    ))))]
 async fn send_test(
     State(herald): State<Herald>,
     Caller(actor): Caller,

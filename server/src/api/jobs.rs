@@ -130,7 +130,10 @@ struct RecoverIn {
 /// send.
 #[utoipa::path(post, path = "/endpoints/{id}/recover", tag = "Recovery jobs", params(EndpointId), request_body = RecoverIn,
     responses(
-        (status = 202, description = "The job, started.", body = JobReply),
+        (status = 202, description = "The job, started.", body = JobReply, links(
+            ("GetJob" = (operation_id = "get_jobs_id", parameters(("id" = "$response.body#/job/id")))),
+            ("Cancel" = (operation_id = "post_jobs_id_cancel", parameters(("id" = "$response.body#/job/id")))),
+        )),
         (status = 200, description = "`dry_run`: how many deliveries it would send.", body = RecoverCount),
         (status = 409, description = "A job is already running for the endpoint (`job_running`), the endpoint is inactive (`endpoint_inactive`) or webhooks are off (`webhooks_off`).", body = super::ErrorBody),
     ))]

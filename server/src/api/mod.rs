@@ -35,10 +35,10 @@ pub fn route_list() -> Vec<(Method, &'static str)> {
     api().routes
 }
 
-/// The OpenAPI document of every documented route (see [`docs`]).
-pub fn openapi() -> utoipa::openapi::OpenApi {
+/// The OpenAPI document of every documented route, as served (see [`docs`]).
+pub fn openapi() -> serde_json::Value {
     let api = api();
-    docs::document(api.paths, api.schemas)
+    docs::as_json(docs::document(api.paths, api.schemas))
 }
 
 fn api() -> Api {
