@@ -12,7 +12,7 @@ use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
-use pages::{audit, auth, endpoints, layout, logs, reference, staff, team, workspace};
+use pages::{audit, auth, endpoints, event_types, layout, logs, reference, staff, team, workspace};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -62,6 +62,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/staff/tenants/:id") view=staff::TenantPage/>
                     <Route path=path!("/staff/search") view=staff::SearchPage/>
                     <Route path=path!("/staff/audit") view=audit::StaffAudit/>
+                    <Route path=path!("/staff/platform-keys") view=staff::PlatformKeysPage/>
+                    <Route path=path!("/staff/event-types") view=event_types::EventTypesPage/>
                 </ParentRoute>
             </Routes>
         </Router>

@@ -137,7 +137,9 @@ impl Herald {
                 return Err(Error::invalid("action", "action can be at most 100 characters."));
             }
             if let Some(prefix) = action.strip_suffix('.') {
-                push("a.action LIKE ?", Arg::Text(format!("{}.%", prefix.replace(['%', '_'], ""))));
+                // Wildcards in the prefix are taken literally (`api_key.`, `event_type.`).
+                let literal = prefix.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+                push("a.action LIKE ? ESCAPE '\\'", Arg::Text(format!("{literal}.%")));
             } else {
                 push("a.action = ?", Arg::Text(action));
             }

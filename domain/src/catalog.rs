@@ -1,21 +1,35 @@
-//! The built-in event catalog: every event type Herald knows, with a description for people, a
-//! JSON schema of its `data` object and a realistic sample payload (used by "send test event").
-//! Each resource has one base sample; events override or add a few fields, and every schema is
-//! derived from its sample so the two can never disagree.
+//! The event catalog: every event type Herald knows, with a description for people, a JSON
+//! schema of its `data` object and a realistic sample payload (used by "send test event").
+//!
+//! The built-in types ship with Herald (this file): each resource has one base sample, events
+//! override or add a few fields, and every schema is derived from its sample so the two can never
+//! disagree. The platform adds its own types at run time (see [`crate::event_types`]); a
+//! [`Catalog`] is one snapshot of both, which [`crate::Herald::catalog`] hands out without a
+//! database round trip.
 
 use std::sync::OnceLock;
 
 use serde_json::{json, Map, Value};
 
-const DRAFT: &str = "https://json-schema.org/draft/2020-12/schema";
+pub(crate) const DRAFT: &str = "https://json-schema.org/draft/2020-12/schema";
 
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct EventType {
-    pub name: &'static str,
-    pub resource: &'static str,
-    pub description: &'static str,
+    pub name: String,
+    /// The name's first segment (`appointment` for `appointment.booking.created`).
+    pub resource: String,
+    pub description: String,
     pub schema: Value,
     pub sample: Value,
+    /// Defined by the platform at run time, not shipped with Herald.
+    pub custom: bool,
+    /// Hidden from new subscriptions; still accepted and delivered to endpoints that have it.
+    pub deprecated: bool,
+    /// Custom types: whether `schema` was given (otherwise it is derived from the sample).
+    pub schema_given: bool,
+    /// Custom types: when it was created and last changed (epoch ms).
+    pub created_at: Option<i64>,
+    pub updated_at: Option<i64>,
 }
 
 /// The resources in catalog order, with their human labels (an event's resource is the first
@@ -37,26 +51,84 @@ const RESOURCES: &[(&str, &str)] = &[
     ("inventory", "Inventory"),
 ];
 
-/// All event types, grouped by resource in catalog order.
-pub fn all() -> &'static [EventType] {
+/// The built-in event types, grouped by resource in catalog order.
+pub fn builtin() -> &'static [EventType] {
     static ALL: OnceLock<Vec<EventType>> = OnceLock::new();
     ALL.get_or_init(build)
 }
 
+/// One snapshot of the whole catalog: the built-in types, then the platform's own (by name).
+/// Cheap to share (`Arc<Catalog>`); a change makes a new one.
+#[derive(Clone, Debug, Default)]
+pub struct Catalog {
+    custom: Vec<EventType>,
+    /// The database's catalog version this snapshot was read at (see `crate::event_types`).
+    pub(crate) version: i64,
+}
+
+impl Catalog {
+    pub(crate) fn new(mut custom: Vec<EventType>, version: i64) -> Catalog {
+        custom.sort_by(|a, b| a.name.cmp(&b.name));
+        Catalog { custom, version }
+    }
+
+    /// Every type, built-in ones first in catalog order, deprecated ones included.
+    pub fn iter(&self) -> impl Iterator<Item = &EventType> {
+        builtin().iter().chain(self.custom.iter())
+    }
+
+    /// The platform's own types, by name.
+    pub fn custom(&self) -> &[EventType] {
+        &self.custom
+    }
+
+    pub fn len(&self) -> usize {
+        builtin().len() + self.custom.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Looks up an event type by its canonical name.
+    pub fn find(&self, name: &str) -> Option<&EventType> {
+        self.iter().find(|e| e.name == name)
+    }
+
+    /// Looks up an event type by its name or one of the built-in [`ALIASES`].
+    pub fn resolve(&self, name: &str) -> Option<&EventType> {
+        self.find(name).or_else(|| alias_target(name).and_then(|canonical| self.find(canonical)))
+    }
+
+    /// The resources in catalog order with a human label, e.g. `("appointment", "Appointments")`;
+    /// resources only custom types use come last, labelled after their name.
+    pub fn resources(&self) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = RESOURCES.iter().map(|(r, l)| (r.to_string(), l.to_string())).collect();
+        for t in &self.custom {
+            if !out.iter().any(|(r, _)| *r == t.resource) {
+                out.push((t.resource.clone(), resource_label(&t.resource)));
+            }
+        }
+        out
+    }
+}
+
+/// `gift_card` → "Gift card": a label for a resource Herald does not ship.
+fn resource_label(resource: &str) -> String {
+    let words = resource.replace('_', " ");
+    let mut chars = words.chars();
+    chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
 /// The envelope an endpoint would receive for `event`'s sample data.
 pub fn sample_envelope(event: &EventType, tenant_id: &str) -> Value {
-    envelope("msg_2fJk9QzT1xV8mN4bR6cW3a", "evt-10293", event.name, "2026-03-14T09:30:00Z", tenant_id, event.sample.clone())
+    envelope("msg_2fJk9QzT1xV8mN4bR6cW3a", "evt-10293", &event.name, "2026-03-14T09:30:00Z", tenant_id, event.sample.clone())
 }
 
 /// Whether events of this type name the service they are for (`data.service_id`), as
 /// ReserveKit's do: the endpoint form then offers a per-service filter.
 pub fn names_a_service(event: &EventType) -> bool {
     event.sample.get("service_id").is_some()
-}
-
-/// Looks up an event type by its canonical name.
-pub fn find(name: &str) -> Option<&'static EventType> {
-    all().iter().find(|e| e.name == name)
 }
 
 /// Names that ingest and subscriptions still accept, each with the event type it stands for:
@@ -74,14 +146,24 @@ pub const ALIASES: &[(&str, &str)] = &[
     ("bookings.delete", "booking.deleted"),
 ];
 
-/// Looks up an event type by its name or one of its [`ALIASES`].
-pub fn resolve(name: &str) -> Option<&'static EventType> {
-    find(name).or_else(|| ALIASES.iter().find(|(alias, _)| *alias == name).and_then(|(_, canonical)| find(canonical)))
+/// The catalog name an alias stands for.
+pub fn alias_target(alias: &str) -> Option<&'static str> {
+    ALIASES.iter().find(|(a, _)| *a == alias).map(|(_, canonical)| *canonical)
 }
 
-/// The resources in catalog order with a human label, e.g. `("appointment", "Appointments")`.
-pub fn resources() -> Vec<(&'static str, &'static str)> {
-    RESOURCES.to_vec()
+/// The other names ingest accepts for `name`.
+pub fn aliases_of(name: &str) -> Vec<&'static str> {
+    ALIASES.iter().filter(|(_, to)| *to == name).map(|(alias, _)| *alias).collect()
+}
+
+/// The schema shown for a sample whose type gave none: derived from it, like the built-ins'.
+pub(crate) fn derived_schema(name: &str, sample: &Value) -> Value {
+    let mut schema = schema_of(sample);
+    if let Value::Object(map) = &mut schema {
+        map.insert("$schema".into(), json!(DRAFT));
+        map.insert("title".into(), json!(name));
+    }
+    schema
 }
 
 type Events = Vec<(&'static str, &'static str, Value)>;
@@ -109,12 +191,18 @@ fn build() -> Vec<EventType> {
             // (`event.booking.*`) come with the classes but are resource `event`.
             let resource = RESOURCES.iter().map(|(r, _)| *r).find(|r| name.strip_prefix(r).is_some_and(|rest| rest.starts_with('.')));
             let resource = resource.unwrap_or_else(|| panic!("{name} has no resource in RESOURCES"));
-            let mut schema = schema_of(&sample);
-            if let Value::Object(map) = &mut schema {
-                map.insert("$schema".into(), json!(DRAFT));
-                map.insert("title".into(), json!(name));
-            }
-            all.push(EventType { name, resource, description, schema, sample });
+            all.push(EventType {
+                name: name.to_string(),
+                resource: resource.to_string(),
+                description: description.to_string(),
+                schema: derived_schema(name, &sample),
+                sample,
+                custom: false,
+                deprecated: false,
+                schema_given: false,
+                created_at: None,
+                updated_at: None,
+            });
         }
     }
     all
@@ -796,7 +884,7 @@ fn with(base: &Value, patch: Value) -> Value {
 }
 
 /// A JSON schema describing `value`: every object key is required, arrays take their first item's schema.
-fn schema_of(value: &Value) -> Value {
+pub(crate) fn schema_of(value: &Value) -> Value {
     match value {
         Value::Object(map) => {
             let properties: Map<String, Value> = map.iter().map(|(k, v)| (k.clone(), schema_of(v))).collect();
@@ -815,7 +903,7 @@ fn schema_of(value: &Value) -> Value {
 }
 
 /// Whether `s` looks like an RFC 3339 timestamp, e.g. `2026-03-14T09:30:00Z` or `...09:30:00.5+01:00`.
-fn is_timestamp(s: &str) -> bool {
+pub(crate) fn is_timestamp(s: &str) -> bool {
     let b = s.as_bytes();
     let digits = |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
     let shape = digits(0..4) && digits(5..7) && digits(8..10) && digits(11..13) && digits(14..16) && digits(17..19);
@@ -840,7 +928,8 @@ fn is_timestamp(s: &str) -> bool {
 /// The Standard envelope around `data`; deliveries, payload filters and the catalog's samples
 /// all build it here.
 pub fn envelope(id: &str, event_id: &str, event_type: &str, timestamp: &str, tenant_id: &str, data: Value) -> Value {
-    let resource = find(event_type).map(|t| t.resource).unwrap_or_default();
+    // Every type's resource is its name's first segment, built-in or custom: no catalog needed.
+    let resource = event_type.split('.').next().unwrap_or_default();
     serde_json::json!({
         "id": id,
         "event_id": event_id,
@@ -857,6 +946,18 @@ pub fn envelope(id: &str, event_id: &str, event_type: &str, timestamp: &str, ten
 mod tests {
     use super::*;
     use std::collections::HashSet;
+
+    fn all() -> &'static [EventType] {
+        builtin()
+    }
+
+    fn find(name: &str) -> Option<&'static EventType> {
+        builtin().iter().find(|e| e.name == name)
+    }
+
+    fn resolve(name: &str) -> Option<EventType> {
+        Catalog::default().resolve(name).cloned()
+    }
 
     /// Checks `value` against the subset of JSON Schema that `schema_of` produces.
     fn check(schema: &Value, value: &Value, path: &str) -> Result<(), String> {
@@ -902,7 +1003,7 @@ mod tests {
 
     #[test]
     fn exactly_58_unique_names() {
-        let names: HashSet<_> = all().iter().map(|e| e.name).collect();
+        let names: HashSet<_> = all().iter().map(|e| e.name.as_str()).collect();
         assert_eq!(all().len(), 59);
         assert_eq!(names.len(), 59);
     }
@@ -934,7 +1035,7 @@ mod tests {
             assert!(e.sample.is_object(), "{}", e.name);
             assert_eq!(e.schema["$schema"], DRAFT);
             assert_eq!(e.schema["title"], e.name);
-            if let Err(problem) = check(&e.schema, &e.sample, e.name) {
+            if let Err(problem) = check(&e.schema, &e.sample, &e.name) {
                 panic!("{problem}");
             }
         }
@@ -968,23 +1069,24 @@ mod tests {
     fn resources_cover_the_catalog_in_order() {
         let mut used: Vec<&str> = Vec::new();
         for e in all() {
-            if used.last() != Some(&e.resource) {
-                assert!(!used.contains(&e.resource), "{} is not grouped", e.resource);
-                used.push(e.resource);
+            if used.last() != Some(&e.resource.as_str()) {
+                assert!(!used.contains(&e.resource.as_str()), "{} is not grouped", e.resource);
+                used.push(&e.resource);
             }
         }
-        let listed: Vec<&str> = resources().into_iter().map(|(r, _)| r).collect();
+        let resources = Catalog::default().resources();
+        let listed: Vec<&str> = resources.iter().map(|(r, _)| r.as_str()).collect();
         assert_eq!(used, listed);
-        assert!(resources().iter().all(|(_, label)| !label.is_empty()));
+        assert!(resources.iter().all(|(_, label)| !label.is_empty()));
     }
 
     #[test]
     fn aliases_resolve_to_catalog_events_and_shadow_none() {
         for (alias, canonical) in ALIASES {
             assert!(find(alias).is_none(), "{alias} is an alias, not a catalog name");
-            assert_eq!(resolve(alias).map(|e| e.name), Some(*canonical));
+            assert_eq!(resolve(alias).map(|e| e.name), Some(canonical.to_string()));
         }
-        assert_eq!(resolve("booking.deleted").map(|e| e.name), Some("booking.deleted"));
+        assert_eq!(resolve("booking.deleted").map(|e| e.name).as_deref(), Some("booking.deleted"));
         assert!(resolve("bookings.remove").is_none());
     }
 
@@ -1004,7 +1106,32 @@ mod tests {
             account.created account.amended account.removed contact.created contact.amended contact.removed \
             employee.created employee.amended employee.removed activity.created activity.amended activity.removed \
             product.created product.amended product.removed inventory.changed";
-        let names: Vec<_> = all().iter().map(|e| e.name).collect();
+        let names: Vec<_> = all().iter().map(|e| e.name.as_str()).collect();
         assert_eq!(names, expected.split_whitespace().collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn custom_types_join_the_catalog_after_the_built_ins() {
+        let custom = |name: &str, deprecated: bool| EventType {
+            name: name.into(),
+            resource: name.split('.').next().unwrap().into(),
+            description: "A custom type.".into(),
+            schema: derived_schema(name, &json!({ "id": "x" })),
+            sample: json!({ "id": "x" }),
+            custom: true,
+            deprecated,
+            schema_given: false,
+            created_at: Some(1),
+            updated_at: Some(1),
+        };
+        let catalog = Catalog::new(vec![custom("gift_card.redeemed", false), custom("appointment.reminder.sent", true)], 3);
+        assert_eq!(catalog.len(), 61);
+        assert_eq!(catalog.iter().nth(59).unwrap().name, "appointment.reminder.sent", "custom ones by name, after the built-ins");
+        assert!(catalog.resolve("appointment.reminder.sent").unwrap().deprecated);
+        assert_eq!(catalog.resolve("bookings.create").unwrap().name, "booking.created");
+        let resources = catalog.resources();
+        assert_eq!(resources.last().unwrap(), &("gift_card".to_string(), "Gift card".to_string()));
+        assert_eq!(resources.iter().filter(|(r, _)| r == "appointment").count(), 1);
+        assert_eq!(envelope("msg_1", "e", "gift_card.redeemed", "t", "ten_1", json!({}))["event_resource"], "gift_card");
     }
 }

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::accounts::normalize_email;
 use crate::audit::Audit;
-use crate::catalog;
+use crate::catalog::Catalog;
 use crate::clock::{rfc3339, Millis, HOUR};
 use crate::error::{Error, Result};
 use crate::filter::Filter;
@@ -254,12 +254,23 @@ pub fn validate_header_value(value: &str) -> Result<String> {
     Ok(value.to_string())
 }
 
-fn validate_event_types(types: &[String]) -> Result<Vec<String>> {
+/// The subscribed types in their catalog names. A deprecated type may stay where an endpoint
+/// has it (`current`), but is never newly added.
+fn validate_event_types(types: &[String], catalog: &Catalog, current: &[String]) -> Result<Vec<String>> {
     let mut out: Vec<String> = Vec::new();
     for t in types {
         let t = t.trim().to_lowercase();
-        let t = match catalog::resolve(&t) {
-            Some(known) => known.name.to_string(),
+        let t = match catalog.resolve(&t) {
+            Some(known) if known.deprecated && !current.contains(&known.name) => {
+                return Err(Error::invalid(
+                    "event_types",
+                    format!(
+                        "\"{}\" is deprecated: endpoints that already have it keep receiving it, but it cannot be added to one.",
+                        known.name
+                    ),
+                ))
+            }
+            Some(known) => known.name.clone(),
             None if t == "*" => t,
             None => return Err(Error::invalid("event_types", format!("\"{t}\" is not an event type. See GET /api/v1/event-types."))),
         };
@@ -435,7 +446,11 @@ impl Herald {
             None => current.map_or(PayloadShape::Envelope, |c| c.payload_shape),
         };
         let event_types = match input.event_types {
-            Some(types) => validate_event_types(&types)?,
+            // Read from the database's catalog: a type deprecated a moment ago in another
+            // process is not added here.
+            Some(types) => {
+                validate_event_types(&types, &*self.fresh_catalog().await?, &current.map(EndpointRow::event_types).unwrap_or_default())?
+            }
             None => current
                 .map(EndpointRow::event_types)
                 .ok_or_else(|| Error::invalid("event_types", "Choose at least one event type, or all events."))?,
@@ -861,10 +876,12 @@ mod tests {
 
     #[test]
     fn event_type_lists_are_normalised() {
-        assert_eq!(validate_event_types(&["Invoice.Closed".into(), "invoice.closed".into()]).unwrap(), ["invoice.closed"]);
-        assert_eq!(validate_event_types(&["invoice.closed".into(), "*".into()]).unwrap(), ["*"]);
-        assert!(validate_event_types(&["invoice.opened".into()]).is_err());
-        assert!(validate_event_types(&[]).is_err());
+        let catalog = Catalog::default();
+        let check = |types: &[&str]| validate_event_types(&types.iter().map(|t| t.to_string()).collect::<Vec<_>>(), &catalog, &[]);
+        assert_eq!(check(&["Invoice.Closed", "invoice.closed"]).unwrap(), ["invoice.closed"]);
+        assert_eq!(check(&["invoice.closed", "*"]).unwrap(), ["*"]);
+        assert!(check(&["invoice.opened"]).is_err());
+        assert!(check(&[]).is_err());
     }
 
     #[test]

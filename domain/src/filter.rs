@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::catalog;
+use crate::catalog::{sample_envelope, Catalog};
 use crate::error::{Error, Result};
 
 /// Where a source platform's events name their service (ReserveKit's per-service webhooks).
@@ -71,13 +71,13 @@ impl Filter {
 
     /// How the catalog sample of each subscribed type fares (`*`: every type): the preview
     /// in the endpoint form, as (event type, delivered).
-    pub fn preview(&self, event_types: &[String], tenant_id: &str) -> Vec<(&'static str, bool)> {
+    pub fn preview(&self, catalog: &Catalog, event_types: &[String], tenant_id: &str) -> Vec<(String, bool)> {
         let every = event_types.iter().any(|t| t.trim() == "*");
-        let chosen: Vec<&str> = event_types.iter().filter_map(|t| catalog::resolve(t.trim())).map(|t| t.name).collect();
-        catalog::all()
+        let chosen: Vec<&str> = event_types.iter().filter_map(|t| catalog.resolve(t.trim())).map(|t| t.name.as_str()).collect();
+        catalog
             .iter()
-            .filter(|t| every || chosen.contains(&t.name))
-            .map(|t| (t.name, self.matches(&catalog::sample_envelope(t, tenant_id))))
+            .filter(|t| every || chosen.contains(&t.name.as_str()))
+            .map(|t| (t.name.clone(), self.matches(&sample_envelope(t, tenant_id))))
             .collect()
     }
 
@@ -209,10 +209,13 @@ mod tests {
     fn the_preview_runs_each_subscribed_sample_through_the_filter() {
         let filter = Filter::parse(&json!({ "data.service_id": "srv_5521" })).unwrap();
         let types = vec!["booking.created".to_string(), "bookings.delete".to_string(), "customer.created".to_string()];
-        assert_eq!(filter.preview(&types, "ten_1"), [("customer.created", false), ("booking.created", true), ("booking.deleted", true)]);
+        let catalog = Catalog::default();
+        let preview = filter.preview(&catalog, &types, "ten_1");
+        let preview: Vec<(&str, bool)> = preview.iter().map(|(t, d)| (t.as_str(), *d)).collect();
+        assert_eq!(preview, [("customer.created", false), ("booking.created", true), ("booking.deleted", true)]);
         let elsewhere = Filter::parse(&json!({ "data.service_id": "srv_1" })).unwrap();
-        assert!(elsewhere.preview(&["*".to_string()], "ten_1").iter().all(|(_, delivered)| !delivered));
-        assert_eq!(Filter::default().preview(&["*".to_string()], "ten_1").len(), catalog::all().len());
+        assert!(elsewhere.preview(&catalog, &["*".to_string()], "ten_1").iter().all(|(_, delivered)| !delivered));
+        assert_eq!(Filter::default().preview(&catalog, &["*".to_string()], "ten_1").len(), catalog.len());
     }
 
     #[test]

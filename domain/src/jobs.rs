@@ -10,7 +10,6 @@
 use types::{EndpointStatus, JobStatus, RecoverStatus};
 
 use crate::audit::Audit;
-use crate::catalog;
 use crate::clock::{rfc3339, Millis, SECOND};
 use crate::error::{is_unique_violation, Error, Result};
 use crate::roles::Actor;
@@ -62,7 +61,8 @@ impl Herald {
     pub async fn recover_count(&self, actor: &Actor, endpoint_id: &str, request: &RecoverRequest) -> Result<i64> {
         let tenant_id = actor.require_admin()?;
         self.endpoint_row(tenant_id, endpoint_id).await?;
-        self.count_matching(tenant_id, endpoint_id, request.status, self.recover_window(request)?).await
+        let (since, until, event_type) = self.recover_window(request)?;
+        self.count_matching(tenant_id, endpoint_id, request.status, (since, until, event_type.as_deref())).await
     }
 
     async fn count_matching(
@@ -79,7 +79,7 @@ impl Herald {
         Ok(count)
     }
 
-    fn recover_window(&self, request: &RecoverRequest) -> Result<(Millis, Millis, Option<&'static str>)> {
+    fn recover_window(&self, request: &RecoverRequest) -> Result<(Millis, Millis, Option<String>)> {
         let now = self.clock.now();
         if request.since > now {
             return Err(Error::invalid("since", "since must be in the past."));
@@ -91,7 +91,10 @@ impl Herald {
         let event_type = match request.event_type.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
             None => None,
             Some(name) => {
-                Some(catalog::resolve(name).ok_or_else(|| Error::invalid("event_type", format!("\"{name}\" is not an event type.")))?.name)
+                let catalog = self.catalog();
+                let known =
+                    catalog.resolve(name).ok_or_else(|| Error::invalid("event_type", format!("\"{name}\" is not an event type.")))?;
+                Some(known.name.clone())
             }
         };
         Ok((request.since, until, event_type))
@@ -107,7 +110,7 @@ impl Herald {
         let (since, until, event_type) = self.recover_window(&request)?;
         self.require_active_endpoint(tenant_id, endpoint_id).await?;
         // The endpoint was read (and the window checked) above: count without doing either again.
-        let total = self.count_matching(tenant_id, endpoint_id, request.status, (since, until, event_type)).await?;
+        let total = self.count_matching(tenant_id, endpoint_id, request.status, (since, until, event_type.as_deref())).await?;
         let now = self.clock.now();
         let id = ids::new_id("job");
         // Nothing to send: the job is finished as it starts, and says so.
@@ -118,7 +121,7 @@ impl Herald {
             "INSERT INTO recovery_jobs (id, tenant_id, endpoint_id, status, source_status, event_type, since, until, rate_per_second,
                  total, cursor_at, next_run_at, created_by, created_at, finished_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)")
-            .bind(&id).bind(tenant_id).bind(endpoint_id).bind(status).bind(request.status).bind(event_type)
+            .bind(&id).bind(tenant_id).bind(endpoint_id).bind(status).bind(request.status).bind(&event_type)
             .bind(since).bind(until).bind(rate).bind(total).bind(Millis::MIN).bind(now).bind(&actor.email).bind(now).bind(finished_at));
         match inserted {
             Err(e) if is_unique_violation(&e) => {

@@ -9,9 +9,11 @@ pub mod audit;
 pub mod catalog;
 pub mod clock;
 pub mod crypto;
+pub mod dashboard_links;
 pub mod delivery;
 pub mod endpoints;
 pub mod error;
+pub mod event_types;
 pub mod filter;
 pub mod health;
 pub mod ids;
@@ -21,9 +23,11 @@ pub mod logs;
 pub mod mail;
 pub mod messages;
 pub mod net;
+pub mod platform_keys;
 pub mod ratelimit;
 pub mod replay;
 pub mod roles;
+pub mod schema;
 pub mod sealed;
 pub mod staff;
 pub mod stats;
@@ -63,6 +67,12 @@ pub struct Inner {
     pub throttle: delivery::throttle::ThrottleCache,
     /// Which tenants have a metrics label of their own (see [`telemetry::TENANT_LABEL_CAP`]).
     pub tenant_labels: telemetry::TenantLabels,
+    /// Accepted events wait here for the group commit (see `messages::spawn_ingest_writer`).
+    ingest_queue: tokio::sync::mpsc::Sender<messages::IngestJob>,
+    /// Finished attempts wait here for the group commit (see `delivery::record`).
+    record_queue: tokio::sync::mpsc::Sender<delivery::record::RecordJob>,
+    /// The event catalog as this process knows it (see [`event_types`]).
+    pub catalog: event_types::CatalogCache,
 }
 
 impl std::ops::Deref for Herald {
@@ -84,7 +94,8 @@ impl Herald {
     ) -> Herald {
         let announce = Arc::new(tokio::sync::Notify::new());
         delivery::wake::spawn_announcer(&store, announce.clone());
-        Herald(Arc::new(Inner {
+        let ingest_queue = messages::spawn_ingest_writer(store.clone());
+        Herald(Arc::new_cyclic(|herald| Inner {
             store,
             clock,
             cipher,
@@ -97,6 +108,9 @@ impl Herald {
             trusted_proxies,
             throttle: Default::default(),
             tenant_labels: Default::default(),
+            ingest_queue,
+            record_queue: delivery::record::spawn_recorder(herald.clone()),
+            catalog: Default::default(),
         }))
     }
 

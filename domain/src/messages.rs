@@ -4,14 +4,14 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::catalog::{self, envelope};
+use crate::catalog::envelope;
 use crate::clock::rfc3339;
 use crate::endpoints::EndpointRow;
 use crate::endpoints::{EndpointStatus, PayloadShape};
-use crate::error::{is_unique_violation, Error, Result};
+use crate::error::{Error, Result};
 use crate::roles::Actor;
-use crate::store::Tx;
-use crate::{execute_in, ids, on_pool, Herald};
+use crate::store::{Store, Tx};
+use crate::{execute_in, ids, on_pool, on_tx, Herald};
 use types::{DeliveryKind, DeliveryStatus};
 
 pub const MAX_BODY: usize = 256 * 1024;
@@ -61,13 +61,17 @@ impl Herald {
         let tenant_id = actor.require_writer()?.to_string();
         // An alias (a deprecated or a source platform's name) is stored and sent under its
         // catalog name, which subscriptions match on.
-        let event_type = match catalog::resolve(event_type.trim()) {
-            Some(known) => known.name,
-            None => {
-                let event_type = event_type.trim();
-                return Err(Error::invalid("event_type", format!("\"{event_type}\" is not an event type. See GET /api/v1/event-types.")));
-            }
+        // A type this process does not know yet may have been defined a moment ago in another
+        // one: look at the database's catalog before refusing.
+        let asked = event_type.trim();
+        let known = match self.catalog().resolve(asked) {
+            Some(known) => Some(known.name.clone()),
+            None => self.fresh_catalog().await?.resolve(asked).map(|t| t.name.clone()),
         };
+        let Some(event_type) = known else {
+            return Err(Error::invalid("event_type", format!("\"{asked}\" is not an event type. See GET /api/v1/event-types.")));
+        };
+        let event_type = event_type.as_str();
         if !data.is_object() {
             return Err(Error::invalid("data", "data must be a JSON object."));
         }
@@ -86,31 +90,9 @@ impl Herald {
         let endpoints = self.endpoint_rows(&tenant_id).await?;
         let now = self.clock.now();
         let message_id = ids::new_id("msg");
-        let payload = data.to_string();
-
-        let mut tx = self.store.begin().await?;
-        let inserted = execute_in!(
-            &mut tx,
-            sqlx::query("INSERT INTO messages (id, tenant_id, event_id, event_type, payload, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
-                .bind(&message_id)
-                .bind(&tenant_id)
-                .bind(&event_id)
-                .bind(event_type)
-                .bind(&payload)
-                .bind(now)
-        );
-        match inserted {
-            Err(e) if is_unique_violation(&e) => {
-                // Another request with the same event_id won the race: answer with its message.
-                drop(tx);
-                let existing = self.message_by_event_id(&tenant_id, event_id.as_deref()).await?;
-                return existing.map(|id| Accepted { id, created: false }).ok_or_else(|| Error::internal("idempotency", "lost message"));
-            }
-            other => other?,
-        };
         // An endpoint whose payload filter the event does not match gets no delivery at all.
         let receivers: Vec<&EndpointRow> = {
-            // Built only if some endpoint has a filter, and dropped before the next await.
+            // Built only if some endpoint has a filter.
             let built = std::cell::OnceCell::new();
             let built_envelope = || {
                 built.get_or_init(|| {
@@ -122,31 +104,36 @@ impl Herald {
         };
         // Nothing is lost while an endpoint or all webhooks are off: the delivery is recorded as
         // skipped, with why, and bulk recover sends it once things are on again.
-        for endpoint in receivers {
-            let off = if !tenant.webhooks_enabled {
-                Some("Webhooks were turned off when the event arrived")
-            } else if endpoint.status != EndpointStatus::Active {
-                Some("Endpoint inactive when the event arrived")
-            } else {
-                None
-            };
-            let status = if off.is_none() { DeliveryStatus::Pending } else { DeliveryStatus::Skipped };
-            let due = off.is_none().then_some(now);
-            let delivery = NewDelivery {
-                tenant_id: &tenant_id,
-                endpoint_id: &endpoint.id,
-                message_id: &message_id,
-                event_type,
-                status,
-                kind: DeliveryKind::Event,
-                replay_of: None,
-                due,
-                last_error: off,
-                now,
-            };
-            insert_delivery(&mut tx, &delivery).await?;
-        }
-        tx.commit().await?;
+        let deliveries = receivers
+            .into_iter()
+            .map(|endpoint| {
+                let off = if !tenant.webhooks_enabled {
+                    Some("Webhooks were turned off when the event arrived")
+                } else if endpoint.status != EndpointStatus::Active {
+                    Some("Endpoint inactive when the event arrived")
+                } else {
+                    None
+                };
+                QueuedDelivery { id: ids::new_id("dlv"), endpoint_id: endpoint.id.clone(), off }
+            })
+            .collect();
+        let message = NewMessage {
+            id: message_id,
+            tenant_id: tenant_id.clone(),
+            event_id: event_id.clone(),
+            event_type: event_type.to_string(),
+            payload: data.to_string(),
+            created_at: now,
+            deliveries,
+        };
+        let (reply, written) = tokio::sync::oneshot::channel();
+        self.ingest_queue.send((message, reply)).await.map_err(|_| Error::Internal("the ingest writer stopped".into()))?;
+        let written = written.await.map_err(|_| Error::Internal("the ingest writer stopped".into()))??;
+        let Some(message_id) = written else {
+            // Another request with the same event_id won the race: answer with its message.
+            let existing = self.message_by_event_id(&tenant_id, event_id.as_deref()).await?;
+            return existing.map(|id| Accepted { id, created: false }).ok_or_else(|| Error::internal("idempotency", "lost message"));
+        };
         self.count_ingested(&tenant_id);
         self.wake_workers();
         Ok(Accepted { id: message_id, created: true })
@@ -210,4 +197,108 @@ pub(crate) async fn insert_delivery(tx: &mut Tx, new: &NewDelivery<'_>) -> Resul
         .bind(&id).bind(new.tenant_id).bind(new.endpoint_id).bind(new.message_id).bind(new.event_type).bind(new.status).bind(new.kind)
         .bind(new.replay_of).bind(new.due).bind(new.last_error).bind(new.now))?;
     Ok(id)
+}
+
+/// An accepted event's rows, ready for the ingest writer.
+pub(crate) struct NewMessage {
+    id: String,
+    tenant_id: String,
+    event_id: Option<String>,
+    event_type: String,
+    payload: String,
+    created_at: i64,
+    deliveries: Vec<QueuedDelivery>,
+}
+
+struct QueuedDelivery {
+    id: String,
+    endpoint_id: String,
+    /// Why it is recorded as skipped instead of queued.
+    off: Option<&'static str>,
+}
+
+/// A message to write, and where to answer: its id once committed, `None` if its `event_id`
+/// was already taken.
+pub(crate) type IngestJob = (NewMessage, tokio::sync::oneshot::Sender<Result<Option<String>>>);
+
+/// Messages written by one transaction at most.
+const MAX_GROUP: usize = 256;
+
+/// Starts the ingest writer: it takes every message waiting and writes them in one transaction
+/// (group commit), then answers each. A 202 still comes only after its event is committed; a
+/// commit per request is what capped ingest (on SQLite every writer queues for one lock, on
+/// PostgreSQL each commit waits for its own flush).
+pub(crate) fn spawn_ingest_writer(store: Store) -> tokio::sync::mpsc::Sender<IngestJob> {
+    let (queue, mut waiting) = tokio::sync::mpsc::channel::<IngestJob>(4 * MAX_GROUP);
+    tokio::spawn(async move {
+        let mut group = Vec::with_capacity(MAX_GROUP);
+        while waiting.recv_many(&mut group, MAX_GROUP).await > 0 {
+            let messages: Vec<&NewMessage> = group.iter().map(|(m, _)| m).collect();
+            match write_group(&store, &messages).await {
+                Ok(written) => {
+                    for (message, reply) in group.drain(..) {
+                        let _ = reply.send(Ok(written.contains(&message.id).then_some(message.id)));
+                    }
+                }
+                Err(err) => {
+                    tracing::error!(error = ?err, messages = group.len(), "ingest transaction failed");
+                    for (_, reply) in group.drain(..) {
+                        let _ = reply.send(Err(Error::Internal("the event could not be stored".into())));
+                    }
+                }
+            }
+        }
+    });
+    queue
+}
+
+/// Writes the messages and their deliveries in one transaction, with multi-row INSERTs; the ids
+/// of the messages written (one whose `event_id` is taken is not, nor are its deliveries).
+async fn write_group(store: &Store, messages: &[&NewMessage]) -> Result<std::collections::HashSet<String>> {
+    let mut tx = store.begin().await?;
+    let mut written = std::collections::HashSet::with_capacity(messages.len());
+    for chunk in messages.chunks(500) {
+        let sql = format!(
+            "INSERT INTO messages (id, tenant_id, event_id, event_type, payload, created_at) VALUES {} ON CONFLICT DO NOTHING RETURNING id",
+            placeholders(chunk.len(), 6)
+        );
+        let ids: Vec<(String,)> = on_tx!(&mut tx, conn => {
+            let mut query = sqlx::query_as(&sql);
+            for m in chunk {
+                query = query.bind(&m.id).bind(&m.tenant_id).bind(&m.event_id).bind(&m.event_type).bind(&m.payload).bind(m.created_at);
+            }
+            query.fetch_all(conn).await
+        })?;
+        written.extend(ids.into_iter().map(|(id,)| id));
+    }
+    let rows: Vec<(&NewMessage, &QueuedDelivery)> =
+        messages.iter().filter(|m| written.contains(&m.id)).flat_map(|m| m.deliveries.iter().map(move |d| (*m, d))).collect();
+    for chunk in rows.chunks(1000) {
+        // An endpoint deleted since it was read gets nothing (its deliveries would go with it).
+        let sql = format!(
+            "INSERT INTO deliveries (id, tenant_id, endpoint_id, message_id, event_type, status, kind, next_attempt_at, last_error, created_at)
+             SELECT v.* FROM (VALUES {}) AS v WHERE EXISTS (SELECT 1 FROM endpoints e WHERE e.id = v.column3)",
+            placeholders(chunk.len(), 10)
+        );
+        on_tx!(&mut tx, conn => {
+            let mut query = sqlx::query(&sql);
+            for (m, d) in chunk {
+                let status = if d.off.is_none() { DeliveryStatus::Pending } else { DeliveryStatus::Skipped };
+                let due = d.off.is_none().then_some(m.created_at);
+                query = query.bind(&d.id).bind(&m.tenant_id).bind(&d.endpoint_id).bind(&m.id).bind(&m.event_type).bind(status)
+                    .bind(DeliveryKind::Event).bind(due).bind(d.off).bind(m.created_at);
+            }
+            query.execute(conn).await.map(|done| done.rows_affected())
+        })?;
+    }
+    tx.commit().await?;
+    Ok(written)
+}
+
+/// `($1, …, $n), ($n+1, …)`: `rows` groups of `columns` numbered placeholders.
+pub(crate) fn placeholders(rows: usize, columns: usize) -> String {
+    (0..rows)
+        .map(|r| format!("({})", (1..=columns).map(|c| format!("${}", r * columns + c)).collect::<Vec<_>>().join(", ")))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

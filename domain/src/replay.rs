@@ -3,7 +3,6 @@
 //! A replay is a new delivery linked to its original, so the log keeps both.
 
 use crate::audit::Audit;
-use crate::catalog;
 use crate::delivery::Claimed;
 use crate::endpoints::{EndpointStatus, PayloadShape};
 use crate::error::{Error, Result};
@@ -84,7 +83,9 @@ impl Herald {
     pub async fn send_test(&self, actor: &Actor, endpoint_id: &str, event_type: &str) -> Result<DeliveryDetail> {
         let tenant_id = actor.require_writer()?;
         let endpoint = self.endpoint_row(tenant_id, endpoint_id).await?;
-        let event = catalog::resolve(event_type.trim())
+        let catalog = self.fresh_catalog().await?;
+        let event = catalog
+            .resolve(event_type.trim())
             .ok_or_else(|| Error::invalid("event_type", format!("\"{}\" is not an event type.", event_type.trim())))?;
         if self.tenant(tenant_id).await?.suspended {
             return Err(Error::Forbidden("This tenant is suspended: nothing is sent.".into()));
@@ -97,7 +98,7 @@ impl Herald {
             sqlx::query("INSERT INTO messages (id, tenant_id, event_type, payload, created_at) VALUES ($1, $2, $3, $4, $5)")
                 .bind(&message_id)
                 .bind(tenant_id)
-                .bind(event.name)
+                .bind(&event.name)
                 .bind(event.sample.to_string())
                 .bind(now)
         )?;
@@ -106,7 +107,7 @@ impl Herald {
             tenant_id,
             endpoint_id: &endpoint.id,
             message_id: &message_id,
-            event_type: event.name,
+            event_type: &event.name,
             status: DeliveryStatus::Pending,
             kind: DeliveryKind::Test,
             replay_of: None,
@@ -121,7 +122,7 @@ impl Herald {
             tenant_id: tenant_id.to_string(),
             endpoint_id: endpoint.id,
             message_id,
-            event_type: event.name.to_string(),
+            event_type: event.name.clone(),
             kind: DeliveryKind::Test,
             attempts: 0,
             lease_until: 0, // never leased: sent here, not by a worker

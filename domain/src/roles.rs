@@ -130,6 +130,21 @@ impl Actor {
         self.staff.is_some()
     }
 
+    /// Who may define, change and deprecate event types: the catalog is the platform's, not a
+    /// tenant's, so operators (even while viewing a tenant), the command line and the
+    /// platform's key (`hkp_…`); never a tenant's people or keys, nor support.
+    pub fn may_edit_catalog(&self) -> bool {
+        self.is_operator() || matches!(self.kind, ActorKind::System | ActorKind::PlatformKey)
+    }
+
+    pub fn require_catalog_editor(&self) -> Result<()> {
+        if self.may_edit_catalog() {
+            Ok(())
+        } else {
+            Err(Error::Forbidden("Only Herald operators and the platform's key can change the event catalog.".into()))
+        }
+    }
+
     pub fn require_operator(&self) -> Result<()> {
         if self.is_operator() {
             Ok(())
@@ -137,6 +152,19 @@ impl Actor {
             // Staff areas do not exist for anyone else.
             Err(Error::NotFound("page"))
         }
+    }
+
+    /// Creating and changing tenants: operators, the command line, and the platform's key.
+    pub fn require_tenant_manager(&self) -> Result<()> {
+        match self.kind {
+            ActorKind::System | ActorKind::PlatformKey => Ok(()),
+            _ => self.require_operator(),
+        }
+    }
+
+    /// A platform key (`hkp_…`), before or after it picked a tenant to act in.
+    pub fn is_platform_key(&self) -> bool {
+        self.kind == ActorKind::PlatformKey
     }
 
     pub fn require_staff(&self) -> Result<()> {
@@ -164,6 +192,19 @@ mod tests {
         assert!(matches!(viewer.require_admin(), Err(Error::Forbidden(_))));
         assert!(matches!(viewer.require_secret_access(), Err(Error::Forbidden(_))));
         assert!(viewer.require_admin_read().is_ok());
+    }
+
+    #[test]
+    fn only_operators_the_system_and_the_platform_key_edit_the_catalog() {
+        let staff = |role| Actor { staff: Some(role), ..Actor::user("usr_2", "s@herald.example") };
+        assert!(staff(StaffRole::Operator).may_edit_catalog());
+        assert!(!Actor { staff_view: true, ..member(Role::Member) }.may_edit_catalog());
+        assert!(Actor { staff: Some(StaffRole::Operator), staff_view: true, ..member(Role::Member) }.may_edit_catalog());
+        assert!(Actor::system("cli").may_edit_catalog());
+        assert!(Actor { kind: ActorKind::PlatformKey, ..Actor::user("", "platform") }.may_edit_catalog());
+        for refused in [staff(StaffRole::Support), member(Role::Owner), Actor { kind: ActorKind::ApiKey, ..member(Role::Admin) }] {
+            assert!(matches!(refused.require_catalog_editor(), Err(Error::Forbidden(_))), "{refused:?}");
+        }
     }
 
     #[test]

@@ -10,9 +10,9 @@ use crate::clock::DAY;
 use crate::crypto::sha256_hex;
 use crate::error::{Error, Result};
 use crate::invitations::INVITATION_VALID_FOR;
-use crate::roles::{Actor, Role};
+use crate::roles::{Actor, ActorKind, Role};
 use crate::store::query::{keyset_page, page_size, parse_time_cursor, Arg, Conditions};
-use crate::tenants::{validate_tenant_name, Plan, Tenant};
+use crate::tenants::{validate_retention, validate_tenant_name, Plan, Tenant, TenantUsage};
 use crate::{execute_in, ids, on_pool, Herald};
 use types::AuditAction;
 
@@ -52,6 +52,26 @@ pub use types::FoundDelivery;
 #[derive(Clone, Debug, Serialize)]
 pub struct SearchPage {
     pub data: Vec<FoundDelivery>,
+    pub next_cursor: Option<String>,
+}
+
+/// What a new tenant starts with (see [`Herald::create_tenant_by`]).
+#[derive(Clone, Debug)]
+pub struct TenantRequest {
+    pub name: String,
+    pub plan: Plan,
+    /// The first admin (owner); `None` leaves the tenant without members (a platform then
+    /// signs its people in with dashboard links).
+    pub admin_email: Option<String>,
+    /// `None`: the default (60 days).
+    pub retention_days: Option<i64>,
+    pub allow_private_urls: bool,
+}
+
+/// A page of tenants, newest first.
+#[derive(Clone, Debug, Serialize)]
+pub struct TenantPage {
+    pub data: Vec<TenantUsage>,
     pub next_cursor: Option<String>,
 }
 
@@ -123,30 +143,39 @@ impl Herald {
         Ok((0..days).map(|d| (first + d * DAY, rows.iter().find(|(day, _)| *day == d).map(|(_, n)| *n).unwrap_or(0))).collect())
     }
 
-    /// Operator: a new tenant with its first admin (as owner). An existing account joins at
-    /// once; a new address gets an invitation link (7 days) to set its own password.
-    pub async fn create_tenant_by(
-        &self,
-        actor: &Actor,
-        name: &str,
-        plan: Plan,
-        admin_email: &str,
-        allow_private_urls: bool,
-    ) -> Result<CreatedTenant> {
-        actor.require_operator()?;
-        let name = validate_tenant_name(name)?;
-        let email = normalize_email(admin_email).map_err(|e| match e {
-            Error::Invalid { message, .. } => Error::invalid("admin_email", message),
-            other => other,
-        })?;
-        let existing = self.user_by_email(&email).await?;
+    /// Operators and platform keys: a new tenant, with its first admin (as owner) when
+    /// `admin_email` is given. An existing account joins at once; a new address gets an
+    /// invitation link (7 days) to set its own password.
+    pub async fn create_tenant_by(&self, actor: &Actor, request: TenantRequest) -> Result<CreatedTenant> {
+        actor.require_tenant_manager()?;
+        let name = validate_tenant_name(&request.name)?;
+        if let Some(days) = request.retention_days {
+            validate_retention(days)?;
+        }
+        let email = match request.admin_email.as_deref() {
+            Some(email) => Some(normalize_email(email).map_err(|e| match e {
+                Error::Invalid { message, .. } => Error::invalid("admin_email", message),
+                other => other,
+            })?),
+            None => None,
+        };
+        let existing = match &email {
+            Some(email) => self.user_by_email(email).await?,
+            None => None,
+        };
         let token = ids::random_string(40);
         let now = self.clock.now();
+        let plan = request.plan;
         let mut tx = self.store.begin().await?;
-        let tenant_id = self.insert_tenant(&mut tx, &name, plan, allow_private_urls).await?;
-        match &existing {
-            Some(user) => self.insert_membership(&mut tx, &tenant_id, &user.id, Role::Owner).await?,
-            None => {
+        let tenant_id = self.insert_tenant(&mut tx, &name, plan, request.allow_private_urls).await?;
+        if let Some(days) = request.retention_days {
+            execute_in!(&mut tx, sqlx::query("UPDATE tenants SET retention_days = $1 WHERE id = $2").bind(days).bind(&tenant_id))?;
+        }
+        // Only a person is recorded as the one who invited (a platform key is not a user).
+        let invited_by = (actor.kind == ActorKind::User).then_some(actor.user_id.as_str());
+        match (&email, &existing) {
+            (Some(_), Some(user)) => self.insert_membership(&mut tx, &tenant_id, &user.id, Role::Owner).await?,
+            (Some(email), None) => {
                 execute_in!(
                     &mut tx,
                     sqlx::query(
@@ -155,33 +184,74 @@ impl Herald {
                     )
                     .bind(ids::new_id("inv"))
                     .bind(&tenant_id)
-                    .bind(&email)
+                    .bind(email)
                     .bind(sha256_hex(&token))
-                    .bind(&actor.user_id)
+                    .bind(invited_by)
                     .bind(now)
                     .bind(now + INVITATION_VALID_FOR)
                 )?;
             }
+            (None, _) => {}
         }
-        let how = if existing.is_some() { "as owner" } else { "and invited them as owner" };
-        let entry = Audit::new(
-            Some(&tenant_id),
-            AuditAction::TenantCreated,
-            format!("Created the workspace \"{name}\" on the {} plan with admin {email} {how}", plan.label()),
-        )
-        .target(&tenant_id)
-        .details(serde_json::json!({ "plan": plan.as_str(), "admin_email": email, "allow_private_urls": allow_private_urls }));
+        let summary = match (&email, &existing) {
+            (Some(email), Some(_)) => format!("Created the workspace \"{name}\" on the {} plan with admin {email} as owner", plan.label()),
+            (Some(email), None) => {
+                format!("Created the workspace \"{name}\" on the {} plan with admin {email} and invited them as owner", plan.label())
+            }
+            (None, _) => format!("Created the workspace \"{name}\" on the {} plan", plan.label()),
+        };
+        let entry = Audit::new(Some(&tenant_id), AuditAction::TenantCreated, summary).target(&tenant_id).details(serde_json::json!({
+            "plan": plan.as_str(), "admin_email": email, "allow_private_urls": request.allow_private_urls,
+            "retention_days": request.retention_days,
+        }));
         self.audit_in(&mut tx, actor, entry).await?;
         tx.commit().await?;
-        let invitation_link = existing.is_none().then(|| format!("{}/invite/{token}", self.public_url));
-        if let Some(link) = &invitation_link {
+        let invitation_link = (email.is_some() && existing.is_none()).then(|| format!("{}/invite/{token}", self.public_url));
+        if let (Some(link), Some(email)) = (&invitation_link, &email) {
             let body =
                 format!("You are the admin of {name} on Herald.\n\nSet your password and sign in:\n{link}\n\nThe link works for 7 days.\n");
-            if let Err(err) = self.mailer.send(&email, &format!("Your Herald workspace {name}"), &body).await {
+            if let Err(err) = self.mailer.send(email, &format!("Your Herald workspace {name}"), &body).await {
                 tracing::warn!(error = %err, "admin invitation email not sent");
             }
         }
         Ok(CreatedTenant { tenant_id, invitation_link })
+    }
+
+    /// Platform keys (and operators): one page of tenants, newest first, with their member and
+    /// endpoint counts; `search` matches part of the name, or the id.
+    pub async fn tenant_page(&self, actor: &Actor, search: Option<&str>, cursor: Option<&str>, limit: Option<i64>) -> Result<TenantPage> {
+        actor.require_tenant_manager()?;
+        let limit = page_size(limit)?;
+        let mut conditions = Conditions::default();
+        if let Some(s) = text("search", search.map(str::to_string))? {
+            conditions.push("(LOWER(t.name) LIKE ? ESCAPE '\\' OR t.id = ?)", [Arg::Text(contains(&s)), Arg::Text(s)]);
+        }
+        if let Some(cursor) = cursor.filter(|c| !c.is_empty()) {
+            let (at, id) = parse_time_cursor(cursor)?;
+            conditions.push("(t.created_at, t.id) < (?, ?)", [Arg::Int(at), Arg::Text(id)]);
+        }
+        let sql = format!(
+            "SELECT t.id, t.name, t.plan, t.retention_days, t.allow_private_urls, t.webhooks_enabled, t.suspended, t.created_at,
+                 (SELECT COUNT(*) FROM memberships m WHERE m.tenant_id = t.id) AS members,
+                 (SELECT COUNT(*) FROM endpoints e WHERE e.tenant_id = t.id) AS endpoints
+             FROM tenants t {} ORDER BY t.created_at DESC, t.id DESC LIMIT {}",
+            conditions.where_clause(),
+            limit + 1
+        );
+        let rows = conditions.fetch_all::<TenantUsage>(&self.store, &sql).await?;
+        let (data, next_cursor) = keyset_page(rows, limit, |r| format!("{}.{}", r.tenant.created_at, r.tenant.id));
+        Ok(TenantPage { data, next_cursor })
+    }
+
+    /// Platform keys (and operators): one tenant with its member and endpoint counts.
+    pub async fn managed_tenant(&self, actor: &Actor, tenant_id: &str) -> Result<TenantUsage> {
+        actor.require_tenant_manager()?;
+        let sql = "SELECT t.id, t.name, t.plan, t.retention_days, t.allow_private_urls, t.webhooks_enabled, t.suspended, t.created_at,
+                 (SELECT COUNT(*) FROM memberships m WHERE m.tenant_id = t.id) AS members,
+                 (SELECT COUNT(*) FROM endpoints e WHERE e.tenant_id = t.id) AS endpoints
+             FROM tenants t WHERE t.id = $1";
+        on_pool!(&self.store, pool => sqlx::query_as::<_, TenantUsage>(sql).bind(tenant_id).fetch_optional(pool).await)?
+            .ok_or(Error::NotFound("tenant"))
     }
 
     /// Support: deliveries of every tenant, newest first, archived ones included.

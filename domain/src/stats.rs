@@ -8,7 +8,7 @@ use crate::clock::{rfc3339, Millis, DAY, HOUR};
 use crate::error::{Error, Result};
 use crate::health::FailureClass;
 use crate::store::Tx;
-use crate::{execute_in, on_pool, Herald};
+use crate::{on_pool, on_tx, Herald};
 
 /// Upper bounds of the latency histogram buckets (`lat_00` … `lat_13`); `lat_14` counts the rest.
 pub const LATENCY_BOUNDS_MS: [i64; 14] = [10, 25, 50, 75, 100, 150, 200, 300, 500, 750, 1000, 2000, 5000, 10000];
@@ -37,22 +37,56 @@ pub(crate) struct Outcome {
     pub duration_ms: i64,
 }
 
-fn latency_column(duration_ms: i64) -> String {
-    let bucket = LATENCY_BOUNDS_MS.iter().position(|&bound| duration_ms <= bound).unwrap_or(LATENCY_BOUNDS_MS.len());
-    format!("lat_{bucket:02}")
+fn latency_bucket(duration_ms: i64) -> usize {
+    LATENCY_BOUNDS_MS.iter().position(|&bound| duration_ms <= bound).unwrap_or(LATENCY_BOUNDS_MS.len())
 }
 
-/// Adds one attempt to its endpoint's hourly row, inside the caller's transaction.
-pub(crate) async fn record(tx: &mut Tx, endpoint_id: &str, at: Millis, outcome: Outcome) -> Result<()> {
-    let lat = latency_column(outcome.duration_ms);
+/// Attempts of one endpoint in one hour, added to its rollup row in one statement.
+#[derive(Default)]
+pub(crate) struct Tally {
+    sent: i64,
+    succeeded: i64,
+    failed: i64,
+    gave_up: i64,
+    latency: [i64; BUCKETS],
+}
+
+impl Tally {
+    pub fn add(&mut self, outcome: &Outcome) {
+        self.sent += 1;
+        self.succeeded += outcome.succeeded as i64;
+        self.failed += !outcome.succeeded as i64;
+        self.gave_up += outcome.gave_up as i64;
+        self.latency[latency_bucket(outcome.duration_ms)] += 1;
+    }
+}
+
+/// The hour an attempt at `at` is counted in.
+pub(crate) fn hour_of(at: Millis) -> Millis {
+    at - at.rem_euclid(HOUR)
+}
+
+/// Adds a tally to its endpoint's hourly row, inside the caller's transaction.
+pub(crate) async fn record(tx: &mut Tx, endpoint_id: &str, hour: Millis, tally: &Tally) -> Result<()> {
+    let lat: Vec<String> = (0..BUCKETS).map(|b| format!("lat_{b:02}")).collect();
+    let values: Vec<String> = (7..7 + BUCKETS).map(|n| format!("${n}")).collect();
+    let add: Vec<String> = lat.iter().map(|c| format!("{c} = endpoint_stats.{c} + excluded.{c}")).collect();
     let sql = format!(
-        "INSERT INTO endpoint_stats (endpoint_id, hour, sent, succeeded, failed, gave_up, {lat}) VALUES ($1, $2, 1, $3, $4, $5, 1)
-         ON CONFLICT (endpoint_id, hour) DO UPDATE SET sent = endpoint_stats.sent + 1,
+        "INSERT INTO endpoint_stats (endpoint_id, hour, sent, succeeded, failed, gave_up, {}) VALUES ($1, $2, $3, $4, $5, $6, {})
+         ON CONFLICT (endpoint_id, hour) DO UPDATE SET sent = endpoint_stats.sent + excluded.sent,
              succeeded = endpoint_stats.succeeded + excluded.succeeded, failed = endpoint_stats.failed + excluded.failed,
-             gave_up = endpoint_stats.gave_up + excluded.gave_up, {lat} = endpoint_stats.{lat} + 1"
+             gave_up = endpoint_stats.gave_up + excluded.gave_up, {}",
+        lat.join(", "),
+        values.join(", "),
+        add.join(", ")
     );
-    let (ok, failed, gave_up) = (outcome.succeeded as i64, !outcome.succeeded as i64, outcome.gave_up as i64);
-    execute_in!(tx, sqlx::query(&sql).bind(endpoint_id).bind(at - at.rem_euclid(HOUR)).bind(ok).bind(failed).bind(gave_up))?;
+    on_tx!(tx, conn => {
+        let mut query = sqlx::query(&sql).bind(endpoint_id).bind(hour).bind(tally.sent).bind(tally.succeeded).bind(tally.failed).bind(tally.gave_up);
+        for count in tally.latency {
+            query = query.bind(count);
+        }
+        query.execute(conn).await.map(|_| ())
+    })?;
     Ok(())
 }
 
@@ -169,11 +203,11 @@ mod tests {
 
     #[test]
     fn latency_lands_in_the_first_bucket_that_holds_it() {
-        assert_eq!(latency_column(0), "lat_00");
-        assert_eq!(latency_column(10), "lat_00");
-        assert_eq!(latency_column(11), "lat_01");
-        assert_eq!(latency_column(10_000), "lat_13");
-        assert_eq!(latency_column(60_000), "lat_14");
+        assert_eq!(latency_bucket(0), 0);
+        assert_eq!(latency_bucket(10), 0);
+        assert_eq!(latency_bucket(11), 1);
+        assert_eq!(latency_bucket(10_000), 13);
+        assert_eq!(latency_bucket(60_000), 14);
     }
 
     #[test]

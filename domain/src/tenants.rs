@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::roles::{ActorKind, Role};
+use crate::roles::Role;
 use crate::{execute_in, ids, on_pool, Herald};
 use types::AuditAction;
 
@@ -60,6 +60,14 @@ pub fn validate_tenant_name(name: &str) -> Result<String> {
         return Err(Error::invalid("tenant_name", "The business name can be at most 100 characters."));
     }
     Ok(name.to_string())
+}
+
+/// How long a tenant's delivery payloads are kept before archival.
+pub fn validate_retention(days: i64) -> Result<i64> {
+    if !(1..=3650).contains(&days) {
+        return Err(Error::invalid("retention_days", "Retention must be between 1 and 3650 days."));
+    }
+    Ok(days)
 }
 
 const TENANT_COLUMNS: &str = "id, name, plan, retention_days, allow_private_urls, webhooks_enabled, suspended, created_at";
@@ -127,9 +135,7 @@ impl Herald {
     pub(crate) async fn update_tenant(&self, tenant_id: &str, update: TenantUpdate) -> Result<Tenant> {
         let current = self.tenant(tenant_id).await?;
         if let Some(days) = update.retention_days {
-            if !(1..=3650).contains(&days) {
-                return Err(Error::invalid("retention_days", "Retention must be between 1 and 3650 days."));
-            }
+            validate_retention(days)?;
         }
         let plan = update.plan.unwrap_or(current.plan);
         let mut tx = self.store.begin().await?;
@@ -170,9 +176,7 @@ impl Herald {
     /// Changes a tenant, by an operator or the command line (`Actor::system`), with an audit
     /// entry per change, visible to the tenant's admins too.
     pub async fn change_tenant(&self, actor: &crate::Actor, tenant_id: &str, update: TenantUpdate) -> Result<Tenant> {
-        if actor.kind != ActorKind::System {
-            actor.require_operator()?;
-        }
+        actor.require_tenant_manager()?;
         let before = self.tenant(tenant_id).await?;
         let after = self.update_tenant(tenant_id, update).await?;
         use crate::audit::Audit;

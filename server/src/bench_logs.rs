@@ -1,7 +1,8 @@
 //! `herald bench logs`: how fast the delivery log and the endpoint stats answer at scale, on
 //! SQLite and PostgreSQL. Seeds ~1,000,000 deliveries of one tenant over 30 days (with bulk SQL,
-//! not through the engine, which would take hours), then times the domain calls the dashboard
-//! and the API make: first log page, a deep page, filtered pages and the 30-day stats.
+//! not through the engine, which would take hours), then times the API as a user meets it: a
+//! `herald serve` process of its own, asked over HTTP with an API key for the first log page, a
+//! deep page, filtered pages and the 30-day stats.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -9,12 +10,13 @@ use std::time::Instant;
 use types::{DeliveryKind, DeliveryStatus};
 
 use domain::clock::{Millis, DAY, HOUR};
-use domain::logs::LogFilter;
-use domain::stats::{Window, LATENCY_BOUNDS_MS};
+use domain::stats::LATENCY_BOUNDS_MS;
 use domain::store::Store;
 use domain::tenants::Plan;
 
-use crate::bench::{create_postgres_db, drop_postgres_db, open_herald, percentile};
+use crate::bench::{create_postgres_db, drop_postgres_db, open_herald, percentile, Site};
+use domain::clock::rfc3339;
+use serde_json::Value;
 
 pub struct Options {
     /// Deliveries of the measured tenant (a second tenant gets 5% more on top).
@@ -68,11 +70,14 @@ pub async fn run(options: Options) -> Result<(), String> {
 }
 
 async fn run_both(options: &Options, dir: &std::path::Path, figures: &mut Vec<Figure>) -> Result<(), String> {
-    let sqlite = format!("sqlite://{}", dir.join("bench.db").display());
-    run_backend("SQLite", &sqlite, dir, options, figures).await?;
+    let (sqlite_dir, postgres_dir) = (dir.join("sqlite"), dir.join("postgres"));
+    std::fs::create_dir_all(&sqlite_dir).map_err(|e| e.to_string())?;
+    let sqlite = format!("sqlite://{}", sqlite_dir.join("bench.db").display());
+    run_backend("SQLite", &sqlite, &sqlite_dir, options, figures).await?;
+    std::fs::create_dir_all(&postgres_dir).map_err(|e| e.to_string())?;
     match create_postgres_db(&options.postgres_url, "herald_bench_logs").await {
         Ok((url, name)) => {
-            let result = run_backend("PostgreSQL", &url, dir, options, figures).await;
+            let result = run_backend("PostgreSQL", &url, &postgres_dir, options, figures).await;
             drop_postgres_db(&options.postgres_url, &name).await;
             result
         }
@@ -116,9 +121,9 @@ async fn run_backend(
         tenants.push(tenant_id);
     }
     let event_types: Vec<&str> = {
-        let all = domain::catalog::all();
+        let all = domain::catalog::builtin();
         let step = (all.len() / EVENT_TYPES).max(1);
-        all.iter().step_by(step).take(EVENT_TYPES).map(|e| e.name).collect()
+        all.iter().step_by(step).take(EVENT_TYPES).map(|e| e.name.as_str()).collect()
     };
 
     let now = herald.clock.now();
@@ -138,135 +143,152 @@ async fn run_backend(
         seeded.rollup_rows,
         seeded.deliveries as f64 / seed_secs
     );
-    // Reopen so that every pooled connection plans with the fresh statistics.
+    // Measured as a user meets it: a `herald serve --role web` process of its own, asked over
+    // HTTP with an API key (the process starts with fresh pooled connections and statistics).
+    let key = herald.create_api_key(&domain::Actor::system("bench").in_tenant(&tenants[0]), "bench").await.map_err(describe)?.1;
     herald.store.close().await;
-    let (herald, _) = open_herald(database_url, dir).await?;
+    let mut site = Site::alone(dir, database_url, key);
+    site.start("web")?;
+    let result = measure_over_http(&site, &endpoint_ids[3].1, &event_types, now, o, label, figures).await;
+    site.stop().await;
+    result
+}
 
-    let tenant = tenants[0].as_str();
+/// Times the log and stats routes of the API: each one warm-up request, then `repeats` timed.
+async fn measure_over_http(
+    site: &Site,
+    endpoint_id: &str,
+    event_types: &[&str],
+    now: Millis,
+    o: &Options,
+    label: &'static str,
+    figures: &mut Vec<Figure>,
+) -> Result<(), String> {
+    let client = reqwest::Client::new();
+    let get = |path: String| {
+        let (client, url, key) = (client.clone(), format!("{}/api/v1{path}", site.base), site.keys[0].clone());
+        move || {
+            let (client, url, key) = (client.clone(), url.clone(), key.clone());
+            async move {
+                let reply = client.get(&url).bearer_auth(&key).send().await.map_err(|e| e.to_string())?;
+                let status = reply.status();
+                let body: Value = reply.json().await.map_err(|e| e.to_string())?;
+                if !status.is_success() {
+                    return Err(format!("GET {url} answered {status}: {body}"));
+                }
+                Ok(body)
+            }
+        }
+    };
     let mut record = |query: String, mut times: Vec<f64>| {
         times.sort_by(|a, b| a.total_cmp(b));
         figures.push(Figure { backend: label, query, median: percentile(&times, 0.5), p95: percentile(&times, 0.95) });
     };
-    let log = |filter: LogFilter| {
-        let herald = herald.clone();
-        move || {
-            let (herald, filter) = (herald.clone(), filter.clone());
-            async move { herald.delivery_log(tenant, filter).await }
-        }
-    };
+    let rows = |page: &Value| page["data"].as_array().cloned().unwrap_or_default();
 
     // (a) The first page, as the log opens.
-    let (times, page) = measure(o.repeats, log(LogFilter::default())).await?;
-    println!("  first page: {} rows", page.data.len());
-    record("log: first page (50)".into(), times);
+    let (times, page) = measure(o.repeats, get("/deliveries".into())).await?;
+    println!("  first page: {} rows", rows(&page).len());
+    record("GET /deliveries: first page (50)".into(), times);
 
     // (b) Follow next_cursor 500 times, checking the keyset order holds across pages, then time page 501.
     let started = Instant::now();
-    let (mut cursor, mut pages, mut rows, mut out_of_order) = (None, 0, 0, 0);
-    let (mut last_at, mut seen) = (i64::MAX, std::collections::HashSet::new());
+    let (mut cursor, mut pages, mut walked, mut out_of_order) = (None::<String>, 0, 0, 0);
+    let (mut last_at, mut seen) = (String::from("9999"), std::collections::HashSet::new());
     while pages < DEEP_PAGES {
-        let page = herald.delivery_log(tenant, LogFilter { cursor: cursor.clone(), ..Default::default() }).await.map_err(describe)?;
-        // Newest first, and no row twice (ids tie-break within a millisecond in the database's collation).
-        for r in &page.data {
-            if r.created_at > last_at || !seen.insert(r.id.clone()) {
+        let path = cursor.as_ref().map_or("/deliveries".to_string(), |c| format!("/deliveries?cursor={}", encode(c)));
+        let page = get(path)().await?;
+        // Newest first (RFC 3339 UTC sorts as text), and no row twice.
+        for r in rows(&page) {
+            let at = r["created_at"].as_str().unwrap_or_default().to_string();
+            if at > last_at || !seen.insert(r["id"].as_str().unwrap_or_default().to_string()) {
                 out_of_order += 1;
             }
-            last_at = r.created_at;
+            last_at = at;
+            walked += 1;
         }
         pages += 1;
-        rows += page.data.len();
-        cursor = page.next_cursor;
+        cursor = page["next_cursor"].as_str().map(str::to_string);
         if cursor.is_none() {
             break;
         }
     }
     let walk_ms = started.elapsed().as_secs_f64() * 1000.0;
     println!(
-        "  walk of {pages} pages ({rows} rows): {walk_ms:.0} ms in all, {:.2} ms a page; {out_of_order} rows out of order or repeated",
+        "  walk of {pages} pages ({walked} rows): {walk_ms:.0} ms in all, {:.2} ms a page; {out_of_order} rows out of order or repeated",
         walk_ms / pages as f64
     );
     match cursor {
         Some(cursor) => {
-            let (times, page) = measure(o.repeats, log(LogFilter { cursor: Some(cursor), ..Default::default() })).await?;
-            println!("  deep page {}: {} rows", pages + 1, page.data.len());
-            record(format!("log: page {} (after {pages} pages of keyset)", pages + 1), times);
+            let (times, page) = measure(o.repeats, get(format!("/deliveries?cursor={}", encode(&cursor)))).await?;
+            println!("  deep page {}: {} rows", pages + 1, rows(&page).len());
+            record(format!("GET /deliveries: page {} (keyset)", pages + 1), times);
         }
         None => println!("  deep page: not enough deliveries for {} pages", DEEP_PAGES + 1),
     }
 
     // (c) Filtered: failed deliveries of one event type over a 7-day range, and one endpoint.
-    let (since, until) = (now - 10 * DAY, now - 3 * DAY);
+    let (since, until) = (rfc3339(now - 10 * DAY), rfc3339(now - 3 * DAY));
     let event_type = event_types[event_types.len() / 2];
-    let filter = LogFilter {
-        status: Some("failed".into()),
-        event_type: Some(event_type.into()),
-        since: Some(since),
-        until: Some(until),
-        ..Default::default()
-    };
-    let (times, page) = measure(o.repeats, log(filter)).await?;
-    let matching = page
-        .data
-        .iter()
-        .all(|r| r.status == DeliveryStatus::Failed && r.event_type == event_type && (since..until).contains(&r.created_at));
-    println!("  filtered page (failed, {event_type}, 7 days): {} rows, all matching: {matching}", page.data.len());
-    record("log: status=failed + event_type + 7-day range".into(), times);
+    let filtered =
+        |event_type: &str| format!("/deliveries?status=failed&event_type={event_type}&since={}&until={}", encode(&since), encode(&until));
+    let (times, page) = measure(o.repeats, get(filtered(event_type))).await?;
+    let matching = rows(&page).iter().all(|r| {
+        let at = r["created_at"].as_str().unwrap_or_default();
+        r["status"] == "failed" && r["event_type"] == event_type && at >= since.as_str() && at < until.as_str()
+    });
+    println!("  filtered page (failed, {event_type}, 7 days): {} rows, all matching: {matching}", rows(&page).len());
+    record("GET /deliveries: failed + event_type + 7 days".into(), times);
 
     // The worst case of that filter: nothing matches (an event type that was never sent), so
     // no LIMIT cuts the scan short.
-    if let Some(unused) = domain::catalog::all().iter().map(|e| e.name).find(|n| !event_types.contains(n)) {
-        let filter = LogFilter {
-            status: Some("failed".into()),
-            event_type: Some(unused.into()),
-            since: Some(since),
-            until: Some(until),
-            ..Default::default()
-        };
-        let (times, page) = measure(o.repeats, log(filter)).await?;
-        println!("  filtered page (failed, {unused}, never sent, 7 days): {} rows", page.data.len());
-        record("log: same, event_type never sent (no match)".into(), times);
+    if let Some(unused) = domain::catalog::builtin().iter().map(|e| e.name.as_str()).find(|n| !event_types.contains(n)) {
+        let (times, page) = measure(o.repeats, get(filtered(unused))).await?;
+        println!("  filtered page (failed, {unused}, never sent, 7 days): {} rows", rows(&page).len());
+        record("GET /deliveries: same, type never sent".into(), times);
     }
 
-    let endpoint_id = endpoint_ids[3].1.clone();
-    let (times, page) = measure(o.repeats, log(LogFilter { endpoint_id: Some(endpoint_id.clone()), ..Default::default() })).await?;
-    println!("  endpoint page: {} rows, all of the endpoint: {}", page.data.len(), page.data.iter().all(|r| r.endpoint_id == endpoint_id));
-    record("log: endpoint_id".into(), times);
+    let (times, page) = measure(o.repeats, get(format!("/deliveries?endpoint_id={endpoint_id}"))).await?;
+    println!(
+        "  endpoint page: {} rows, all of the endpoint: {}",
+        rows(&page).len(),
+        rows(&page).iter().all(|r| r["endpoint_id"] == endpoint_id)
+    );
+    record("GET /deliveries?endpoint_id=".into(), times);
 
     // (d) The endpoint's 30-day stats (hourly rollup plus its last delivery).
-    let stats = {
-        let herald = herald.clone();
-        let endpoint_id = endpoint_id.clone();
-        move || {
-            let (herald, endpoint_id) = (herald.clone(), endpoint_id.clone());
-            async move { herald.endpoint_stats(tenant, &endpoint_id, Window::Month).await }
-        }
-    };
-    let (times, s) = measure(o.repeats, stats).await?;
+    let (times, s) = measure(o.repeats, get(format!("/endpoints/{endpoint_id}/stats?window=30d"))).await?;
     println!(
-        "  30-day stats: {} requests sent, success rate {:.1} %, p50 {:?} ms, p95 {:?} ms, {} bars\n",
-        s.sent,
-        s.success_rate.unwrap_or(0.0) * 100.0,
-        s.latency_p50_ms,
-        s.latency_p95_ms,
-        s.bars.len()
+        "  30-day stats: {} requests sent, success rate {}, p50 {} ms, p95 {} ms, {} bars\n",
+        s["sent"],
+        s["success_rate"],
+        s["latency_p50_ms"],
+        s["latency_p95_ms"],
+        s["bars"].as_array().map_or(0, Vec::len)
     );
-    record("stats: one endpoint, 30 days".into(), times);
-
-    herald.store.close().await;
+    record("GET /endpoints/{id}/stats?window=30d".into(), times);
     Ok(())
+}
+
+/// Percent-encodes a query value (cursors and times carry `+`, `:` and `=`).
+fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
 }
 
 /// One warm-up run, then `repeats` timed runs (milliseconds) and the last result.
 async fn measure<T, F, Fut>(repeats: usize, run: F) -> Result<(Vec<f64>, T), String>
 where
     F: Fn() -> Fut,
-    Fut: Future<Output = domain::error::Result<T>>,
+    Fut: Future<Output = Result<T, String>>,
 {
-    let mut last = run().await.map_err(|e| format!("{e:?}"))?;
+    let mut last = run().await?;
     let mut times = Vec::with_capacity(repeats);
     for _ in 0..repeats {
         let started = Instant::now();
-        last = run().await.map_err(|e| format!("{e:?}"))?;
+        last = run().await?;
         times.push(started.elapsed().as_secs_f64() * 1000.0);
     }
     Ok((times, last))

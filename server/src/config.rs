@@ -21,6 +21,12 @@ pub struct Config {
     /// `HERALD_METRICS_TOKEN`: callers other than loopback see `/metrics` with
     /// `Authorization: Bearer <token>`; without one, only loopback callers do.
     pub metrics_token: Option<String>,
+    /// `HERALD_FRAME_ANCESTORS`: the sites that may show the dashboard in a frame (CSP
+    /// `frame-ancestors` sources, e.g. `https://admin.platform.example`). `None`: no site may
+    /// (`frame-ancestors 'none'`, `X-Frame-Options: DENY`). When set, session cookies are
+    /// `SameSite=None; Secure; Partitioned`, so the framed dashboard keeps its session: this
+    /// needs Herald on https.
+    pub frame_ancestors: Option<String>,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -52,6 +58,7 @@ impl Config {
             engine: domain::delivery::EngineSettings::default(),
             trusted_proxies: domain::net::TrustedProxies::default(),
             metrics_token: None,
+            frame_ancestors: None,
         }
     }
 
@@ -80,6 +87,10 @@ impl Config {
             config.trusted_proxies = domain::net::TrustedProxies::parse(&list)?;
         }
         config.metrics_token = var("HERALD_METRICS_TOKEN");
+        if let Some(sources) = var("HERALD_FRAME_ANCESTORS") {
+            config.frame_ancestors = Some(parse_frame_ancestors(&sources)?);
+            config.check_framing()?;
+        }
         Ok(config)
     }
 
@@ -103,6 +114,25 @@ impl Config {
             None => host_port.split(':').next().unwrap_or_default(),
         };
         !matches!(host, "localhost" | "127.0.0.1" | "::1")
+    }
+
+    /// Framed sessions need cookies a browser sends inside another site's frame:
+    /// `SameSite=None`, which browsers only accept with `Secure`, so only over https (or on this
+    /// machine, where browsers treat http://localhost as secure).
+    pub fn check_framing(&self) -> anyhow_like::Result<()> {
+        if self.frame_ancestors.is_some() && self.secure_cookies() && !self.public_url.to_ascii_lowercase().starts_with("https://") {
+            return Err(format!(
+                "HERALD_FRAME_ANCESTORS needs Herald on https: framed sessions use SameSite=None; Secure cookies, which browsers \
+                 only send over https. Set HERALD_PUBLIC_URL to the https address (now {}).",
+                redact_url(&self.public_url)
+            ));
+        }
+        Ok(())
+    }
+
+    /// The `Content-Security-Policy` value every response carries.
+    pub fn content_security_policy(&self) -> String {
+        format!("frame-ancestors {}", self.frame_ancestors.as_deref().unwrap_or("'none'"))
     }
 
     /// The key for secrets at rest. Without `HERALD_SECRET_KEY`, one is generated once and kept
@@ -142,6 +172,7 @@ impl std::fmt::Debug for Config {
             .field("engine", &self.engine)
             .field("trusted_proxies", &self.trusted_proxies)
             .field("metrics_token", &self.metrics_token.as_ref().map(|_| "***"))
+            .field("frame_ancestors", &self.frame_ancestors)
             .finish()
     }
 }
@@ -172,6 +203,42 @@ fn redact_url(url: &str) -> String {
         None => tail.to_string(),
     };
     format!("{scheme}://{authority}{tail}")
+}
+
+/// `HERALD_FRAME_ANCESTORS`: sources separated by spaces or commas, each `'self'` or an
+/// `https://` (or `http://`) origin (a host name, optionally starting with `*.`, and a port). Anything else (a path,
+/// `;`, quotes) is refused, so the value cannot add other directives to the policy.
+pub fn parse_frame_ancestors(value: &str) -> anyhow_like::Result<String> {
+    let mut sources = Vec::new();
+    for source in value.split([' ', ',', '\t']).filter(|s| !s.is_empty()) {
+        if source == "'self'" {
+            sources.push(source.to_string());
+            continue;
+        }
+        let bad = || {
+            format!(
+                "HERALD_FRAME_ANCESTORS: {source:?} is not an origin such as https://admin.platform.example \
+                 (or https://*.platform.example, or 'self'); separate several with spaces"
+            )
+        };
+        let (scheme, rest) = source.split_once("://").ok_or_else(bad)?;
+        if !matches!(scheme.to_ascii_lowercase().as_str(), "https" | "http") {
+            return Err(bad());
+        }
+        let rest = rest.strip_suffix('/').unwrap_or(rest);
+        let (host, port) = rest.split_once(':').map_or((rest, None), |(h, p)| (h, Some(p)));
+        let bare = host.strip_prefix("*.").unwrap_or(host);
+        let host_ok = !bare.is_empty() && bare.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.'));
+        let port_ok = port.is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.chars().all(|c| c.is_ascii_digit()));
+        if !host_ok || !port_ok {
+            return Err(bad());
+        }
+        sources.push(format!("{}://{rest}", scheme.to_ascii_lowercase()));
+    }
+    if sources.is_empty() {
+        return Err("HERALD_FRAME_ANCESTORS is empty: leave it unset to refuse every frame".into());
+    }
+    Ok(sources.join(" "))
 }
 
 /// Delivery tuning over `engine` (the defaults follow the product rules: 10 s timeout).
@@ -235,6 +302,36 @@ mod tests {
         ] {
             assert!(config(url).secure_cookies(), "{url}");
         }
+    }
+
+    #[test]
+    fn frame_ancestors_are_origins_and_need_https() {
+        assert_eq!(
+            parse_frame_ancestors("https://admin.platform.example, https://*.platform.example:8443/ 'self'").unwrap(),
+            "https://admin.platform.example https://*.platform.example:8443 'self'"
+        );
+        for bad in [
+            "",
+            " ",
+            "admin.platform.example",
+            "https://a.example; script-src *",
+            "https://a.example/path",
+            "'none'",
+            "*",
+            "ftp://a.example",
+            "https://a.example:x",
+        ] {
+            assert!(parse_frame_ancestors(bad).is_err(), "{bad:?}");
+        }
+        let mut framed = config("http://herald.example.com");
+        framed.frame_ancestors = Some("https://admin.platform.example".into());
+        assert!(framed.check_framing().unwrap_err().contains("https"));
+        for url in ["https://herald.example.com", "http://127.0.0.1:3000"] {
+            framed.public_url = url.into();
+            assert!(framed.check_framing().is_ok(), "{url}");
+        }
+        assert_eq!(framed.content_security_policy(), "frame-ancestors https://admin.platform.example");
+        assert_eq!(config("https://h.example").content_security_policy(), "frame-ancestors 'none'");
     }
 
     #[test]

@@ -5,6 +5,7 @@ pub mod api;
 pub mod bench;
 pub mod bench_logs;
 pub mod config;
+mod links;
 pub mod ops;
 mod sessions;
 mod web;
@@ -47,6 +48,7 @@ pub async fn open(config: &mut Config, clock: Arc<dyn Clock>) -> Result<Herald, 
         Mailer::new(config.smtp_url.as_deref(), config.data_dir.join("outbox"), &config.mail_from).map_err(|e| format!("{e:?}"))?;
     let herald = Herald::new(store, clock, cipher, mailer, &config.public_url, config.engine.clone(), config.trusted_proxies.clone());
     herald.check_secret_key().await?;
+    herald.reload_catalog().await.map_err(|e| format!("load the event catalog: {e:?}"))?;
     Ok(herald)
 }
 
@@ -58,12 +60,17 @@ pub fn leptos_options(config: &Config) -> LeptosOptions {
 /// routes (`/healthz`, `/readyz`, `/metrics`); every request under a request id.
 pub fn router(herald: Herald, config: &Config) -> Router {
     let options = leptos_options(config);
-    let secure_cookies = config.secure_cookies();
+    // A dashboard framed by another site (HERALD_FRAME_ANCESTORS) only keeps its session with
+    // cookies sent in cross-site frames: SameSite=None, which browsers require to be Secure.
+    // CSRF stays guarded by `web::csrf_guard` (the framed dashboard's own requests are
+    // same-origin; another site's are not).
+    let framed = config.frame_ancestors.is_some();
+    let secure_cookies = config.secure_cookies() || framed;
     let ops = ops::Ops::new(herald.clone(), config.metrics_token.as_deref());
     let sessions = SessionManagerLayer::new(SessionStore::new(&herald.store))
-        .with_name("herald_session")
+        .with_name(web::SESSION_COOKIE)
         .with_http_only(true)
-        .with_same_site(SameSite::Lax)
+        .with_same_site(if framed { SameSite::None } else { SameSite::Lax })
         .with_secure(secure_cookies)
         .with_expiry(Expiry::OnInactivity(time::Duration::days(14)));
     let state = AppState { herald: herald.clone(), leptos_options: options.clone() };
@@ -74,12 +81,14 @@ pub fn router(herald: Herald, config: &Config) -> Router {
     };
     Router::new()
         .merge(ops::routes(ops))
-        .nest("/api/v1", api::routes())
+        .nest("/api/v1", api::routes(state.herald.clone()))
+        .route(&format!("{}{{token}}", domain::dashboard_links::PATH), axum::routing::get(links::open))
         .leptos_routes_with_context(&state, routes, context, move || app::shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
         .layer(from_fn_with_state(state.herald.clone(), web::page_session))
         .layer(from_fn(web::csrf_guard))
         .layer(sessions)
+        .layer(from_fn_with_state(web::FramePolicy::new(config), web::frame_policy))
         .layer(from_fn(web::body_limit))
         .layer(DefaultBodyLimit::max(domain::messages::MAX_BODY))
         .layer(from_fn(ops::request_id))

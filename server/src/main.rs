@@ -80,7 +80,7 @@ enum Command {
         #[arg(long)]
         as_of: Option<String>,
     },
-    /// Tenant API keys for the HTTP API.
+    /// API keys for the HTTP API: a tenant's (`hk_…`), or the platform's (`hkp_…`).
     ApiKey {
         #[command(subcommand)]
         action: ApiKeyAction,
@@ -89,12 +89,17 @@ enum Command {
 
 #[derive(Subcommand)]
 enum ApiKeyAction {
-    /// Create a key; prints the `hk_…` key alone, once.
+    /// Create a key; prints the key alone, once: a tenant's `hk_…` key (`--tenant ID`), or
+    /// with `--platform` a platform key `hkp_…`, which creates and manages tenants and acts in
+    /// any of them under /api/v1/tenants/{tenant_id}/….
     Create {
+        #[arg(long, required_unless_present = "platform", conflicts_with = "platform")]
+        tenant: Option<String>,
         #[arg(long)]
-        tenant: String,
-        #[arg(long, default_value = "API key")]
-        name: String,
+        platform: bool,
+        /// Default: "API key" for a tenant's key, "Platform key" for a platform key.
+        #[arg(long)]
+        name: Option<String>,
     },
 }
 
@@ -215,6 +220,8 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Serve { role, bind } => {
             if let Some(bind) = bind {
                 config = config.with_bind(bind);
+                // The public URL may have followed the address: framing still needs https.
+                config.check_framing()?;
             }
             return serve(config, herald, role, bind.is_some()).await;
         }
@@ -252,8 +259,13 @@ async fn run(cli: Cli) -> Result<(), String> {
             let report = herald.archive_once().await.map_err(describe)?;
             println!("archived {} messages, {} deliveries, {} attempts", report.messages, report.deliveries, report.attempts);
         }
-        Command::ApiKey { action: ApiKeyAction::Create { tenant, name } } => {
-            let (_, key) = herald.create_api_key(&cli_actor().in_tenant(&tenant), &name).await.map_err(describe)?;
+        Command::ApiKey { action: ApiKeyAction::Create { tenant, platform, name } } => {
+            let key = match tenant {
+                Some(tenant) if !platform => {
+                    herald.create_api_key(&cli_actor().in_tenant(&tenant), name.as_deref().unwrap_or("API key")).await.map_err(describe)?.1
+                }
+                _ => herald.create_platform_key(&cli_actor(), name.as_deref().unwrap_or("")).await.map_err(describe)?.1,
+            };
             println!("{key}");
         }
         Command::Tenant { action: TenantAction::Update { id, plan, retention_days, allow_private_urls, suspended } } => {

@@ -197,7 +197,7 @@ fn is_sane_request_id(id: &str) -> bool {
 
 /// The path for the logs, without the one-time tokens some pages carry in it.
 fn loggable_path(path: &str) -> String {
-    for secret_after in ["/signup/confirm/", "/invite/"] {
+    for secret_after in ["/signup/confirm/", "/invite/", domain::dashboard_links::PATH] {
         if path.starts_with(secret_after) && path.len() > secret_after.len() {
             return format!("{secret_after}…");
         }
@@ -250,6 +250,7 @@ mod tests {
     fn one_time_tokens_stay_out_of_the_logs() {
         assert_eq!(loggable_path("/invite/abcSECRET"), "/invite/…");
         assert_eq!(loggable_path("/signup/confirm/abcSECRET"), "/signup/confirm/…");
+        assert_eq!(loggable_path("/dashboard-link/abcSECRET"), "/dashboard-link/…");
         assert_eq!(loggable_path("/api/v1/events"), "/api/v1/events");
     }
 }

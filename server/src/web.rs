@@ -3,7 +3,7 @@
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{header, Method, StatusCode};
+use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
 use domain::Herald;
@@ -11,9 +11,70 @@ use tower_sessions::Session;
 
 use crate::api::error_response;
 
+/// The name of the dashboard's session cookie.
+pub const SESSION_COOKIE: &str = "herald_session";
+
+/// Who may show Herald's pages in a frame (`HERALD_FRAME_ANCESTORS`), said on every response.
+#[derive(Clone)]
+pub struct FramePolicy {
+    csp: HeaderValue,
+    /// `DENY` when no site may frame Herald; absent otherwise (it cannot name sites, and
+    /// browsers follow the CSP's `frame-ancestors` over it anyway).
+    x_frame_options: Option<HeaderValue>,
+    /// Framed: session cookies are also `Partitioned` (CHIPS), so browsers that block
+    /// third-party cookies keep the framed session, apart from any other site's.
+    partitioned: bool,
+}
+
+impl FramePolicy {
+    pub fn new(config: &crate::Config) -> FramePolicy {
+        let framed = config.frame_ancestors.is_some();
+        FramePolicy {
+            csp: HeaderValue::from_str(&config.content_security_policy()).unwrap_or(HeaderValue::from_static("frame-ancestors 'none'")),
+            x_frame_options: (!framed).then_some(HeaderValue::from_static("DENY")),
+            partitioned: framed,
+        }
+    }
+}
+
+/// Adds the frame policy to every response (pages, API, files).
+pub async fn frame_policy(State(policy): State<FramePolicy>, request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_SECURITY_POLICY, policy.csp.clone());
+    if let Some(deny) = &policy.x_frame_options {
+        headers.insert(header::X_FRAME_OPTIONS, deny.clone());
+    }
+    if policy.partitioned {
+        let cookies: Vec<HeaderValue> = headers.get_all(header::SET_COOKIE).iter().cloned().collect();
+        if cookies.iter().any(|c| c.as_bytes().starts_with(SESSION_COOKIE.as_bytes())) {
+            headers.remove(header::SET_COOKIE);
+            for cookie in cookies {
+                let text = cookie.to_str().unwrap_or_default();
+                let value = if text.starts_with(SESSION_COOKIE) && !text.contains("Partitioned") {
+                    HeaderValue::from_str(&format!("{text}; Partitioned")).unwrap_or(cookie)
+                } else {
+                    cookie
+                };
+                headers.append(header::SET_COOKIE, value);
+            }
+        }
+    }
+    response
+}
+
 /// Largest request body accepted by the dashboard and API; ingest allows more.
 pub const MAX_BODY: usize = 64 * 1024;
 const INGEST_PATH: &str = "/api/v1/events";
+
+/// Ingest, directly or through the platform's tenant prefix (`/api/v1/tenants/{id}/events`).
+fn is_ingest(path: &str) -> bool {
+    path == INGEST_PATH
+        || path
+            .strip_prefix("/api/v1/tenants/")
+            .and_then(|rest| rest.split_once('/'))
+            .is_some_and(|(tenant, rest)| !tenant.is_empty() && rest == "events")
+}
 
 /// Refuses state-changing requests that a browser sent on behalf of another site.
 ///
@@ -32,7 +93,7 @@ pub async fn csrf_guard(session: Session, request: Request, next: Next) -> Respo
     }
     // An API call without the session cookie carries no ambient authority: let it through to
     // answer 401. (Dashboard forms are always checked, which also stops login CSRF.)
-    let has_session = text(header::COOKIE.as_str()).is_some_and(|c| c.contains("herald_session="));
+    let has_session = text(header::COOKIE.as_str()).is_some_and(|c| c.contains(&format!("{SESSION_COOKIE}=")));
     if request.uri().path().starts_with("/api/v1/") && !has_session {
         return next.run(request).await;
     }
@@ -67,7 +128,7 @@ const DRAIN_LIMIT: usize = 1024 * 1024;
 /// Answers 413 with a JSON error, without keeping a body that declares itself too large.
 pub async fn body_limit(request: Request<Body>, next: Next) -> Response {
     let declared = request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
-    let limit = if request.uri().path() == INGEST_PATH { domain::messages::MAX_BODY } else { MAX_BODY };
+    let limit = if is_ingest(request.uri().path()) { domain::messages::MAX_BODY } else { MAX_BODY };
     if let Some(len) = declared.filter(|len| *len > limit) {
         if len <= DRAIN_LIMIT {
             let _ = axum::body::to_bytes(request.into_body(), DRAIN_LIMIT).await;

@@ -32,6 +32,14 @@ text_enum! {
         RecoveryCancelled = "recovery.cancelled",
         RecoveryFinished = "recovery.finished",
         StaffGranted = "staff.granted",
+        PlatformKeyCreated = "platform_key.created",
+        PlatformKeyRevoked = "platform_key.revoked",
+        DashboardLinkCreated = "dashboard_link.created",
+        DashboardLinkUsed = "dashboard_link.used",
+        EventTypeCreated = "event_type.created",
+        EventTypeUpdated = "event_type.updated",
+        EventTypeDeprecated = "event_type.deprecated",
+        EventTypeRestored = "event_type.restored",
     }
 }
 
@@ -46,6 +54,9 @@ text_enum! {
         Delivery = "delivery",
         Recovery = "recovery",
         Staff = "staff",
+        PlatformKey = "platform_key",
+        DashboardLink = "dashboard_link",
+        EventType = "event_type",
     }
 }
 
@@ -60,6 +71,9 @@ impl AuditGroup {
             AuditGroup::Delivery => "Replays",
             AuditGroup::Recovery => "Recovery jobs",
             AuditGroup::Staff => "Staff accounts",
+            AuditGroup::PlatformKey => "Platform keys",
+            AuditGroup::DashboardLink => "Dashboard links",
+            AuditGroup::EventType => "Event catalog",
         }
     }
 

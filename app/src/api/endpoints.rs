@@ -101,6 +101,12 @@ pub struct CatalogType {
     pub data: String,
     /// Its events name a service (`data.service_id`), so endpoints can take only some services.
     pub names_a_service: bool,
+    /// Defined by the platform, not shipped with Herald.
+    #[serde(default)]
+    pub custom: bool,
+    /// Not offered to new subscriptions; endpoints that have it keep it.
+    #[serde(default)]
+    pub deprecated: bool,
 }
 
 #[cfg(feature = "ssr")]
@@ -226,13 +232,13 @@ pub async fn save_endpoint(id: Option<String>, form: EndpointForm) -> Result<End
 /// Runs the catalog sample of each chosen event type through the filter being edited.
 #[server(prefix = "/rpc", endpoint = "preview_filter", input = Json)]
 pub async fn preview_filter(form: EndpointForm) -> Result<Vec<FilterPreview>, AppError> {
-    let (_, actor) = super::ssr::actor().await?;
+    let (herald, actor) = super::ssr::actor().await?;
     let filter = convert::filter(&form)?;
     let types = if form.event_types.is_empty() { vec!["*".to_string()] } else { form.event_types };
     let mut samples: Vec<FilterPreview> = filter
-        .preview(&types, actor.tenant_id()?)
+        .preview(&herald.catalog(), &types, actor.tenant_id()?)
         .into_iter()
-        .map(|(event_type, delivered)| FilterPreview { event_type: event_type.into(), delivered })
+        .map(|(event_type, delivered)| FilterPreview { event_type, delivered })
         .collect();
     // What would be delivered first, in catalog order.
     samples.sort_by_key(|s| !s.delivered);
@@ -269,23 +275,27 @@ pub async fn rotate_secret(id: String) -> Result<String, AppError> {
 /// The event catalog with each type's JSON hierarchy (envelope and data alone).
 #[server(prefix = "/rpc", endpoint = "event_catalog")]
 pub async fn event_catalog() -> Result<Vec<CatalogGroup>, AppError> {
+    let catalog = super::ssr::herald()?.fresh_catalog().await?;
     let pretty = |v: &serde_json::Value| serde_json::to_string_pretty(v).unwrap_or_default();
-    Ok(domain::catalog::resources()
+    Ok(catalog
+        .resources()
         .into_iter()
         .map(|(resource, label)| CatalogGroup {
-            resource: resource.into(),
-            label: label.into(),
-            types: domain::catalog::all()
+            types: catalog
                 .iter()
                 .filter(|t| t.resource == resource)
                 .map(|t| CatalogType {
-                    name: t.name.into(),
-                    description: t.description.into(),
+                    name: t.name.clone(),
+                    description: t.description.clone(),
                     envelope: pretty(&domain::catalog::sample_envelope(t, "ten_…")),
                     data: pretty(&t.sample),
                     names_a_service: domain::catalog::names_a_service(t),
+                    custom: t.custom,
+                    deprecated: t.deprecated,
                 })
                 .collect(),
+            resource,
+            label,
         })
         .collect())
 }

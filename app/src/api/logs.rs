@@ -81,7 +81,7 @@ pub async fn delivery_log(query: LogQuery) -> Result<LogPage, AppError> {
     };
     let page = herald.delivery_log(&tenant_id, filter).await?;
     let endpoints: Vec<(String, String)> = herald.endpoints(&tenant_id).await?.into_iter().map(|e| (e.id, e.name)).collect();
-    let event_types = domain::catalog::all().iter().map(|t| t.name.to_string()).collect();
+    let event_types = herald.catalog().iter().map(|t| t.name.clone()).collect();
     Ok(LogPage { rows: page.data, next_cursor: page.next_cursor, endpoints, event_types })
 }
 

@@ -161,7 +161,11 @@ pub mod ssr {
             Err(err) => return Err(err.into()),
         };
         let user = herald.user(&actor.user_id).await?;
-        let tenants = herald.memberships(&actor.user_id).await?;
+        let mut tenants = herald.memberships(&actor.user_id).await?;
+        // A session a dashboard link opened offers its own tenant only.
+        if crate::session::pinned_tenant(session).await?.is_some() {
+            tenants.retain(|m| actor.tenant.as_ref().is_some_and(|(id, _)| *id == m.tenant_id));
+        }
         let tenant = match &actor.tenant {
             Some((id, role)) => {
                 let t = herald.tenant(id).await?;
@@ -180,7 +184,8 @@ pub mod ssr {
         Ok(Some(SessionInfo {
             email: user.email,
             name: user.name,
-            staff_role: user.staff_role,
+            // Not `user.staff_role`: a session a dashboard link opened carries no staff role.
+            staff_role: actor.staff,
             tenant,
             tenants: tenants.into_iter().map(|m| TenantChoice { id: m.tenant_id, name: m.tenant_name, role: m.role }).collect(),
             staff_view: actor.staff_view,
@@ -300,6 +305,14 @@ pub async fn accept_invitation(token: String, name: Option<String>, password: Op
     let session = ssr::session().await?;
     let (user_id, tenant_id) = match crate::session::actor(&herald, &session).await {
         Ok(actor) => {
+            // Accepting signs in afresh, which would lift a dashboard link's pin (and give back a
+            // staff role the link did not carry) without anyone proving who they are.
+            if crate::session::pinned_tenant(&session).await?.is_some() {
+                return Err(domain::Error::Forbidden(
+                    "This session was opened by a dashboard link: open the invitation in a new browser window to accept it.".into(),
+                )
+                .into());
+            }
             let user = herald.user(&actor.user_id).await?;
             let tenant_id = herald.accept_invitation(&token, &user).await?;
             (user.id, tenant_id)
@@ -316,6 +329,8 @@ pub async fn accept_invitation(token: String, name: Option<String>, password: Op
     Ok(())
 }
 
+mod catalog;
+pub use catalog::*;
 mod endpoints;
 pub use endpoints::*;
 mod jobs;

@@ -298,12 +298,15 @@ mod read {
             })
             .collect();
         let public = op["security"].as_array().is_some_and(|s| s.is_empty());
+        // The platform's routes take its key (`hkp_…`), the others a tenant's.
+        let key_variable =
+            if op["security"] == serde_json::json!([{ "platform_key": [] }]) { "HERALD_PLATFORM_KEY" } else { "HERALD_API_KEY" };
         let path = path.to_string();
         let relative = path.strip_prefix("/api/v1").unwrap_or(&path).to_string();
         OperationDoc {
             anchor: format!("{method}-{}", anchor(&relative)),
             method: method.to_uppercase(),
-            curl: curl(doc, method, &relative, base_url, public, body_schema),
+            curl: curl(doc, method, &relative, base_url, (!public).then_some(key_variable), body_schema),
             path,
             summary: text(&op["summary"]),
             description: text(&op["description"]),
@@ -315,14 +318,14 @@ mod read {
     }
 
     /// An example request: the body holds the fields that have an example, and the required ones.
-    fn curl(doc: &Value, method: &str, path: &str, base_url: &str, public: bool, body_schema: &Value) -> String {
+    fn curl(doc: &Value, method: &str, path: &str, base_url: &str, key_variable: Option<&str>, body_schema: &Value) -> String {
         let mut lines = vec![if method == "get" {
             format!("curl '{base_url}{path}'")
         } else {
             format!("curl -X {} '{base_url}{path}'", method.to_uppercase())
         }];
-        if !public {
-            lines.push("-H \"Authorization: Bearer $HERALD_API_KEY\"".into());
+        if let Some(variable) = key_variable {
+            lines.push(format!("-H \"Authorization: Bearer ${variable}\""));
         }
         if body_schema.is_object() {
             let example = example_body(doc, body_schema);

@@ -141,7 +141,9 @@ pub async fn create_tenant(
     actor.require_operator()?;
     let plan = super::ssr::plan_field(&plan)?;
     let allow = allow_private_urls.is_some_and(|v| !v.is_empty() && v != "false");
-    let created = herald.create_tenant_by(&actor, &name, plan, &admin_email, allow).await?;
+    let request =
+        domain::staff::TenantRequest { name, plan, admin_email: Some(admin_email), retention_days: None, allow_private_urls: allow };
+    let created = herald.create_tenant_by(&actor, request).await?;
     Ok(NewTenant {
         name: herald.tenant(&created.tenant_id).await?.name,
         tenant_id: created.tenant_id,
@@ -225,4 +227,57 @@ pub async fn audit_entries(
     };
     let page = herald.audit_log(&actor, filter).await?;
     Ok(AuditView { rows: page.data, next_cursor: page.next_cursor, all_tenants: all })
+}
+
+/// A platform key as the operator console lists it (never the key itself).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PlatformKeyRow {
+    pub id: String,
+    pub name: String,
+    pub prefix: String,
+    /// Epoch milliseconds.
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+/// A platform key just made: the key itself, shown once.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NewPlatformKey {
+    pub name: String,
+    pub key: String,
+}
+
+/// Operator: every platform key, newest first.
+#[server(prefix = "/rpc", endpoint = "platform_keys")]
+pub async fn platform_keys() -> Result<Vec<PlatformKeyRow>, AppError> {
+    let (herald, actor) = super::ssr::actor().await?;
+    Ok(herald
+        .platform_keys(&actor)
+        .await?
+        .into_iter()
+        .map(|k| PlatformKeyRow {
+            id: k.id,
+            name: k.name,
+            prefix: k.prefix,
+            created_at: k.created_at,
+            last_used_at: k.last_used_at,
+            revoked_at: k.revoked_at,
+        })
+        .collect())
+}
+
+/// Operator: a new platform key, returned once.
+#[server(prefix = "/rpc", endpoint = "create_platform_key")]
+pub async fn create_platform_key(#[server(default)] name: String) -> Result<NewPlatformKey, AppError> {
+    let (herald, actor) = super::ssr::actor().await?;
+    let (key, plain) = herald.create_platform_key(&actor, &name).await?;
+    Ok(NewPlatformKey { name: key.name, key: plain })
+}
+
+/// Operator: a platform key stops working at once.
+#[server(prefix = "/rpc", endpoint = "revoke_platform_key")]
+pub async fn revoke_platform_key(id: String) -> Result<(), AppError> {
+    let (herald, actor) = super::ssr::actor().await?;
+    Ok(herald.revoke_platform_key(&actor, &id).await?)
 }

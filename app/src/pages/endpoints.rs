@@ -529,6 +529,15 @@ fn EndpointEditor(initial: Option<EndpointView>, catalog: Vec<CatalogGroup>) -> 
     let header_value = RwSignal::new(String::new());
     let saved_hint = initial.as_ref().and_then(|e| e.auth_header.as_ref().map(|h| h.value_hint.clone()));
     let initial_types = initial.as_ref().map(|e| e.event_types.clone()).unwrap_or_default();
+    // A deprecated type is offered only where the endpoint already has it (it may keep it).
+    let catalog: Vec<CatalogGroup> = catalog
+        .into_iter()
+        .map(|mut group| {
+            group.types.retain(|t| !t.deprecated || initial_types.contains(&t.name));
+            group
+        })
+        .filter(|group| !group.types.is_empty())
+        .collect();
     let all_events = RwSignal::new(initial_types.iter().any(|t| t == "*"));
     let selected = RwSignal::new(initial_types.into_iter().filter(|t| t != "*").collect::<Vec<_>>());
     let filter = RwSignal::new(get(|e| e.filter_rest.clone(), ""));
@@ -659,6 +668,7 @@ fn EndpointEditor(initial: Option<EndpointView>, catalog: Vec<CatalogGroup>) -> 
                                                 });
                                             }/>
                                         " " <span class="mono">{t.name.clone()}</span>
+                                        {t.deprecated.then(|| view! { <span class="badge badge-muted badge-soft" title="Kept because this endpoint has it; it cannot be added again once removed">"deprecated"</span> })}
                                     </label>
                                 }
                             }).collect_view()}
@@ -782,7 +792,10 @@ pub fn CatalogPage() -> impl IntoView {
                             <div class="card-header"><h2>{g.label.clone()}</h2><span class="muted">{g.types.len()} " types"</span></div>
                             {g.types.into_iter().map(|t| view! {
                                 <details class="catalog-type">
-                                    <summary><span class="mono strong">{t.name.clone()}</span> <span class="muted">{t.description.clone()}</span></summary>
+                                    <summary><span class="mono strong">{t.name.clone()}</span>
+                                        {t.custom.then(|| view! { <span class="badge badge-info" title="Defined by your platform">"platform"</span> })}
+                                        {t.deprecated.then(|| view! { <span class="badge badge-muted" title="Endpoints that have it keep receiving it; it cannot be added to an endpoint">"deprecated"</span> })}
+                                        <span class="muted">{t.description.clone()}</span></summary>
                                     <div class="json-pair">
                                         <div><h3>"Envelope (default)"</h3><pre class="json" tabindex="0">{t.envelope.clone()}</pre></div>
                                         <div><h3>"Data only"</h3><pre class="json" tabindex="0">{t.data.clone()}</pre></div>

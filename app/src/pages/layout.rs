@@ -131,7 +131,11 @@ fn Sidebar(info: SessionInfo) -> impl IntoView {
                     <p class="nav-section">{role.label()}</p>
                     <A href="/staff" exact=true><span class="nav-icon" aria-hidden="true">"▦"</span>"All tenants"</A>
                     <A href="/staff/search"><span class="nav-icon" aria-hidden="true">"⌕"</span>"Find deliveries"</A>
+                    <A href="/staff/event-types"><span class="nav-icon" aria-hidden="true">"◇"</span>"Event types"</A>
                     <A href="/staff/audit"><span class="nav-icon" aria-hidden="true">"✎"</span>"Audit log, all tenants"</A>
+                    {(role == StaffRole::Operator).then(|| view! {
+                        <A href="/staff/platform-keys"><span class="nav-icon" aria-hidden="true">"⚷"</span>"Platform keys"</A>
+                    })}
                 })}
             </nav>
             <div class="user-box">

@@ -2,6 +2,7 @@ pub mod activity;
 pub mod audit;
 pub mod auth;
 pub mod endpoints;
+pub mod event_types;
 pub mod layout;
 pub mod logs;
 pub mod reference;

@@ -50,10 +50,10 @@ fn Reference(reference: ApiReferenceDoc) -> impl IntoView {
                     {intro.into_iter().map(|p| view! { <p>{rich(&p)}</p> }).collect_view()}
                     <dl class="facts">
                         <dt>"Base URL"</dt><dd><code id="base-url">{base_url}</code></dd>
-                        <dt>"Authentication"</dt><dd><code>"Authorization: Bearer hk_…"</code>" — create a key in "<a href="/settings#api-keys">"Settings → API keys"</a></dd>
+                        <dt>"Authentication"</dt><dd><code>"Authorization: Bearer hk_…"</code>" — create a key in "<a href="/settings#api-keys">"Settings → API keys"</a>"; the booking platform's key is "<code>"hkp_…"</code></dd>
                         <dt>"Errors"</dt><dd><code>"{\"error\": {\"code\": \"invalid_field\", \"message\": \"…\", \"field\": \"url\"}}"</code></dd>
                     </dl>
-                    <p class="hint">"The examples read the key from " <code>"$HERALD_API_KEY"</code> "."</p>
+                    <p class="hint">"The examples read the key from " <code>"$HERALD_API_KEY"</code> " (the platform's routes: " <code>"$HERALD_PLATFORM_KEY"</code> ")."</p>
                 </section>
                 {sections.into_iter().map(|s| view! { <ApiSection section=s/> }).collect_view()}
             </div>

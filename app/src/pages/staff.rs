@@ -10,8 +10,8 @@ use types::{Plan, StaffRole};
 
 use super::layout::use_session;
 use crate::api::{
-    search_deliveries, staff_tenant, staff_tenants, AuditView, CreateTenant, FoundRow, SearchResults, SetTenantPlan, SetTenantSuspended,
-    TenantDetail, TenantSummary, UpdateTenantSettings, ViewTenant,
+    platform_keys, search_deliveries, staff_tenant, staff_tenants, AuditView, CreatePlatformKey, CreateTenant, FoundRow, PlatformKeyRow,
+    RevokePlatformKey, SearchResults, SetTenantPlan, SetTenantSuspended, TenantDetail, TenantSummary, UpdateTenantSettings, ViewTenant,
 };
 use crate::components::{
     field_error, form_error, last_error, Alert, Confirm, CopyButton, EmptyState, Field, LoadError, Loading, PageHeader,
@@ -471,5 +471,99 @@ fn SearchTable(results: SearchResults, searched: bool) -> impl IntoView {
             }}
         </section>
         {next.map(|href| view! { <div class="pager"><a href=href class="btn btn-secondary">"Older deliveries →"</a></div> })}
+    }
+}
+
+/// Operator: the booking platform's keys (`hkp_…`). A new key is shown once; revoking asks
+/// first, and stops the key at once.
+#[component]
+pub fn PlatformKeysPage() -> impl IntoView {
+    if !is_operator() {
+        return view! { <StaffNotFound/> }.into_any();
+    }
+    let create = ServerAction::<CreatePlatformKey>::new();
+    let revoke = ServerAction::<RevokePlatformKey>::new();
+    let keys = Resource::new(move || (create.version().get(), revoke.version().get()), |_| platform_keys());
+    let error = last_error(move || create.value().get());
+    let revoke_error = Signal::derive(move || revoke.value().get().and_then(Result::err).map(|e| e.message));
+    let pending = create.pending();
+    let created = move || create.value().get().and_then(Result::ok);
+    view! {
+        <PageHeader title="Platform keys">
+            "A platform key lets your booking platform create and manage tenants, and act for any one of them under "
+            <code>"/api/v1/tenants/{tenant_id}/…"</code> ", so it needs no key per business. Treat it like a root password."
+        </PageHeader>
+        <section class="card" id="create-platform-key">
+            <div class="card-header"><h2>"Create a platform key"</h2><span class="muted small">"Shown once; only its digest is stored"</span></div>
+            <ActionForm action=create>
+                <div class="form-row-2">
+                    <Field label="Key name" name="name" placeholder="e.g. ReserveKit production" hint="Shown in the audit log as the actor of everything done with the key." error=field_error(error, "name")/>
+                    <div class="field field-submit">
+                        <button type="submit" class="btn btn-primary" disabled=move || pending.get()>
+                            {move || if pending.get() { "Creating…" } else { "Create key" }}
+                        </button>
+                    </div>
+                </div>
+                <Alert message=form_error(error, &["name"])/>
+            </ActionForm>
+            {move || created().map(|k| view! {
+                <div class="alert alert-success" role="status" id="new-platform-key">
+                    <p><strong>{k.name.clone()}</strong> ": copy this key now. It is shown only once and cannot be recovered; if it is lost, create another and revoke this one."</p>
+                    <div class="copy-row"><code class="invite-link">{k.key.clone()}</code><CopyButton text=k.key/></div>
+                </div>
+            })}
+        </section>
+        <section class="card card-flush">
+            <div class="card-header card-header-padded"><h2>"Keys"</h2><span class="muted small">"A revoked key stops working at once"</span></div>
+            <Alert message=revoke_error/>
+            <Transition fallback=|| view! { <Loading/> }>
+                {move || Suspend::new(async move {
+                    match keys.await {
+                        Err(e) => view! { <LoadError error=e/> }.into_any(),
+                        Ok(list) if list.is_empty() => view! {
+                            <EmptyState title="No platform keys yet">
+                                <p class="muted">"Create one above, or with " <code>"herald api-key create --platform"</code> "."</p>
+                            </EmptyState>
+                        }.into_any(),
+                        Ok(list) => view! {
+                            <table class="table" id="platform-keys">
+                                <thead><tr><th>"Name"</th><th>"Key"</th><th>"Created (UTC)"</th><th>"Last used (UTC)"</th><th>"Status"</th><th class="actions"><span class="sr-only">"Actions"</span></th></tr></thead>
+                                <tbody>
+                                    {list.into_iter().map(|k| view! { <PlatformKeyItem row=k revoke=revoke/> }).collect_view()}
+                                </tbody>
+                            </table>
+                        }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+fn PlatformKeyItem(row: PlatformKeyRow, revoke: ServerAction<RevokePlatformKey>) -> impl IntoView {
+    let revoked = row.revoked_at.is_some();
+    view! {
+        <tr class:revoked=revoked>
+            <td class="strong">{row.name.clone()}</td>
+            <td><code>{row.prefix.clone()} "…"</code></td>
+            <td class="muted mono small nowrap">{utc(row.created_at)}</td>
+            <td class="muted mono small nowrap">{row.last_used_at.map(utc).unwrap_or_else(|| "Never".into())}</td>
+            <td>{match row.revoked_at {
+                Some(at) => view! { <span class="badge badge-off" title=format!("Revoked {} UTC", utc(at))>"revoked"</span> }.into_any(),
+                None => view! { <span class="badge badge-ok">"active"</span> }.into_any(),
+            }}</td>
+            <td class="actions">
+                {(!revoked).then(|| view! {
+                    <Confirm label="Revoke" question=format!("Revoke \"{}\"?", row.name)>
+                        <ActionForm action=revoke>
+                            <input type="hidden" name="id" value=row.id.clone()/>
+                            <button type="submit" class="btn btn-danger btn-sm">"Yes, revoke"</button>
+                        </ActionForm>
+                    </Confirm>
+                })}
+            </td>
+        </tr>
     }
 }

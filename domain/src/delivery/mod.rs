@@ -9,7 +9,7 @@
 
 mod claim;
 pub mod http;
-mod record;
+pub(crate) mod record;
 pub mod retry;
 mod send;
 pub mod sign;

@@ -5,6 +5,7 @@
 use super::retry::{self, Next, Verdict};
 use super::{relaxed_commit, AttemptRecord, Claimed};
 use crate::endpoints::EndpointRow;
+use crate::error::Error;
 use crate::error::Result;
 use crate::health::{self, FailureClass};
 use crate::store::Tx;
@@ -18,6 +19,96 @@ enum HealthChange {
     Recovered,
 }
 
+/// A sent attempt waiting to be recorded.
+pub(crate) struct Finished {
+    claimed: Claimed,
+    endpoint: EndpointRow,
+    record: AttemptRecord,
+    verdict: Verdict,
+}
+
+/// An attempt to record, and where to answer once it is committed.
+pub(crate) type RecordJob = (Finished, tokio::sync::oneshot::Sender<Result<()>>);
+
+/// Attempts recorded by one transaction at most.
+const MAX_GROUP: usize = 256;
+
+/// Starts the attempt recorder: it takes every finished attempt waiting and records them in
+/// one transaction (group commit). One transaction per attempt, each queueing for SQLite's one
+/// writer or waiting its turn for a pooled PostgreSQL connection, is what held delivery back.
+pub(crate) fn spawn_recorder(herald: std::sync::Weak<crate::Inner>) -> tokio::sync::mpsc::Sender<RecordJob> {
+    let (queue, mut waiting) = tokio::sync::mpsc::channel::<RecordJob>(4 * MAX_GROUP);
+    tokio::spawn(async move {
+        let mut group = Vec::with_capacity(MAX_GROUP);
+        while waiting.recv_many(&mut group, MAX_GROUP).await > 0 {
+            let Some(inner) = herald.upgrade() else { break };
+            let finished: Vec<&Finished> = group.iter().map(|(f, _)| f).collect();
+            let herald = Herald(inner);
+            match herald.record_group(&finished).await {
+                Ok(changes) => {
+                    for ((_, reply), change) in group.drain(..).zip(changes) {
+                        let Some((endpoint, change)) = change else {
+                            let _ = reply.send(Ok(()));
+                            continue;
+                        };
+                        // Mail is slow: it must not hold up the next group, only this attempt.
+                        let herald = herald.clone();
+                        tokio::spawn(async move {
+                            herald.tell_admins(&endpoint, change).await;
+                            let _ = reply.send(Ok(()));
+                        });
+                    }
+                }
+                Err(err) => {
+                    tracing::error!(error = ?err, attempts = group.len(), "recording attempts failed; their leases run out and they are sent again");
+                    for (_, reply) in group.drain(..) {
+                        let _ = reply.send(Err(Error::Internal("the attempt was not recorded".into())));
+                    }
+                }
+            }
+        }
+    });
+    queue
+}
+
+/// What recording decides for one attempt.
+struct Step {
+    status: DeliveryStatus,
+    /// When it is tried again (a retry) or `None`.
+    retry_in: Option<i64>,
+    failure: Option<FailureClass>,
+}
+
+impl Step {
+    fn of(f: &Finished) -> Step {
+        // A test is sent once: its result is shown at once, and it never counts against the endpoint.
+        let next = match (f.claimed.kind == DeliveryKind::Test, f.verdict) {
+            (true, verdict) => Next::Done { succeeded: verdict == Verdict::Succeeded },
+            (false, verdict) => retry::next_step(f.claimed.attempts + 1, verdict, rand::random::<f64>()),
+        };
+        let (status, retry_in) = match next {
+            Next::Done { succeeded: true } => (DeliveryStatus::Succeeded, None),
+            Next::Done { succeeded: false } => (DeliveryStatus::Failed, None),
+            Next::RetryIn(delay) => (DeliveryStatus::Retrying, Some(delay)),
+        };
+        let failure =
+            (f.verdict != Verdict::Succeeded).then(|| FailureClass::of(f.record.status_code, f.record.error.as_deref().unwrap_or("")));
+        Step { status, retry_in, failure }
+    }
+
+    fn is_test(&self, f: &Finished) -> bool {
+        f.claimed.kind == DeliveryKind::Test
+    }
+
+    /// `next_attempt_at` and `completed_at`.
+    fn times(&self, now: i64) -> (Option<i64>, Option<i64>) {
+        match self.retry_in {
+            Some(delay) => (Some(now + delay), None),
+            None => (None, Some(now)),
+        }
+    }
+}
+
 impl Herald {
     /// Closes the delivery unsent, with why.
     pub(super) async fn skip(&self, claimed: &Claimed, reason: &str) -> Result<()> {
@@ -29,73 +120,104 @@ impl Herald {
     }
 
     /// Stores the attempt, schedules the retry or closes the delivery, and keeps the endpoint's
-    /// failure streak, deactivating it at 20 (or at once on 410) — all in one transaction.
+    /// failure streak, deactivating it at 20 (or at once on 410) — in one transaction, shared
+    /// with the other attempts finishing at the same time (see [`spawn_recorder`]).
     pub async fn record_attempt(&self, claimed: &Claimed, endpoint: &EndpointRow, record: AttemptRecord, verdict: Verdict) -> Result<()> {
+        let (reply, recorded) = tokio::sync::oneshot::channel();
+        let finished = Finished { claimed: claimed.clone(), endpoint: endpoint.clone(), record, verdict };
+        let stopped = || Error::Internal("the attempt recorder stopped".into());
+        self.record_queue.send((finished, reply)).await.map_err(|_| stopped())?;
+        recorded.await.map_err(|_| stopped())?
+    }
+
+    /// Records a group of attempts in one transaction: multi-row statements for the attempts and
+    /// the deliveries, one rollup row per endpoint and hour, the health of each endpoint in the
+    /// order its attempts finished. Then counts them; gives the health change each caused.
+    async fn record_group(&self, group: &[&Finished]) -> Result<Vec<Option<(EndpointRow, HealthChange)>>> {
         let now = self.clock.now();
-        let attempts = claimed.attempts + 1;
-        // A test is sent once: its result is shown at once, and it never counts against the endpoint.
-        let is_test = claimed.kind == DeliveryKind::Test;
-        let next = match (is_test, verdict) {
-            (true, Verdict::Succeeded) => Next::Done { succeeded: true },
-            (true, _) => Next::Done { succeeded: false },
-            (false, verdict) => retry::next_step(attempts, verdict, rand::random::<f64>()),
-        };
-        let (status, due, completed) = match next {
-            Next::Done { succeeded: true } => (DeliveryStatus::Succeeded, None, Some(now)),
-            Next::Done { succeeded: false } => (DeliveryStatus::Failed, None, Some(now)),
-            Next::RetryIn(delay) => (DeliveryStatus::Retrying, Some(now + delay), None),
-        };
-        let failure = (verdict != Verdict::Succeeded).then(|| FailureClass::of(record.status_code, record.error.as_deref().unwrap_or("")));
+        let steps: Vec<Step> = group.iter().map(|f| Step::of(f)).collect();
         let mut tx = self.store.begin().await?;
         if let Tx::Postgres(t) = &mut tx {
             relaxed_commit(t).await?;
         }
-        execute_in!(&mut tx, sqlx::query(
-            "INSERT INTO attempts (id, delivery_id, attempted_at, duration_ms, status_code, response_headers, response_body, error, request,
-                 failure_class)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
-            .bind(ids::new_id("att")).bind(&claimed.id).bind(now).bind(record.duration_ms).bind(record.status_code)
-            .bind(&record.response_headers).bind(&record.response_body).bind(&record.error).bind(&record.request)
-            .bind(failure))?;
-        execute_in!(
-            &mut tx,
-            sqlx::query(
-                "UPDATE deliveries SET status = $1, attempts = $2, next_attempt_at = $3, lease_until = NULL, last_status_code = $4,
-                 last_duration_ms = $5, last_error = $6, completed_at = $7
-             WHERE id = $8"
-            )
-            .bind(status)
-            .bind(attempts)
-            .bind(due)
-            .bind(record.status_code)
-            .bind(record.duration_ms)
-            .bind(&record.error)
-            .bind(completed)
-            .bind(&claimed.id)
-        )?;
-        let outcome = stats::Outcome {
-            succeeded: verdict == Verdict::Succeeded,
-            gave_up: status == DeliveryStatus::Failed,
-            duration_ms: record.duration_ms,
-        };
-        stats::record(&mut tx, &endpoint.id, now, outcome).await?;
-        let change = match failure {
-            _ if is_test => None,
-            None => self.track_success(&mut tx, endpoint).await?,
-            Some(class) => self.track_failure(&mut tx, endpoint, verdict, class, record.status_code).await?,
-        };
+        let rows: Vec<(&Finished, &Step)> = group.iter().copied().zip(&steps).collect();
+        for chunk in rows.chunks(400) {
+            let sql = format!(
+                "INSERT INTO attempts (id, delivery_id, attempted_at, duration_ms, status_code, response_headers, response_body, error, request,
+                     failure_class) VALUES {}",
+                crate::messages::placeholders(chunk.len(), 10)
+            );
+            on_tx!(&mut tx, conn => {
+                let mut query = sqlx::query(&sql);
+                for (f, step) in chunk {
+                    let r = &f.record;
+                    query = query.bind(ids::new_id("att")).bind(&f.claimed.id).bind(now).bind(r.duration_ms).bind(r.status_code)
+                        .bind(&r.response_headers).bind(&r.response_body).bind(&r.error).bind(&r.request).bind(step.failure);
+                }
+                query.execute(conn).await.map(|_| ())
+            })?;
+            let sql = format!(
+                "UPDATE deliveries SET status = v.column2, attempts = v.column3, next_attempt_at = v.column4, lease_until = NULL,
+                     last_status_code = v.column5, last_duration_ms = v.column6, last_error = v.column7, completed_at = v.column8
+                 FROM (VALUES {}) AS v WHERE deliveries.id = v.column1",
+                crate::messages::placeholders(chunk.len(), 8)
+            );
+            on_tx!(&mut tx, conn => {
+                let mut query = sqlx::query(&sql);
+                for (f, step) in chunk {
+                    let (due, completed) = step.times(now);
+                    let r = &f.record;
+                    query = query.bind(&f.claimed.id).bind(step.status).bind(f.claimed.attempts + 1).bind(due).bind(r.status_code)
+                        .bind(r.duration_ms).bind(&r.error).bind(completed);
+                }
+                query.execute(conn).await.map(|_| ())
+            })?;
+        }
+        let mut tallies: std::collections::BTreeMap<&str, stats::Tally> = Default::default();
+        for (f, step) in &rows {
+            let outcome = stats::Outcome {
+                succeeded: step.failure.is_none(),
+                gave_up: step.status == DeliveryStatus::Failed,
+                duration_ms: f.record.duration_ms,
+            };
+            tallies.entry(f.endpoint.id.as_str()).or_default().add(&outcome);
+        }
+        for (endpoint_id, tally) in &tallies {
+            stats::record(&mut tx, endpoint_id, stats::hour_of(now), tally).await?;
+        }
+        // Health, attempt by attempt where an endpoint also failed in this group (the order
+        // decides the streak); an endpoint that only succeeded needs its streak reset once.
+        let failing: std::collections::HashSet<&str> =
+            rows.iter().filter(|(f, s)| !s.is_test(f) && s.failure.is_some()).map(|(f, _)| f.endpoint.id.as_str()).collect();
+        let mut reset = std::collections::HashSet::new();
+        let mut changes = Vec::with_capacity(rows.len());
+        for (f, step) in &rows {
+            let endpoint = &f.endpoint;
+            let change = match step.failure {
+                _ if step.is_test(f) => None,
+                None if !failing.contains(endpoint.id.as_str()) && !reset.insert(endpoint.id.as_str()) => None,
+                None => self.track_success(&mut tx, endpoint).await?,
+                Some(class) => self.track_failure(&mut tx, endpoint, f.verdict, class, f.record.status_code).await?,
+            };
+            changes.push(change.map(|c| (endpoint.clone(), c)));
+        }
         tx.commit().await?;
-        self.count_outcome(&claimed.tenant_id, status, failure, Some(record.duration_ms));
+        for (f, step) in &rows {
+            self.count_outcome(&f.claimed.tenant_id, step.status, step.failure, Some(f.record.duration_ms));
+        }
+        Ok(changes)
+    }
+
+    /// Emails the tenant's admins about a change in an endpoint's health.
+    async fn tell_admins(&self, endpoint: &EndpointRow, change: HealthChange) {
         match change {
-            Some(HealthChange::Deactivated(reason)) => {
+            HealthChange::Deactivated(reason) => {
                 tracing::warn!(endpoint_id = %endpoint.id, tenant_id = %endpoint.tenant_id, %reason, "endpoint deactivated");
                 self.notify_deactivated(endpoint, &reason).await;
             }
-            Some(HealthChange::AtRisk(class)) => self.notify_at_risk(endpoint, class).await,
-            Some(HealthChange::Recovered) => self.notify_recovered(endpoint).await,
-            None => {}
+            HealthChange::AtRisk(class) => self.notify_at_risk(endpoint, class).await,
+            HealthChange::Recovered => self.notify_recovered(endpoint).await,
         }
-        Ok(())
     }
 
     /// A success ends a failure streak; if admins were told the endpoint was at risk, or it was

@@ -1,7 +1,7 @@
 //! `GET /api/v1/deliveries` (filtered, keyset-paginated), `GET /api/v1/deliveries/{id}` (with its
 //! attempts and the request as sent), its payload download, and replay.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
@@ -15,7 +15,7 @@ use types::{DeliveryKind, DeliveryStatus, FailureClass, StatusFilter};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::routes;
 
-use super::{Api, ApiError, Caller, ErrorBody};
+use super::{Api, ApiError, Caller, ErrorBody, PathId};
 
 pub fn routes(api: Api) -> Api {
     api.routes(routes!(list)).routes(routes!(show)).routes(routes!(payload)).routes(routes!(replay))
@@ -254,7 +254,7 @@ struct DeliveryId {
 /// that repeats it (secrets left as `${…}` variables).
 #[utoipa::path(get, path = "/deliveries/{id}", tag = "Deliveries", params(DeliveryId),
     responses((status = 200, description = "The delivery and its attempts.", body = DeliveryDetailOut)))]
-async fn show(State(herald): State<Herald>, Caller(actor): Caller, Path(id): Path<String>) -> Result<Json<DeliveryDetailOut>, ApiError> {
+async fn show(State(herald): State<Herald>, Caller(actor): Caller, PathId(id): PathId) -> Result<Json<DeliveryDetailOut>, ApiError> {
     Ok(Json(detail_json(herald.delivery(actor.tenant_id()?, &id).await?)))
 }
 
@@ -266,7 +266,7 @@ async fn show(State(herald): State<Herald>, Caller(actor): Caller, Path(id): Pat
         (status = 200, description = "The body as sent.", content_type = "application/json", body = Object),
         (status = 410, description = "The payload was archived (`archived`).", body = ErrorBody),
     ))]
-async fn payload(State(herald): State<Herald>, Caller(actor): Caller, Path(id): Path<String>) -> Result<impl IntoResponse, ApiError> {
+async fn payload(State(herald): State<Herald>, Caller(actor): Caller, PathId(id): PathId) -> Result<impl IntoResponse, ApiError> {
     let file = herald.payload_file(actor.tenant_id()?, &id).await?;
     let disposition = format!("attachment; filename=\"{}\"", file.file_name);
     Ok(([(header::CONTENT_TYPE, "application/json".to_string()), (header::CONTENT_DISPOSITION, disposition)], file.body))
@@ -285,7 +285,7 @@ async fn payload(State(herald): State<Herald>, Caller(actor): Caller, Path(id): 
 async fn replay(
     State(herald): State<Herald>,
     Caller(actor): Caller,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> Result<(StatusCode, Json<DeliveryOut>), ApiError> {
     let replay = herald.replay(&actor, &id).await?;
     Ok((StatusCode::ACCEPTED, Json(delivery_out(&replay))))

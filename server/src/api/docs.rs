@@ -18,13 +18,18 @@
 //! cannot disagree. Bodies are named serde structs deriving `utoipa::ToSchema`. The answers
 //! every route shares are added below and need not be listed: 401 (no or bad key), 403 on
 //! writes (read-only, role, CSRF), 404 (an id not found; no tenant), and 400/413/415/422 where
-//! there is a JSON body. A route that needs no key says `security(())`. A new tag goes in [`ApiDoc`]'s list. A route registered without docs fails
-//! the test `every_route_is_documented`.
+//! there is a JSON body. A route that needs no key says `security(())`; a platform route says
+//! `security(("platform_key" = []))` (and gets the 403 a tenant key or a session answers). A new
+//! tag goes in [`ApiDoc`]'s list. A route registered without docs fails the test
+//! `every_route_is_documented`.
+//!
+//! The tenant routes' copies under `/tenants/{tenant_id}/…` (a platform key acting for a
+//! tenant) are documented from the originals by [`scoped_copy`], never by hand.
 
 use axum::http::{header, Method};
 use axum::response::IntoResponse;
 use std::sync::OnceLock;
-use utoipa::openapi::path::{Operation, PathItem, Paths};
+use utoipa::openapi::path::{Operation, Parameter, ParameterIn, PathItem, Paths};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder};
 use utoipa::OpenApi as _;
@@ -42,6 +47,10 @@ pub const PREFIX: &str = "/api/v1";
 signs and retries the deliveries, and keeps a log of every attempt.\n\n\
 Authenticate with a tenant API key, `Authorization: Bearer hk_…` (create one in Settings or with `herald api-key create`); \
 it acts as an admin of its tenant. A signed-in dashboard session works too; its writes also need the `x-csrf-token` from `GET /api/v1/me`.\n\n\
+A booking platform holds one platform key instead, `Authorization: Bearer hkp_…` (`herald api-key create --platform`): \
+it creates and manages tenants (`/api/v1/tenants`), opens dashboard links, and reaches every tenant route under \
+`/api/v1/tenants/{tenant_id}/…`, acting as an admin of that tenant. A tenant key or a session answers 403 \
+`platform_key_required` there; a platform key on a plain tenant route answers 403 `tenant_path_required`.\n\n\
 Every error answers `{\"error\": {\"code\", \"message\", \"field\"?}}`, `field` naming the request field at fault. \
 Times are RFC 3339 (UTC).",
     ),
@@ -54,6 +63,8 @@ Times are RFC 3339 (UTC).",
         (name = "Settings", description = "The tenant's plan, retention and whether webhooks are sent at all."),
         (name = "Audit", description = "Who changed what, when, and from where."),
         (name = "Account", description = "The caller."),
+        (name = "Platform: tenants", description = "The booking platform's own routes (platform key only): create, list, read and change tenants; one-time dashboard links."),
+        (name = "Platform: acting for a tenant", description = "Every tenant route again under `/tenants/{tenant_id}`, for the platform key, acting as an admin of the tenant the path names (404 when there is none)."),
         (name = "Documentation", description = "This document."),
     ),
     components(schemas(ErrorBody, ErrorDetail)),
@@ -62,7 +73,7 @@ struct ApiDoc;
 
 /// The whole document: the documented routes' `paths` (relative to [`PREFIX`]) and the
 /// schemas they use, with the shared answers and the security schemes.
-pub fn document(paths: Paths, schemas: Vec<(String, RefOr<utoipa::openapi::schema::Schema>)>) -> OpenApi {
+pub fn document(paths: Paths, scoped: &[String], schemas: Vec<(String, RefOr<utoipa::openapi::schema::Schema>)>) -> OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.info.version = env!("CARGO_PKG_VERSION").to_string();
     let components = doc.components.get_or_insert_with(Default::default);
@@ -84,16 +95,67 @@ pub fn document(paths: Paths, schemas: Vec<(String, RefOr<utoipa::openapi::schem
             "The dashboard's session cookie; writes also need `x-csrf-token` (from `GET /api/v1/me`) or the browser's same-origin headers.",
         ))),
     );
-    for (_, name, description) in SHARED {
+    components.add_security_scheme(
+        PLATFORM,
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .bearer_format("hkp_…")
+                .description(Some("The booking platform's key: `Authorization: Bearer hkp_…` (`herald api-key create --platform`)."))
+                .build(),
+        ),
+    );
+    for (_, name, description) in SHARED.iter().chain([&PLATFORM_ONLY]) {
         components.responses.insert(name.to_string(), RefOr::T(error_response(description)));
     }
     for (path, mut item) in paths.paths {
         for (method, operation) in operations_mut(&mut item) {
             add_shared_answers(&method, &path, operation);
         }
+        if scoped.contains(&path) {
+            doc.paths.paths.insert(format!("{PREFIX}{}{path}", super::TENANT_SCOPE), scoped_copy(&item));
+        }
         doc.paths.paths.insert(format!("{PREFIX}{path}"), item);
     }
     doc
+}
+
+/// The docs of a tenant route's copy under `/tenants/{tenant_id}`: the same operations with the
+/// tenant's id as a parameter, for the platform key only, their ids suffixed `_for_tenant`.
+fn scoped_copy(item: &PathItem) -> PathItem {
+    let mut item = item.clone();
+    for (_, operation) in operations_mut(&mut item) {
+        operation.operation_id = operation.operation_id.take().map(|id| format!("{id}_for_tenant"));
+        operation.tags = Some(vec!["Platform: acting for a tenant".to_string()]);
+        operation.summary = operation.summary.take().map(|s| format!("{s} (for a tenant)"));
+        operation.security = Some(vec![SecurityRequirement::new(PLATFORM, Vec::<String>::new())]);
+        let mut tenant_id = Parameter::new("tenant_id");
+        tenant_id.parameter_in = ParameterIn::Path;
+        tenant_id.description = Some("The tenant the platform key acts for (`ten_…`); 404 when there is none.".to_string());
+        tenant_id.schema = Some(utoipa::openapi::schema::ObjectBuilder::new().schema_type(utoipa::openapi::schema::Type::String).into());
+        operation.parameters.get_or_insert_with(Vec::new).insert(0, tenant_id);
+        operation.responses.responses.insert("403".to_string(), platform_only_answer());
+        // The links lead to the unscoped routes, which a platform key cannot use.
+        for response in operation.responses.responses.values_mut() {
+            if let RefOr::T(response) = response {
+                response.links.clear();
+            }
+        }
+    }
+    item
+}
+
+const PLATFORM: &str = "platform_key";
+
+/// The 403 of the platform's routes.
+const PLATFORM_ONLY: (u16, &str, &str) = (
+    403,
+    "PlatformKeyRequired",
+    "A tenant API key or a dashboard session (`platform_key_required`); on writes, also a suspended tenant (read-only).",
+);
+
+fn platform_only_answer() -> RefOr<utoipa::openapi::Response> {
+    RefOr::Ref(Ref::new(format!("#/components/responses/{}", PLATFORM_ONLY.1)))
 }
 
 const BEARER: &str = "api_key";
@@ -128,11 +190,15 @@ fn add_shared_answers(method: &Method, path: &str, operation: &mut Operation) {
     let words: Vec<&str> = path.split(['/', '{', '}', '-', '.']).filter(|w| !w.is_empty()).collect();
     operation.operation_id = Some(format!("{}_{}", method.as_str().to_lowercase(), words.join("_")));
     let public = operation.security.as_ref().is_some_and(|s| s.iter().all(|r| *r == SecurityRequirement::default()));
+    let platform_only = operation.security.as_ref().is_some_and(|s| *s == [SecurityRequirement::new(PLATFORM, Vec::<String>::new())]);
     if public {
         operation.security = Some(Vec::new());
-    } else {
+    } else if operation.security.is_none() {
         operation.security =
             Some(vec![SecurityRequirement::new(BEARER, Vec::<String>::new()), SecurityRequirement::new(SESSION, Vec::<String>::new())]);
+    }
+    if platform_only {
+        operation.responses.responses.entry("403".to_string()).or_insert_with(platform_only_answer);
     }
     let mut shared: Vec<u16> = Vec::new();
     if !public {

@@ -1,23 +1,21 @@
-//! `/api/v1/endpoints`, `/api/v1/event-types` and the tenant settings.
+//! `/api/v1/endpoints` and the tenant settings.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::Json;
 use domain::endpoints::{Endpoint, EndpointInput};
 use domain::Herald;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use types::stats::EndpointStats;
 use types::Plan;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::routes;
 
 use super::deliveries::{detail_json, DeliveryDetailOut};
-use super::{Api, ApiError, ApiJson, Caller, ErrorBody};
+use super::{Api, ApiError, ApiJson, Caller, ErrorBody, PathId};
 
 pub fn routes(api: Api) -> Api {
-    api.routes(routes!(event_types))
-        .routes(routes!(list, create))
+    api.routes(routes!(list, create))
         .routes(routes!(show, update, remove))
         .routes(routes!(activate))
         .routes(routes!(deactivate))
@@ -29,49 +27,6 @@ pub fn routes(api: Api) -> Api {
 }
 
 type Reply<T> = Result<T, ApiError>;
-
-/// The event type catalog.
-#[derive(Serialize, ToSchema)]
-pub struct EventTypeList {
-    data: Vec<EventTypeOut>,
-}
-
-/// One event type: its name, what it means, the JSON schema of its `data` and a sample.
-#[derive(Serialize, ToSchema)]
-pub struct EventTypeOut {
-    #[serde(rename = "type")]
-    #[schema(example = "appointment.booking.created")]
-    event_type: &'static str,
-    /// The first segment of the name, e.g. `appointment`.
-    resource: &'static str,
-    description: &'static str,
-    /// Other names ingest and subscriptions accept for this type (deprecated ones, or a source
-    /// platform's); Herald stores and sends the catalog name.
-    aliases: Vec<&'static str>,
-    /// JSON Schema (2020-12) of the event's `data` object.
-    schema: Value,
-    /// A realistic `data` object, as "send test event" sends it.
-    sample: Value,
-}
-
-/// List event types
-///
-/// The catalog of event types Herald knows, with their aliases.
-#[utoipa::path(get, path = "/event-types", tag = "Event types", security(()), responses((status = 200, description = "Every event type, grouped by resource.", body = EventTypeList)))]
-async fn event_types() -> Json<EventTypeList> {
-    let data = domain::catalog::all()
-        .iter()
-        .map(|t| EventTypeOut {
-            event_type: t.name,
-            resource: t.resource,
-            description: t.description,
-            aliases: domain::catalog::ALIASES.iter().filter(|(_, to)| *to == t.name).map(|(alias, _)| *alias).collect(),
-            schema: t.schema.clone(),
-            sample: t.sample.clone(),
-        })
-        .collect();
-    Json(EventTypeList { data })
-}
 
 /// The tenant's endpoints, with its plan's endpoint limit.
 #[derive(Serialize, ToSchema)]
@@ -120,7 +75,7 @@ async fn create(
 /// One endpoint, with its health.
 #[utoipa::path(get, path = "/endpoints/{id}", tag = "Endpoints", params(EndpointId),
     responses((status = 200, description = "The endpoint.", body = Endpoint)))]
-async fn show(State(herald): State<Herald>, Caller(actor): Caller, Path(id): Path<String>) -> Reply<Json<Endpoint>> {
+async fn show(State(herald): State<Herald>, Caller(actor): Caller, PathId(id): PathId) -> Reply<Json<Endpoint>> {
     Ok(Json(domain::endpoints::for_viewer(herald.endpoint(actor.tenant_id()?, &id).await?, &actor)))
 }
 
@@ -137,7 +92,7 @@ async fn show(State(herald): State<Herald>, Caller(actor): Caller, Path(id): Pat
 async fn update(
     State(herald): State<Herald>,
     Caller(actor): Caller,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     ApiJson(input): ApiJson<EndpointInput>,
 ) -> Reply<Json<Endpoint>> {
     Ok(Json(herald.update_endpoint(&actor, &id, input).await?))
@@ -148,7 +103,7 @@ async fn update(
 /// Deletes the endpoint; its delivery log goes with it.
 #[utoipa::path(delete, path = "/endpoints/{id}", tag = "Endpoints", params(EndpointId),
     responses((status = 204, description = "Deleted.")))]
-async fn remove(State(herald): State<Herald>, Caller(actor): Caller, Path(id): Path<String>) -> Reply<StatusCode> {
+async fn remove(State(herald): State<Herald>, Caller(actor): Caller, PathId(id): PathId) -> Reply<StatusCode> {
     herald.delete_endpoint(&actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -159,7 +114,7 @@ async fn remove(State(herald): State<Herald>, Caller(actor): Caller, Path(id): P
 /// skipped meanwhile can be sent with a recovery job.
 #[utoipa::path(post, path = "/endpoints/{id}/activate", tag = "Endpoints", params(EndpointId),
     responses((status = 200, description = "The endpoint, active.", body = Endpoint)))]
-async fn activate(State(herald): State<Herald>, Caller(actor): Caller, Path(id): Path<String>) -> Reply<Json<Endpoint>> {
+async fn activate(State(herald): State<Herald>, Caller(actor): Caller, PathId(id): PathId) -> Reply<Json<Endpoint>> {
     Ok(Json(herald.activate_endpoint(&actor, &id).await?))
 }
 
@@ -168,7 +123,7 @@ async fn activate(State(herald): State<Herald>, Caller(actor): Caller, Path(id):
 /// Turns the endpoint off: its events are recorded as skipped until it is activated.
 #[utoipa::path(post, path = "/endpoints/{id}/deactivate", tag = "Endpoints", params(EndpointId),
     responses((status = 200, description = "The endpoint, inactive.", body = Endpoint)))]
-async fn deactivate(State(herald): State<Herald>, Caller(actor): Caller, Path(id): Path<String>) -> Reply<Json<Endpoint>> {
+async fn deactivate(State(herald): State<Herald>, Caller(actor): Caller, PathId(id): PathId) -> Reply<Json<Endpoint>> {
     Ok(Json(herald.deactivate_endpoint(&actor, &id).await?))
 }
 
@@ -188,7 +143,7 @@ pub struct Secret {
         (status = 200, description = "The current secret.", body = Secret),
         (status = 403, description = "Staff viewing the tenant never see secrets.", body = ErrorBody),
     ))]
-async fn secret(State(herald): State<Herald>, Caller(actor): Caller, Path(id): Path<String>) -> Reply<Json<Secret>> {
+async fn secret(State(herald): State<Herald>, Caller(actor): Caller, PathId(id): PathId) -> Reply<Json<Secret>> {
     Ok(Json(Secret { secret: herald.endpoint_secret(&actor, &id).await? }))
 }
 
@@ -198,7 +153,7 @@ async fn secret(State(herald): State<Herald>, Caller(actor): Caller, Path(id): P
 /// switch without losing any.
 #[utoipa::path(post, path = "/endpoints/{id}/secret/rotate", tag = "Endpoints", params(EndpointId),
     responses((status = 200, description = "The new secret.", body = Secret)))]
-async fn rotate_secret(State(herald): State<Herald>, Caller(actor): Caller, Path(id): Path<String>) -> Reply<Json<Secret>> {
+async fn rotate_secret(State(herald): State<Herald>, Caller(actor): Caller, PathId(id): PathId) -> Reply<Json<Secret>> {
     Ok(Json(Secret { secret: herald.rotate_endpoint_secret(&actor, &id).await? }))
 }
 
@@ -277,7 +232,7 @@ struct StatsQuery {
 async fn stats(
     State(herald): State<Herald>,
     Caller(actor): Caller,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     query: Result<Query<StatsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Reply<Json<EndpointStats>> {
     let Query(q) = query.map_err(|e| domain::Error::invalid("query", e.body_text()))?;
@@ -307,7 +262,7 @@ struct TestIn {
 async fn send_test(
     State(herald): State<Herald>,
     Caller(actor): Caller,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     ApiJson(input): ApiJson<TestIn>,
 ) -> Reply<Json<DeliveryDetailOut>> {
     Ok(Json(detail_json(herald.send_test(&actor, &id, &input.event_type).await?)))

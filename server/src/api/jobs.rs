@@ -2,7 +2,7 @@
 //! `GET /api/v1/jobs[?endpoint_id=]` and `GET /api/v1/jobs/{id}` follow them, and
 //! `POST /api/v1/jobs/{id}/cancel` stops one.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::Json;
 use domain::clock::rfc3339;
@@ -15,7 +15,7 @@ use utoipa_axum::routes;
 
 use super::deliveries::parse_time;
 use super::endpoints::EndpointId;
-use super::{Api, ApiError, ApiJson, Caller};
+use super::{Api, ApiError, ApiJson, Caller, PathId};
 
 pub fn routes(api: Api) -> Api {
     api.routes(routes!(recover)).routes(routes!(list)).routes(routes!(show)).routes(routes!(cancel))
@@ -140,7 +140,7 @@ struct RecoverIn {
 async fn recover(
     State(herald): State<Herald>,
     Caller(actor): Caller,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     ApiJson(input): ApiJson<RecoverIn>,
 ) -> Reply<axum::response::Response> {
     use axum::response::IntoResponse;
@@ -200,7 +200,7 @@ struct JobId {
 /// One recovery job, with its progress.
 #[utoipa::path(get, path = "/jobs/{id}", tag = "Recovery jobs", params(JobId),
     responses((status = 200, description = "The job.", body = JobReply)))]
-async fn show(State(herald): State<Herald>, Caller(actor): Caller, Path(id): Path<String>) -> Reply<Json<JobReply>> {
+async fn show(State(herald): State<Herald>, Caller(actor): Caller, PathId(id): PathId) -> Reply<Json<JobReply>> {
     Ok(Json(JobReply { job: job_out(herald.job(&actor, &id).await?) }))
 }
 
@@ -212,6 +212,6 @@ async fn show(State(herald): State<Herald>, Caller(actor): Caller, Path(id): Pat
         (status = 200, description = "The job, cancelled.", body = JobReply),
         (status = 409, description = "The job has already finished (`job_finished`).", body = super::ErrorBody),
     ))]
-async fn cancel(State(herald): State<Herald>, Caller(actor): Caller, Path(id): Path<String>) -> Reply<Json<JobReply>> {
+async fn cancel(State(herald): State<Herald>, Caller(actor): Caller, PathId(id): PathId) -> Reply<Json<JobReply>> {
     Ok(Json(JobReply { job: job_out(herald.cancel_job(&actor, &id).await?) }))
 }

@@ -1,18 +1,28 @@
 //! The JSON HTTP API under `/api/v1`. Handlers are thin: parse, call `domain::Herald`, answer.
 //! Errors always look like `{"error": {"code", "message", "field"?}}`. Each handler carries its
 //! OpenAPI description (`#[utoipa::path]`); see [`docs`] for how a route is documented.
+//!
+//! Every tenant route (`/events`, `/endpoints`, …) is also served under
+//! `/api/v1/tenants/{tenant_id}/…`, where only a platform key (`hkp_…`) is let in, acting as an
+//! admin of the tenant the path names (see [`scope_guard`]); the same handlers serve both.
 
 mod audit;
 mod deliveries;
 pub mod docs;
 mod endpoints;
+mod event_types;
 mod events;
 mod jobs;
+mod tenants;
 
-use axum::extract::{FromRef, FromRequestParts};
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+
+use axum::extract::{FromRef, FromRequestParts, Path, Request, State};
 use axum::handler::Handler;
 use axum::http::request::Parts;
 use axum::http::{Method, StatusCode};
+use axum::middleware::{from_fn_with_state, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::MethodFilter;
 use axum::{Json, Router};
@@ -25,12 +35,18 @@ use utoipa_axum::routes;
 
 use crate::AppState;
 
-pub fn routes() -> Router<AppState> {
-    api().router.fallback(not_found)
+/// The prefix under which a platform key reaches one tenant's routes.
+pub const TENANT_SCOPE: &str = "/tenants/{tenant_id}";
+
+pub fn routes(herald: Herald) -> Router<AppState> {
+    let api = api();
+    let scoped = api.scoped.route_layer(from_fn_with_state(herald, scope_guard));
+    api.router.merge(scoped).fallback(not_found)
 }
 
-/// Every `/api/v1` route as `(method, path)`, exactly as [`routes`] registers them, so a test
-/// can walk them all and a new route cannot be forgotten.
+/// Every `/api/v1` route as `(method, path)`, exactly as [`routes`] registers them (the
+/// tenant routes twice: as they are, and under [`TENANT_SCOPE`]), so a test can walk them all
+/// and a new route cannot be forgotten.
 pub fn route_list() -> Vec<(Method, &'static str)> {
     api().routes
 }
@@ -38,13 +54,25 @@ pub fn route_list() -> Vec<(Method, &'static str)> {
 /// The OpenAPI document of every documented route, as served (see [`docs`]).
 pub fn openapi() -> serde_json::Value {
     let api = api();
-    docs::as_json(docs::document(api.paths, api.schemas))
+    docs::as_json(docs::document(api.paths, &api.scoped_paths, api.schemas))
 }
 
 fn api() -> Api {
-    let api = Api { router: Router::new(), routes: Vec::new(), paths: Default::default(), schemas: Vec::new() }
-        .routes(routes!(me))
-        .routes(routes!(docs::openapi_json));
+    let api = Api {
+        router: Router::new(),
+        scoped: Router::new(),
+        routes: Vec::new(),
+        also_scoped: false,
+        paths: Default::default(),
+        scoped_paths: Vec::new(),
+        schemas: Vec::new(),
+    }
+    .routes(routes!(me))
+    .routes(routes!(docs::openapi_json));
+    let api = tenants::routes(api);
+    let api = event_types::routes(api);
+    // From here on, every route is a tenant route: also served under `/tenants/{tenant_id}`.
+    let api = Api { also_scoped: true, ..api };
     let api = endpoints::routes(api);
     let api = events::routes(api);
     let api = deliveries::routes(api);
@@ -56,9 +84,14 @@ fn api() -> Api {
 /// documented routes.
 pub struct Api {
     router: Router<AppState>,
+    /// The tenant routes again, under [`TENANT_SCOPE`] (guarded by [`scope_guard`]).
+    scoped: Router<AppState>,
     routes: Vec<(Method, &'static str)>,
     paths: utoipa::openapi::path::Paths,
     schemas: Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>)>,
+    also_scoped: bool,
+    /// The documented paths also served under [`TENANT_SCOPE`] (their docs are copied there).
+    scoped_paths: Vec<String>,
 }
 
 impl Api {
@@ -70,6 +103,14 @@ impl Api {
             for method in docs::methods_of(item) {
                 self.routes.push((method, intern(path)));
             }
+            if self.also_scoped {
+                let scoped = intern(&format!("{TENANT_SCOPE}{path}"));
+                self.scoped = self.scoped.route(scoped, method_router.clone());
+                for method in docs::methods_of(item) {
+                    self.routes.push((method, scoped));
+                }
+                self.scoped_paths.push(path.clone());
+            }
         }
         self.paths.paths.extend(paths.paths);
         self.schemas.extend(schemas);
@@ -78,8 +119,13 @@ impl Api {
 
     fn on<H: Handler<T, AppState>, T: 'static>(mut self, method: Method, path: &'static str, handler: H) -> Api {
         let filter = MethodFilter::try_from(method.clone()).expect("a standard HTTP method");
-        self.router = self.router.route(path, axum::routing::on(filter, handler));
-        self.routes.push((method, path));
+        self.router = self.router.route(path, axum::routing::on(filter, handler.clone()));
+        self.routes.push((method.clone(), path));
+        if self.also_scoped {
+            let scoped = scoped_path(path);
+            self.scoped = self.scoped.route(scoped, axum::routing::on(filter, handler));
+            self.routes.push((method, scoped));
+        }
         self
     }
     pub fn get<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, handler: H) -> Api {
@@ -122,6 +168,14 @@ impl ErrorBody {
     }
 }
 
+/// `/tenants/{tenant_id}{path}`, made once per path and kept (route paths live as long as the
+/// program, and the router is built more than once: by the server and by [`route_list`]).
+fn scoped_path(path: &'static str) -> &'static str {
+    static PATHS: OnceLock<Mutex<HashMap<&'static str, &'static str>>> = OnceLock::new();
+    let mut paths = PATHS.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+    paths.entry(path).or_insert_with(|| Box::leak(format!("{TENANT_SCOPE}{path}").into_boxed_str()))
+}
+
 /// Any domain error, as an HTTP answer.
 pub struct ApiError(pub domain::Error);
 
@@ -159,31 +213,153 @@ fn intern(path: &str) -> &'static str {
 }
 
 async fn not_found() -> Response {
-    error_response(StatusCode::NOT_FOUND, "not_found", "There is no such API route.")
+    not_found_response()
 }
 
 /// The caller of an API request: a tenant API key (`Authorization: Bearer hk_…`), which acts
-/// as an admin of its tenant, or a signed-in dashboard session.
+/// as an admin of its tenant, a signed-in dashboard session, or (under [`TENANT_SCOPE`] only) a
+/// platform key acting as an admin of the tenant the path names.
 pub struct Caller(pub Actor);
+
+/// The platform key's actor in the tenant of the path, put on the request by [`scope_guard`].
+#[derive(Clone)]
+struct ScopedActor(Actor);
+
+const PLATFORM_KEY_NEEDS_TENANT: &str =
+    "A platform key acts for one tenant at a time: use /api/v1/tenants/{tenant_id}/… (e.g. POST /api/v1/tenants/{tenant_id}/events).";
+const PLATFORM_KEY_ONLY: &str = "Only a platform key (Authorization: Bearer hkp_…) may use /api/v1/tenants routes; a tenant API key \
+     or a dashboard session works on its own tenant's routes directly under /api/v1.";
+
+/// The bearer key of a request, if it sent an `Authorization` header.
+fn bearer(parts: &Parts) -> Option<String> {
+    let auth = parts.headers.get(axum::http::header::AUTHORIZATION)?;
+    Some(auth.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).map(str::trim).unwrap_or_default().to_string())
+}
+
+fn refused(err: domain::Error) -> Response {
+    ApiError(err).into_response()
+}
 
 impl<S> FromRequestParts<S> for Caller
 where
     S: Send + Sync,
     Herald: FromRef<S>,
 {
-    type Rejection = ApiError;
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        if let Some(ScopedActor(actor)) = parts.extensions.get::<ScopedActor>() {
+            return Ok(Caller(actor.clone()));
+        }
+        let herald = Herald::from_ref(state);
+        let ip = client_ip(&herald, parts);
+        if let Some(key) = bearer(parts) {
+            if key.starts_with(domain::platform_keys::PREFIX) {
+                herald.authenticate_platform_key(&key).await.map_err(refused)?;
+                return Err(error_response(StatusCode::FORBIDDEN, "tenant_path_required", PLATFORM_KEY_NEEDS_TENANT));
+            }
+            return Ok(Caller(herald.authenticate_api_key(&key).await.map_err(refused)?.with_ip(ip)));
+        }
+        let session =
+            tower_sessions::Session::from_request_parts(parts, state).await.map_err(|_| refused(domain::Error::Unauthenticated))?;
+        Ok(Caller(app::session::actor(&herald, &session).await.map_err(refused)?.with_ip(ip)))
+    }
+}
+
+/// Lets only platform keys into the routes under [`TENANT_SCOPE`], and resolves the tenant of
+/// the path (404 when there is none) into the actor the handlers see as their [`Caller`].
+/// Tenant keys and dashboard sessions are refused with 403 (no key at all: 401), whatever the
+/// route, so that a tenant key cannot reach even its own tenant this way.
+async fn scope_guard(State(herald): State<Herald>, Path(params): Path<HashMap<String, String>>, request: Request, next: Next) -> Response {
+    let (mut parts, body) = request.into_parts();
+    let tenant_id = params.get("tenant_id").cloned().unwrap_or_default();
+    let platform = match platform_actor(&herald, &mut parts).await {
+        Ok(platform) => platform,
+        Err(response) => return response,
+    };
+    match herald.platform_in_tenant(platform, &tenant_id).await {
+        Ok(actor) => {
+            let ip = client_ip(&herald, &parts);
+            parts.extensions.insert(ScopedActor(actor.with_ip(ip)));
+            next.run(Request::from_parts(parts, body)).await
+        }
+        Err(err) => refused(err),
+    }
+}
+
+/// The platform key of a request to a platform route: 401 without a key (or with a bad one),
+/// 403 for a valid tenant key or a signed-in dashboard session.
+async fn platform_actor(herald: &Herald, parts: &mut Parts) -> Result<Actor, Response> {
+    match bearer(parts) {
+        Some(key) if key.starts_with(domain::platform_keys::PREFIX) => herald.authenticate_platform_key(&key).await.map_err(refused),
+        Some(key) => {
+            herald.authenticate_api_key(&key).await.map_err(refused)?;
+            Err(error_response(StatusCode::FORBIDDEN, "platform_key_required", PLATFORM_KEY_ONLY))
+        }
+        None => {
+            let session =
+                tower_sessions::Session::from_request_parts(parts, &()).await.map_err(|_| refused(domain::Error::Unauthenticated))?;
+            app::session::actor(herald, &session).await.map_err(refused)?;
+            Err(error_response(StatusCode::FORBIDDEN, "platform_key_required", PLATFORM_KEY_ONLY))
+        }
+    }
+}
+
+/// The caller of a platform route (`/api/v1/tenants…`): a platform key, in no tenant yet.
+pub struct PlatformCaller(pub Actor);
+
+impl<S> FromRequestParts<S> for PlatformCaller
+where
+    S: Send + Sync,
+    Herald: FromRef<S>,
+{
+    type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let herald = Herald::from_ref(state);
+        let actor = platform_actor(&herald, parts).await?;
         let ip = client_ip(&herald, parts);
-        if let Some(auth) = parts.headers.get(axum::http::header::AUTHORIZATION) {
-            let key = auth.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).map(str::trim).unwrap_or_default();
-            return Ok(Caller(herald.authenticate_api_key(key).await?.with_ip(ip)));
-        }
-        let session =
-            tower_sessions::Session::from_request_parts(parts, state).await.map_err(|_| ApiError(domain::Error::Unauthenticated))?;
-        Ok(Caller(app::session::actor(&herald, &session).await?.with_ip(ip)))
+        Ok(PlatformCaller(actor.with_ip(ip)))
     }
+}
+
+/// The caller of a route that belongs to no tenant (the event catalog): a platform key, or
+/// whoever [`Caller`] lets in.
+pub struct AnyCaller(pub Actor);
+
+impl<S> FromRequestParts<S> for AnyCaller
+where
+    S: Send + Sync,
+    Herald: FromRef<S>,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        if bearer(parts).is_some_and(|key| key.starts_with(domain::platform_keys::PREFIX)) {
+            let PlatformCaller(actor) = PlatformCaller::from_request_parts(parts, state).await?;
+            return Ok(AnyCaller(actor));
+        }
+        let Caller(actor) = Caller::from_request_parts(parts, state).await?;
+        Ok(AnyCaller(actor))
+    }
+}
+
+/// The `{id}` of a route. (Not `Path<String>`: under [`TENANT_SCOPE`] the path has a second
+/// parameter, `tenant_id`.)
+pub struct PathId(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathId {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Path(mut params) =
+            Path::<HashMap<String, String>>::from_request_parts(parts, state).await.map_err(IntoResponse::into_response)?;
+        params.remove("id").map(PathId).ok_or_else(not_found_response)
+    }
+}
+
+fn not_found_response() -> Response {
+    error_response(StatusCode::NOT_FOUND, "not_found", "There is no such API route.")
 }
 
 /// The client's address for the audit log (see `Herald::client_ip`).
@@ -262,9 +438,13 @@ async fn me(
         return Ok(Json(Me { user: None, api_key: Some(api_key), tenant, csrf_token: None, tenants }));
     }
     let user = herald.user(&actor.user_id).await?;
-    let tenants = herald.memberships(&actor.user_id).await?;
+    let mut tenants = herald.memberships(&actor.user_id).await?;
+    // A session a dashboard link opened belongs to its tenant alone, with no staff role.
+    if app::session::pinned_tenant(&session).await?.is_some() {
+        tenants.retain(|m| actor.tenant.as_ref().is_some_and(|(id, _)| *id == m.tenant_id));
+    }
     Ok(Json(Me {
-        user: Some(MeUser { id: user.id, email: user.email, name: user.name, staff_role: user.staff_role }),
+        user: Some(MeUser { id: user.id, email: user.email, name: user.name, staff_role: actor.staff }),
         api_key: None,
         tenant,
         csrf_token: app::session::csrf_token(&session).await?,

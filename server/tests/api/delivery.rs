@@ -13,6 +13,7 @@ both_databases!(
     events_fan_out_to_subscribed_endpoints_only,
     the_request_carries_verb_signature_and_auth_header,
     a_repeated_event_id_returns_the_first_message,
+    concurrent_events_are_each_stored_once_with_their_deliveries,
     bad_events_are_refused_and_store_nothing,
     failures_retry_five_times_with_backoff,
     retry_after_is_honoured_and_410_deactivates_at_once,
@@ -134,6 +135,32 @@ async fn a_repeated_event_id_returns_the_first_message(app: TestApp) {
     let r = post(&app, &other, "/events", json!({ "event_type": "invoice.closed", "data": {}, "event_id": "inv-1" })).await;
     assert_eq!(r.status, 202);
     assert_ne!(r.json()["id"], first.json()["id"]);
+}
+
+/// Events arriving together are committed together (one transaction for many requests): each
+/// request still gets its own answer, a repeated event_id among them is stored once, and every
+/// stored message has its deliveries.
+async fn concurrent_events_are_each_stored_once_with_their_deliveries(app: TestApp) {
+    let sink = Sink::start().await;
+    let (_, key) = tenant_with_key(&app, "Lotus", Plan::Enterprise, PrivateUrls::Allowed).await;
+    for name in ["A", "B"] {
+        add_endpoint(&app, &key, json!({ "name": name, "url": sink.url, "event_types": ["invoice.closed"] })).await;
+    }
+    let requests = (0..60).map(|n| {
+        // Every third request repeats one event_id; the others are distinct events.
+        let event_id = if n % 3 == 0 { "same-1".to_string() } else { format!("evt-{n}") };
+        let (app, key) = (&app, &key);
+        async move { post(app, key, "/events", json!({ "event_type": "invoice.closed", "data": { "n": n }, "event_id": event_id })).await }
+    });
+    let replies = futures::future::join_all(requests).await;
+    let created: Vec<&crate::helpers::Reply> = replies.iter().filter(|r| r.status == 202).collect();
+    let repeats: Vec<&crate::helpers::Reply> = replies.iter().filter(|r| r.status == 200).collect();
+    assert_eq!((created.len(), repeats.len()), (41, 19), "{:?}", replies.iter().map(|r| r.status).collect::<Vec<_>>());
+    let first_of_repeat = replies.iter().step_by(3).map(|r| r.json()["id"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+    assert!(first_of_repeat.iter().all(|id| *id == first_of_repeat[0]), "every copy of same-1 answers one id: {first_of_repeat:?}");
+    let ids: std::collections::HashSet<String> = created.iter().map(|r| r.json()["id"].as_str().unwrap().to_string()).collect();
+    assert_eq!(ids.len(), 41);
+    assert_eq!((count(&app, "messages").await, count(&app, "deliveries").await), (41, 82));
 }
 
 async fn bad_events_are_refused_and_store_nothing(app: TestApp) {

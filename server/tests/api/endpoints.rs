@@ -353,9 +353,13 @@ async fn private_urls_only_where_the_operator_allows_them(app: TestApp) {
 }
 
 async fn the_event_catalog_is_published(app: TestApp) {
+    // For any caller who signed in or holds a key.
     let r = crate::helpers::plain_client().get(format!("{}/api/v1/event-types", app.base)).send().await.unwrap();
-    assert_eq!(r.status(), 200);
-    let body: Value = r.json().await.unwrap();
+    assert_eq!(r.status(), 401);
+    let (_, key) = tenant_with_key(&app, "Lotus", Plan::Basic, PrivateUrls::Refused).await;
+    let r = call(&app, reqwest::Method::GET, "/event-types", &key, None).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let body: Value = r.json();
     let types = body["data"].as_array().unwrap();
     assert_eq!(types.len(), 59);
     let booking = types.iter().find(|t| t["type"] == "appointment.booking.created").unwrap();

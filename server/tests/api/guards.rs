@@ -9,6 +9,8 @@ both_databases!(
     oversize_bodies_get_413_with_a_json_error,
     health_and_unknown_routes,
     session_cookies_are_httponly_and_lax,
+    no_site_may_frame_herald_by_default,
+    configured_sites_may_frame_herald_with_cross_site_session_cookies,
 );
 
 async fn state_changes_without_csrf_proof_are_refused(app: TestApp) {
@@ -153,4 +155,61 @@ async fn session_cookies_are_httponly_and_lax(app: TestApp) {
     assert!(!body.contains(&session_id));
     let me = app.get(&client, "/api/v1/me").await.text;
     assert!(!me.contains(&session_id), "the session id never appears in a response body");
+}
+
+async fn no_site_may_frame_herald_by_default(app: TestApp) {
+    let client = app.new_browser();
+    for path in ["/signin", "/endpoints", "/api/v1/me", "/api/v1/nope", "/healthz", "/pkg/none.css"] {
+        let r = app.get(&client, path).await;
+        assert_eq!(r.headers["content-security-policy"], "frame-ancestors 'none'", "{path}");
+        assert_eq!(r.headers["x-frame-options"], "DENY", "{path}");
+    }
+}
+
+/// `HERALD_FRAME_ANCESTORS` lets the platform's admin frame the dashboard: the policy names
+/// it, and the session cookie is sent in a cross-site frame (SameSite=None; Secure; Partitioned)
+/// while state changes still need same-origin proof.
+async fn configured_sites_may_frame_herald_with_cross_site_session_cookies(app: TestApp) {
+    app.owner("a@spa.example", "Spa").await;
+    let framed = app
+        .spawn_process(|c| c.frame_ancestors = Some(server::config::parse_frame_ancestors("https://admin.platform.example").unwrap()))
+        .await;
+    let r = framed.get(&framed.new_browser(), "/signin").await;
+    assert_eq!(r.headers["content-security-policy"], "frame-ancestors https://admin.platform.example");
+    assert!(r.headers.get("x-frame-options").is_none(), "X-Frame-Options cannot name a site: left out");
+
+    let r = framed.rpc(&framed.new_browser(), "sign_in", &[("email", "a@spa.example"), ("password", OWNER_PASSWORD)]).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let set =
+        r.headers.get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_string()).find(|c| c.starts_with("herald_session=")).unwrap();
+    for attribute in ["HttpOnly", "SameSite=None", "Secure", "Partitioned"] {
+        assert!(set.split(';').any(|a| a.trim() == attribute), "{attribute} missing: {set}");
+    }
+    let cookie = r.session_cookie();
+    assert_eq!(framed.get_with_cookie(&cookie, "/api/v1/me").await.status, 200);
+    // CSRF protection is unchanged: another site's request carrying the cookie is refused.
+    let invite = [("email", "b@spa.example"), ("role", "member")];
+    let r = crate::helpers::plain_client()
+        .post(format!("{}/rpc/invite", framed.base))
+        .header("cookie", &cookie)
+        .header("origin", "https://admin.platform.example")
+        .header("sec-fetch-site", "cross-site")
+        .form(&invite)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let r = crate::helpers::plain_client()
+        .post(format!("{}/rpc/invite", framed.base))
+        .header("cookie", &cookie)
+        .header("sec-fetch-site", "same-origin")
+        .form(&invite)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "the framed dashboard's own request (same-origin) goes through");
+    // The default process on the same database keeps Lax cookies and refuses frames.
+    let r = app.rpc(&app.new_browser(), "sign_in", &[("email", "a@spa.example"), ("password", OWNER_PASSWORD)]).await;
+    let set = r.headers["set-cookie"].to_str().unwrap().to_string();
+    assert!(set.contains("SameSite=Lax") && !set.contains("Partitioned"), "{set}");
 }

@@ -72,8 +72,23 @@ fn every_route_is_documented() {
         let responses = op["responses"].as_object().unwrap();
         assert!(responses.keys().any(|s| s.starts_with('2')), "{method} {path}: no success answer");
         let public = op["security"].as_array().is_some_and(|s| s.is_empty());
-        let needs_no_key = ["/api/v1/openapi.json", "/api/v1/event-types"].contains(&key.as_str()) && *method == Method::GET;
-        assert_eq!(public, needs_no_key, "{method} {path}: only the document and the catalog need no key");
+        let needs_no_key = key == "/api/v1/openapi.json" && *method == Method::GET;
+        assert_eq!(public, needs_no_key, "{method} {path}: only the document needs no key");
+        if path.starts_with("/tenants/") {
+            // The platform's routes, and every tenant route's copy for the platform key.
+            assert_eq!(op["security"], json!([{ "platform_key": [] }]), "{method} {path}: platform key only");
+            let forbidden = resolve(&doc, &responses["403"]);
+            assert!(forbidden["description"].as_str().unwrap().contains("platform_key_required"), "{method} {path}: 403 {forbidden}");
+        }
+        if let Some(unscoped) = path.strip_prefix("/tenants/{tenant_id}").filter(|rest| !rest.is_empty() && *rest != "/dashboard-links") {
+            assert!(routes.iter().any(|(m, p)| m == method && *p == unscoped), "{method} {path}: a copy of a tenant route");
+            let original = &doc["paths"][openapi_path(unscoped)][method.as_str().to_lowercase()];
+            assert_eq!(tag, "Platform: acting for a tenant", "{method} {path}");
+            assert_eq!(op["operationId"].as_str().unwrap(), format!("{}_for_tenant", original["operationId"].as_str().unwrap()));
+            assert_eq!(op["requestBody"], original["requestBody"], "{method} {path}: the same body");
+            let tenant_id = op["parameters"].as_array().unwrap().iter().find(|p| p["name"] == "tenant_id" && p["in"] == "path");
+            assert!(tenant_id.is_some_and(|p| p["required"] == true), "{method} {path}: tenant_id parameter");
+        }
         if !public {
             assert!(responses.contains_key("401"), "{method} {path}: no 401");
         }
@@ -209,6 +224,25 @@ async fn openapi_json_is_served_without_a_key_and_matches_real_answers(app: Test
     assert_eq!(keys(&audit["data"][0]), properties(&served, "AuditEntryOut"));
     let stats = api_get(&app, &key, &format!("/endpoints/{ep}/stats")).await.json();
     assert_eq!(keys(&stats), properties(&served, "EndpointStats"));
+    let types = api_get(&app, &key, "/event-types").await.json();
+    let custom_only = ["created_at", "schema_given", "updated_at"];
+    let built_in: Vec<String> = properties(&served, "EventTypeOut").into_iter().filter(|p| !custom_only.contains(&p.as_str())).collect();
+    assert_eq!(keys(&types["data"][0]), built_in);
+    let r = plain_client().get(format!("{}/api/v1/event-types", app.base)).send().await.unwrap();
+    assert_eq!(r.status(), 401, "the catalog needs a key");
+    let platform = crate::helpers::platform_key(&app, "ReserveKit").await;
+    let r = crate::helpers::post(&app, &platform, "/tenants", json!({ "name": "Lotus Spa", "plan": "basic" })).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let mut created = properties(&served, "TenantOut");
+    created.push("admin_invitation_url".to_string());
+    created.sort();
+    assert_eq!(keys(&r.json()), created);
+    let tenant = r.json()["id"].as_str().unwrap().to_string();
+    let scoped = api_get(&app, &platform, &format!("/tenants/{tenant}/endpoints")).await;
+    assert_eq!(scoped.status, 200, "{}", scoped.text);
+    assert_eq!(keys(&scoped.json()), properties(&served, "EndpointList"));
+    let r = api_get(&app, &key, &format!("/tenants/{tenant}/endpoints")).await;
+    assert_eq!((r.status.as_u16(), r.error()["code"].as_str()), (403, Some("platform_key_required")), "as documented");
     let r = api_get(&app, &key, "/jobs?nonsense=1").await;
     assert_eq!((r.status.as_u16(), r.error()["code"].as_str()), (422, Some("invalid_input")), "{}", r.text);
 }

@@ -34,6 +34,8 @@ const READS: &[&str] = &[
     "search_deliveries",
     "audit_entries",
     "api_reference",
+    "platform_keys",
+    "staff_event_types",
 ];
 
 /// Server functions about the caller's own session or account, not the tenant's data: signing
@@ -45,7 +47,17 @@ const OWN_SESSION: &[&str] =
 
 /// The operator's console acts on tenants from outside them (lifting a suspension among other
 /// things); for everyone else, support included, it does not exist: 404.
-const OPERATOR: &[&str] = &["create_tenant", "update_tenant_settings", "set_tenant_suspended", "set_tenant_plan"];
+const OPERATOR: &[&str] =
+    &["create_tenant", "update_tenant_settings", "set_tenant_suspended", "set_tenant_plan", "create_platform_key", "revoke_platform_key"];
+
+/// The event catalog is the platform's, not a tenant's: only operators and the platform key
+/// change it, so everyone here is refused with 403 whatever the tenant's state (see
+/// `event_types.rs` for who may).
+const CATALOG: &[&str] = &["create_event_type", "update_event_type", "set_event_type_deprecated"];
+
+fn is_catalog_route(path: &str) -> bool {
+    path.starts_with("/event-types")
+}
 
 /// What the walk needs to call each route on real objects of the tenant.
 struct Targets {
@@ -57,6 +69,7 @@ struct Targets {
     api_key: String,
     /// A running recovery job.
     job: String,
+    platform_key: String,
 }
 
 enum Args {
@@ -81,6 +94,8 @@ fn rpc_calls(name: &str, t: &Targets) -> Vec<Args> {
             vec![form(&[("tenant_id", tenant), ("suspended", "true")]), form(&[("tenant_id", tenant), ("suspended", "false")])]
         }
         "set_tenant_plan" => vec![form(&[("tenant_id", tenant), ("plan", "basic")])],
+        "create_platform_key" => vec![form(&[("name", "Mine")])],
+        "revoke_platform_key" => vec![form(&[("id", &t.platform_key)])],
         "invite" => vec![form(&[("email", "newcomer@lotus.example"), ("role", "member")])],
         "revoke_invitation" => vec![form(&[("id", &t.invitation)])],
         "remove_member" => vec![form(&[("user_id", &t.member)])],
@@ -99,6 +114,9 @@ fn rpc_calls(name: &str, t: &Targets) -> Vec<Args> {
         "start_recovery" => vec![form(&[("endpoint_id", ep), ("status", "failed"), ("since", "2025-12-31T00:00")])],
         "reactivate_and_recover" => vec![form(&[("id", ep)])],
         "cancel_job" => vec![form(&[("id", &t.job)])],
+        "create_event_type" => vec![form(&[("name", "voucher.sold"), ("description", "Sold."), ("sample", "{}"), ("schema", "")])],
+        "update_event_type" => vec![form(&[("name", "voucher.issued"), ("description", "Changed."), ("sample", "{}"), ("schema", "")])],
+        "set_event_type_deprecated" => vec![form(&[("name", "voucher.issued"), ("deprecated", "true")])],
         _ => panic!(
             "/rpc/{name} is a new server function: list it above as a read, an own-session or an operator function, \
              or give it arguments here so this test checks that staff views and suspended tenants cannot call it"
@@ -114,6 +132,8 @@ fn api_call(method: &Method, path: &str, t: &Targets) -> Vec<(String, Option<Val
         path.replace("{id}", &t.delivery)
     } else if path.starts_with("/jobs/{id}") {
         path.replace("{id}", &t.job)
+    } else if path.starts_with("/event-types/{type}") {
+        path.replace("{type}", "voucher.issued")
     } else {
         assert!(!path.contains('{'), "{method} {path}: which object should the walk use for it?");
         path.to_string()
@@ -133,6 +153,10 @@ fn api_call(method: &Method, path: &str, t: &Targets) -> Vec<(String, Option<Val
             vec![None]
         }
         ("POST", "/deliveries/{id}/replay" | "/jobs/{id}/cancel") => vec![None],
+        ("POST", "/event-types") => {
+            vec![Some(json!({ "type": "voucher.sold", "description": "A voucher was sold.", "sample": { "id": "vch_1" } }))]
+        }
+        ("PATCH", "/event-types/{type}") => vec![Some(json!({ "description": "Changed." })), Some(json!({ "deprecated": true }))],
         _ => panic!("{method} {path} is a new API route: give it a body here so this test checks that it refuses read-only callers"),
     };
     bodies.into_iter().map(|b| (concrete.clone(), b)).collect()
@@ -155,9 +179,21 @@ async fn state(app: &TestApp, tenant_id: &str) -> Value {
         "SELECT id, revoked_at FROM api_keys WHERE tenant_id = $1 ORDER BY id").bind(tenant_id).fetch_all(pool).await)
     .unwrap();
     let mut counts = serde_json::Map::new();
-    for table in
-        ["tenants", "users", "memberships", "invitations", "endpoints", "api_keys", "messages", "deliveries", "attempts", "audit_log"]
-    {
+    for table in [
+        "tenants",
+        "users",
+        "memberships",
+        "invitations",
+        "endpoints",
+        "api_keys",
+        "messages",
+        "deliveries",
+        "attempts",
+        "audit_log",
+        "platform_keys",
+        "dashboard_links",
+        "event_types",
+    ] {
         counts.insert(table.into(), json!(count(app, table).await));
     }
     json!({
@@ -168,25 +204,41 @@ async fn state(app: &TestApp, tenant_id: &str) -> Value {
         "invitations": h.pending_invitations(tenant_id).await.unwrap(),
         "api_keys": keys,
         "counts": counts,
+        "catalog": h.fresh_catalog().await.unwrap().custom().iter().map(|t| json!([t.name, t.description, t.deprecated])).collect::<Vec<_>>(),
     })
 }
 
-/// Who is walking: a browser session or an API key, and the word the refusal must contain.
+/// The platform's own routes (platform keys only: see platform.rs): they act on tenants from
+/// outside them, lifting a suspension among other things, so the walk leaves them out.
+const PLATFORM_ROUTES: &[&str] = &["/tenants", "/tenants/{tenant_id}", "/tenants/{tenant_id}/dashboard-links"];
+
+/// Who is walking: a browser session, a tenant's API key, or a platform key (which walks the
+/// tenant routes under `/tenants/{tenant_id}`, the others walk them as they are).
 enum Caller<'a> {
     Session(&'a reqwest::Client),
     Key(&'a str),
+    Platform(&'a str),
 }
 
 async fn api_walk(app: &TestApp, caller: &Caller<'_>, t: &Targets, why: &str) -> usize {
     let mut walked = 0;
     for (method, path) in server::api::route_list() {
-        if method == Method::GET {
-            continue; // reads
+        if method == Method::GET || PLATFORM_ROUTES.contains(&path) {
+            continue; // reads, and the platform's own routes
         }
-        for (concrete, body) in api_call(&method, path, t) {
+        let (route, prefix) = match path.strip_prefix(server::api::TENANT_SCOPE) {
+            Some(inner) => (inner, format!("/tenants/{}", t.tenant)),
+            None => (path, String::new()),
+        };
+        let platform = matches!(caller, Caller::Platform(_));
+        if platform == prefix.is_empty() {
+            continue;
+        }
+        for (concrete, body) in api_call(&method, route, t) {
+            let concrete = format!("{prefix}{concrete}");
             let r = match caller {
                 Caller::Session(client) => session_call(app, client, method.clone(), &concrete, body).await,
-                Caller::Key(key) => {
+                Caller::Key(key) | Caller::Platform(key) => {
                     let mut request =
                         crate::helpers::plain_client().request(method.clone(), format!("{}/api/v1{concrete}", app.base)).bearer_auth(key);
                     if let Some(body) = body {
@@ -197,6 +249,7 @@ async fn api_walk(app: &TestApp, caller: &Caller<'_>, t: &Targets, why: &str) ->
                 }
             };
             assert_eq!(r.status, 403, "{method} {concrete}: {}", r.text);
+            let why = if is_catalog_route(path) { "Only Herald operators" } else { why };
             assert!(r.error()["message"].as_str().unwrap().contains(why), "{method} {concrete}: {}", r.text);
             walked += 1;
         }
@@ -232,6 +285,7 @@ async fn rpc_walk(app: &TestApp, client: &reqwest::Client, t: &Targets, why: &st
             let r = Reply { status: response.status(), headers: response.headers().clone(), text: response.text().await.unwrap() };
             assert_eq!(r.status, expected, "/rpc/{name}: {}", r.text);
             if expected == 403 {
+                let why = if CATALOG.contains(&name.as_str()) { "Only Herald operators" } else { why };
                 assert!(r.error()["message"].as_str().unwrap().contains(why), "/rpc/{name}: {}", r.text);
             }
             walked += 1;
@@ -268,11 +322,23 @@ async fn every_write_refuses_staff_views_and_suspended_tenants(app: TestApp) {
     let team = app.rpc(&owner, "team", &[]).await.json();
     let invitation = team["invitations"][0]["id"].as_str().unwrap().to_string();
     let (spare, _) = app.herald.create_api_key(&system().in_tenant(&tenant_id), "spare").await.unwrap();
-    let t = Targets { tenant: tenant_id.clone(), endpoint, delivery, invitation, member, api_key: spare.id, job };
+    let (platform_key_row, platform) = app.herald.create_platform_key(&system(), "Booking platform").await.unwrap();
+    let t = Targets {
+        tenant: tenant_id.clone(),
+        endpoint,
+        delivery,
+        invitation,
+        member,
+        api_key: spare.id,
+        job,
+        platform_key: platform_key_row.id,
+    };
+    let issued = json!({ "type": "voucher.issued", "description": "A voucher was sold.", "sample": { "id": "vch_1" } });
+    app.herald.create_event_type(&system(), serde_json::from_value(issued).unwrap()).await.unwrap();
 
     // Every name this test classifies is a real server function (a stale list hides nothing).
     let registered = server_functions();
-    for name in READS.iter().chain(OWN_SESSION).chain(OPERATOR) {
+    for name in READS.iter().chain(OWN_SESSION).chain(OPERATOR).chain(CATALOG) {
         assert!(registered.iter().any(|r| r == name), "{name} is not a server function any more");
     }
     assert!(registered.iter().any(|r| r == "save_endpoint"), "{registered:?}");
@@ -297,7 +363,9 @@ async fn every_write_refuses_staff_views_and_suspended_tenants(app: TestApp) {
     let before = state(&app, &tenant_id).await;
     assert_eq!(before["tenant"]["suspended"], true);
     api_walk(&app, &Caller::Session(&owner), &t, "suspended").await;
-    api_walk(&app, &Caller::Key(&key), &t, "suspended").await;
+    let walked = api_walk(&app, &Caller::Key(&key), &t, "suspended").await;
+    // The platform's key, acting in the tenant through its prefix, is held to the same rule.
+    assert_eq!(api_walk(&app, &Caller::Platform(&platform), &t, "suspended").await, walked, "every write, under the prefix too");
     rpc_walk(&app, &owner, &t, "suspended").await;
     assert_eq!(state(&app, &tenant_id).await, before, "the suspended tenant's owner and API key changed nothing");
 

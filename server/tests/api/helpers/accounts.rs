@@ -109,3 +109,9 @@ impl TestApp {
         r.json()
     }
 }
+
+/// A platform key (`hkp_…`) called `name`, made as the command line makes it.
+pub async fn platform_key(app: &TestApp, name: &str) -> String {
+    let (_, key) = app.herald.create_platform_key(&system(), name).await.unwrap_or_else(|e| panic!("a platform key: {e:?}"));
+    key
+}

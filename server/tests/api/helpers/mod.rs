@@ -13,7 +13,7 @@ mod delivery;
 mod mail;
 mod sink;
 
-pub use accounts::{signed_in_staff, system, tenant_with_key, tenant_with_owner_and_key, Plan, PrivateUrls, OWNER_PASSWORD};
+pub use accounts::{platform_key, signed_in_staff, system, tenant_with_key, tenant_with_owner_and_key, Plan, PrivateUrls, OWNER_PASSWORD};
 pub use api::{api_get, patch, plain_client, post, session_call, Reply};
 pub use app::{eventually, herald_cli, within_limit, RunningWorker, TestApp};
 pub use db::{Backend, TempDir};
