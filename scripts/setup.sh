@@ -16,6 +16,7 @@ if [ "$WANT_TESTS" = test ]; then
   command -v pg_isready >/dev/null || packages+=(postgresql-client)
   [ -x /usr/bin/cargo-clippy ] || packages+=(rust-web-clippy)
   [ -x /usr/bin/rustfmt ] || packages+=(rustfmt-web)
+  python3 -c 'import ensurepip, venv' 2>/dev/null || packages+=(python3-venv)
 fi
 if [ ${#packages[@]} -gt 0 ]; then
   echo "==> installing ${packages[*]}"
@@ -30,6 +31,13 @@ rustup toolchain list | grep -q '^debian-web' || rustup toolchain link debian-we
 if ! wasm-bindgen --version 2>/dev/null | grep -q ' 0\.2\.130'; then
   echo "==> installing wasm-bindgen-cli 0.2.130 (once; takes a few minutes)"
   cargo +debian-web install wasm-bindgen-cli --version 0.2.130 -j2
+fi
+# The API contract test (scripts/contract.sh): schemathesis, from PyPI, in a venv of its own.
+SCHEMATHESIS_VERSION=4.32.5
+if [ "$WANT_TESTS" = test ] && ! "$HOME/.cache/herald/venv/bin/schemathesis" --version 2>/dev/null | grep -q " $SCHEMATHESIS_VERSION\$"; then
+  echo "==> installing schemathesis $SCHEMATHESIS_VERSION (into ~/.cache/herald/venv)"
+  python3 -m venv "$HOME/.cache/herald/venv"
+  "$HOME/.cache/herald/venv/bin/pip" install -q "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 E2E="$(dirname "${BASH_SOURCE[0]}")/../e2e"
 # (Re)install the browser-test packages when package-lock.json changed since the last install.

@@ -14,6 +14,9 @@ cargo clippy -p types -p domain -p app -p server --all-targets -- -D warnings
 echo "==> unit and integration tests"
 cargo test -p types -p domain -p server
 
+echo "==> API contract (schemathesis against /api/v1/openapi.json)"
+scripts/contract.sh
+
 echo "==> browser tests"
 # Absolute, since the browser stage runs from e2e/ (a relative target dir would not be found there).
 TARGET="$(realpath "${CARGO_TARGET_DIR:-target}")"

@@ -12,7 +12,7 @@ use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
-use pages::{audit, auth, endpoints, event_types, layout, logs, staff, team, workspace};
+use pages::{audit, auth, endpoints, event_types, layout, logs, reference, staff, team, workspace};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -57,6 +57,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/settings") view=workspace::Settings/>
                     <Route path=path!("/team") view=team::TeamPage/>
                     <Route path=path!("/audit") view=audit::TenantAudit/>
+                    <Route path=path!("/api-reference") view=reference::ApiReferencePage/>
                     <Route path=path!("/staff") view=staff::Tenants/>
                     <Route path=path!("/staff/tenants/:id") view=staff::TenantPage/>
                     <Route path=path!("/staff/search") view=staff::SearchPage/>

@@ -41,36 +41,67 @@ const RESERVED_HEADERS: [&str; 15] = [
 pub const SECRET_OVERLAP: Millis = 24 * HOUR;
 
 /// What a client sends to create or change an endpoint. Every field is optional so that a
-/// PATCH can name only what changes; `auth_header: null` removes the header.
+/// PATCH can name only what changes; `auth_header: null` removes the header. Creating needs
+/// `name`, `event_types` and, for the http channel, `url` (for email, `email`).
 #[derive(Clone, Debug, Default, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct EndpointInput {
+    /// Shown in the dashboard and in emails, 1–100 characters.
+    #[cfg_attr(feature = "utoipa", schema(max_length = 100, example = "Booking sync"))]
     pub name: Option<String>,
+    /// At most 500 characters.
+    #[cfg_attr(feature = "utoipa", schema(max_length = 500))]
     pub description: Option<String>,
+    /// Where the http channel sends: an https:// URL (http:// and private addresses only where
+    /// the operator allows them), at most 2048 characters.
+    #[cfg_attr(feature = "utoipa", schema(max_length = 2048, example = "https://hooks.example.com/herald"))]
     pub url: Option<String>,
+    /// The HTTP verb: `POST` (default), `PUT` or `PATCH`, in any case.
+    #[cfg_attr(feature = "utoipa", schema(example = "POST"))]
     pub method: Option<String>,
+    /// A header sent with every request, e.g. `{"name": "Authorization", "value": "Bearer …"}`;
+    /// the value is write-only. `null` removes it.
     #[serde(default, deserialize_with = "present")]
+    #[cfg_attr(feature = "utoipa", schema(value_type = Option<AuthHeaderInput>))]
     pub auth_header: Option<Option<AuthHeaderInput>>,
+    /// Event types from `GET /api/v1/event-types` (or their aliases), or `["*"]` for all.
+    #[cfg_attr(feature = "utoipa", schema(example = json!(["appointment.booking.created"])))]
     pub event_types: Option<Vec<String>>,
+    /// `envelope` (default: id, type, timestamp and data) or `data` (the data object alone).
+    #[cfg_attr(feature = "utoipa", schema(example = "envelope"))]
     pub payload_shape: Option<String>,
+    /// `http` (default) or `email`.
+    #[cfg_attr(feature = "utoipa", schema(example = "http"))]
     pub channel: Option<String>,
+    /// Where the email channel sends.
     pub email: Option<String>,
-    /// Only events whose envelope matches are delivered; `null` or `{}` removes the filter.
+    /// Only events whose envelope matches are delivered: each key a dotted path into the
+    /// envelope, each value a scalar or a list of allowed scalars, e.g.
+    /// `{"data.service_id": ["svc_1", "svc_2"]}`. `null` or `{}` removes the filter.
     #[serde(default, deserialize_with = "present")]
+    #[cfg_attr(feature = "utoipa", schema(value_type = Option<Object>))]
     pub filter: Option<Option<Value>>,
     /// At most this many deliveries start in any one second (1–1000); `null`: no limit. Admins.
     #[serde(default, deserialize_with = "present")]
+    #[cfg_attr(feature = "utoipa", schema(value_type = Option<i64>, minimum = 1, maximum = 1000))]
     pub max_per_second: Option<Option<i64>>,
     /// At most this many are being sent at once (1–100); `null`: the engine's default. Admins.
     #[serde(default, deserialize_with = "present")]
+    #[cfg_attr(feature = "utoipa", schema(value_type = Option<i64>, minimum = 1, maximum = 100))]
     pub max_in_flight: Option<Option<i64>>,
 }
 
 /// An auth header to set. Without `value`, an existing value is kept (renaming the header).
 #[derive(Clone, Debug, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AuthHeaderInput {
+    /// Letters, digits, `-` and `_`, at most 100 characters.
+    #[cfg_attr(feature = "utoipa", schema(max_length = 100, example = "Authorization"))]
     pub name: String,
+    /// Printable ASCII, at most 4096 characters; never shown again.
+    #[cfg_attr(feature = "utoipa", schema(max_length = 4096))]
     pub value: Option<String>,
 }
 

@@ -36,13 +36,20 @@ pub const MAX_JSON: usize = 64 * 1024;
 /// (any of `description`, `schema`, `sample`, `deprecated`) a type. `schema: null` goes back
 /// to the schema derived from the sample.
 #[derive(Clone, Debug, Default, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct EventTypeInput {
+    /// Creation only: lowercase words joined by dots, e.g. `invoice.closed`.
     #[serde(rename = "type")]
+    #[cfg_attr(feature = "utoipa", schema(example = "invoice.closed"))]
     pub name: Option<String>,
     pub description: Option<String>,
+    /// A JSON Schema of the event's `data`; `null` or left out: derived from `sample`.
     #[serde(default, deserialize_with = "present")]
+    #[cfg_attr(feature = "utoipa", schema(value_type = Option<Object>))]
     pub schema: Option<Option<Value>>,
+    /// A realistic `data` object (required on creation).
+    #[cfg_attr(feature = "utoipa", schema(value_type = Option<Object>))]
     pub sample: Option<Value>,
     /// Changes only: `false` offers a deprecated type to new subscriptions again.
     pub deprecated: Option<bool>,

@@ -75,7 +75,10 @@ pub fn router(herald: Herald, config: &Config) -> Router {
         .with_expiry(Expiry::OnInactivity(time::Duration::days(14)));
     let state = AppState { herald: herald.clone(), leptos_options: options.clone() };
     let routes = generate_route_list(app::App);
-    let context = move || provide_context(herald.clone());
+    let context = move || {
+        provide_context(herald.clone());
+        provide_context(app::api::OpenApiDocument(api::docs::openapi_text()));
+    };
     Router::new()
         .merge(ops::routes(ops))
         .nest("/api/v1", api::routes(state.herald.clone()))

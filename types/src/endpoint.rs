@@ -45,6 +45,7 @@ text_enum! {
 /// An endpoint as the API and the dashboard show it: no secret, the auth value only hinted.
 /// Times are RFC 3339.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct Endpoint {
     pub id: String,
     pub name: String,
@@ -62,8 +63,12 @@ pub struct Endpoint {
     pub max_in_flight: Option<i64>,
     pub status: EndpointStatus,
     pub inactive_reason: Option<String>,
+    /// RFC 3339.
+    #[cfg_attr(feature = "utoipa", schema(format = DateTime))]
     pub inactive_since: Option<String>,
     pub health: Health,
+    /// RFC 3339.
+    #[cfg_attr(feature = "utoipa", schema(format = DateTime))]
     pub created_at: String,
 }
 
@@ -89,6 +94,7 @@ impl Endpoint {
 
 /// The auth header's name, and the last characters of its value.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct AuthHeaderOut {
     pub name: String,
     pub value_hint: String,
@@ -96,6 +102,7 @@ pub struct AuthHeaderOut {
 
 /// How close an endpoint is to being deactivated.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct Health {
     pub state: HealthState,
     pub consecutive_failures: i64,
@@ -105,6 +112,7 @@ pub struct Health {
 
 /// The endpoint's last failed attempt: when (RFC 3339), why, and what to do.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct LastFailure {
     pub at: String,
     pub reason: FailureClass,

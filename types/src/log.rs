@@ -68,10 +68,12 @@ impl Attempt {
 
 /// The request as the raw view shows it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct RawRequest {
     pub method: String,
     pub url: String,
     /// In the order sent; the signature and the auth header value are masked.
+    #[cfg_attr(feature = "utoipa", schema(value_type = Vec<Vec<String>>, example = json!([["content-type", "application/json"]])))]
     pub headers: Vec<(String, String)>,
     /// Pretty-printed; `None` once archived.
     pub body: Option<String>,

@@ -32,6 +32,7 @@ impl Window {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct Bar {
     pub start: String,
     pub start_ms: i64,
@@ -40,6 +41,7 @@ pub struct Bar {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct LastDelivery {
     pub id: String,
     pub status: DeliveryStatus,
@@ -50,6 +52,7 @@ pub struct LastDelivery {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct EndpointStats {
     pub window: Window,
     /// Requests sent (attempts), and how they ended.
@@ -83,6 +86,7 @@ impl EndpointStats {
 
 /// One failure class and how often it occurred, with what it means and what to do.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct FailureReason {
     pub reason: FailureClass,
     pub count: i64,

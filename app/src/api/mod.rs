@@ -337,5 +337,7 @@ mod jobs;
 pub use jobs::*;
 mod logs;
 pub use logs::*;
+mod reference;
+pub use reference::*;
 mod staff;
 pub use staff::*;

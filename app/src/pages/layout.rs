@@ -126,6 +126,7 @@ fn Sidebar(info: SessionInfo) -> impl IntoView {
                     <A href="/settings"><span class="nav-icon" aria-hidden="true">"⚙"</span>"Settings"</A>
                     {can_read_audit.then(|| view! { <A href="/audit"><span class="nav-icon" aria-hidden="true">"✎"</span>"Audit log"</A> })}
                 })}
+                <A href="/api-reference"><span class="nav-icon" aria-hidden="true">"{}"</span>"API reference"</A>
                 {staff.map(|role| view! {
                     <p class="nav-section">{role.label()}</p>
                     <A href="/staff" exact=true><span class="nav-icon" aria-hidden="true">"▦"</span>"All tenants"</A>

@@ -5,6 +5,7 @@ pub mod endpoints;
 pub mod event_types;
 pub mod layout;
 pub mod logs;
+pub mod reference;
 pub mod staff;
 pub mod team;
 pub mod workspace;

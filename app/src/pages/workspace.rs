@@ -71,7 +71,8 @@ fn ApiKeys() -> impl IntoView {
         <section class="card" id="api-keys">
             <div class="card-header"><h2>"API keys"</h2></div>
             <p class="muted">"Your platform sends events with " <code>"Authorization: Bearer hk_…"</code>
-                " to " <code>"POST /api/v1/events"</code> ". A key acts as an admin of this workspace."</p>
+                " to " <code>"POST /api/v1/events"</code> ". A key acts as an admin of this workspace. Every route is described in the "
+                <a href="/api-reference" id="api-reference-link">"API reference"</a> "."</p>
             <ActionForm action=create>
                 <div class="form-row-2">
                     <Field label="Key name" name="name" placeholder="e.g. Production booking platform" error=field_error(error, "name")/>

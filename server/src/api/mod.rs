@@ -1,5 +1,6 @@
 //! The JSON HTTP API under `/api/v1`. Handlers are thin: parse, call `domain::Herald`, answer.
-//! Errors always look like `{"error": {"code", "message", "field"?}}`.
+//! Errors always look like `{"error": {"code", "message", "field"?}}`. Each handler carries its
+//! OpenAPI description (`#[utoipa::path]`); see [`docs`] for how a route is documented.
 //!
 //! Every tenant route (`/events`, `/endpoints`, …) is also served under
 //! `/api/v1/tenants/{tenant_id}/…`, where only a platform key (`hkp_…`) is let in, acting as an
@@ -7,6 +8,7 @@
 
 mod audit;
 mod deliveries;
+pub mod docs;
 mod endpoints;
 mod event_types;
 mod events;
@@ -25,7 +27,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::MethodFilter;
 use axum::{Json, Router};
 use domain::{Actor, Herald};
-use serde_json::json;
+use serde::Serialize;
+use types::{Plan, Role, StaffRole};
+use utoipa::ToSchema;
+use utoipa_axum::router::UtoipaMethodRouter;
+use utoipa_axum::routes;
 
 use crate::AppState;
 
@@ -45,8 +51,24 @@ pub fn route_list() -> Vec<(Method, &'static str)> {
     api().routes
 }
 
+/// The OpenAPI document of every documented route, as served (see [`docs`]).
+pub fn openapi() -> serde_json::Value {
+    let api = api();
+    docs::as_json(docs::document(api.paths, &api.scoped_paths, api.schemas))
+}
+
 fn api() -> Api {
-    let api = Api { router: Router::new(), scoped: Router::new(), routes: Vec::new(), also_scoped: false }.get("/me", me);
+    let api = Api {
+        router: Router::new(),
+        scoped: Router::new(),
+        routes: Vec::new(),
+        also_scoped: false,
+        paths: Default::default(),
+        scoped_paths: Vec::new(),
+        schemas: Vec::new(),
+    }
+    .routes(routes!(me))
+    .routes(routes!(docs::openapi_json));
     let api = tenants::routes(api);
     let api = event_types::routes(api);
     // From here on, every route is a tenant route: also served under `/tenants/{tenant_id}`.
@@ -58,16 +80,43 @@ fn api() -> Api {
     audit::routes(api)
 }
 
-/// The API router under construction, with the list of what it routes.
+/// The API router under construction, with the list of what it routes and the docs of the
+/// documented routes.
 pub struct Api {
     router: Router<AppState>,
     /// The tenant routes again, under [`TENANT_SCOPE`] (guarded by [`scope_guard`]).
     scoped: Router<AppState>,
     routes: Vec<(Method, &'static str)>,
+    paths: utoipa::openapi::path::Paths,
+    schemas: Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>)>,
     also_scoped: bool,
+    /// The documented paths also served under [`TENANT_SCOPE`] (their docs are copied there).
+    scoped_paths: Vec<String>,
 }
 
 impl Api {
+    /// Routes a documented handler (`routes!(handler)`, one path per call): its
+    /// `#[utoipa::path]` attribute names the method and path, and becomes its docs.
+    pub fn routes(mut self, (schemas, paths, method_router): UtoipaMethodRouter<AppState>) -> Api {
+        for (path, item) in &paths.paths {
+            self.router = self.router.route(path, method_router.clone());
+            for method in docs::methods_of(item) {
+                self.routes.push((method, intern(path)));
+            }
+            if self.also_scoped {
+                let scoped = intern(&format!("{TENANT_SCOPE}{path}"));
+                self.scoped = self.scoped.route(scoped, method_router.clone());
+                for method in docs::methods_of(item) {
+                    self.routes.push((method, scoped));
+                }
+                self.scoped_paths.push(path.clone());
+            }
+        }
+        self.paths.paths.extend(paths.paths);
+        self.schemas.extend(schemas);
+        self
+    }
+
     fn on<H: Handler<T, AppState>, T: 'static>(mut self, method: Method, path: &'static str, handler: H) -> Api {
         let filter = MethodFilter::try_from(method.clone()).expect("a standard HTTP method");
         self.router = self.router.route(path, axum::routing::on(filter, handler.clone()));
@@ -93,6 +142,32 @@ impl Api {
     }
 }
 
+/// The body of every error answer.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+/// What went wrong, for programs (`code`) and people (`message`).
+#[derive(Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable, e.g. `invalid_field`, `not_found`, `plan_limit_reached`, `unauthenticated`.
+    #[schema(example = "invalid_field")]
+    pub code: String,
+    #[schema(example = "Only https:// URLs can receive webhooks.")]
+    pub message: String,
+    /// The request field at fault, when there is one (`url`, `auth_header.value`, `limit`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "url")]
+    pub field: Option<String>,
+}
+
+impl ErrorBody {
+    fn new(code: &str, message: impl Into<String>, field: Option<String>) -> ErrorBody {
+        ErrorBody { error: ErrorDetail { code: code.to_string(), message: message.into(), field } }
+    }
+}
+
 /// `/tenants/{tenant_id}{path}`, made once per path and kept (route paths live as long as the
 /// program, and the router is built more than once: by the server and by [`route_list`]).
 fn scoped_path(path: &'static str) -> &'static str {
@@ -115,12 +190,26 @@ impl IntoResponse for ApiError {
         if let domain::Error::Internal(detail) = &self.0 {
             tracing::error!(%detail, "request failed");
         }
-        (app::error::http_status(&self.0), Json(json!({ "error": app::error::AppError::public(&self.0) }))).into_response()
+        let public = app::error::AppError::public(&self.0);
+        (app::error::http_status(&self.0), Json(ErrorBody::new(&public.code, public.message, public.field))).into_response()
     }
 }
 
 pub fn error_response(status: StatusCode, code: &str, message: &str) -> Response {
-    (status, Json(json!({ "error": { "code": code, "message": message } }))).into_response()
+    (status, Json(ErrorBody::new(code, message, None))).into_response()
+}
+
+/// A path of the route list, kept for the life of the process (the documented routes' paths
+/// are built at run time; each distinct one is kept once).
+fn intern(path: &str) -> &'static str {
+    static PATHS: std::sync::Mutex<std::collections::BTreeSet<&'static str>> = std::sync::Mutex::new(std::collections::BTreeSet::new());
+    let mut paths = PATHS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(known) = paths.get(path) {
+        return known;
+    }
+    let kept: &'static str = Box::leak(path.to_string().into_boxed_str());
+    paths.insert(kept);
+    kept
 }
 
 async fn not_found() -> Response {
@@ -279,30 +368,88 @@ pub fn client_ip(herald: &Herald, parts: &Parts) -> Option<String> {
     herald.client_ip(peer, parts.headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()))
 }
 
+/// Who is calling: the user (or the API key), the tenant they act in, and the CSRF token a
+/// session needs for writes.
+#[derive(Serialize, ToSchema)]
+pub struct Me {
+    /// The signed-in user; `null` when an API key calls.
+    user: Option<MeUser>,
+    /// The API key that calls; `null` for a dashboard session.
+    api_key: Option<MeApiKey>,
+    /// `null` for staff not viewing a tenant.
+    tenant: Option<MeTenant>,
+    /// Send it as `x-csrf-token` on writes made with the dashboard's session; `null` with an API key.
+    csrf_token: Option<String>,
+    /// Every tenant the user belongs to (an API key: its own).
+    tenants: Vec<MeMembership>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct MeUser {
+    id: String,
+    email: String,
+    name: String,
+    /// `support` or `operator` for platform staff.
+    staff_role: Option<StaffRole>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct MeApiKey {
+    id: String,
+    /// `API key "name"`, as the audit log shows it.
+    label: String,
+}
+
+#[derive(Serialize, ToSchema)]
+struct MeTenant {
+    id: String,
+    name: String,
+    plan: Plan,
+    /// An API key acts as an `admin`.
+    role: Role,
+}
+
+#[derive(Serialize, ToSchema)]
+struct MeMembership {
+    id: String,
+    name: String,
+    role: Role,
+}
+
+/// Who am I
+///
+/// Who the caller is, and the tenant they act in. An API key acts as an admin of its tenant.
+#[utoipa::path(get, path = "/me", tag = "Account", responses((status = 200, description = "The caller, their tenant and memberships.", body = Me)))]
 async fn me(
     axum::extract::State(herald): axum::extract::State<Herald>,
     session: tower_sessions::Session,
     Caller(actor): Caller,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    let user = herald.user(&actor.user_id).await?;
+) -> Result<Json<Me>, ApiError> {
     let tenant = match &actor.tenant {
         Some((id, role)) => {
             let t = herald.tenant(id).await?;
-            json!({ "id": t.id, "name": t.name, "plan": t.plan, "role": role.as_str() })
+            Some(MeTenant { id: t.id, name: t.name, plan: t.plan, role: *role })
         }
-        None => serde_json::Value::Null,
+        None => None,
     };
+    if actor.kind == types::ActorKind::ApiKey {
+        let tenants = tenant.iter().map(|t| MeMembership { id: t.id.clone(), name: t.name.clone(), role: t.role }).collect();
+        let api_key = MeApiKey { id: actor.user_id, label: actor.email };
+        return Ok(Json(Me { user: None, api_key: Some(api_key), tenant, csrf_token: None, tenants }));
+    }
+    let user = herald.user(&actor.user_id).await?;
     let mut tenants = herald.memberships(&actor.user_id).await?;
     // A session a dashboard link opened belongs to its tenant alone, with no staff role.
     if app::session::pinned_tenant(&session).await?.is_some() {
         tenants.retain(|m| actor.tenant.as_ref().is_some_and(|(id, _)| *id == m.tenant_id));
     }
-    Ok(Json(json!({
-        "user": { "id": user.id, "email": user.email, "name": user.name, "staff_role": actor.staff },
-        "tenant": tenant,
-        "csrf_token": app::session::csrf_token(&session).await?,
-        "tenants": tenants.iter().map(|m| json!({ "id": m.tenant_id, "name": m.tenant_name, "role": m.role })).collect::<Vec<_>>(),
-    })))
+    Ok(Json(Me {
+        user: Some(MeUser { id: user.id, email: user.email, name: user.name, staff_role: actor.staff }),
+        api_key: None,
+        tenant,
+        csrf_token: app::session::csrf_token(&session).await?,
+        tenants: tenants.into_iter().map(|m| MeMembership { id: m.tenant_id, name: m.tenant_name, role: m.role }).collect(),
+    }))
 }
 
 /// A JSON body whose problems (syntax, a missing or mistyped field) answer as API errors.
@@ -333,11 +480,7 @@ where
                     "unsupported_media_type" => "Send the body as JSON with content-type: application/json.".to_string(),
                     _ => detail,
                 };
-                let mut body = json!({ "error": { "code": code, "message": message } });
-                if let Some(field) = field {
-                    body["error"]["field"] = json!(field);
-                }
-                Err((status, Json(body)).into_response())
+                Err((status, Json(ErrorBody::new(code, message, field))).into_response())
             }
         }
     }

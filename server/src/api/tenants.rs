@@ -10,57 +10,64 @@ use domain::staff::TenantRequest;
 use domain::tenants::{Plan, TenantUpdate, TenantUsage};
 use domain::Herald;
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::routes;
 
-use super::{Api, ApiError, ApiJson, PlatformCaller};
+use super::{Api, ApiError, ApiJson, ErrorBody, PlatformCaller};
 
 pub fn routes(api: Api) -> Api {
-    api.post("/tenants", create)
-        .get("/tenants", list)
-        .get("/tenants/{tenant_id}", show)
-        .patch("/tenants/{tenant_id}", update)
-        .post("/tenants/{tenant_id}/dashboard-links", dashboard_link)
+    api.routes(routes!(create, list)).routes(routes!(show, update)).routes(routes!(dashboard_link))
 }
 
 type Reply<T> = Result<T, ApiError>;
 
 /// `POST /api/v1/tenants`.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewTenantIn {
+    #[schema(example = "Lotus Spa")]
     pub name: String,
     /// `basic`, `professional`, `business` or `enterprise`.
+    #[schema(value_type = Plan)]
     pub plan: String,
     /// The first admin (owner): an existing account joins at once, a new address is emailed an
     /// invitation to set its password. Without it the tenant starts with no members.
     pub admin_email: Option<String>,
     /// 1 to 3650 (default 60).
+    #[schema(minimum = 1, maximum = 3650)]
     pub retention_days: Option<i64>,
     #[serde(default)]
     pub allow_private_urls: bool,
 }
 
 /// `PATCH /api/v1/tenants/{tenant_id}`: what is left out stays as it is.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TenantChangeIn {
+    #[schema(value_type = Option<Plan>)]
     pub plan: Option<String>,
+    #[schema(minimum = 1, maximum = 3650)]
     pub retention_days: Option<i64>,
     pub allow_private_urls: Option<bool>,
     /// A suspended tenant accepts no events, delivers nothing, and is read-only.
     pub suspended: Option<bool>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct TenantListQuery {
     /// Part of the name, or a tenant id.
     pub search: Option<String>,
+    /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
+    /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
 }
 
 /// A tenant as the platform sees it.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct TenantOut {
     pub id: String,
     pub name: String,
@@ -72,6 +79,7 @@ pub struct TenantOut {
     pub allow_private_urls: bool,
     pub webhooks_enabled: bool,
     pub suspended: bool,
+    #[schema(format = DateTime)]
     pub created_at: String,
 }
 
@@ -96,14 +104,15 @@ impl From<TenantUsage> for TenantOut {
 
 /// The new tenant, and the link its first admin sets a password with (when `admin_email` had
 /// no account yet; also emailed to them).
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct CreatedTenantOut {
     #[serde(flatten)]
     pub tenant: TenantOut,
     pub admin_invitation_url: Option<String>,
 }
 
-#[derive(Serialize)]
+/// A page of tenants, newest first.
+#[derive(Serialize, ToSchema)]
 pub struct TenantPageOut {
     pub data: Vec<TenantOut>,
     pub next_cursor: Option<String>,
@@ -113,6 +122,21 @@ fn plan_field(text: &str) -> Result<Plan, domain::Error> {
     Plan::from_input(text).ok_or_else(|| domain::Error::invalid("plan", "plan must be basic, professional, business or enterprise."))
 }
 
+/// The tenant's id (`ten_…`).
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+struct TenantId {
+    /// The tenant's id.
+    #[allow(dead_code)]
+    tenant_id: String,
+}
+
+/// Create a tenant
+///
+/// Creates a tenant (a business on the platform). `admin_email` becomes its owner: an existing
+/// account joins at once, a new address is emailed an invitation (also in `admin_invitation_url`).
+#[utoipa::path(post, path = "/tenants", tag = "Platform: tenants", security(("platform_key" = [])), request_body = NewTenantIn,
+    responses((status = 201, description = "The new tenant.", body = CreatedTenantOut)))]
 async fn create(
     State(herald): State<Herald>,
     PlatformCaller(actor): PlatformCaller,
@@ -136,6 +160,14 @@ async fn create(
     Ok((StatusCode::CREATED, Json(CreatedTenantOut { tenant, admin_invitation_url: created.invitation_link })))
 }
 
+/// List tenants
+///
+/// The platform's tenants, newest first, keyset-paginated.
+#[utoipa::path(get, path = "/tenants", tag = "Platform: tenants", security(("platform_key" = [])), params(TenantListQuery),
+    responses(
+        (status = 200, description = "A page of tenants.", body = TenantPageOut),
+        (status = 422, description = "An unknown query parameter, or a bad `limit` or `cursor`.", body = ErrorBody),
+    ))]
 async fn list(
     State(herald): State<Herald>,
     PlatformCaller(actor): PlatformCaller,
@@ -146,10 +178,25 @@ async fn list(
     Ok(Json(TenantPageOut { data: page.data.into_iter().map(TenantOut::from).collect(), next_cursor: page.next_cursor }))
 }
 
+/// Get a tenant
+///
+/// One tenant, with its usage.
+#[utoipa::path(get, path = "/tenants/{tenant_id}", tag = "Platform: tenants", security(("platform_key" = [])), params(TenantId),
+    responses((status = 200, description = "The tenant.", body = TenantOut)))]
 async fn show(State(herald): State<Herald>, PlatformCaller(actor): PlatformCaller, Path(id): Path<String>) -> Reply<Json<TenantOut>> {
     Ok(Json(herald.managed_tenant(&actor, &id).await?.into()))
 }
 
+/// Change a tenant
+///
+/// Changes the plan, retention, private URLs or suspension; what is left out stays as it is.
+/// Each change is audited.
+#[utoipa::path(patch, path = "/tenants/{tenant_id}", tag = "Platform: tenants", security(("platform_key" = [])), params(TenantId),
+    request_body = TenantChangeIn,
+    responses(
+        (status = 200, description = "The tenant, changed.", body = TenantOut),
+        (status = 409, description = "The plan allows fewer endpoints than the tenant has (`plan_below_usage`).", body = ErrorBody),
+    ))]
 async fn update(
     State(herald): State<Herald>,
     PlatformCaller(actor): PlatformCaller,
@@ -167,23 +214,34 @@ async fn update(
 }
 
 /// `POST /api/v1/tenants/{tenant_id}/dashboard-links`.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DashboardLinkIn {
+    #[schema(example = "owner@lotus.example")]
     pub email: String,
     /// `admin` or `member`: the role the person gets if they are not a member yet.
+    #[schema(example = "admin")]
     pub role: String,
     /// 1 to 3600 (default 600).
+    #[schema(minimum = 1, maximum = 3600)]
     pub ttl_seconds: Option<i64>,
 }
 
 /// A one-time link that signs the person into the tenant's dashboard.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct DashboardLinkOut {
     pub url: String,
+    #[schema(format = DateTime)]
     pub expires_at: String,
 }
 
+/// Open a dashboard link
+///
+/// A one-time link that signs the person into the tenant's dashboard (created, with `role`, if
+/// they are not a member yet), in a session pinned to that tenant. It works once, for `ttl_seconds`.
+#[utoipa::path(post, path = "/tenants/{tenant_id}/dashboard-links", tag = "Platform: tenants", security(("platform_key" = [])),
+    params(TenantId), request_body = DashboardLinkIn,
+    responses((status = 201, description = "The link and when it expires.", body = DashboardLinkOut)))]
 async fn dashboard_link(
     State(herald): State<Herald>,
     PlatformCaller(actor): PlatformCaller,

@@ -15,6 +15,7 @@ mod health;
 pub mod helpers;
 mod jobs;
 mod logs;
+mod openapi;
 mod ops;
 mod platform;
 mod read_only;

@@ -33,6 +33,7 @@ const READS: &[&str] = &[
     "staff_tenant",
     "search_deliveries",
     "audit_entries",
+    "api_reference",
     "platform_keys",
     "staff_event_types",
 ];
