@@ -1,17 +1,6 @@
 import { test, expect } from '@playwright/test';
-import { execFileSync } from 'node:child_process';
-import { hydrated, shot, signIn, signUp, unique, watchErrors } from './helpers.mjs';
+import { HERALD, herald, hydrated, shot, signIn, signUp, STAFF_PASSWORD, unique, watchErrors } from './helpers.mjs';
 
-// The operator account comes from the `herald` CLI, run against the database of the server
-// under test (scripts/test.sh and e2e-one.sh pass HERALD_BIN, HERALD_DATA_DIR and DATABASE_URL).
-const HERALD = process.env.HERALD_BIN;
-const STAFF_PASSWORD = 'staff password 1';
-
-function herald(args) {
-  return execFileSync(HERALD, args, {
-    env: { ...process.env, HERALD_PASSWORD: STAFF_PASSWORD, RUST_LOG: 'error' },
-  }).toString().trim();
-}
 
 test('an operator defines an event type, a tenant subscribes to it, and deprecating it hides it from new endpoints', async ({ page, browser }) => {
   test.skip(!HERALD || !process.env.DATABASE_URL, 'needs HERALD_BIN, HERALD_DATA_DIR and DATABASE_URL of the server under test');

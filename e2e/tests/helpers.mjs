@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from '@playwright/test';
@@ -96,4 +97,15 @@ export async function signIn(page, email, password = 'correct horse battery') {
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+// Staff accounts (and archival) come from the `herald` CLI, run against the database of the
+// server under test (scripts/test.sh and e2e-one.sh pass HERALD_BIN, HERALD_DATA_DIR and DATABASE_URL).
+export const HERALD = process.env.HERALD_BIN;
+export const STAFF_PASSWORD = 'staff password 1';
+
+export function herald(args) {
+  return execFileSync(HERALD, args, {
+    env: { ...process.env, HERALD_PASSWORD: STAFF_PASSWORD, RUST_LOG: 'error' },
+  }).toString().trim();
 }

@@ -1,17 +1,6 @@
 import { test, expect } from '@playwright/test';
-import { execFileSync } from 'node:child_process';
-import { hydrated, shot, signIn, unique, watchErrors } from './helpers.mjs';
+import { HERALD, herald, hydrated, shot, signIn, STAFF_PASSWORD, unique, watchErrors } from './helpers.mjs';
 
-// The operator account comes from the `herald` CLI, run against the database of the server
-// under test: scripts/test.sh passes HERALD_BIN, HERALD_DATA_DIR and DATABASE_URL.
-const HERALD = process.env.HERALD_BIN;
-const STAFF_PASSWORD = 'staff password 1';
-
-function herald(args) {
-  return execFileSync(HERALD, args, {
-    env: { ...process.env, HERALD_PASSWORD: STAFF_PASSWORD, RUST_LOG: 'error' },
-  }).toString().trim();
-}
 
 test('an operator makes a platform key; the platform provisions a tenant and opens its dashboard with a one-time link', async ({ page, browser }) => {
   test.skip(!HERALD || !process.env.DATABASE_URL, 'needs HERALD_BIN, HERALD_DATA_DIR and DATABASE_URL of the server under test');

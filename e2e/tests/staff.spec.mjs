@@ -1,17 +1,6 @@
 import { test, expect } from '@playwright/test';
-import { execFileSync } from 'node:child_process';
-import { hydrated, shot, signIn, signUp, unique, watchErrors } from './helpers.mjs';
+import { herald, HERALD, hydrated, shot, signIn, signUp, STAFF_PASSWORD, unique, watchErrors } from './helpers.mjs';
 
-// Staff accounts and archival come from the `herald` CLI, run against the database of the
-// server under test: scripts/test.sh passes HERALD_BIN, HERALD_DATA_DIR and DATABASE_URL.
-const HERALD = process.env.HERALD_BIN;
-const STAFF_PASSWORD = 'staff password 1';
-
-function herald(args) {
-  return execFileSync(HERALD, args, {
-    env: { ...process.env, HERALD_PASSWORD: STAFF_PASSWORD, RUST_LOG: 'error' },
-  }).toString().trim();
-}
 
 test('support finds an archived delivery of another tenant; operator changes a plan; the audit log shows it', async ({ page, browser }) => {
   test.skip(!HERALD || !process.env.DATABASE_URL, 'needs HERALD_BIN, HERALD_DATA_DIR and DATABASE_URL of the server under test');
