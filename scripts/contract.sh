@@ -12,17 +12,8 @@ SCHEMATHESIS="${SCHEMATHESIS:-$HOME/.cache/herald/venv/bin/schemathesis}"
 [ -x "$HERALD_BIN" ] || { echo "no herald binary at $HERALD_BIN" >&2; exit 1; }
 [ -x "$SCHEMATHESIS" ] || { echo "no schemathesis at $SCHEMATHESIS (run: source scripts/setup.sh test)" >&2; exit 1; }
 PORT="${CONTRACT_PORT:-3200}"
-DATA_DIR="$(mktemp -d)"
-export HERALD_DATA_DIR="$DATA_DIR" DATABASE_URL="sqlite://$DATA_DIR/herald.db" HERALD_BIND="127.0.0.1:$PORT"
 export HERALD_PUBLIC_URL="http://127.0.0.1:$PORT"
-"$HERALD_BIN" serve > "$DATA_DIR/server.log" 2>&1 &
-SERVER_PID=$!
-trap 'kill $SERVER_PID 2>/dev/null || true; wait $SERVER_PID 2>/dev/null || true; rm -rf "$DATA_DIR"' EXIT
-for _ in $(seq 1 100); do
-  curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break
-  kill -0 $SERVER_PID 2>/dev/null || { cat "$DATA_DIR/server.log"; exit 1; }
-  sleep 0.2
-done
+source scripts/temp-server.sh
 TENANT="$(HERALD_PASSWORD='contract-test-password' "$HERALD_BIN" tenant create --name 'Contract Spa' --plan enterprise \
   --admin-email contract@spa.example --allow-private-urls)"
 KEY="$("$HERALD_BIN" api-key create --tenant "$TENANT" --name contract)"

@@ -22,19 +22,9 @@ echo "==> browser tests"
 TARGET="$(realpath "${CARGO_TARGET_DIR:-target}")"
 HERALD_BIN="$TARGET/debug/herald"
 [ -x "$HERALD_BIN" ] || { echo "no herald binary at $HERALD_BIN" >&2; exit 1; }
-DATA_DIR="$(mktemp -d)"
 PORT="${E2E_PORT:-3100}"
-HERALD_DATA_DIR="$DATA_DIR" HERALD_BIND="127.0.0.1:$PORT" DATABASE_URL="sqlite://$DATA_DIR/herald.db" \
-  "$HERALD_BIN" serve > "$DATA_DIR/server.log" 2>&1 &
-SERVER_PID=$!
-trap 'kill $SERVER_PID 2>/dev/null || true; rm -rf "$DATA_DIR"' EXIT
-for _ in $(seq 1 100); do
-  curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break
-  kill -0 $SERVER_PID 2>/dev/null || { cat "$DATA_DIR/server.log"; exit 1; }
-  sleep 0.2
-done
+source scripts/temp-server.sh
 mkdir -p e2e/screenshots
 # The specs use the operator's command line on the same database (HERALD_BIN). CI=1: a skipped
 # or focused (.only) spec fails the run instead of passing quietly.
-(cd e2e && CI=1 BASE_URL="http://127.0.0.1:$PORT" HERALD_BIN="$HERALD_BIN" HERALD_DATA_DIR="$DATA_DIR" \
-  DATABASE_URL="sqlite://$DATA_DIR/herald.db" npx playwright test) || { echo "--- server log"; tail -50 "$DATA_DIR/server.log"; exit 1; }
+(cd e2e && CI=1 BASE_URL="http://127.0.0.1:$PORT" HERALD_BIN="$HERALD_BIN" npx playwright test) || { echo "--- server log"; tail -50 "$DATA_DIR/server.log"; exit 1; }
