@@ -26,24 +26,50 @@ struct KeyWithTenant {
     #[sqlx(flatten)]
     key: ApiKey,
     suspended: bool,
+    revision: i64,
+}
+
+/// The name a new key (tenant or platform) is stored under: trimmed, `default` when empty.
+pub(crate) fn key_name(name: &str, default: &str) -> Result<String> {
+    let name = name.trim();
+    if name.chars().count() > 100 {
+        return Err(Error::invalid("name", "The key name can be at most 100 characters."));
+    }
+    Ok(if name.is_empty() { default.to_string() } else { name.to_string() })
+}
+
+/// A new random key starting with `prefix`: the plain key (shown once, never stored) and the
+/// first `shown` characters people tell keys apart by.
+pub(crate) fn mint_key(prefix: &str, shown: usize) -> (String, String) {
+    let plain = format!("{prefix}{}", ids::random_string(40));
+    let visible = plain[..shown].to_string();
+    (plain, visible)
 }
 
 impl Herald {
+    /// Notes that a key was used, at most once a minute: ingest must not turn every request
+    /// into a write. `table` is `api_keys` or `platform_keys`.
+    pub(crate) async fn note_key_use(&self, table: &'static str, id: &str, last_used_at: Option<i64>) -> Result<()> {
+        let now = self.clock.now();
+        if last_used_at.is_none_or(|t| now - t > crate::clock::MINUTE) {
+            let _turn = self.store.write_turn().await;
+            let sql = format!("UPDATE {table} SET last_used_at = $1 WHERE id = $2");
+            execute_on!(&self.store, sqlx::query(&sql).bind(now).bind(id))?;
+        }
+        Ok(())
+    }
+
     /// Creates a key for `tenant_id`, unchecked and unaudited (see [`Herald::create_api_key`]);
     /// the plain key is returned once and never stored.
     async fn insert_api_key(&self, tenant_id: &str, name: &str, created_by: Option<&str>) -> Result<(ApiKey, String)> {
-        let name = name.trim();
-        let name = if name.is_empty() { "API key" } else { name };
-        if name.chars().count() > 100 {
-            return Err(Error::invalid("name", "The key name can be at most 100 characters."));
-        }
+        let name = key_name(name, "API key")?;
         self.tenant(tenant_id).await?;
-        let plain = format!("hk_{}", ids::random_string(40));
+        let (plain, prefix) = mint_key("hk_", 10);
         let key = ApiKey {
             id: ids::new_id("key"),
             tenant_id: tenant_id.to_string(),
-            name: name.to_string(),
-            prefix: plain[..10].to_string(),
+            name,
+            prefix,
             created_at: self.clock.now(),
             last_used_at: None,
             revoked_at: None,
@@ -71,20 +97,16 @@ impl Herald {
             return Err(unauthorized());
         }
         let found = on_pool!(&self.store, pool => sqlx::query_as::<_, KeyWithTenant>(
-            "SELECT k.id, k.tenant_id, k.name, k.prefix, k.created_at, k.last_used_at, k.revoked_at, t.suspended
+            "SELECT k.id, k.tenant_id, k.name, k.prefix, k.created_at, k.last_used_at, k.revoked_at, t.suspended, t.revision
              FROM api_keys k JOIN tenants t ON t.id = k.tenant_id WHERE k.key_hash = $1")
             .bind(sha256_hex(plain)).fetch_optional(pool).await)?;
-        let KeyWithTenant { key, suspended } = found.filter(|k| k.key.revoked_at.is_none()).ok_or_else(unauthorized)?;
-        let now = self.clock.now();
-        // Note usage at most once a minute: ingest must not turn every request into a write.
-        if key.last_used_at.is_none_or(|t| now - t > crate::clock::MINUTE) {
-            let _turn = self.store.write_turn().await;
-            execute_on!(&self.store, sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE id = $2").bind(now).bind(&key.id))?;
-        }
+        let KeyWithTenant { key, suspended, revision } = found.filter(|k| k.key.revoked_at.is_none()).ok_or_else(unauthorized)?;
+        self.note_key_use("api_keys", &key.id, key.last_used_at).await?;
         Ok(Actor {
             tenant: Some((key.tenant_id, Role::Admin)),
             suspended,
             kind: ActorKind::ApiKey,
+            tenant_revision: Some(revision),
             ..Actor::user(key.id, format!("API key \"{}\"", key.name))
         })
     }

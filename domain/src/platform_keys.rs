@@ -10,7 +10,8 @@ use crate::audit::Audit;
 use crate::crypto::sha256_hex;
 use crate::error::{Error, Result};
 use crate::roles::{Actor, ActorKind, Role};
-use crate::{execute_on, ids, on_pool, Herald};
+use crate::api_keys::{key_name, mint_key};
+use crate::{ids, on_pool, Herald};
 use types::AuditAction;
 
 /// What every platform key starts with (tenant keys start with `hk_`).
@@ -29,14 +30,6 @@ pub struct PlatformKey {
 
 const COLUMNS: &str = "id, name, prefix, created_at, last_used_at, revoked_at";
 
-fn validate_name(name: &str) -> Result<String> {
-    let name = name.trim();
-    if name.chars().count() > 100 {
-        return Err(Error::invalid("name", "The key name can be at most 100 characters."));
-    }
-    Ok(if name.is_empty() { "Platform key".to_string() } else { name.to_string() })
-}
-
 impl Herald {
     /// Operators and the command line: a new platform key; the plain key is returned once and
     /// never stored.
@@ -44,12 +37,12 @@ impl Herald {
         if actor.kind != ActorKind::System {
             actor.require_operator()?;
         }
-        let name = validate_name(name)?;
-        let plain = format!("{PREFIX}{}", ids::random_string(40));
+        let name = key_name(name, "Platform key")?;
+        let (plain, prefix) = mint_key(PREFIX, 12);
         let key = PlatformKey {
             id: ids::new_id("pkey"),
             name,
-            prefix: plain[..12].to_string(),
+            prefix,
             created_at: self.clock.now(),
             last_used_at: None,
             revoked_at: None,
@@ -105,12 +98,7 @@ impl Herald {
         let found = on_pool!(&self.store, pool => sqlx::query_as::<_, PlatformKey>(&sql)
             .bind(sha256_hex(plain)).fetch_optional(pool).await)?;
         let key = found.filter(|k| k.revoked_at.is_none()).ok_or_else(unauthorized)?;
-        let now = self.clock.now();
-        // Note usage at most once a minute: ingest must not turn every request into a write.
-        if key.last_used_at.is_none_or(|t| now - t > crate::clock::MINUTE) {
-            let _turn = self.store.write_turn().await;
-            execute_on!(&self.store, sqlx::query("UPDATE platform_keys SET last_used_at = $1 WHERE id = $2").bind(now).bind(&key.id))?;
-        }
+        self.note_key_use("platform_keys", &key.id, key.last_used_at).await?;
         Ok(Actor { kind: ActorKind::PlatformKey, ..Actor::user(key.id, key.name) })
     }
 
@@ -121,6 +109,6 @@ impl Herald {
             return Err(Error::Forbidden("Only a platform key acts in a tenant it names.".into()));
         }
         let tenant = self.tenant(tenant_id).await?;
-        Ok(Actor { tenant: Some((tenant.id, Role::Admin)), suspended: tenant.suspended, ..platform })
+        Ok(Actor { tenant: Some((tenant.id, Role::Admin)), suspended: tenant.suspended, tenant_revision: Some(tenant.revision), ..platform })
     }
 }

@@ -240,6 +240,35 @@ fn refused(err: domain::Error) -> Response {
     ApiError(err).into_response()
 }
 
+/// Who sent a request, before the route decides whether that kind of caller may use it.
+enum Credential {
+    /// A platform key (`hkp_…`), in no tenant yet.
+    Platform(Actor),
+    /// A tenant API key or a dashboard session.
+    Tenant(Actor),
+}
+
+/// Resolves the bearer key, or else the session, into an actor with the client's address: 401
+/// without either, or with an unknown or revoked key.
+async fn credential(herald: &Herald, parts: &mut Parts) -> Result<Credential, Response> {
+    let ip = client_ip(herald, parts);
+    let credential = match bearer(parts) {
+        Some(key) if key.starts_with(domain::platform_keys::PREFIX) => {
+            Credential::Platform(herald.authenticate_platform_key(&key).await.map_err(refused)?)
+        }
+        Some(key) => Credential::Tenant(herald.authenticate_api_key(&key).await.map_err(refused)?),
+        None => {
+            let session =
+                tower_sessions::Session::from_request_parts(parts, &()).await.map_err(|_| refused(domain::Error::Unauthenticated))?;
+            Credential::Tenant(app::session::actor(herald, &session).await.map_err(refused)?)
+        }
+    };
+    Ok(match credential {
+        Credential::Platform(actor) => Credential::Platform(actor.with_ip(ip)),
+        Credential::Tenant(actor) => Credential::Tenant(actor.with_ip(ip)),
+    })
+}
+
 impl<S> FromRequestParts<S> for Caller
 where
     S: Send + Sync,
@@ -251,18 +280,10 @@ where
         if let Some(ScopedActor(actor)) = parts.extensions.get::<ScopedActor>() {
             return Ok(Caller(actor.clone()));
         }
-        let herald = Herald::from_ref(state);
-        let ip = client_ip(&herald, parts);
-        if let Some(key) = bearer(parts) {
-            if key.starts_with(domain::platform_keys::PREFIX) {
-                herald.authenticate_platform_key(&key).await.map_err(refused)?;
-                return Err(error_response(StatusCode::FORBIDDEN, "tenant_path_required", PLATFORM_KEY_NEEDS_TENANT));
-            }
-            return Ok(Caller(herald.authenticate_api_key(&key).await.map_err(refused)?.with_ip(ip)));
+        match credential(&Herald::from_ref(state), parts).await? {
+            Credential::Tenant(actor) => Ok(Caller(actor)),
+            Credential::Platform(_) => Err(error_response(StatusCode::FORBIDDEN, "tenant_path_required", PLATFORM_KEY_NEEDS_TENANT)),
         }
-        let session =
-            tower_sessions::Session::from_request_parts(parts, state).await.map_err(|_| refused(domain::Error::Unauthenticated))?;
-        Ok(Caller(app::session::actor(&herald, &session).await.map_err(refused)?.with_ip(ip)))
     }
 }
 
@@ -273,39 +294,21 @@ where
 async fn scope_guard(State(herald): State<Herald>, Path(params): Path<HashMap<String, String>>, request: Request, next: Next) -> Response {
     let (mut parts, body) = request.into_parts();
     let tenant_id = params.get("tenant_id").cloned().unwrap_or_default();
-    let platform = match platform_actor(&herald, &mut parts).await {
-        Ok(platform) => platform,
+    let platform = match PlatformCaller::from_request_parts(&mut parts, &herald).await {
+        Ok(PlatformCaller(platform)) => platform,
         Err(response) => return response,
     };
     match herald.platform_in_tenant(platform, &tenant_id).await {
         Ok(actor) => {
-            let ip = client_ip(&herald, &parts);
-            parts.extensions.insert(ScopedActor(actor.with_ip(ip)));
+            parts.extensions.insert(ScopedActor(actor));
             next.run(Request::from_parts(parts, body)).await
         }
         Err(err) => refused(err),
     }
 }
 
-/// The platform key of a request to a platform route: 401 without a key (or with a bad one),
-/// 403 for a valid tenant key or a signed-in dashboard session.
-async fn platform_actor(herald: &Herald, parts: &mut Parts) -> Result<Actor, Response> {
-    match bearer(parts) {
-        Some(key) if key.starts_with(domain::platform_keys::PREFIX) => herald.authenticate_platform_key(&key).await.map_err(refused),
-        Some(key) => {
-            herald.authenticate_api_key(&key).await.map_err(refused)?;
-            Err(error_response(StatusCode::FORBIDDEN, "platform_key_required", PLATFORM_KEY_ONLY))
-        }
-        None => {
-            let session =
-                tower_sessions::Session::from_request_parts(parts, &()).await.map_err(|_| refused(domain::Error::Unauthenticated))?;
-            app::session::actor(herald, &session).await.map_err(refused)?;
-            Err(error_response(StatusCode::FORBIDDEN, "platform_key_required", PLATFORM_KEY_ONLY))
-        }
-    }
-}
-
-/// The caller of a platform route (`/api/v1/tenants…`): a platform key, in no tenant yet.
+/// The caller of a platform route (`/api/v1/tenants…`): a platform key, in no tenant yet. A
+/// valid tenant key or a signed-in session gets 403; no key, or a bad one, 401.
 pub struct PlatformCaller(pub Actor);
 
 impl<S> FromRequestParts<S> for PlatformCaller
@@ -316,15 +319,15 @@ where
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let herald = Herald::from_ref(state);
-        let actor = platform_actor(&herald, parts).await?;
-        let ip = client_ip(&herald, parts);
-        Ok(PlatformCaller(actor.with_ip(ip)))
+        match credential(&Herald::from_ref(state), parts).await? {
+            Credential::Platform(actor) => Ok(PlatformCaller(actor)),
+            Credential::Tenant(_) => Err(error_response(StatusCode::FORBIDDEN, "platform_key_required", PLATFORM_KEY_ONLY)),
+        }
     }
 }
 
-/// The caller of a route that belongs to no tenant (the event catalog): a platform key, or
-/// whoever [`Caller`] lets in.
+/// The caller of a route that belongs to no tenant (the event catalog): a platform key, a
+/// tenant key or a session.
 pub struct AnyCaller(pub Actor);
 
 impl<S> FromRequestParts<S> for AnyCaller
@@ -335,12 +338,9 @@ where
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        if bearer(parts).is_some_and(|key| key.starts_with(domain::platform_keys::PREFIX)) {
-            let PlatformCaller(actor) = PlatformCaller::from_request_parts(parts, state).await?;
-            return Ok(AnyCaller(actor));
+        match credential(&Herald::from_ref(state), parts).await? {
+            Credential::Platform(actor) | Credential::Tenant(actor) => Ok(AnyCaller(actor)),
         }
-        let Caller(actor) = Caller::from_request_parts(parts, state).await?;
-        Ok(AnyCaller(actor))
     }
 }
 
