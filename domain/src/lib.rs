@@ -65,6 +65,7 @@ pub struct Inner {
     /// Reverse proxies whose `X-Forwarded-For` entries are believed.
     pub trusted_proxies: net::TrustedProxies,
     pub throttle: delivery::throttle::ThrottleCache,
+    pub claim_cursor: delivery::ClaimCursor,
     /// Which tenants have a metrics label of their own (see [`telemetry::TENANT_LABEL_CAP`]).
     pub tenant_labels: telemetry::TenantLabels,
     /// Accepted events wait here for the group commit (see `messages::spawn_ingest_writer`).
@@ -107,6 +108,7 @@ impl Herald {
             announce,
             trusted_proxies,
             throttle: Default::default(),
+            claim_cursor: Default::default(),
             tenant_labels: Default::default(),
             ingest_queue,
             record_queue: delivery::record::spawn_recorder(herald.clone()),

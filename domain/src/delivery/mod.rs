@@ -28,7 +28,7 @@ use crate::messages::Message;
 use crate::tenants::Tenant;
 use crate::Herald;
 
-pub use claim::Claimed;
+pub use claim::{ClaimCursor, Claimed};
 pub use send::AttemptRecord;
 
 pub const USER_AGENT: &str = concat!("Herald-Webhooks/", env!("CARGO_PKG_VERSION"));
@@ -100,13 +100,33 @@ impl Herald {
     /// Sends one claimed delivery and records the outcome.
     pub async fn deliver(&self, claimed: &Claimed) -> Result<()> {
         let batch = self.load_batch(std::slice::from_ref(claimed)).await?;
-        self.deliver_in(claimed, &batch).await
+        self.deliver_in(claimed, &batch, || {}).await
     }
 
     /// Sends one delivery of a claim whose [`Batch`] was read, and records the outcome.
-    pub async fn deliver_in(&self, claimed: &Claimed, batch: &Batch) -> Result<()> {
+    /// `sent` is called once the request is over (answered, failed, or not needed), before the
+    /// outcome is recorded: the endpoint no longer has it in flight, though its lease holds
+    /// until the record is committed.
+    pub async fn deliver_in(&self, claimed: &Claimed, batch: &Batch, sent: impl FnOnce()) -> Result<()> {
+        let attempted = self.attempt(claimed, batch).await;
+        sent();
+        match attempted? {
+            Attempted::Gone => Ok(()),
+            Attempted::Skipped(reason) => self.skip(claimed, reason).await,
+            Attempted::Sent { endpoint, record, verdict, created_at } => {
+                self.record_attempt(claimed, endpoint, record, verdict).await?;
+                if verdict == retry::Verdict::Succeeded && claimed.kind == DeliveryKind::Event {
+                    self.observe_ingest_to_delivery(created_at);
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Sends the delivery, unless it is to be skipped.
+    async fn attempt<'a>(&self, claimed: &Claimed, batch: &'a Batch) -> Result<Attempted<'a>> {
         let Some(endpoint) = batch.endpoints.get(&claimed.endpoint_id) else {
-            return Ok(()); // deleted meanwhile; its deliveries went with it
+            return Ok(Attempted::Gone);
         };
         let tenant = batch.tenants.get(&claimed.tenant_id).ok_or(Error::NotFound("tenant"))?;
         let skip_reason = if !tenant.webhooks_enabled {
@@ -120,24 +140,28 @@ impl Herald {
             None
         };
         if let Some(reason) = skip_reason {
-            return self.skip(claimed, reason).await;
+            return Ok(Attempted::Skipped(reason));
         }
         let message =
             batch.messages.get(&claimed.message_id).filter(|m| m.tenant_id == claimed.tenant_id).ok_or(Error::NotFound("message"))?;
         if message.payload.is_none() {
-            return self.skip(claimed, "The payload was archived").await;
+            return Ok(Attempted::Skipped("The payload was archived"));
         }
         let (record, verdict) = if endpoint.channel == Channel::Email {
             self.send_email(endpoint, message).await
         } else {
             self.send_http(endpoint, message, tenant.allow_private_urls).await
         };
-        self.record_attempt(claimed, endpoint, record, verdict).await?;
-        if verdict == retry::Verdict::Succeeded && claimed.kind == DeliveryKind::Event {
-            self.observe_ingest_to_delivery(message.created_at);
-        }
-        Ok(())
+        Ok(Attempted::Sent { endpoint, record, verdict, created_at: message.created_at })
     }
+}
+
+/// What became of a claimed delivery before its outcome is recorded.
+enum Attempted<'a> {
+    /// Its endpoint was deleted meanwhile; its deliveries went with it.
+    Gone,
+    Skipped(&'static str),
+    Sent { endpoint: &'a EndpointRow, record: AttemptRecord, verdict: retry::Verdict, created_at: i64 },
 }
 
 /// Claims and attempt records may be lost in a crash without breaking at-least-once (the

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::{watch, Semaphore};
+use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 
 use super::{Batch, Claimed};
@@ -18,10 +18,18 @@ const JOB_POLL: Duration = Duration::from_millis(250);
 /// How long a worker lets finished slots gather before claiming again.
 const CLAIM_COALESCE: Duration = Duration::from_millis(3);
 
+/// Deliveries sent and not yet recorded, per slot for sending: the recorder commits them in
+/// groups, so a slot is freed once its request is over, and this bounds how far sending may
+/// run ahead of recording (a lease must not run out before its attempt is recorded).
+const UNRECORDED_PER_SLOT: usize = 4;
+
 #[derive(Clone)]
 pub struct Worker {
     herald: Herald,
+    /// Requests in flight at once.
     permits: Arc<Semaphore>,
+    /// Deliveries claimed and not yet recorded.
+    unrecorded: Arc<Semaphore>,
     /// Rung when a delivery finishes, so the loop can claim for the freed slot at once.
     finished: Arc<tokio::sync::Notify>,
     /// Claimed by this worker and not yet finished, by delivery id: what counts against each
@@ -32,7 +40,8 @@ pub struct Worker {
 impl Worker {
     pub fn new(herald: Herald) -> Worker {
         let permits = Arc::new(Semaphore::new(herald.engine.concurrency));
-        Worker { herald, permits, finished: Arc::default(), claims: Arc::default() }
+        let unrecorded = Arc::new(Semaphore::new(herald.engine.concurrency * UNRECORDED_PER_SLOT));
+        Worker { herald, permits, unrecorded, finished: Arc::default(), claims: Arc::default() }
     }
 
     /// One endpoint id per delivery in flight in this process, so a claim tops each endpoint
@@ -41,13 +50,18 @@ impl Worker {
         self.claims.lock().unwrap_or_else(|p| p.into_inner()).values().map(|c| c.endpoint_id.clone()).collect()
     }
 
-    async fn deliver(&self, claimed: Claimed, batch: &Batch) {
-        if let Err(err) = self.herald.deliver_in(&claimed, batch).await {
+    /// Sends and records one delivery; its slot (`permit`, and its place in the endpoint's
+    /// limit) is given back as soon as the request is over.
+    async fn deliver(&self, claimed: Claimed, batch: &Batch, permit: Option<OwnedSemaphorePermit>) {
+        let sent = || {
+            self.claims.lock().unwrap_or_else(|p| p.into_inner()).remove(&claimed.id);
+            drop(permit);
+            self.finished.notify_one();
+        };
+        if let Err(err) = self.herald.deliver_in(&claimed, batch, sent).await {
             // The lease runs out and the delivery is claimed again: nothing is lost.
             tracing::error!(delivery_id = %claimed.id, error = ?err, "delivery not recorded; will be retried after its lease");
         }
-        self.claims.lock().unwrap_or_else(|p| p.into_inner()).remove(&claimed.id);
-        self.finished.notify_one();
     }
 
     fn hold(&self, claimed: &Claimed) {
@@ -62,7 +76,7 @@ impl Worker {
         let mut tasks = JoinSet::new();
         while !*shutdown.borrow() {
             while tasks.try_join_next().is_some() {}
-            let free = self.permits.available_permits();
+            let free = self.permits.available_permits().min(self.unrecorded.available_permits());
             let claimed = if free == 0 {
                 Vec::new()
             } else {
@@ -95,12 +109,16 @@ impl Worker {
                 }
             };
             for delivery in claimed {
-                let Ok(permit) = self.permits.clone().acquire_owned().await else { break };
+                let (Ok(permit), Ok(unrecorded)) =
+                    (self.permits.clone().acquire_owned().await, self.unrecorded.clone().acquire_owned().await)
+                else {
+                    break;
+                };
                 self.hold(&delivery);
                 let (worker, batch) = (self.clone(), batch.clone());
                 tasks.spawn(async move {
-                    worker.deliver(delivery, &batch).await;
-                    drop(permit);
+                    worker.deliver(delivery, &batch, Some(permit)).await;
+                    drop(unrecorded);
                 });
             }
         }
@@ -134,7 +152,7 @@ impl Worker {
             for delivery in claimed {
                 let (worker, batch) = (self.clone(), batch.clone());
                 self.hold(&delivery);
-                tasks.spawn(async move { worker.deliver(delivery, &batch).await });
+                tasks.spawn(async move { worker.deliver(delivery, &batch, None).await });
             }
             while tasks.join_next().await.is_some() {}
         }
