@@ -33,6 +33,7 @@ pub mod staff;
 pub mod stats;
 pub mod store;
 pub mod telemetry;
+pub mod tenant_view;
 pub mod tenants;
 
 use std::sync::Arc;
@@ -66,6 +67,8 @@ pub struct Inner {
     pub trusted_proxies: net::TrustedProxies,
     pub throttle: delivery::throttle::ThrottleCache,
     pub claim_cursor: delivery::ClaimCursor,
+    /// What ingest knows of each tenant (see [`tenant_view`]).
+    pub tenant_views: tenant_view::TenantViews,
     /// Which tenants have a metrics label of their own (see [`telemetry::TENANT_LABEL_CAP`]).
     pub tenant_labels: telemetry::TenantLabels,
     /// Accepted events wait here for the group commit (see `messages::spawn_ingest_writer`).
@@ -109,6 +112,7 @@ impl Herald {
             trusted_proxies,
             throttle: Default::default(),
             claim_cursor: Default::default(),
+            tenant_views: Default::default(),
             tenant_labels: Default::default(),
             ingest_queue,
             record_queue: delivery::record::spawn_recorder(herald.clone()),

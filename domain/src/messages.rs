@@ -79,15 +79,12 @@ impl Herald {
         if event_id.as_ref().is_some_and(|e| e.len() > 200) {
             return Err(Error::invalid("event_id", "event_id can be at most 200 characters."));
         }
-        if let Some(existing) = self.message_by_event_id(&tenant_id, event_id.as_deref()).await? {
-            return Ok(Accepted { id: existing, created: false });
-        }
-        // Read again: the suspension may have begun since the actor was resolved.
-        let tenant = self.tenant(&tenant_id).await?;
+        // A repeated event_id is found by the writer (its insert does nothing), not read first.
+        let view = self.tenant_view(&tenant_id, actor.tenant_revision).await?;
+        let (tenant, endpoints) = (&view.tenant, &view.endpoints);
         if tenant.suspended {
             return Err(Error::Forbidden("This tenant is suspended: events are not accepted.".into()));
         }
-        let endpoints = self.endpoint_rows(&tenant_id).await?;
         let now = self.clock.now();
         let message_id = ids::new_id("msg");
         // An endpoint whose payload filter the event does not match gets no delivery at all.
@@ -224,32 +221,48 @@ pub(crate) type IngestJob = (NewMessage, tokio::sync::oneshot::Sender<Result<Opt
 /// Messages written by one transaction at most.
 const MAX_GROUP: usize = 256;
 
-/// Starts the ingest writer: it takes every message waiting and writes them in one transaction
-/// (group commit), then answers each. A 202 still comes only after its event is committed; a
-/// commit per request is what capped ingest (on SQLite every writer queues for one lock, on
-/// PostgreSQL each commit waits for its own flush).
+/// PostgreSQL writers at once: while one group waits for its commit to be flushed, the next
+/// one gathers and is written. SQLite has one writer whatever Herald does, so it gets one.
+const POSTGRES_WRITERS: usize = 3;
+
+/// Starts the ingest writers: each takes every message waiting and writes them in one
+/// transaction (group commit), then answers each. A 202 still comes only after its event is
+/// committed; a commit per request is what capped ingest (on SQLite every writer queues for one
+/// lock, on PostgreSQL each commit waits for its own flush).
 pub(crate) fn spawn_ingest_writer(store: Store) -> tokio::sync::mpsc::Sender<IngestJob> {
-    let (queue, mut waiting) = tokio::sync::mpsc::channel::<IngestJob>(4 * MAX_GROUP);
-    tokio::spawn(async move {
-        let mut group = Vec::with_capacity(MAX_GROUP);
-        while waiting.recv_many(&mut group, MAX_GROUP).await > 0 {
-            let messages: Vec<&NewMessage> = group.iter().map(|(m, _)| m).collect();
-            match write_group(&store, &messages).await {
-                Ok(written) => {
-                    for (message, reply) in group.drain(..) {
-                        let _ = reply.send(Ok(written.contains(&message.id).then_some(message.id)));
-                    }
+    let (queue, waiting) = tokio::sync::mpsc::channel::<IngestJob>(4 * MAX_GROUP);
+    let waiting = std::sync::Arc::new(tokio::sync::Mutex::new(waiting));
+    let writers = if matches!(store, Store::Postgres(_)) { POSTGRES_WRITERS } else { 1 };
+    for _ in 0..writers {
+        tokio::spawn(write_groups(store.clone(), waiting.clone()));
+    }
+    queue
+}
+
+/// One writer: the next group is taken while holding `waiting`, so writers take turns gathering.
+async fn write_groups(store: Store, waiting: std::sync::Arc<tokio::sync::Mutex<tokio::sync::mpsc::Receiver<IngestJob>>>) {
+    let mut group = Vec::with_capacity(MAX_GROUP);
+    loop {
+        if waiting.lock().await.recv_many(&mut group, MAX_GROUP).await == 0 {
+            return;
+        }
+        // In one order, so that writers inserting the same event_id at once cannot deadlock.
+        group.sort_by(|(a, _), (b, _)| (&a.tenant_id, &a.event_id).cmp(&(&b.tenant_id, &b.event_id)));
+        let messages: Vec<&NewMessage> = group.iter().map(|(m, _)| m).collect();
+        match write_group(&store, &messages).await {
+            Ok(written) => {
+                for (message, reply) in group.drain(..) {
+                    let _ = reply.send(Ok(written.contains(&message.id).then_some(message.id)));
                 }
-                Err(err) => {
-                    tracing::error!(error = ?err, messages = group.len(), "ingest transaction failed");
-                    for (_, reply) in group.drain(..) {
-                        let _ = reply.send(Err(Error::Internal("the event could not be stored".into())));
-                    }
+            }
+            Err(err) => {
+                tracing::error!(error = ?err, messages = group.len(), "ingest transaction failed");
+                for (_, reply) in group.drain(..) {
+                    let _ = reply.send(Err(Error::Internal("the event could not be stored".into())));
                 }
             }
         }
-    });
-    queue
+    }
 }
 
 /// Writes the messages and their deliveries in one transaction, with multi-row INSERTs; the ids

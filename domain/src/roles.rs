@@ -22,6 +22,9 @@ pub struct Actor {
     pub ip: Option<String>,
     /// A dashboard session, an API key, or the system (command line, background jobs).
     pub kind: ActorKind,
+    /// The tenant's revision when an API key was resolved to this actor: ingest then uses its
+    /// cached view of the tenant at that revision without reading it again.
+    pub tenant_revision: Option<i64>,
 }
 
 const SUPPORT_READ_ONLY: &str = "Staff view is read-only: nothing in a tenant can be changed from here.";
@@ -39,6 +42,7 @@ impl Actor {
             suspended: false,
             ip: None,
             kind: ActorKind::User,
+            tenant_revision: None,
         }
     }
 
@@ -50,7 +54,7 @@ impl Actor {
     /// The command line acting as an admin of one tenant (creating its API key, say).
     pub fn in_tenant(self, tenant_id: &str) -> Actor {
         debug_assert_eq!(self.kind, ActorKind::System, "only the system acts in a tenant it does not belong to");
-        Actor { tenant: Some((tenant_id.to_string(), Role::Admin)), ..self }
+        Actor { tenant: Some((tenant_id.to_string(), Role::Admin)), tenant_revision: None, ..self }
     }
 
     /// Staff, and the command line, read across tenants (the audit log, say).

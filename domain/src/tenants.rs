@@ -19,6 +19,11 @@ pub struct Tenant {
     pub webhooks_enabled: bool,
     pub suspended: bool,
     pub created_at: i64,
+    /// Bumped by the database on every change to the tenant or to what ingest reads of its
+    /// endpoints (migration 0019; see [`crate::tenant_view`]).
+    #[serde(skip)]
+    #[sqlx(default)]
+    pub revision: i64,
 }
 
 /// A tenant with how much of it is in use.
@@ -70,7 +75,7 @@ pub fn validate_retention(days: i64) -> Result<i64> {
     Ok(days)
 }
 
-const TENANT_COLUMNS: &str = "id, name, plan, retention_days, allow_private_urls, webhooks_enabled, suspended, created_at";
+const TENANT_COLUMNS: &str = "id, name, plan, retention_days, allow_private_urls, webhooks_enabled, suspended, created_at, revision";
 
 impl Herald {
     pub async fn tenant(&self, tenant_id: &str) -> Result<Tenant> {

@@ -29,6 +29,7 @@ both_databases!(
     calenso_and_reservekit_names_are_accepted_and_sent_under_the_catalog_name,
     a_backlog_at_a_slow_endpoint_does_not_hold_up_another_tenant,
     a_worker_in_another_process_wakes_when_events_are_queued,
+    a_change_made_in_another_process_applies_to_the_next_event,
 );
 
 async fn count(app: &TestApp, table: &str) -> i64 {
@@ -650,4 +651,48 @@ async fn a_worker_in_another_process_wakes_when_events_are_queued(app: TestApp) 
     worker.stop().await;
     let sent: Vec<i64> = sink.received().iter().map(|r| r.json()["data"]["n"].as_i64().unwrap()).collect();
     assert_eq!(sent, vec![1, 2]);
+}
+
+/// Ingest keeps what it knows of a tenant in memory; a change made through another process (a
+/// paused endpoint, a new one, a suspension, a revoked key) still applies to the very next event.
+async fn a_change_made_in_another_process_applies_to_the_next_event(app: TestApp) {
+    let second = app.spawn_process(|_| {}).await;
+    let (tenant_id, key) = tenant_with_key(&app, "Lotus", Plan::Professional, PrivateUrls::Allowed).await;
+    let first_endpoint = add_endpoint(&app, &key, json!({ "name": "First", "url": "https://hooks.example.com/1", "event_types": ["*"] })).await;
+    let ingest = |id: &'static str| {
+        let (second, key) = (&second, key.clone());
+        async move { post(second, &key, "/events", json!({ "event_type": "invoice.closed", "event_id": id, "data": { "id": id } })).await }
+    };
+    let r = ingest("c1").await;
+    assert_eq!(r.status, 202, "{}", r.text);
+    let queued: Vec<_> = deliveries(&app).await.into_iter().filter(|d| d.status == "pending").collect();
+    assert_eq!(queued.len(), 1, "one endpoint, one delivery: {queued:?}");
+
+    // Through the first process: pause the first endpoint, add a second.
+    let r = post(&app, &key, &format!("/endpoints/{first_endpoint}/deactivate"), json!({})).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let second_endpoint = add_endpoint(&app, &key, json!({ "name": "Second", "url": "https://hooks.example.com/2", "event_types": ["*"] })).await;
+    let r = ingest("c2").await;
+    assert_eq!(r.status, 202, "{}", r.text);
+    let message = r.json()["id"].as_str().unwrap().to_string();
+    let of_c2: Vec<_> = deliveries(&app).await.into_iter().filter(|d| d.message_id == message).collect();
+    let status_of = |endpoint: &str| of_c2.iter().find(|d| d.endpoint_id == endpoint).map(|d| d.status.clone());
+    assert_eq!(status_of(&first_endpoint).as_deref(), Some("skipped"), "paused elsewhere: recorded as skipped: {of_c2:?}");
+    assert_eq!(status_of(&second_endpoint).as_deref(), Some("pending"), "added elsewhere: queued: {of_c2:?}");
+
+    // Suspended through the command line: the second process refuses the next event.
+    let out = crate::helpers::herald_cli(&app).args(["tenant", "update", &tenant_id, "--suspended", "true"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let r = ingest("c3").await;
+    assert_eq!(r.status, 403, "{}", r.text);
+    let out = crate::helpers::herald_cli(&app).args(["tenant", "update", &tenant_id, "--suspended", "false"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(ingest("c4").await.status, 202, "accepted again once the suspension is lifted");
+
+    // Revoked through the first process: refused by the second at once.
+    let admin = system().in_tenant(&tenant_id);
+    let keys = app.herald.api_keys(&admin).await.unwrap();
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    app.herald.revoke_api_key(&admin, &keys[0].id).await.expect("revoke the key");
+    assert_eq!(ingest("c5").await.status, 401);
 }

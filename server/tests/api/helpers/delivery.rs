@@ -39,7 +39,6 @@ pub async fn run_one_event_through_every_attempt(app: &TestApp, key: &str, n: i6
 pub struct DeliveryRow {
     pub id: String,
     pub endpoint_id: String,
-    #[allow(dead_code)]
     pub message_id: String,
     pub status: String,
     pub attempts: i64,
