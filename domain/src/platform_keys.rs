@@ -6,11 +6,11 @@
 
 use serde::Serialize;
 
+use crate::api_keys::{key_name, mint_key};
 use crate::audit::Audit;
 use crate::crypto::sha256_hex;
 use crate::error::{Error, Result};
 use crate::roles::{Actor, ActorKind, Role};
-use crate::api_keys::{key_name, mint_key};
 use crate::{ids, on_pool, Herald};
 use types::AuditAction;
 
@@ -39,14 +39,7 @@ impl Herald {
         }
         let name = key_name(name, "Platform key")?;
         let (plain, prefix) = mint_key(PREFIX, 12);
-        let key = PlatformKey {
-            id: ids::new_id("pkey"),
-            name,
-            prefix,
-            created_at: self.clock.now(),
-            last_used_at: None,
-            revoked_at: None,
-        };
+        let key = PlatformKey { id: ids::new_id("pkey"), name, prefix, created_at: self.clock.now(), last_used_at: None, revoked_at: None };
         let created_by = (actor.kind == ActorKind::User).then_some(actor.user_id.as_str());
         let mut tx = self.store.begin().await?;
         crate::execute_in!(
@@ -109,6 +102,11 @@ impl Herald {
             return Err(Error::Forbidden("Only a platform key acts in a tenant it names.".into()));
         }
         let tenant = self.tenant(tenant_id).await?;
-        Ok(Actor { tenant: Some((tenant.id, Role::Admin)), suspended: tenant.suspended, tenant_revision: Some(tenant.revision), ..platform })
+        Ok(Actor {
+            tenant: Some((tenant.id, Role::Admin)),
+            suspended: tenant.suspended,
+            tenant_revision: Some(tenant.revision),
+            ..platform
+        })
     }
 }

@@ -161,7 +161,12 @@ enum Attempted<'a> {
     /// Its endpoint was deleted meanwhile; its deliveries went with it.
     Gone,
     Skipped(&'static str),
-    Sent { endpoint: &'a EndpointRow, record: AttemptRecord, verdict: retry::Verdict, created_at: i64 },
+    Sent {
+        endpoint: &'a EndpointRow,
+        record: AttemptRecord,
+        verdict: retry::Verdict,
+        created_at: i64,
+    },
 }
 
 /// Claims and attempt records may be lost in a crash without breaking at-least-once (the

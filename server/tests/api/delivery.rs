@@ -658,7 +658,8 @@ async fn a_worker_in_another_process_wakes_when_events_are_queued(app: TestApp) 
 async fn a_change_made_in_another_process_applies_to_the_next_event(app: TestApp) {
     let second = app.spawn_process(|_| {}).await;
     let (tenant_id, key) = tenant_with_key(&app, "Lotus", Plan::Professional, PrivateUrls::Allowed).await;
-    let first_endpoint = add_endpoint(&app, &key, json!({ "name": "First", "url": "https://hooks.example.com/1", "event_types": ["*"] })).await;
+    let first_endpoint =
+        add_endpoint(&app, &key, json!({ "name": "First", "url": "https://hooks.example.com/1", "event_types": ["*"] })).await;
     let ingest = |id: &'static str| {
         let (second, key) = (&second, key.clone());
         async move { post(second, &key, "/events", json!({ "event_type": "invoice.closed", "event_id": id, "data": { "id": id } })).await }
@@ -671,7 +672,8 @@ async fn a_change_made_in_another_process_applies_to_the_next_event(app: TestApp
     // Through the first process: pause the first endpoint, add a second.
     let r = post(&app, &key, &format!("/endpoints/{first_endpoint}/deactivate"), json!({})).await;
     assert_eq!(r.status, 200, "{}", r.text);
-    let second_endpoint = add_endpoint(&app, &key, json!({ "name": "Second", "url": "https://hooks.example.com/2", "event_types": ["*"] })).await;
+    let second_endpoint =
+        add_endpoint(&app, &key, json!({ "name": "Second", "url": "https://hooks.example.com/2", "event_types": ["*"] })).await;
     let r = ingest("c2").await;
     assert_eq!(r.status, 202, "{}", r.text);
     let message = r.json()["id"].as_str().unwrap().to_string();
