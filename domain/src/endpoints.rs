@@ -514,6 +514,11 @@ impl Herald {
         Ok(on_pool!(&self.store, pool => sqlx::query_as::<_, EndpointRow>(&sql).bind(tenant_id).fetch_all(pool).await)?)
     }
 
+    /// The endpoints with these ids, of any tenant (callers check).
+    pub(crate) async fn endpoint_rows_by_id(&self, ids: &[&str]) -> Result<Vec<EndpointRow>> {
+        crate::store::query::fetch_by_ids(&self.store, &format!("SELECT {COLUMNS} FROM endpoints WHERE id"), ids).await
+    }
+
     pub async fn endpoint_row(&self, tenant_id: &str, id: &str) -> Result<EndpointRow> {
         let sql = format!("SELECT {COLUMNS} FROM endpoints WHERE id = $1 AND tenant_id = $2");
         on_pool!(&self.store, pool => sqlx::query_as::<_, EndpointRow>(&sql).bind(id).bind(tenant_id).fetch_optional(pool).await)?

@@ -150,22 +150,9 @@ impl Herald {
             .ok_or(Error::NotFound("message"))
     }
 
-    /// The messages with these ids (of any tenant: callers check), in one query per 500.
+    /// The messages with these ids (of any tenant: callers check).
     pub(crate) async fn messages_by_id(&self, ids: &[&str]) -> Result<Vec<Message>> {
-        let mut found = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(500) {
-            let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-            let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE id IN ({})", placeholders.join(", "));
-            let rows = on_pool!(&self.store, pool => {
-                let mut query = sqlx::query_as::<_, Message>(&sql);
-                for id in chunk {
-                    query = query.bind(*id);
-                }
-                query.fetch_all(pool).await
-            })?;
-            found.extend(rows);
-        }
-        Ok(found)
+        crate::store::query::fetch_by_ids(&self.store, &format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE id"), ids).await
     }
 }
 

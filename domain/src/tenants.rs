@@ -84,6 +84,10 @@ impl Herald {
             .ok_or(Error::NotFound("tenant"))
     }
 
+    pub(crate) async fn tenants_by_id(&self, ids: &[&str]) -> Result<Vec<Tenant>> {
+        crate::store::query::fetch_by_ids(&self.store, &format!("SELECT {TENANT_COLUMNS} FROM tenants WHERE id"), ids).await
+    }
+
     /// Inserts a tenant inside an open transaction.
     pub(crate) async fn insert_tenant(
         &self,

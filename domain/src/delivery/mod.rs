@@ -75,26 +75,24 @@ pub struct Batch {
 }
 
 impl Herald {
-    /// Reads what `claimed` needs: one query per distinct endpoint and tenant, one for the messages.
+    /// Reads what `claimed` needs: its endpoints, tenants and messages, one query each (an
+    /// endpoint deleted meanwhile is missing, and its deliveries went with it).
     pub async fn load_batch(&self, claimed: &[Claimed]) -> Result<Batch> {
-        let mut batch = Batch::default();
-        for c in claimed {
-            if !batch.endpoints.contains_key(&c.endpoint_id) {
-                match self.endpoint_row(&c.tenant_id, &c.endpoint_id).await {
-                    Ok(endpoint) => {
-                        batch.endpoints.insert(c.endpoint_id.clone(), endpoint);
-                    }
-                    Err(Error::NotFound(_)) => {} // deleted meanwhile; its deliveries went with it
-                    Err(e) => return Err(e),
-                }
-            }
-            if !batch.tenants.contains_key(&c.tenant_id) {
-                batch.tenants.insert(c.tenant_id.clone(), self.tenant(&c.tenant_id).await?);
-            }
-        }
-        let ids: Vec<&str> = claimed.iter().map(|c| c.message_id.as_str()).collect();
-        batch.messages = self.messages_by_id(&ids).await?.into_iter().map(|m| (m.id.clone(), m)).collect();
-        Ok(batch)
+        let distinct = |id: fn(&Claimed) -> &str| {
+            let mut ids: Vec<&str> = claimed.iter().map(id).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            ids
+        };
+        let endpoints: Vec<EndpointRow> = self.endpoint_rows_by_id(&distinct(|c| &c.endpoint_id)).await?;
+        let tenants: Vec<Tenant> = self.tenants_by_id(&distinct(|c| &c.tenant_id)).await?;
+        let messages = self.messages_by_id(&distinct(|c| &c.message_id)).await?;
+        Ok(Batch {
+            // Each delivery checks its endpoint's tenant against its own below.
+            endpoints: endpoints.into_iter().map(|e| (e.id.clone(), e)).collect(),
+            tenants: tenants.into_iter().map(|t| (t.id.clone(), t)).collect(),
+            messages: messages.into_iter().map(|m| (m.id.clone(), m)).collect(),
+        })
     }
 
     /// Sends one claimed delivery and records the outcome.
@@ -125,7 +123,7 @@ impl Herald {
 
     /// Sends the delivery, unless it is to be skipped.
     async fn attempt<'a>(&self, claimed: &Claimed, batch: &'a Batch) -> Result<Attempted<'a>> {
-        let Some(endpoint) = batch.endpoints.get(&claimed.endpoint_id) else {
+        let Some(endpoint) = batch.endpoints.get(&claimed.endpoint_id).filter(|e| e.tenant_id == claimed.tenant_id) else {
             return Ok(Attempted::Gone);
         };
         let tenant = batch.tenants.get(&claimed.tenant_id).ok_or(Error::NotFound("tenant"))?;

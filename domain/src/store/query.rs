@@ -58,6 +58,28 @@ impl Conditions {
     }
 }
 
+/// The rows of `select` (a query ending in `WHERE <id column>`) whose id is one of `ids`, in
+/// one query per 500 ids.
+pub(crate) async fn fetch_by_ids<T>(store: &Store, select: &str, ids: &[&str]) -> Result<Vec<T>>
+where
+    T: for<'r> sqlx::FromRow<'r, SqliteRow> + for<'r> sqlx::FromRow<'r, PgRow> + Send + Unpin,
+{
+    let mut found = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!("{select} IN ({})", placeholders.join(", "));
+        let rows = crate::on_pool!(store, pool => {
+            let mut query = sqlx::query_as::<_, T>(&sql);
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            query.fetch_all(pool).await
+        })?;
+        found.extend(rows);
+    }
+    Ok(found)
+}
+
 /// A page size from the request: 50 by default, 1 to 200.
 pub(crate) fn page_size(limit: Option<i64>) -> Result<i64> {
     let limit = limit.unwrap_or(50);
