@@ -3,7 +3,9 @@ import { defineConfig } from '@playwright/test';
 // The server is started by scripts/test.sh (a fresh data directory each run) on BASE_URL.
 export default defineConfig({
   testDir: './tests',
-  timeout: 60_000,
+  // A guard against hangs, not a speed check: the longest specs walk a dozen pages, and on a
+  // 2-core machine that is also compiling they came within a second of 60 s (one went over).
+  timeout: 120_000,
   expect: { timeout: 10_000 },
   workers: 1,
   reporter: [['list'], ['./strict-reporter.mjs']],
