@@ -252,20 +252,16 @@ enum Credential {
 /// without either, or with an unknown or revoked key.
 async fn credential(herald: &Herald, parts: &mut Parts) -> Result<Credential, Response> {
     let ip = client_ip(herald, parts);
-    let credential = match bearer(parts) {
+    Ok(match bearer(parts) {
         Some(key) if key.starts_with(domain::platform_keys::PREFIX) => {
-            Credential::Platform(herald.authenticate_platform_key(&key).await.map_err(refused)?)
+            Credential::Platform(herald.authenticate_platform_key(&key).await.map_err(refused)?.with_ip(ip))
         }
-        Some(key) => Credential::Tenant(herald.authenticate_api_key(&key).await.map_err(refused)?),
+        Some(key) => Credential::Tenant(herald.authenticate_api_key(&key).await.map_err(refused)?.with_ip(ip)),
         None => {
             let session =
                 tower_sessions::Session::from_request_parts(parts, &()).await.map_err(|_| refused(domain::Error::Unauthenticated))?;
-            Credential::Tenant(app::session::actor(herald, &session).await.map_err(refused)?)
+            Credential::Tenant(app::session::actor(herald, &session).await.map_err(refused)?.with_ip(ip))
         }
-    };
-    Ok(match credential {
-        Credential::Platform(actor) => Credential::Platform(actor.with_ip(ip)),
-        Credential::Tenant(actor) => Credential::Tenant(actor.with_ip(ip)),
     })
 }
 
