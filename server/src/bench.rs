@@ -30,6 +30,19 @@ pub struct Options {
     pub postgres_url: String,
     /// Fail when a figure misses its target.
     pub check: bool,
+    /// The runs to make (names from [`RUNS`]); empty: all of them.
+    pub only: Vec<String>,
+    pub sqlite: bool,
+    pub postgres: bool,
+}
+
+/// The runs, by name, in the order they are made.
+pub const RUNS: [&str; 8] = ["ingest", "two-workers", "end-to-end", "mixed", "latency", "split", "slow", "fan-out"];
+
+impl Options {
+    fn wants(&self, run: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|r| r == run)
+    }
 }
 
 /// Events per second and seconds of the mixed run (issue 13: 1,500/s for 30 s).
@@ -66,15 +79,20 @@ pub async fn run(options: Options) -> Result<(), String> {
     let sink = Sink::start().await?;
     let dir = std::env::temp_dir().join(format!("herald-bench-{}", std::process::id()));
     let mut misses = 0;
-    let sqlite = Backend { label: "SQLite", postgres_admin: None, dir: dir.join("sqlite") };
-    misses += sqlite.run(&options, &sink).await?;
-    match create_postgres_db(&options.postgres_url, "herald_bench_probe").await {
-        Ok((_, probe)) => {
-            drop_postgres_db(&options.postgres_url, &probe).await;
-            let postgres = Backend { label: "PostgreSQL", postgres_admin: Some(options.postgres_url.clone()), dir: dir.join("postgres") };
-            misses += postgres.run(&options, &sink).await?;
+    if options.sqlite {
+        let sqlite = Backend { label: "SQLite", postgres_admin: None, dir: dir.join("sqlite") };
+        misses += sqlite.run(&options, &sink).await?;
+    }
+    if options.postgres {
+        match create_postgres_db(&options.postgres_url, "herald_bench_probe").await {
+            Ok((_, probe)) => {
+                drop_postgres_db(&options.postgres_url, &probe).await;
+                let postgres =
+                    Backend { label: "PostgreSQL", postgres_admin: Some(options.postgres_url.clone()), dir: dir.join("postgres") };
+                misses += postgres.run(&options, &sink).await?;
+            }
+            Err(e) => println!("PostgreSQL: skipped ({e})"),
         }
-        Err(e) => println!("PostgreSQL: skipped ({e})"),
     }
     let _ = std::fs::remove_dir_all(&dir);
     match misses {
@@ -120,75 +138,90 @@ impl Backend {
         let mut report = Report { misses: 0 };
         let mut peak_rss = 0;
 
+        let mut one_worker = None;
         // Ingest alone (a web process), then its backlog drained by one worker process.
-        let mut site = self.site("ingest", 1, &[Route::FAST], sink).await?;
-        site.start("web")?;
-        let (accepted, took) = burst(&site, o.events, o.clients).await?;
-        let ingest = accepted as f64 / took.as_secs_f64();
-        report.line(
-            &format!("ingest, {} clients, 1 KiB", o.clients),
-            format!("{ingest:.0} events/s ({} refused)", o.events - accepted),
-            &format!("≥ {:.0}/s", t.ingest),
-            Some(ingest >= t.ingest && accepted == o.events),
-        );
-        let one_worker = site.drain(1, accepted, sink).await?;
-        report.line("backlog drain, 1 worker process", format!("{one_worker:.0} deliveries/s"), "", None);
-        peak_rss = peak_rss.max(site.stop().await);
+        if o.wants("ingest") {
+            let mut site = self.site("ingest", 1, &[Route::FAST], sink).await?;
+            site.start("web")?;
+            let (accepted, took) = burst(&site, o.events, o.clients).await?;
+            let ingest = accepted as f64 / took.as_secs_f64();
+            report.line(
+                &format!("ingest, {} clients, 1 KiB", o.clients),
+                format!("{ingest:.0} events/s ({} refused)", o.events - accepted),
+                &format!("≥ {:.0}/s", t.ingest),
+                Some(ingest >= t.ingest && accepted == o.events),
+            );
+            let drained = site.drain(1, accepted, sink).await?;
+            report.line("backlog drain, 1 worker process", format!("{drained:.0} deliveries/s"), "", None);
+            one_worker = Some(drained);
+            peak_rss = peak_rss.max(site.stop().await);
+        }
 
         // The same backlog drained by two worker processes.
-        let mut site = self.site("two-workers", 1, &[Route::FAST], sink).await?;
-        site.start("web")?;
-        let (accepted, _) = burst(&site, o.events, o.clients).await?;
-        let two_workers = site.drain(2, accepted, sink).await?;
-        report.line(
-            "backlog drain, 2 worker processes",
-            format!("{two_workers:.0} deliveries/s ({:.2}× one)", two_workers / one_worker),
-            "report the ratio",
-            None,
-        );
-        peak_rss = peak_rss.max(site.stop().await);
+        if o.wants("two-workers") {
+            let mut site = self.site("two-workers", 1, &[Route::FAST], sink).await?;
+            site.start("web")?;
+            let (accepted, _) = burst(&site, o.events, o.clients).await?;
+            let two_workers = site.drain(2, accepted, sink).await?;
+            report.line(
+                "backlog drain, 2 worker processes",
+                match one_worker {
+                    Some(one) => format!("{two_workers:.0} deliveries/s ({:.2}× one)", two_workers / one),
+                    None => format!("{two_workers:.0} deliveries/s"),
+                },
+                "report the ratio",
+                None,
+            );
+            peak_rss = peak_rss.max(site.stop().await);
+        }
 
         // End to end: one process takes the burst in and delivers it to one fast endpoint.
-        let mut site = self.site("end-to-end", 1, &[Route::FAST], sink).await?;
-        site.start("all")?;
-        let started = Instant::now();
-        let (accepted, _) = burst(&site, o.events, o.clients).await?;
-        let done = sink.wait_for(accepted, STRAGGLER_WAIT).await;
-        let rate = sink.count() as f64 / done.duration_since(started).as_secs_f64();
-        report.line(
-            "delivered end to end, one fast endpoint",
-            format!("{rate:.0} deliveries/s"),
-            &format!("≥ {:.0}/s", t.delivered),
-            Some(rate >= t.delivered && sink.count() == accepted),
-        );
-        peak_rss = peak_rss.max(site.stop().await);
+        if o.wants("end-to-end") {
+            let mut site = self.site("end-to-end", 1, &[Route::FAST], sink).await?;
+            site.start("all")?;
+            let started = Instant::now();
+            let (accepted, _) = burst(&site, o.events, o.clients).await?;
+            let done = sink.wait_for(accepted, STRAGGLER_WAIT).await;
+            let rate = sink.count() as f64 / done.duration_since(started).as_secs_f64();
+            report.line(
+                "delivered end to end, one fast endpoint",
+                format!("{rate:.0} deliveries/s"),
+                &format!("≥ {:.0}/s", t.delivered),
+                Some(rate >= t.delivered && sink.count() == accepted),
+            );
+            peak_rss = peak_rss.max(site.stop().await);
+        }
 
         // Mixed: a steady 1,500/s for 30 s into one process that delivers meanwhile.
-        let mut site = self.site("mixed", 1, &[Route::FAST], sink).await?;
-        site.start("all")?;
-        let lat = paced(&site, sink, MIXED_RATE, MIXED_SECONDS).await?;
-        report.line(
-            &format!("mixed: {MIXED_RATE}/s for {MIXED_SECONDS} s"),
-            format!("backlog {:.2} s, p99 {}", lat.backlog.as_secs_f64(), ms(lat.p99)),
-            "backlog < 1 s, p99 < 100 ms",
-            Some(lat.backlog < Duration::from_secs(1) && lat.p99 < 100.0),
-        );
-        peak_rss = peak_rss.max(site.stop().await);
+        if o.wants("mixed") {
+            let mut site = self.site("mixed", 1, &[Route::FAST], sink).await?;
+            site.start("all")?;
+            let lat = paced(&site, sink, MIXED_RATE, MIXED_SECONDS).await?;
+            report.line(
+                &format!("mixed: {MIXED_RATE}/s for {MIXED_SECONDS} s"),
+                format!("backlog {:.2} s, p99 {}", lat.backlog.as_secs_f64(), ms(lat.p99)),
+                "backlog < 1 s, p99 < 100 ms",
+                Some(lat.backlog < Duration::from_secs(1) && lat.p99 < 100.0),
+            );
+            peak_rss = peak_rss.max(site.stop().await);
+        }
 
         // Latency at a fixed rate, one process.
-        let mut site = self.site("latency", 1, &[Route::FAST], sink).await?;
-        site.start("all")?;
-        let lat = paced(&site, sink, o.rate, o.seconds).await?;
-        report.line(
-            &format!("ingest→delivery at {}/s, one process", o.rate),
-            lat.describe(),
-            &format!("p99 < {:.0} ms", t.p99_ms),
-            Some(lat.p99 < t.p99_ms),
-        );
-        peak_rss = peak_rss.max(site.stop().await);
+        if o.wants("latency") {
+            let mut site = self.site("latency", 1, &[Route::FAST], sink).await?;
+            site.start("all")?;
+            let lat = paced(&site, sink, o.rate, o.seconds).await?;
+            report.line(
+                &format!("ingest→delivery at {}/s, one process", o.rate),
+                lat.describe(),
+                &format!("p99 < {:.0} ms", t.p99_ms),
+                Some(lat.p99 < t.p99_ms),
+            );
+            peak_rss = peak_rss.max(site.stop().await);
+        }
 
         // The same with web and worker as separate processes (a PostgreSQL deployment).
-        if self.postgres_admin.is_some() {
+        if self.postgres_admin.is_some() && o.wants("split") {
             let mut site = self.site("split", 1, &[Route::FAST], sink).await?;
             site.start("web")?;
             site.start("worker")?;
@@ -203,38 +236,42 @@ impl Backend {
         }
 
         // One endpoint that takes 50 ms to answer.
-        let mut site = self.site("slow", 1, &[Route::SLOW], sink).await?;
-        site.start("all")?;
-        let events = o.events.min(5_000);
-        let started = Instant::now();
-        let (accepted, _) = burst(&site, events, o.clients).await?;
-        let done = sink.wait_for(accepted, STRAGGLER_WAIT).await;
-        let rate = sink.count() as f64 / done.duration_since(started).as_secs_f64();
-        report.line(
-            "one endpoint answering in 50 ms",
-            format!("{rate:.0} deliveries/s"),
-            "≥ 500/s",
-            Some(rate >= 500.0 && sink.count() == accepted),
-        );
-        peak_rss = peak_rss.max(site.stop().await);
+        if o.wants("slow") {
+            let mut site = self.site("slow", 1, &[Route::SLOW], sink).await?;
+            site.start("all")?;
+            let events = o.events.min(5_000);
+            let started = Instant::now();
+            let (accepted, _) = burst(&site, events, o.clients).await?;
+            let done = sink.wait_for(accepted, STRAGGLER_WAIT).await;
+            let rate = sink.count() as f64 / done.duration_since(started).as_secs_f64();
+            report.line(
+                "one endpoint answering in 50 ms",
+                format!("{rate:.0} deliveries/s"),
+                "≥ 500/s",
+                Some(rate >= 500.0 && sink.count() == accepted),
+            );
+            peak_rss = peak_rss.max(site.stop().await);
+        }
 
         // 1,000 endpoints: 100 tenants with 10 each; every event fans out to its tenant's 10.
-        let routes: Vec<Route> = (0..10).map(|i| Route { path: ENDPOINT_PATHS[i], delay: Duration::ZERO }).collect();
-        let mut site = self.site("fan-out", 100, &routes, sink).await?;
-        site.start("all")?;
-        let events = (o.events / 10).max(100);
-        let started = Instant::now();
-        let (accepted, _) = burst(&site, events, o.clients).await?;
-        let expected = accepted * routes.len();
-        let done = sink.wait_for(expected, STRAGGLER_WAIT).await;
-        let rate = sink.count() as f64 / done.duration_since(started).as_secs_f64();
-        report.line(
-            "1,000 endpoints across 100 tenants",
-            format!("{rate:.0} deliveries/s ({} of {expected})", sink.count()),
-            "≥ 3,000/s",
-            Some(rate >= 3_000.0 && sink.count() == expected),
-        );
-        peak_rss = peak_rss.max(site.stop().await);
+        if o.wants("fan-out") {
+            let routes: Vec<Route> = (0..10).map(|i| Route { path: ENDPOINT_PATHS[i], delay: Duration::ZERO }).collect();
+            let mut site = self.site("fan-out", 100, &routes, sink).await?;
+            site.start("all")?;
+            let events = (o.events / 10).max(100);
+            let started = Instant::now();
+            let (accepted, _) = burst(&site, events, o.clients).await?;
+            let expected = accepted * routes.len();
+            let done = sink.wait_for(expected, STRAGGLER_WAIT).await;
+            let rate = sink.count() as f64 / done.duration_since(started).as_secs_f64();
+            report.line(
+                "1,000 endpoints across 100 tenants",
+                format!("{rate:.0} deliveries/s ({} of {expected})", sink.count()),
+                "≥ 3,000/s",
+                Some(rate >= 3_000.0 && sink.count() == expected),
+            );
+            peak_rss = peak_rss.max(site.stop().await);
+        }
 
         report.line(
             "peak RSS of a Herald process",

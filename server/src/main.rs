@@ -72,6 +72,13 @@ enum Command {
         /// Exit non-zero when a figure misses its target.
         #[arg(long)]
         check: bool,
+        /// Run only these runs (comma-separated): ingest (and its drain), two-workers,
+        /// end-to-end, mixed, latency, split, slow, fan-out. Default: all.
+        #[arg(long, value_delimiter = ',', value_parser = clap::builder::PossibleValuesParser::new(server::bench::RUNS))]
+        only: Vec<String>,
+        /// Measure one database only (default: SQLite, then PostgreSQL when reachable).
+        #[arg(long, value_enum)]
+        database: Option<BenchDatabase>,
     },
     /// Archive deliveries past their tenant's retention now (`serve` also does it every 15
     /// minutes). Prints how many messages, deliveries and attempts were archived.
@@ -107,6 +114,12 @@ enum ApiKeyAction {
 enum BenchSuite {
     /// Delivery log pages and endpoint stats over 1,000,000 seeded deliveries.
     Logs,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq)]
+enum BenchDatabase {
+    Sqlite,
+    Postgres,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq)]
@@ -196,11 +209,14 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<(), String> {
-    if let Command::Bench { suite, events, clients, rate, seconds, postgres_url, deliveries, repeats, check } = cli.command {
+    if let Command::Bench { suite, events, clients, rate, seconds, postgres_url, deliveries, repeats, check, only, database } = cli.command
+    {
         if suite == Some(BenchSuite::Logs) {
             return server::bench_logs::run(server::bench_logs::Options { deliveries, repeats: repeats as usize, postgres_url }).await;
         }
-        return server::bench::run(server::bench::Options { events, clients, rate, seconds, postgres_url, check }).await;
+        let (sqlite, postgres) = (database != Some(BenchDatabase::Postgres), database != Some(BenchDatabase::Sqlite));
+        return server::bench::run(server::bench::Options { events, clients, rate, seconds, postgres_url, check, only, sqlite, postgres })
+            .await;
     }
     let mut config = Config::from_env()?;
     let clock: Arc<dyn domain::clock::Clock> = match &cli.command {
