@@ -126,6 +126,8 @@ impl Herald {
             kind: DeliveryKind::Test,
             attempts: 0,
             lease_until: 0, // never leased: sent here, not by a worker
+            due_at: now,
+            throttled: false,
         };
         self.deliver(&claimed).await?;
         self.delivery(tenant_id, &id).await

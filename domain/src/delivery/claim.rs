@@ -7,7 +7,7 @@ use super::relaxed_commit;
 use crate::clock::Millis;
 use crate::error::Result;
 use crate::store::Store;
-use crate::{execute_on, Herald};
+use crate::{execute_on, on_pool, Herald};
 use types::DeliveryKind;
 
 /// A claimed delivery.
@@ -22,47 +22,42 @@ pub struct Claimed {
     pub attempts: i64,
     /// The lease this claim set: only the claimer that set it may hand the delivery back.
     pub lease_until: i64,
+    /// When it was due: a claim's deliveries are sent oldest first.
+    #[sqlx(rename = "next_attempt_at")]
+    pub due_at: i64,
+    /// Claimed within its endpoint's own throttle (see [`super::throttle`]), which stands in
+    /// for the worker's per-endpoint limit.
+    #[sqlx(skip)]
+    pub throttled: bool,
 }
 
-/// Candidates come from the due index in time order (bounded, so a large backlog costs no more
-/// than a small one), skipping throttled endpoints (see [`super::throttle`]) and endpoints already at `$3` in flight (`$5` lists one endpoint id
-/// per delivery in flight); among them, each endpoint gets what is left of its `$3`.
-const CLAIM_SQLITE: &str = "
-UPDATE deliveries SET lease_until = $2
-WHERE id IN (
-    SELECT id FROM (
-        SELECT id, endpoint_id, next_attempt_at, ROW_NUMBER() OVER (PARTITION BY endpoint_id ORDER BY next_attempt_at, id) AS rank
-        FROM (
-            SELECT id, endpoint_id, next_attempt_at FROM deliveries
-            WHERE next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until < $1)
-              AND endpoint_id NOT IN (SELECT value FROM json_each($5) GROUP BY value HAVING COUNT(*) >= $3)
-              AND endpoint_id NOT IN (SELECT id FROM endpoints WHERE max_per_second IS NOT NULL OR max_in_flight IS NOT NULL)
-            ORDER BY next_attempt_at LIMIT 1000
-        )
-    ) ranked LEFT JOIN (SELECT value AS endpoint_id, COUNT(*) AS n FROM json_each($5) GROUP BY value) busy USING (endpoint_id)
-    WHERE rank + COALESCE(busy.n, 0) <= $3
-    ORDER BY next_attempt_at LIMIT $4)
-RETURNING id, tenant_id, endpoint_id, message_id, event_type, kind, attempts, lease_until";
-
-/// PostgreSQL, step 1: up to `$3` endpoints with due deliveries, after `$2` in id order. A skip
-/// scan of the due-by-endpoint index: one probe per endpoint, however deep its backlog, so a
-/// claim costs the same with ten due rows or a million (a scan of the due rows in time order
-/// cannot stop early once busy endpoints' rows fill its head).
-const DUE_ENDPOINTS_POSTGRES: &str = "
+/// Step 1: up to `$3` endpoints with due deliveries, after `$2` in id order. A skip scan of the
+/// due-by-endpoint index: one probe per endpoint, however deep its backlog, so a claim costs
+/// the same with ten due rows or a million (a scan of the due rows in time order cannot stop
+/// early once busy endpoints' rows fill its head).
+const DUE_ENDPOINTS: &str = "
 WITH RECURSIVE due(endpoint_id, n) AS (
-    (SELECT endpoint_id, 1 FROM deliveries WHERE next_attempt_at <= $1 AND endpoint_id > $2 ORDER BY endpoint_id LIMIT 1)
+    SELECT (SELECT endpoint_id FROM deliveries WHERE next_attempt_at <= $1 AND endpoint_id > $2 ORDER BY endpoint_id LIMIT 1), 1
     UNION ALL
     SELECT (SELECT d.endpoint_id FROM deliveries d
             WHERE d.next_attempt_at <= $1 AND d.endpoint_id > due.endpoint_id ORDER BY d.endpoint_id LIMIT 1), n + 1
     FROM due WHERE due.endpoint_id IS NOT NULL AND n < $3)
 SELECT endpoint_id FROM due WHERE endpoint_id IS NOT NULL";
 
+/// What a claim returns of each delivery it leased: a [`Claimed`].
+macro_rules! claimed_columns {
+    () => {
+        "id, tenant_id, endpoint_id, message_id, event_type, kind, attempts, lease_until, next_attempt_at"
+    };
+}
+pub(super) use claimed_columns;
+
 /// PostgreSQL, step 2: each endpoint's oldest due deliveries, up to its room (`$3` ids, `$4`
 /// rooms), leaving throttled endpoints to [`super::throttle`]. `SKIP LOCKED` lets many workers
 /// claim side by side; the conditions are re-checked on a row locked and changed meanwhile, so
 /// a row claimed by another worker is not taken twice.
-const CLAIM_POSTGRES: &str = "
-UPDATE deliveries SET lease_until = $2
+const CLAIM_POSTGRES: &str = concat!(
+    "UPDATE deliveries SET lease_until = $2
 WHERE id IN (
     SELECT c.id FROM unnest($3::text[], $4::bigint[]) AS e(endpoint_id, room)
     JOIN endpoints ep ON ep.id = e.endpoint_id AND ep.max_per_second IS NULL AND ep.max_in_flight IS NULL
@@ -71,64 +66,76 @@ WHERE id IN (
         WHERE d.endpoint_id = e.endpoint_id AND d.next_attempt_at <= $1 AND (d.lease_until IS NULL OR d.lease_until < $1)
         ORDER BY d.next_attempt_at LIMIT e.room
         FOR UPDATE OF d SKIP LOCKED) c)
-RETURNING id, tenant_id, endpoint_id, message_id, event_type, kind, attempts, lease_until";
+RETURNING ",
+    claimed_columns!()
+);
 
-/// Where the next PostgreSQL claim starts looking: just after the last endpoint served, so
-/// endpoints take turns when there is more due than one claim takes.
+/// SQLite, step 2: the same for `endpoints` endpoints (`$3`, `$4`: the first one and its room;
+/// `$5`, `$6`: the second…). SQLite has no LATERAL, so each endpoint gets a subquery of its own;
+/// its single writer needs no row locks.
+fn claim_sqlite_sql(endpoints: usize) -> String {
+    let per_endpoint: Vec<String> = (0..endpoints)
+        .map(|i| {
+            let (endpoint, room) = (3 + 2 * i, 4 + 2 * i);
+            format!(
+                "SELECT id FROM (SELECT id FROM deliveries WHERE endpoint_id = ${endpoint} AND next_attempt_at <= $1
+                 AND (lease_until IS NULL OR lease_until < $1) ORDER BY next_attempt_at LIMIT ${room})"
+            )
+        })
+        .collect();
+    format!(
+        "UPDATE deliveries SET lease_until = $2
+WHERE id IN ({})
+  AND endpoint_id NOT IN (SELECT id FROM endpoints WHERE max_per_second IS NOT NULL OR max_in_flight IS NOT NULL)
+RETURNING {}",
+        per_endpoint.join(" UNION ALL "),
+        claimed_columns!()
+    )
+}
+
+/// Where the next claim starts looking: just after the last endpoint served, so endpoints take
+/// turns when there is more due than one claim takes.
 #[derive(Default)]
 pub struct ClaimCursor(std::sync::Mutex<String>);
 
 impl Herald {
-    /// Claims up to `limit` due deliveries, so that no endpoint has more than `per_endpoint` in
-    /// flight in this process, counting those already `in_flight` (one endpoint id per delivery).
-    /// Throttled endpoints are served first, each within its own limits.
-    pub async fn claim_due(&self, limit: usize, per_endpoint: usize, in_flight: &[String]) -> Result<Vec<Claimed>> {
+    /// Claims up to `limit` due deliveries, so that no endpoint has more than `per_endpoint`
+    /// held by this process, counting those already `held` (one endpoint id per delivery).
+    /// Throttled endpoints are served first, each within its own limits. Each endpoint's come
+    /// oldest first.
+    pub async fn claim_due(&self, limit: usize, per_endpoint: usize, held: &[String]) -> Result<Vec<Claimed>> {
         let now = self.clock.now();
         let lease_until = now + self.engine.lease.as_millis() as Millis;
         let mut claimed = self.claim_throttled(limit, now, lease_until).await?;
         let limit = limit - claimed.len();
-        if limit == 0 {
-            return Ok(claimed);
+        if limit > 0 {
+            claimed.extend(self.claim_by_endpoint(now, lease_until, limit, per_endpoint, held).await?);
         }
-        let general = match &self.store {
-            Store::Sqlite(pool) => {
-                let in_flight = serde_json::to_string(in_flight).unwrap_or_else(|_| "[]".into());
-                let _turn = crate::store::sqlite_write_turn().await;
-                sqlx::query_as::<_, Claimed>(CLAIM_SQLITE)
-                    .bind(now)
-                    .bind(lease_until)
-                    .bind(per_endpoint as i64)
-                    .bind(limit as i64)
-                    .bind(in_flight)
-                    .fetch_all(pool)
-                    .await?
-            }
-            Store::Postgres(pool) => self.claim_postgres(pool, now, lease_until, limit, per_endpoint, in_flight).await?,
-        };
-        claimed.extend(general);
+        claimed.sort_by(|a, b| (a.due_at, &a.id).cmp(&(b.due_at, &b.id)));
         self.count_claims(claimed.len());
         Ok(claimed)
     }
 
-    async fn claim_postgres(
+    /// Step 1 finds endpoints with due deliveries, from the cursor on; this gives each what is
+    /// left of its `per_endpoint`, up to `limit` in all; step 2 claims that many of each.
+    async fn claim_by_endpoint(
         &self,
-        pool: &sqlx::PgPool,
         now: Millis,
         lease_until: Millis,
         limit: usize,
         per_endpoint: usize,
-        in_flight: &[String],
+        held: &[String],
     ) -> Result<Vec<Claimed>> {
         let mut busy: HashMap<&str, usize> = HashMap::new();
-        for endpoint_id in in_flight {
+        for endpoint_id in held {
             *busy.entry(endpoint_id.as_str()).or_default() += 1;
         }
         let full = busy.values().filter(|n| **n >= per_endpoint).count();
         // Enough endpoints for every free slot even if each has one due delivery, plus the full ones.
         let wanted = limit + full;
         let cursor = self.claim_cursor.0.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        let due_after = |after: String, n: usize| {
-            sqlx::query_scalar::<_, String>(DUE_ENDPOINTS_POSTGRES).bind(now).bind(after).bind(n as i64).fetch_all(pool)
+        let due_after = |after: String, n: usize| async move {
+            on_pool!(&self.store, pool => sqlx::query_scalar(DUE_ENDPOINTS).bind(now).bind(after).bind(n as i64).fetch_all(pool).await)
         };
         let mut due = due_after(cursor.clone(), wanted).await?;
         if due.len() < wanted && !cursor.is_empty() {
@@ -153,17 +160,30 @@ impl Herald {
         }
         let Some(last) = endpoints.last() else { return Ok(Vec::new()) };
         *self.claim_cursor.0.lock().unwrap_or_else(|p| p.into_inner()) = last.clone();
-        let mut tx = pool.begin().await?;
-        relaxed_commit(&mut tx).await?;
-        let claimed = sqlx::query_as::<_, Claimed>(CLAIM_POSTGRES)
-            .bind(now)
-            .bind(lease_until)
-            .bind(&endpoints)
-            .bind(&rooms)
-            .fetch_all(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(claimed)
+        match &self.store {
+            Store::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                relaxed_commit(&mut tx).await?;
+                let claimed = sqlx::query_as::<_, Claimed>(CLAIM_POSTGRES)
+                    .bind(now)
+                    .bind(lease_until)
+                    .bind(&endpoints)
+                    .bind(&rooms)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(claimed)
+            }
+            Store::Sqlite(pool) => {
+                let sql = claim_sqlite_sql(endpoints.len());
+                let mut query = sqlx::query_as::<_, Claimed>(&sql).bind(now).bind(lease_until);
+                for (endpoint_id, room) in endpoints.iter().zip(&rooms) {
+                    query = query.bind(endpoint_id).bind(room);
+                }
+                let _turn = crate::store::sqlite_write_turn().await;
+                Ok(query.fetch_all(pool).await?)
+            }
+        }
     }
 
     /// Hands claimed deliveries back unfinished (a worker shutting down): each is due again at

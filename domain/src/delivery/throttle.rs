@@ -36,12 +36,14 @@ const IN_FLIGHT: &str = "SELECT COUNT(*) FROM deliveries WHERE endpoint_id = $1 
 
 const STARTED_LAST_SECOND: &str = "SELECT COUNT(*) FROM deliveries WHERE endpoint_id = $1 AND claimed_at > $2";
 
-const CLAIM_ONE_ENDPOINT: &str = "
-UPDATE deliveries SET lease_until = $2, claimed_at = $1
+const CLAIM_ONE_ENDPOINT: &str = concat!(
+    "UPDATE deliveries SET lease_until = $2, claimed_at = $1
 WHERE id IN (
     SELECT id FROM deliveries WHERE endpoint_id = $3 AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until < $1)
     ORDER BY next_attempt_at, id LIMIT $4)
-RETURNING id, tenant_id, endpoint_id, message_id, event_type, kind, attempts, lease_until";
+RETURNING ",
+    super::claim::claimed_columns!()
+);
 
 impl Herald {
     async fn any_throttled(&self, now: Millis) -> Result<bool> {
@@ -101,9 +103,10 @@ impl Herald {
         if fits <= 0 {
             return Ok(Vec::new());
         }
-        let claimed: Vec<Claimed> = on_tx!(&mut tx, conn => sqlx::query_as(CLAIM_ONE_ENDPOINT)
+        let mut claimed: Vec<Claimed> = on_tx!(&mut tx, conn => sqlx::query_as(CLAIM_ONE_ENDPOINT)
             .bind(now).bind(lease_until).bind(endpoint_id).bind(fits).fetch_all(conn).await)?;
         tx.commit().await?;
+        claimed.iter_mut().for_each(|c| c.throttled = true);
         Ok(claimed)
     }
 }
