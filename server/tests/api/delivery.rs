@@ -30,6 +30,7 @@ both_databases!(
     a_backlog_at_a_slow_endpoint_does_not_hold_up_another_tenant,
     a_worker_in_another_process_wakes_when_events_are_queued,
     a_change_made_in_another_process_applies_to_the_next_event,
+    a_delivery_that_waited_out_half_its_lease_is_claimed_afresh_and_sent_once,
 );
 
 async fn count(app: &TestApp, table: &str) -> i64 {
@@ -697,4 +698,42 @@ async fn a_change_made_in_another_process_applies_to_the_next_event(app: TestApp
     assert_eq!(keys.len(), 1, "{keys:?}");
     app.herald.revoke_api_key(&admin, &keys[0].id).await.expect("revoke the key");
     assert_eq!(ingest("c5").await.status, 401);
+}
+
+async fn a_delivery_that_waited_out_half_its_lease_is_claimed_afresh_and_sent_once(app: TestApp) {
+    let sink = Sink::start().await;
+    // Slow answers (under the tests' 1.5 s timeout), so the clock can move while each is open.
+    sink.then(Answer::Slow(800));
+    sink.then(Answer::Slow(1400));
+    let (_, key) = tenant_with_key(&app, "Lotus", Plan::Enterprise, PrivateUrls::Allowed).await;
+    add_endpoint(&app, &key, json!({ "name": "Hook", "url": format!("{}/hook", sink.url), "event_types": ["*"] })).await;
+    for n in 0..2 {
+        send_event(&app, &key, "invoice.closed", json!({ "n": n })).await;
+        app.clock.advance(1); // so the first is the older, sent first
+    }
+    let one_at_a_time = |engine: &mut domain::delivery::EngineSettings| engine.per_endpoint = 1;
+    let lease = app.herald.engine.lease.as_millis() as i64;
+    // Worker A claims both (it claims ahead of its limit) and sends the first; the second
+    // waits in A's lane while the first is answered, and meanwhile 60 % of its lease goes by.
+    let worker_a = RunningWorker::start(app.herald_with(one_at_a_time).await);
+    eventually("worker A sends the first", || sink.received().len() == 1).await;
+    app.clock.advance(lease * 6 / 10);
+    eventually("the second is sent after the first", || sink.received().len() == 2).await;
+    // While the second is being answered, the clock passes the end of the lease it was first
+    // claimed with. Sent on that old lease, worker B would now take it over and send it again.
+    let herald_b = app.herald_with(one_at_a_time).await;
+    app.clock.advance(lease / 2);
+    let worker_b = RunningWorker::start(herald_b);
+    for _ in 0..200 {
+        if deliveries(&app).await.iter().all(|d| d.status == "succeeded") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    worker_a.stop().await;
+    worker_b.stop().await;
+    let sent: Vec<i64> = sink.received().iter().map(|r| r.json()["data"]["n"].as_i64().unwrap()).collect();
+    assert_eq!(sent, [0, 1], "each event sent once, in order");
+    let rows = deliveries(&app).await;
+    assert!(rows.len() == 2 && rows.iter().all(|d| d.status == "succeeded" && d.attempts == 1), "{rows:?}");
 }
