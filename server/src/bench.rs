@@ -206,28 +206,20 @@ impl Backend {
             peak_rss = peak_rss.max(site.stop().await);
         }
 
-        // Latency at a fixed rate, one process.
-        if o.wants("latency") {
-            let mut site = self.site("latency", 1, &[Route::FAST], sink).await?;
-            site.start("all")?;
+        // Latency at a fixed rate, one process; then with web and worker as separate processes
+        // (a PostgreSQL deployment).
+        let layouts: [(&str, &[&str], &str); 2] = [("latency", &["all"], "one process"), ("split", &["web", "worker"], "web + worker")];
+        for (run, roles, layout) in layouts {
+            if !o.wants(run) || (run == "split" && self.postgres_admin.is_none()) {
+                continue;
+            }
+            let mut site = self.site(run, 1, &[Route::FAST], sink).await?;
+            for role in roles {
+                site.start(role)?;
+            }
             let lat = paced(&site, sink, o.rate, o.seconds).await?;
             report.line(
-                &format!("ingest→delivery at {}/s, one process", o.rate),
-                lat.describe(),
-                &format!("p99 < {:.0} ms", t.p99_ms),
-                Some(lat.p99 < t.p99_ms),
-            );
-            peak_rss = peak_rss.max(site.stop().await);
-        }
-
-        // The same with web and worker as separate processes (a PostgreSQL deployment).
-        if self.postgres_admin.is_some() && o.wants("split") {
-            let mut site = self.site("split", 1, &[Route::FAST], sink).await?;
-            site.start("web")?;
-            site.start("worker")?;
-            let lat = paced(&site, sink, o.rate, o.seconds).await?;
-            report.line(
-                &format!("ingest→delivery at {}/s, web + worker", o.rate),
+                &format!("ingest→delivery at {}/s, {layout}", o.rate),
                 lat.describe(),
                 &format!("p99 < {:.0} ms", t.p99_ms),
                 Some(lat.p99 < t.p99_ms),
