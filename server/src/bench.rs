@@ -208,9 +208,10 @@ impl Backend {
 
         // Latency at a fixed rate, one process; then with web and worker as separate processes
         // (a PostgreSQL deployment).
-        let layouts: [(&str, &[&str], &str); 2] = [("latency", &["all"], "one process"), ("split", &["web", "worker"], "web + worker")];
-        for (run, roles, layout) in layouts {
-            if !o.wants(run) || (run == "split" && self.postgres_admin.is_none()) {
+        let layouts: [(&str, &[&str], &str, bool); 2] =
+            [("latency", &["all"], "one process", false), ("split", &["web", "worker"], "web + worker", true)];
+        for (run, roles, layout, postgres_only) in layouts {
+            if !o.wants(run) || (postgres_only && self.postgres_admin.is_none()) {
                 continue;
             }
             let mut site = self.site(run, 1, &[Route::FAST], sink).await?;
