@@ -73,6 +73,8 @@ pub struct Inner {
     pub tenant_labels: telemetry::TenantLabels,
     /// Accepted events wait here for the group commit (see `messages::spawn_ingest_writer`).
     ingest_queue: tokio::sync::mpsc::Sender<messages::IngestJob>,
+    /// API keys to check wait here for a shared lookup (see `api_keys::spawn_key_lookups`).
+    key_lookups: tokio::sync::mpsc::Sender<api_keys::KeyLookup>,
     /// Finished attempts wait here for the group commit (see `delivery::record`).
     record_queue: tokio::sync::mpsc::Sender<delivery::record::RecordJob>,
     /// The event catalog as this process knows it (see [`event_types`]).
@@ -99,6 +101,7 @@ impl Herald {
         let announce = Arc::new(tokio::sync::Notify::new());
         delivery::wake::spawn_announcer(&store, announce.clone());
         let ingest_queue = messages::spawn_ingest_writer(store.clone());
+        let key_lookups = api_keys::spawn_key_lookups(store.clone());
         Herald(Arc::new_cyclic(|herald| Inner {
             store,
             clock,
@@ -115,6 +118,7 @@ impl Herald {
             tenant_views: Default::default(),
             tenant_labels: Default::default(),
             ingest_queue,
+            key_lookups,
             record_queue: delivery::record::spawn_recorder(herald.clone()),
             catalog: Default::default(),
         }))

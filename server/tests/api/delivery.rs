@@ -14,6 +14,7 @@ both_databases!(
     the_request_carries_verb_signature_and_auth_header,
     a_repeated_event_id_returns_the_first_message,
     concurrent_events_are_each_stored_once_with_their_deliveries,
+    concurrent_requests_with_different_keys_each_act_for_their_own_tenant,
     bad_events_are_refused_and_store_nothing,
     failures_retry_five_times_with_backoff,
     retry_after_is_honoured_and_410_deactivates_at_once,
@@ -163,6 +164,36 @@ async fn concurrent_events_are_each_stored_once_with_their_deliveries(app: TestA
     let ids: std::collections::HashSet<String> = created.iter().map(|r| r.json()["id"].as_str().unwrap().to_string()).collect();
     assert_eq!(ids.len(), 41);
     assert_eq!((count(&app, "messages").await, count(&app, "deliveries").await), (41, 82));
+}
+
+/// API keys are looked up together when requests arrive together: each request must still act
+/// for its own key's tenant, and an unknown key among them is refused.
+async fn concurrent_requests_with_different_keys_each_act_for_their_own_tenant(app: TestApp) {
+    let (lotus, lotus_key) = tenant_with_key(&app, "Lotus", Plan::Enterprise, PrivateUrls::Allowed).await;
+    let (zen, zen_key) = tenant_with_key(&app, "Zen", Plan::Enterprise, PrivateUrls::Allowed).await;
+    let keys = [(lotus.as_str(), lotus_key.as_str()), (zen.as_str(), zen_key.as_str()), ("nobody", "hk_not-a-real-key")];
+    let requests =
+        (0..90).map(|n| {
+            let (tenant_id, key) = keys[n % 3];
+            let app = &app;
+            async move {
+                (tenant_id, post(app, key, "/events", json!({ "event_type": "invoice.closed", "data": { "sent_for": tenant_id } })).await)
+            }
+        });
+    let replies = futures::future::join_all(requests).await;
+    for (tenant_id, reply) in &replies {
+        let expected = if *tenant_id == "nobody" { 401 } else { 202 };
+        assert_eq!(reply.status, expected, "a request for {tenant_id}: {}", reply.text);
+    }
+    let stored: Vec<(String, String)> = domain::on_pool!(&app.herald.store, pool => sqlx::query_as(
+        "SELECT tenant_id, payload FROM messages").fetch_all(pool).await)
+    .unwrap();
+    assert_eq!(stored.len(), 60, "30 events for each of the two tenants");
+    for (tenant_id, payload) in &stored {
+        let sent_for: Value = serde_json::from_str(payload).unwrap();
+        assert_eq!(sent_for["sent_for"], tenant_id.as_str(), "an event is stored under the tenant whose key sent it");
+    }
+    assert_eq!(stored.iter().filter(|(t, _)| *t == lotus).count(), 30);
 }
 
 async fn bad_events_are_refused_and_store_nothing(app: TestApp) {
