@@ -252,44 +252,108 @@ async fn write_groups(store: Store, waiting: std::sync::Arc<tokio::sync::Mutex<t
     }
 }
 
-/// Writes the messages and their deliveries in one transaction, with multi-row INSERTs; the ids
-/// of the messages written (one whose `event_id` is taken is not, nor are its deliveries).
+/// Writes the messages and their deliveries; the ids of the messages written (one whose
+/// `event_id` is taken is not, nor are its deliveries). Each message is written with its
+/// deliveries or not at all.
 async fn write_group(store: &Store, messages: &[&NewMessage]) -> Result<std::collections::HashSet<String>> {
+    match store {
+        Store::Postgres(pool) => write_group_postgres(pool, messages).await,
+        Store::Sqlite(_) => write_group_in_transaction(store, messages).await,
+    }
+}
+
+/// `INSERT INTO messages` for `n` messages, numbering its placeholders from `$1`.
+fn insert_messages_sql(n: usize) -> String {
+    format!(
+        "INSERT INTO messages (id, tenant_id, event_id, event_type, payload, created_at) VALUES {} ON CONFLICT DO NOTHING RETURNING id",
+        placeholders(n, 6)
+    )
+}
+
+/// `INSERT INTO deliveries` of `n` rows (placeholders from `$first`), skipping a row whose
+/// endpoint was deleted since it was read (its deliveries would go with it) or whose message
+/// meets `message_written` (`column4` is its id).
+fn insert_deliveries_sql(n: usize, first: usize, message_written: &str) -> String {
+    format!(
+        "INSERT INTO deliveries (id, tenant_id, endpoint_id, message_id, event_type, status, kind, next_attempt_at, last_error, created_at)
+         SELECT v.* FROM (VALUES {}) AS v WHERE EXISTS (SELECT 1 FROM endpoints e WHERE e.id = v.column3) AND {message_written}",
+        placeholders_from(first, n, 10)
+    )
+}
+
+/// Binds what [`insert_messages_sql`] and then [`insert_deliveries_sql`] need, in order.
+macro_rules! bind_message_rows {
+    ($query:expr, $messages:expr) => {{
+        let mut query = $query;
+        for m in $messages {
+            query = query.bind(&m.id).bind(&m.tenant_id).bind(&m.event_id).bind(&m.event_type).bind(&m.payload).bind(m.created_at);
+        }
+        query
+    }};
+}
+macro_rules! bind_delivery_rows {
+    ($query:expr, $rows:expr) => {{
+        let mut query = $query;
+        for (m, d) in $rows {
+            let status = if d.off.is_none() { DeliveryStatus::Pending } else { DeliveryStatus::Skipped };
+            let due = d.off.is_none().then_some(m.created_at);
+            query = query
+                .bind(&d.id)
+                .bind(&m.tenant_id)
+                .bind(&d.endpoint_id)
+                .bind(&m.id)
+                .bind(&m.event_type)
+                .bind(status)
+                .bind(DeliveryKind::Event)
+                .bind(due)
+                .bind(d.off)
+                .bind(m.created_at);
+        }
+        query
+    }};
+}
+
+fn delivery_rows<'a>(messages: &[&'a NewMessage]) -> Vec<(&'a NewMessage, &'a QueuedDelivery)> {
+    messages.iter().flat_map(|m| m.deliveries.iter().map(move |d| (*m, d))).collect()
+}
+
+/// PostgreSQL: each chunk of messages and their deliveries in one statement (a data-modifying
+/// `WITH`), which commits on its own: one round trip instead of four (begin, two inserts,
+/// commit), each of which had the group wait.
+async fn write_group_postgres(pool: &sqlx::PgPool, messages: &[&NewMessage]) -> Result<std::collections::HashSet<String>> {
+    let mut written = std::collections::HashSet::with_capacity(messages.len());
+    // 100 messages with up to 10 deliveries each stay well under 65,535 binds.
+    for chunk in messages.chunks(100) {
+        let rows = delivery_rows(chunk);
+        let sql = if rows.is_empty() {
+            insert_messages_sql(chunk.len())
+        } else {
+            format!(
+                "WITH m AS ({}), d AS ({}) SELECT id FROM m",
+                insert_messages_sql(chunk.len()),
+                insert_deliveries_sql(rows.len(), 6 * chunk.len() + 1, "v.column4 IN (SELECT id FROM m)")
+            )
+        };
+        let query = bind_message_rows!(sqlx::query_as::<_, (String,)>(&sql), chunk);
+        let ids = bind_delivery_rows!(query, &rows).fetch_all(pool).await?;
+        written.extend(ids.into_iter().map(|(id,)| id));
+    }
+    Ok(written)
+}
+
+/// SQLite: the messages, then their deliveries, in one transaction, with multi-row INSERTs.
+async fn write_group_in_transaction(store: &Store, messages: &[&NewMessage]) -> Result<std::collections::HashSet<String>> {
     let mut tx = store.begin().await?;
     let mut written = std::collections::HashSet::with_capacity(messages.len());
     for chunk in messages.chunks(500) {
-        let sql = format!(
-            "INSERT INTO messages (id, tenant_id, event_id, event_type, payload, created_at) VALUES {} ON CONFLICT DO NOTHING RETURNING id",
-            placeholders(chunk.len(), 6)
-        );
-        let ids: Vec<(String,)> = on_tx!(&mut tx, conn => {
-            let mut query = sqlx::query_as(&sql);
-            for m in chunk {
-                query = query.bind(&m.id).bind(&m.tenant_id).bind(&m.event_id).bind(&m.event_type).bind(&m.payload).bind(m.created_at);
-            }
-            query.fetch_all(conn).await
-        })?;
+        let sql = insert_messages_sql(chunk.len());
+        let ids: Vec<(String,)> = on_tx!(&mut tx, conn => bind_message_rows!(sqlx::query_as(&sql), chunk).fetch_all(conn).await)?;
         written.extend(ids.into_iter().map(|(id,)| id));
     }
-    let rows: Vec<(&NewMessage, &QueuedDelivery)> =
-        messages.iter().filter(|m| written.contains(&m.id)).flat_map(|m| m.deliveries.iter().map(move |d| (*m, d))).collect();
+    let rows: Vec<(&NewMessage, &QueuedDelivery)> = delivery_rows(messages).into_iter().filter(|(m, _)| written.contains(&m.id)).collect();
     for chunk in rows.chunks(1000) {
-        // An endpoint deleted since it was read gets nothing (its deliveries would go with it).
-        let sql = format!(
-            "INSERT INTO deliveries (id, tenant_id, endpoint_id, message_id, event_type, status, kind, next_attempt_at, last_error, created_at)
-             SELECT v.* FROM (VALUES {}) AS v WHERE EXISTS (SELECT 1 FROM endpoints e WHERE e.id = v.column3)",
-            placeholders(chunk.len(), 10)
-        );
-        on_tx!(&mut tx, conn => {
-            let mut query = sqlx::query(&sql);
-            for (m, d) in chunk {
-                let status = if d.off.is_none() { DeliveryStatus::Pending } else { DeliveryStatus::Skipped };
-                let due = d.off.is_none().then_some(m.created_at);
-                query = query.bind(&d.id).bind(&m.tenant_id).bind(&d.endpoint_id).bind(&m.id).bind(&m.event_type).bind(status)
-                    .bind(DeliveryKind::Event).bind(due).bind(d.off).bind(m.created_at);
-            }
-            query.execute(conn).await.map(|done| done.rows_affected())
-        })?;
+        let sql = insert_deliveries_sql(chunk.len(), 1, "TRUE");
+        on_tx!(&mut tx, conn => bind_delivery_rows!(sqlx::query(&sql), chunk).execute(conn).await.map(|_| ()))?;
     }
     tx.commit().await?;
     Ok(written)
@@ -297,8 +361,13 @@ async fn write_group(store: &Store, messages: &[&NewMessage]) -> Result<std::col
 
 /// `($1, …, $n), ($n+1, …)`: `rows` groups of `columns` numbered placeholders.
 pub(crate) fn placeholders(rows: usize, columns: usize) -> String {
+    placeholders_from(1, rows, columns)
+}
+
+/// [`placeholders`] numbered from `$first`.
+fn placeholders_from(first: usize, rows: usize, columns: usize) -> String {
     (0..rows)
-        .map(|r| format!("({})", (1..=columns).map(|c| format!("${}", r * columns + c)).collect::<Vec<_>>().join(", ")))
+        .map(|r| format!("({})", (0..columns).map(|c| format!("${}", first + r * columns + c)).collect::<Vec<_>>().join(", ")))
         .collect::<Vec<_>>()
         .join(", ")
 }
