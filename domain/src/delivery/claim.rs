@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 
-use super::relaxed_commit;
 use crate::clock::Millis;
 use crate::error::Result;
 use crate::store::Store;
@@ -162,8 +161,7 @@ impl Herald {
         *self.claim_cursor.0.lock().unwrap_or_else(|p| p.into_inner()) = last.clone();
         match &self.store {
             Store::Postgres(pool) => {
-                let mut tx = pool.begin().await?;
-                relaxed_commit(&mut tx).await?;
+                let mut tx = crate::store::begin_relaxed(pool).await?;
                 let claimed = sqlx::query_as::<_, Claimed>(CLAIM_POSTGRES)
                     .bind(now)
                     .bind(lease_until)

@@ -166,11 +166,3 @@ enum Attempted<'a> {
         created_at: i64,
     },
 }
-
-/// Claims and attempt records may be lost in a crash without breaking at-least-once (the
-/// lease runs out and the delivery is sent again), so they skip waiting for the disk flush.
-/// Ingest never does this: an accepted event must be on disk before the 202.
-async fn relaxed_commit(tx: &mut sqlx::Transaction<'static, sqlx::Postgres>) -> Result<()> {
-    sqlx::query("SET LOCAL synchronous_commit = off").execute(&mut **tx).await?;
-    Ok(())
-}

@@ -3,7 +3,7 @@
 //! admins when its health changes.
 
 use super::retry::{self, Next, Verdict};
-use super::{relaxed_commit, AttemptRecord, Claimed};
+use super::{AttemptRecord, Claimed};
 use crate::endpoints::EndpointRow;
 use crate::error::Error;
 use crate::error::Result;
@@ -136,10 +136,7 @@ impl Herald {
     async fn record_group(&self, group: &[&Finished]) -> Result<Vec<Option<(EndpointRow, HealthChange)>>> {
         let now = self.clock.now();
         let steps: Vec<Step> = group.iter().map(|f| Step::of(f)).collect();
-        let mut tx = self.store.begin().await?;
-        if let Tx::Postgres(t) = &mut tx {
-            relaxed_commit(t).await?;
-        }
+        let mut tx = self.store.begin_relaxed().await?;
         let rows: Vec<(&Finished, &Step)> = group.iter().copied().zip(&steps).collect();
         for chunk in rows.chunks(400) {
             let sql = format!(

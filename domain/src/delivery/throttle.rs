@@ -10,7 +10,7 @@
 
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 
-use super::{relaxed_commit, Claimed};
+use super::Claimed;
 use crate::clock::{Millis, SECOND};
 use crate::error::Result;
 use crate::{on_pool, on_tx, Herald};
@@ -87,9 +87,8 @@ impl Herald {
         now: Millis,
         lease_until: Millis,
     ) -> Result<Vec<Claimed>> {
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.store.begin_relaxed().await?;
         if let crate::store::Tx::Postgres(t) = &mut tx {
-            relaxed_commit(t).await?;
             // Claimers of this endpoint, in every process, take turns.
             sqlx::query("SELECT id FROM endpoints WHERE id = $1 FOR UPDATE").bind(endpoint_id).execute(&mut **t).await?;
         }
