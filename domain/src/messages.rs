@@ -270,9 +270,9 @@ fn insert_messages_sql(n: usize) -> String {
     )
 }
 
-/// `INSERT INTO deliveries` of `n` rows (placeholders from `$first`), skipping a row whose
-/// endpoint was deleted since it was read (its deliveries would go with it) or whose message
-/// meets `message_written` (`column4` is its id).
+/// `INSERT INTO deliveries` of `n` rows (placeholders from `$first`), keeping only the rows whose
+/// message meets `message_written` (`v.column4` is its id) and whose endpoint still exists (one
+/// deleted since it was read would take its deliveries with it).
 fn insert_deliveries_sql(n: usize, first: usize, message_written: &str) -> String {
     format!(
         "INSERT INTO deliveries (id, tenant_id, endpoint_id, message_id, event_type, status, kind, next_attempt_at, last_error, created_at)
@@ -281,7 +281,7 @@ fn insert_deliveries_sql(n: usize, first: usize, message_written: &str) -> Strin
     )
 }
 
-/// Binds what [`insert_messages_sql`] and then [`insert_deliveries_sql`] need, in order.
+/// Binds `$messages` to the placeholders of [`insert_messages_sql`].
 macro_rules! bind_message_rows {
     ($query:expr, $messages:expr) => {{
         let mut query = $query;
@@ -291,6 +291,8 @@ macro_rules! bind_message_rows {
         query
     }};
 }
+
+/// Binds `$rows` (a message and one of its deliveries each) to those of [`insert_deliveries_sql`].
 macro_rules! bind_delivery_rows {
     ($query:expr, $rows:expr) => {{
         let mut query = $query;
