@@ -39,7 +39,9 @@ fn free_port() -> u16 {
 
 async fn accepted_events_survive_a_crash(app: TestApp) {
     let sink = Sink::start().await;
-    sink.answer(Answer::Slow(40));
+    // Slow enough that the 200 events cannot all be delivered (32 at a time) before the kill,
+    // however fast ingest is: at least 7 rounds of 400 ms.
+    sink.answer(Answer::Slow(400));
     let (_, key) = tenant_with_key(&app, "Lotus", Plan::Enterprise, PrivateUrls::Allowed).await;
     add_endpoint(&app, &key, json!({ "name": "Sink", "url": sink.url, "event_types": ["*"] })).await;
 
