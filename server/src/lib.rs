@@ -74,7 +74,7 @@ pub fn router(herald: Herald, config: &Config) -> Router {
         .with_secure(secure_cookies)
         .with_expiry(Expiry::OnInactivity(time::Duration::days(14)));
     let state = AppState { herald: herald.clone(), leptos_options: options.clone() };
-    let routes = generate_route_list(app::App);
+    let routes = dashboard_routes();
     let context = move || {
         provide_context(herald.clone());
         provide_context(app::api::OpenApiDocument(api::docs::openapi_text()));
@@ -93,6 +93,15 @@ pub fn router(herald: Herald, config: &Config) -> Router {
         .layer(DefaultBodyLimit::max(domain::messages::MAX_BODY))
         .layer(from_fn(ops::request_id))
         .with_state(state)
+}
+
+/// The dashboard's routes, listed once per process. Listing them runs the app with resource
+/// loading switched off by a process-wide flag (leptos_router's `SuppressResourceLoad`), and a
+/// resource that a page render first polls while that flag is up waits forever: listing them
+/// for every router (as each test app did) hung one page render in a few hundred.
+fn dashboard_routes() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(app::App)).clone()
 }
 
 /// Serves until `shutdown` resolves.

@@ -17,6 +17,7 @@ mod jobs;
 mod logs;
 mod openapi;
 mod ops;
+mod pages;
 mod platform;
 mod read_only;
 mod replay;
