@@ -26,6 +26,7 @@ pub const POOL_CONNECTIONS: &str = "herald_db_pool_connections";
 pub const POOL_IDLE: &str = "herald_db_pool_idle_connections";
 pub const TENANT_EVENTS: &str = "herald_tenant_events_ingested_total";
 pub const TENANT_DELIVERIES: &str = "herald_tenant_deliveries_total";
+pub const SQLITE_WRITE_TURN_SECONDS: &str = "herald_sqlite_write_turn_seconds";
 
 /// Distinct tenants that get a label of their own, per process; the rest count as
 /// `tenant="other"`. Labels are tenant ids (stable, unlike names), given out first come first
@@ -59,6 +60,12 @@ pub fn describe() {
         DELIVERIES,
         "What became of each delivery attempt: outcome succeeded, retrying (failed, will be retried), failed (gave up) or \
          skipped (closed unsent); failure_class says why an attempt failed (none otherwise)."
+    );
+    describe_histogram!(
+        SQLITE_WRITE_TURN_SECONDS,
+        Unit::Seconds,
+        "SQLite only: how long each write turn was held (this process's writes take turns, one at a time). The rate of \
+         _sum is the share of time the writer is busy: near 1, writes queue, and ingest and delivery wait on each other."
     );
     describe_histogram!(ATTEMPT_SECONDS, Unit::Seconds, "How long one HTTP or email delivery attempt took.");
     describe_histogram!(

@@ -35,11 +35,23 @@ pub enum Tx {
 /// wrecks throughput under load. Writers of this process queue here instead, in order.
 static SQLITE_WRITES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-pub type WriteTurn = tokio::sync::MutexGuard<'static, ()>;
+/// This process's SQLite write turn; how long it was held goes to
+/// [`crate::telemetry::SQLITE_WRITE_TURN_SECONDS`] when it ends.
+pub struct WriteTurn {
+    _turn: tokio::sync::MutexGuard<'static, ()>,
+    since: std::time::Instant,
+}
+
+impl Drop for WriteTurn {
+    fn drop(&mut self) {
+        metrics::histogram!(crate::telemetry::SQLITE_WRITE_TURN_SECONDS).record(self.since.elapsed().as_secs_f64());
+    }
+}
 
 /// Waits for this process's SQLite write turn (use around hot single-statement writes).
 pub async fn sqlite_write_turn() -> WriteTurn {
-    SQLITE_WRITES.lock().await
+    let turn = SQLITE_WRITES.lock().await;
+    WriteTurn { _turn: turn, since: std::time::Instant::now() }
 }
 
 /// Runs `$body` with `$pool` bound to the concrete pool of `$store`.

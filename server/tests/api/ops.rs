@@ -236,6 +236,13 @@ async fn metrics_count_events_deliveries_and_the_backlog(app: TestApp) {
     assert!(sample(&text, "herald_db_pool_connections", &[]).is_some_and(|n| n >= 1.0), "{text}");
     assert!(sample(&text, "herald_db_pool_idle_connections", &[]).is_some(), "{text}");
     assert_eq!(sample(&text, "herald_claims_total", &[]), None, "a web process claims nothing: {text}");
+    let turns = sample(&text, "herald_sqlite_write_turn_seconds_count", &[]);
+    if app.herald.store.is_postgres() {
+        assert_eq!(turns, None, "PostgreSQL writers take no turns: {text}");
+    } else {
+        assert!(turns.is_some_and(|n| n >= 1.0), "SQLite's writes took turns: {text}");
+        assert!(sample(&text, "herald_sqlite_write_turn_seconds_sum", &[]).is_some_and(|s| s > 0.0), "{text}");
+    }
     assert!(ok.received().is_empty() && broken.received().is_empty());
     web.terminate();
     assert!(web.exit_within(Duration::from_secs(20)).await.success());
