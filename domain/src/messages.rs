@@ -352,7 +352,8 @@ async fn write_group_in_transaction(store: &Store, messages: &[&NewMessage]) -> 
         let ids: Vec<(String,)> = on_tx!(&mut tx, conn => bind_message_rows!(sqlx::query_as(&sql), chunk).fetch_all(conn).await)?;
         written.extend(ids.into_iter().map(|(id,)| id));
     }
-    let rows: Vec<(&NewMessage, &QueuedDelivery)> = delivery_rows(messages).into_iter().filter(|(m, _)| written.contains(&m.id)).collect();
+    let kept: Vec<&NewMessage> = messages.iter().copied().filter(|m| written.contains(&m.id)).collect();
+    let rows = delivery_rows(&kept);
     for chunk in rows.chunks(1000) {
         let sql = insert_deliveries_sql(chunk.len(), 1, "TRUE");
         on_tx!(&mut tx, conn => bind_delivery_rows!(sqlx::query(&sql), chunk).execute(conn).await.map(|_| ()))?;
