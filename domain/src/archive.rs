@@ -50,11 +50,6 @@ pub struct ArchiveReport {
     pub batches: u64,
 }
 
-/// `$from, $from+1, …` for `n` values.
-fn placeholders(from: usize, n: usize) -> String {
-    (from..from + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
-}
-
 impl Herald {
     /// Archives everything past retention now, with the default batches and pauses.
     pub async fn archive_once(&self) -> Result<ArchiveReport> {
@@ -102,13 +97,13 @@ impl Herald {
         if ids.is_empty() {
             return Ok(ArchiveReport::default());
         }
-        let list = placeholders(2, ids.len());
+        let list = crate::store::query::value_list(2, ids.len());
         let messages_sql = format!("UPDATE messages SET payload = NULL, archived_at = $1 WHERE archived_at IS NULL AND id IN ({list})");
         let deliveries_sql = format!("UPDATE deliveries SET archived_at = $1 WHERE archived_at IS NULL AND message_id IN ({list})");
         let attempts_sql = format!(
             "UPDATE attempts SET response_body = NULL WHERE response_body IS NOT NULL
              AND delivery_id IN (SELECT id FROM deliveries WHERE message_id IN ({}))",
-            placeholders(1, ids.len())
+            crate::store::query::value_list(1, ids.len())
         );
         let messages = execute_in!(&mut tx, ids.iter().fold(sqlx::query(&messages_sql).bind(now), |q, (id,)| q.bind(id)))?;
         let deliveries = execute_in!(&mut tx, ids.iter().fold(sqlx::query(&deliveries_sql).bind(now), |q, (id,)| q.bind(id)))?;
@@ -121,7 +116,7 @@ impl Herald {
     /// incremental auto-vacuum). PostgreSQL: autovacuum's job.
     async fn reclaim_space(&self, pages: i64) {
         if let Store::Sqlite(pool) = &self.store {
-            let _turn = crate::store::sqlite_write_turn().await;
+            let _turn = crate::store::sqlite_write_turn("other").await;
             let sql = format!("PRAGMA incremental_vacuum({})", pages.max(1));
             if let Err(err) = sqlx::query(&sql).fetch_all(pool).await {
                 tracing::warn!(error = %err, "incremental vacuum failed");
@@ -138,13 +133,5 @@ impl Herald {
             }
             Store::Postgres(_) => Ok(None),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn placeholders_count_from_the_first_free_number() {
-        assert_eq!(super::placeholders(2, 3), "$2, $3, $4");
     }
 }

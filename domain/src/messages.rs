@@ -10,8 +10,9 @@ use crate::endpoints::EndpointRow;
 use crate::endpoints::{EndpointStatus, PayloadShape};
 use crate::error::{Error, Result};
 use crate::roles::Actor;
+use crate::store::query::{bind_args, value_rows, Arg, Statements};
 use crate::store::{Store, Tx};
-use crate::{execute_in, ids, on_pool, on_tx, Herald};
+use crate::{execute_in, ids, on_pool, Herald};
 use types::{DeliveryKind, DeliveryStatus};
 
 pub const MAX_BODY: usize = 256 * 1024;
@@ -258,61 +259,61 @@ async fn write_groups(store: Store, waiting: std::sync::Arc<tokio::sync::Mutex<t
 async fn write_group(store: &Store, messages: &[&NewMessage]) -> Result<std::collections::HashSet<String>> {
     match store {
         Store::Postgres(pool) => write_group_postgres(pool, messages).await,
-        Store::Sqlite(_) => write_group_in_transaction(store, messages).await,
+        Store::Sqlite(pool) => write_group_sqlite(store, pool, messages).await,
     }
 }
 
-/// `INSERT INTO messages` for `n` messages, numbering its placeholders from `$1`.
-fn insert_messages_sql(n: usize) -> String {
+/// `INSERT INTO messages` for `n` messages, numbering its placeholders from `$first`.
+fn insert_messages_sql(first: usize, n: usize) -> String {
     format!(
         "INSERT INTO messages (id, tenant_id, event_id, event_type, payload, created_at) VALUES {} ON CONFLICT DO NOTHING RETURNING id",
-        placeholders(n, 6)
+        value_rows(first, n, 6)
     )
 }
 
 /// `INSERT INTO deliveries` of `n` rows (placeholders from `$first`), keeping only the rows whose
 /// message meets `message_written` (`v.column4` is its id) and whose endpoint still exists (one
 /// deleted since it was read would take its deliveries with it).
-fn insert_deliveries_sql(n: usize, first: usize, message_written: &str) -> String {
+fn insert_deliveries_sql(first: usize, n: usize, message_written: &str) -> String {
     format!(
         "INSERT INTO deliveries (id, tenant_id, endpoint_id, message_id, event_type, status, kind, next_attempt_at, last_error, created_at)
          SELECT v.* FROM (VALUES {}) AS v WHERE EXISTS (SELECT 1 FROM endpoints e WHERE e.id = v.column3) AND {message_written}",
-        placeholders_from(first, n, 10)
+        value_rows(first, n, 10)
     )
 }
 
-/// Binds `$messages` to the placeholders of [`insert_messages_sql`].
-macro_rules! bind_message_rows {
-    ($query:expr, $messages:expr) => {{
-        let mut query = $query;
-        for m in $messages {
-            query = query.bind(&m.id).bind(&m.tenant_id).bind(&m.event_id).bind(&m.event_type).bind(&m.payload).bind(m.created_at);
-        }
-        query
-    }};
+/// The binds of [`insert_messages_sql`].
+fn message_args<'a>(messages: &'a [&NewMessage]) -> impl Iterator<Item = Arg> + 'a {
+    messages.iter().flat_map(|m| {
+        [
+            m.id.as_str().into(),
+            m.tenant_id.as_str().into(),
+            m.event_id.as_deref().into(),
+            m.event_type.as_str().into(),
+            m.payload.as_str().into(),
+            m.created_at.into(),
+        ]
+    })
 }
 
-/// Binds `$rows` (a message and one of its deliveries each) to those of [`insert_deliveries_sql`].
-macro_rules! bind_delivery_rows {
-    ($query:expr, $rows:expr) => {{
-        let mut query = $query;
-        for (m, d) in $rows {
-            let status = if d.off.is_none() { DeliveryStatus::Pending } else { DeliveryStatus::Skipped };
-            let due = d.off.is_none().then_some(m.created_at);
-            query = query
-                .bind(&d.id)
-                .bind(&m.tenant_id)
-                .bind(&d.endpoint_id)
-                .bind(&m.id)
-                .bind(&m.event_type)
-                .bind(status)
-                .bind(DeliveryKind::Event)
-                .bind(due)
-                .bind(d.off)
-                .bind(m.created_at);
-        }
-        query
-    }};
+/// The binds of [`insert_deliveries_sql`]: a message and one of its deliveries per row.
+fn delivery_args<'a>(rows: &'a [(&NewMessage, &QueuedDelivery)]) -> impl Iterator<Item = Arg> + 'a {
+    rows.iter().flat_map(|(m, d)| {
+        let status = if d.off.is_none() { DeliveryStatus::Pending } else { DeliveryStatus::Skipped };
+        let due = d.off.is_none().then_some(m.created_at);
+        [
+            d.id.as_str().into(),
+            m.tenant_id.as_str().into(),
+            d.endpoint_id.as_str().into(),
+            m.id.as_str().into(),
+            m.event_type.as_str().into(),
+            status.as_str().into(),
+            DeliveryKind::Event.as_str().into(),
+            due.into(),
+            d.off.into(),
+            m.created_at.into(),
+        ]
+    })
 }
 
 fn delivery_rows<'a>(messages: &[&'a NewMessage]) -> Vec<(&'a NewMessage, &'a QueuedDelivery)> {
@@ -328,49 +329,60 @@ async fn write_group_postgres(pool: &sqlx::PgPool, messages: &[&NewMessage]) -> 
     for chunk in messages.chunks(100) {
         let rows = delivery_rows(chunk);
         let sql = if rows.is_empty() {
-            insert_messages_sql(chunk.len())
+            insert_messages_sql(1, chunk.len())
         } else {
             format!(
                 "WITH m AS ({}), d AS ({}) SELECT id FROM m",
-                insert_messages_sql(chunk.len()),
-                insert_deliveries_sql(rows.len(), 6 * chunk.len() + 1, "v.column4 IN (SELECT id FROM m)")
+                insert_messages_sql(1, chunk.len()),
+                insert_deliveries_sql(6 * chunk.len() + 1, rows.len(), "v.column4 IN (SELECT id FROM m)")
             )
         };
-        let query = bind_message_rows!(sqlx::query_as::<_, (String,)>(&sql), chunk);
-        let ids = bind_delivery_rows!(query, &rows).fetch_all(pool).await?;
+        let args = message_args(chunk).chain(delivery_args(&rows));
+        let ids: Vec<(String,)> = bind_args!(sqlx::query_as(&sql), args).fetch_all(pool).await?;
         written.extend(ids.into_iter().map(|(id,)| id));
     }
     Ok(written)
 }
 
-/// SQLite: the messages, then their deliveries, in one transaction, with multi-row INSERTs.
-async fn write_group_in_transaction(store: &Store, messages: &[&NewMessage]) -> Result<std::collections::HashSet<String>> {
-    let mut tx = store.begin().await?;
-    let mut written = std::collections::HashSet::with_capacity(messages.len());
-    for chunk in messages.chunks(500) {
-        let sql = insert_messages_sql(chunk.len());
-        let ids: Vec<(String,)> = on_tx!(&mut tx, conn => bind_message_rows!(sqlx::query_as(&sql), chunk).fetch_all(conn).await)?;
-        written.extend(ids.into_iter().map(|(id,)| id));
+/// SQLite: the messages, then their deliveries, in one transaction, with multi-row INSERTs sent
+/// together (see [`Statements`]); a group of the usual size in one call, `BEGIN` to `COMMIT`.
+async fn write_group_sqlite(store: &Store, pool: &sqlx::SqlitePool, messages: &[&NewMessage]) -> Result<std::collections::HashSet<String>> {
+    let mut chunks = Vec::new();
+    let mut rest = messages;
+    while !rest.is_empty() {
+        // As many messages as stay under SQLite's 32,766 binds in one call.
+        let mut binds = 0;
+        let taken = rest.iter().take_while(|m| {
+            binds += 6 + 10 * m.deliveries.len();
+            binds <= 30_000
+        });
+        let (chunk, next) = rest.split_at(taken.count().max(1));
+        chunks.push(chunk);
+        rest = next;
     }
-    let kept: Vec<&NewMessage> = messages.iter().copied().filter(|m| written.contains(&m.id)).collect();
-    let rows = delivery_rows(&kept);
-    for chunk in rows.chunks(1000) {
-        let sql = insert_deliveries_sql(chunk.len(), 1, "TRUE");
-        on_tx!(&mut tx, conn => bind_delivery_rows!(sqlx::query(&sql), chunk).execute(conn).await.map(|_| ()))?;
-    }
-    tx.commit().await?;
-    Ok(written)
+    let ids: Vec<(String,)> = if let [chunk] = chunks[..] {
+        ingest_statements(chunk).commit_sqlite(pool, "ingest").await?
+    } else {
+        let mut tx = store.begin_for("ingest").await?;
+        let mut ids = Vec::new();
+        for chunk in chunks {
+            ids.extend(ingest_statements(chunk).fetch_all_in::<(String,)>(&mut tx).await?);
+        }
+        tx.commit().await?;
+        ids
+    };
+    Ok(ids.into_iter().map(|(id,)| id).collect())
 }
 
-/// `($1, …, $n), ($n+1, …)`: `rows` groups of `columns` numbered placeholders.
-pub(crate) fn placeholders(rows: usize, columns: usize) -> String {
-    placeholders_from(1, rows, columns)
-}
-
-/// [`placeholders`] numbered from `$first`.
-fn placeholders_from(first: usize, rows: usize, columns: usize) -> String {
-    (0..rows)
-        .map(|r| format!("({})", (0..columns).map(|c| format!("${}", first + r * columns + c)).collect::<Vec<_>>().join(", ")))
-        .collect::<Vec<_>>()
-        .join(", ")
+/// SQLite: inserts the messages, and the deliveries of those written (their ids come back).
+fn ingest_statements(messages: &[&NewMessage]) -> Statements {
+    let rows = delivery_rows(messages);
+    let mut statements = Statements::default();
+    statements.push(|first| insert_messages_sql(first, messages.len()), message_args(messages));
+    if !rows.is_empty() {
+        // A message not written (its event_id was taken) has no row with its new id.
+        let written = "EXISTS (SELECT 1 FROM messages m WHERE m.id = v.column4)";
+        statements.push(|first| insert_deliveries_sql(first, rows.len(), written), delivery_args(&rows));
+    }
+    statements
 }

@@ -7,8 +7,7 @@ use types::DeliveryStatus;
 use crate::clock::{rfc3339, Millis, DAY, HOUR};
 use crate::error::{Error, Result};
 use crate::health::FailureClass;
-use crate::store::Tx;
-use crate::{on_pool, on_tx, Herald};
+use crate::{on_pool, Herald};
 
 /// Upper bounds of the latency histogram buckets (`lat_00` … `lat_13`); `lat_14` counts the rest.
 pub const LATENCY_BOUNDS_MS: [i64; 14] = [10, 25, 50, 75, 100, 150, 200, 300, 500, 750, 1000, 2000, 5000, 10000];
@@ -66,28 +65,30 @@ pub(crate) fn hour_of(at: Millis) -> Millis {
     at - at.rem_euclid(HOUR)
 }
 
-/// Adds a tally to its endpoint's hourly row, inside the caller's transaction.
-pub(crate) async fn record(tx: &mut Tx, endpoint_id: &str, hour: Millis, tally: &Tally) -> Result<()> {
+/// Binds of one rollup row in [`upsert_sql`]: endpoint, hour, then the tally's counts.
+pub(crate) const ROLLUP_BINDS: usize = 2 + 4 + BUCKETS;
+
+/// Adds `rows` tallies to their endpoints' hourly rows, in one statement whose placeholders start
+/// at `$first` (each row: endpoint id, hour, then [`Tally::counts`]).
+pub(crate) fn upsert_sql(first: usize, rows: usize) -> String {
     let lat: Vec<String> = (0..BUCKETS).map(|b| format!("lat_{b:02}")).collect();
-    let values: Vec<String> = (7..7 + BUCKETS).map(|n| format!("${n}")).collect();
     let add: Vec<String> = lat.iter().map(|c| format!("{c} = endpoint_stats.{c} + excluded.{c}")).collect();
-    let sql = format!(
-        "INSERT INTO endpoint_stats (endpoint_id, hour, sent, succeeded, failed, gave_up, {}) VALUES ($1, $2, $3, $4, $5, $6, {})
+    format!(
+        "INSERT INTO endpoint_stats (endpoint_id, hour, sent, succeeded, failed, gave_up, {}) VALUES {}
          ON CONFLICT (endpoint_id, hour) DO UPDATE SET sent = endpoint_stats.sent + excluded.sent,
              succeeded = endpoint_stats.succeeded + excluded.succeeded, failed = endpoint_stats.failed + excluded.failed,
              gave_up = endpoint_stats.gave_up + excluded.gave_up, {}",
         lat.join(", "),
-        values.join(", "),
+        crate::store::query::value_rows(first, rows, ROLLUP_BINDS),
         add.join(", ")
-    );
-    on_tx!(tx, conn => {
-        let mut query = sqlx::query(&sql).bind(endpoint_id).bind(hour).bind(tally.sent).bind(tally.succeeded).bind(tally.failed).bind(tally.gave_up);
-        for count in tally.latency {
-            query = query.bind(count);
-        }
-        query.execute(conn).await.map(|_| ())
-    })?;
-    Ok(())
+    )
+}
+
+impl Tally {
+    /// Sent, succeeded, failed, gave up, then the latency buckets, as [`upsert_sql`] binds them.
+    pub fn counts(&self) -> impl Iterator<Item = i64> + '_ {
+        [self.sent, self.succeeded, self.failed, self.gave_up].into_iter().chain(self.latency)
+    }
 }
 
 /// The `p`th percentile (0–1) of a histogram, interpolated inside its bucket.

@@ -65,7 +65,8 @@ pub fn describe() {
         SQLITE_WRITE_TURN_SECONDS,
         Unit::Seconds,
         "SQLite only: how long each write turn was held (this process's writes take turns, one at a time). The rate of \
-         _sum is the share of time the writer is busy: near 1, writes queue, and ingest and delivery wait on each other."
+         _sum is the share of time the writer is busy: near 1, writes queue, and ingest and delivery wait on each other. \
+         writer says whose turn: ingest, claim, record (attempts) or other."
     );
     describe_histogram!(ATTEMPT_SECONDS, Unit::Seconds, "How long one HTTP or email delivery attempt took.");
     describe_histogram!(

@@ -182,13 +182,27 @@ impl Backend {
             let started = Instant::now();
             let (accepted, _) = burst(&site, o.events, o.clients).await?;
             let done = sink.wait_for(accepted, STRAGGLER_WAIT).await;
-            let rate = sink.count() as f64 / done.duration_since(started).as_secs_f64();
+            let seconds = done.duration_since(started).as_secs_f64();
+            let rate = sink.count() as f64 / seconds;
             report.line(
                 "delivered end to end, one fast endpoint",
                 format!("{rate:.0} deliveries/s"),
                 &format!("≥ {:.0}/s", t.delivered),
                 Some(rate >= t.delivered && sink.count() == accepted),
             );
+            for (writer, held, turns) in site.sqlite_write_turns().await {
+                report.line(
+                    &format!("  SQLite write turn: {writer}"),
+                    format!(
+                        "{:.0} % of the run, {:.0}/s, {:.2} ms each",
+                        100.0 * held / seconds,
+                        turns / seconds,
+                        1000.0 * held / turns.max(1.0)
+                    ),
+                    "",
+                    None,
+                );
+            }
             peak_rss = peak_rss.max(site.stop().await);
         }
 
@@ -395,6 +409,28 @@ impl Site {
             self.base = url;
         }
         Ok(())
+    }
+
+    /// On SQLite, for each writer, the seconds this site's web process held its write turn so
+    /// far and how many turns (from its `/metrics`); nothing on PostgreSQL.
+    async fn sqlite_write_turns(&self) -> Vec<(String, f64, f64)> {
+        let Ok(text) = async { reqwest::get(format!("{}/metrics", self.base)).await?.text().await }.await else { return Vec::new() };
+        let prefix = domain::telemetry::SQLITE_WRITE_TURN_SECONDS;
+        // `<prefix>_sum{writer="ingest"} 1.25`, then `_count` likewise.
+        let parse = |suffix: &str| -> HashMap<String, f64> {
+            let start = format!("{prefix}_{suffix}{{writer=\"");
+            text.lines()
+                .filter_map(|line| {
+                    let (writer, value) = line.strip_prefix(&start)?.split_once("\"}")?;
+                    Some((writer.to_string(), value.trim().parse().ok()?))
+                })
+                .collect()
+        };
+        let (sums, counts) = (parse("sum"), parse("count"));
+        let mut turns: Vec<(String, f64, f64)> =
+            sums.into_iter().map(|(writer, held)| (writer.clone(), held, counts.get(&writer).copied().unwrap_or(0.0))).collect();
+        turns.sort_by(|a, b| a.0.cmp(&b.0));
+        turns
     }
 
     /// Starts `workers` worker processes and times how long they take to deliver `expected`.

@@ -178,7 +178,7 @@ impl Herald {
                 for (endpoint_id, room) in endpoints.iter().zip(&rooms) {
                     query = query.bind(endpoint_id).bind(room);
                 }
-                let _turn = crate::store::sqlite_write_turn().await;
+                let _turn = crate::store::sqlite_write_turn("claim").await;
                 Ok(query.fetch_all(pool).await?)
             }
         }

@@ -8,6 +8,7 @@ use crate::endpoints::EndpointRow;
 use crate::error::Error;
 use crate::error::Result;
 use crate::health::{self, FailureClass};
+use crate::store::query::{value_list, value_rows, Arg, Statements};
 use crate::store::Tx;
 use crate::{execute_in, execute_on, ids, on_pool, on_tx, stats, Herald};
 use types::{DeliveryKind, DeliveryStatus, StatusFilter};
@@ -136,40 +137,7 @@ impl Herald {
     async fn record_group(&self, group: &[&Finished]) -> Result<Vec<Option<(EndpointRow, HealthChange)>>> {
         let now = self.clock.now();
         let steps: Vec<Step> = group.iter().map(|f| Step::of(f)).collect();
-        let mut tx = self.store.begin_relaxed().await?;
         let rows: Vec<(&Finished, &Step)> = group.iter().copied().zip(&steps).collect();
-        for chunk in rows.chunks(400) {
-            let sql = format!(
-                "INSERT INTO attempts (id, delivery_id, attempted_at, duration_ms, status_code, response_headers, response_body, error, request,
-                     failure_class) VALUES {}",
-                crate::messages::placeholders(chunk.len(), 10)
-            );
-            on_tx!(&mut tx, conn => {
-                let mut query = sqlx::query(&sql);
-                for (f, step) in chunk {
-                    let r = &f.record;
-                    query = query.bind(ids::new_id("att")).bind(&f.claimed.id).bind(now).bind(r.duration_ms).bind(r.status_code)
-                        .bind(&r.response_headers).bind(&r.response_body).bind(&r.error).bind(&r.request).bind(step.failure);
-                }
-                query.execute(conn).await.map(|_| ())
-            })?;
-            let sql = format!(
-                "UPDATE deliveries SET status = v.column2, attempts = v.column3, next_attempt_at = v.column4, lease_until = NULL,
-                     last_status_code = v.column5, last_duration_ms = v.column6, last_error = v.column7, completed_at = v.column8
-                 FROM (VALUES {}) AS v WHERE deliveries.id = v.column1",
-                crate::messages::placeholders(chunk.len(), 8)
-            );
-            on_tx!(&mut tx, conn => {
-                let mut query = sqlx::query(&sql);
-                for (f, step) in chunk {
-                    let (due, completed) = step.times(now);
-                    let r = &f.record;
-                    query = query.bind(&f.claimed.id).bind(step.status).bind(f.claimed.attempts + 1).bind(due).bind(r.status_code)
-                        .bind(r.duration_ms).bind(&r.error).bind(completed);
-                }
-                query.execute(conn).await.map(|_| ())
-            })?;
-        }
         let mut tallies: std::collections::BTreeMap<&str, stats::Tally> = Default::default();
         for (f, step) in &rows {
             let outcome = stats::Outcome {
@@ -179,30 +147,118 @@ impl Herald {
             };
             tallies.entry(f.endpoint.id.as_str()).or_default().add(&outcome);
         }
-        for (endpoint_id, tally) in &tallies {
-            stats::record(&mut tx, endpoint_id, stats::hour_of(now), tally).await?;
-        }
         // Health, attempt by attempt where an endpoint also failed in this group (the order
-        // decides the streak); an endpoint that only succeeded needs its streak reset once.
+        // decides the streak); an endpoint that only succeeded needs its streak reset once,
+        // with the other statements unless it was at risk when read (a recovery to report).
         let failing: std::collections::HashSet<&str> =
             rows.iter().filter(|(f, s)| !s.is_test(f) && s.failure.is_some()).map(|(f, _)| f.endpoint.id.as_str()).collect();
+        let plain_resets: std::collections::BTreeSet<&str> = rows
+            .iter()
+            .filter(|(f, s)| !s.is_test(f) && f.endpoint.at_risk_since.is_none() && !failing.contains(f.endpoint.id.as_str()))
+            .map(|(f, _)| f.endpoint.id.as_str())
+            .collect();
+
+        let mut statements = Statements::default();
+        let attempts = rows.iter().flat_map(|(f, step)| {
+            let r = &f.record;
+            [
+                Arg::Text(ids::new_id("att")),
+                f.claimed.id.as_str().into(),
+                now.into(),
+                r.duration_ms.into(),
+                r.status_code.into(),
+                r.response_headers.as_deref().into(),
+                r.response_body.as_deref().into(),
+                r.error.as_deref().into(),
+                r.request.as_deref().into(),
+                step.failure.map(|c| c.as_str()).into(),
+            ]
+        });
+        statements.push(
+            |first| {
+                format!(
+                    "INSERT INTO attempts (id, delivery_id, attempted_at, duration_ms, status_code, response_headers, response_body, error,
+                         request, failure_class) VALUES {}",
+                    value_rows(first, rows.len(), 10)
+                )
+            },
+            attempts,
+        );
+        let deliveries = rows.iter().flat_map(|(f, step)| {
+            let (due, completed) = step.times(now);
+            let r = &f.record;
+            [
+                f.claimed.id.as_str().into(),
+                step.status.as_str().into(),
+                (f.claimed.attempts + 1).into(),
+                due.into(),
+                r.status_code.into(),
+                r.duration_ms.into(),
+                r.error.as_deref().into(),
+                completed.into(),
+            ]
+        });
+        statements.push(
+            |first| {
+                format!(
+                    "UPDATE deliveries SET status = v.column2, attempts = v.column3, next_attempt_at = v.column4, lease_until = NULL,
+                         last_status_code = v.column5, last_duration_ms = v.column6, last_error = v.column7, completed_at = v.column8
+                     FROM (VALUES {}) AS v WHERE deliveries.id = v.column1",
+                    value_rows(first, rows.len(), 8)
+                )
+            },
+            deliveries,
+        );
+        let hour = stats::hour_of(now);
+        let rollups = tallies.iter().flat_map(|(endpoint_id, tally)| {
+            [Arg::from(*endpoint_id), hour.into()].into_iter().chain(tally.counts().map(Arg::from)).collect::<Vec<_>>()
+        });
+        statements.push(|first| stats::upsert_sql(first, tallies.len()), rollups);
+        if !plain_resets.is_empty() {
+            statements.push(
+                |first| {
+                    format!(
+                        "UPDATE endpoints SET consecutive_failures = 0 WHERE consecutive_failures <> 0 AND id IN ({})",
+                        value_list(first, plain_resets.len())
+                    )
+                },
+                plain_resets.iter().map(|id| Arg::from(*id)),
+            );
+        }
+        debug_assert!(statements.binds() < 32_000, "SQLite's limit on binds in one call");
+
+        // Most groups need nothing more: on SQLite they are sent with their BEGIN and COMMIT.
+        let tracked = |(f, step): &(&Finished, &Step)| !step.is_test(f) && !plain_resets.contains(f.endpoint.id.as_str());
+        if let (crate::store::Store::Sqlite(pool), false) = (&self.store, rows.iter().any(tracked)) {
+            statements.commit_sqlite::<()>(pool, "record").await?;
+            return Ok(self.counted(&rows, rows.iter().map(|_| None).collect()));
+        }
+        let mut tx = self.store.begin_relaxed("record").await?;
+        statements.execute_in(&mut tx).await?;
         let mut reset = std::collections::HashSet::new();
         let mut changes = Vec::with_capacity(rows.len());
         for (f, step) in &rows {
             let endpoint = &f.endpoint;
+            let id = endpoint.id.as_str();
             let change = match step.failure {
                 _ if step.is_test(f) => None,
-                None if !failing.contains(endpoint.id.as_str()) && !reset.insert(endpoint.id.as_str()) => None,
+                None if plain_resets.contains(id) => None,
+                None if !failing.contains(id) && !reset.insert(id) => None,
                 None => self.track_success(&mut tx, endpoint).await?,
                 Some(class) => self.track_failure(&mut tx, endpoint, f.verdict, class, f.record.status_code).await?,
             };
             changes.push(change.map(|c| (endpoint.clone(), c)));
         }
         tx.commit().await?;
-        for (f, step) in &rows {
+        Ok(self.counted(&rows, changes))
+    }
+
+    /// Counts the recorded attempts in the metrics; gives back `changes`.
+    fn counted<T>(&self, rows: &[(&Finished, &Step)], changes: Vec<T>) -> Vec<T> {
+        for (f, step) in rows {
             self.count_outcome(&f.claimed.tenant_id, step.status, step.failure, Some(f.record.duration_ms));
         }
-        Ok(changes)
+        changes
     }
 
     /// Emails the tenant's admins about a change in an endpoint's health.

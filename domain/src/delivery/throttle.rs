@@ -87,7 +87,7 @@ impl Herald {
         now: Millis,
         lease_until: Millis,
     ) -> Result<Vec<Claimed>> {
-        let mut tx = self.store.begin_relaxed().await?;
+        let mut tx = self.store.begin_relaxed("claim").await?;
         if let crate::store::Tx::Postgres(t) = &mut tx {
             // Claimers of this endpoint, in every process, take turns.
             sqlx::query("SELECT id FROM endpoints WHERE id = $1 FOR UPDATE").bind(endpoint_id).execute(&mut **t).await?;

@@ -40,18 +40,21 @@ static SQLITE_WRITES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(())
 pub struct WriteTurn {
     _turn: tokio::sync::MutexGuard<'static, ()>,
     since: std::time::Instant,
+    writer: &'static str,
 }
 
 impl Drop for WriteTurn {
     fn drop(&mut self) {
-        metrics::histogram!(crate::telemetry::SQLITE_WRITE_TURN_SECONDS).record(self.since.elapsed().as_secs_f64());
+        metrics::histogram!(crate::telemetry::SQLITE_WRITE_TURN_SECONDS, "writer" => self.writer)
+            .record(self.since.elapsed().as_secs_f64());
     }
 }
 
-/// Waits for this process's SQLite write turn (use around hot single-statement writes).
-pub async fn sqlite_write_turn() -> WriteTurn {
+/// Waits for this process's SQLite write turn (use around hot single-statement writes);
+/// `writer` names what it is for in the metric: `ingest`, `claim`, `record` or `other`.
+pub async fn sqlite_write_turn(writer: &'static str) -> WriteTurn {
     let turn = SQLITE_WRITES.lock().await;
-    WriteTurn { _turn: turn, since: std::time::Instant::now() }
+    WriteTurn { _turn: turn, since: std::time::Instant::now(), writer }
 }
 
 /// Runs `$body` with `$pool` bound to the concrete pool of `$store`.
@@ -124,9 +127,19 @@ impl Store {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))
-                .foreign_keys(true);
-            let pool =
-                SqlitePoolOptions::new().max_connections(8).connect_with(options).await.map_err(|e| Error::internal("open SQLite", e))?;
+                .foreign_keys(true)
+                // sqlx's SQLite thread hands rows over through a channel of this size and
+                // waits when it is full: claims and ingest groups return hundreds of rows,
+                // and each wait is another round of thread hand-offs inside the write turn.
+                .row_buffer_size(1024);
+            // No ping before each use: a file does not drop connections, and each ping was one
+            // more hand-off to the connection's thread for every query (inside the write turn too).
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .test_before_acquire(false)
+                .connect_with(options)
+                .await
+                .map_err(|e| Error::internal("open SQLite", e))?;
             Store::Sqlite(pool)
         };
         store.migrate().await?;
@@ -173,9 +186,14 @@ impl Store {
     }
 
     pub async fn begin(&self) -> Result<Tx> {
+        self.begin_for("other").await
+    }
+
+    /// [`Store::begin`], naming the writer in the write-turn metric (see [`sqlite_write_turn`]).
+    pub async fn begin_for(&self, writer: &'static str) -> Result<Tx> {
         Ok(match self {
             Store::Sqlite(pool) => {
-                let turn = sqlite_write_turn().await;
+                let turn = sqlite_write_turn(writer).await;
                 // IMMEDIATE: take the write lock now. A deferred transaction that reads first
                 // fails with "database is locked" if anyone else (another process, or a write
                 // outside the turn) commits before its first write.
@@ -189,10 +207,10 @@ impl Store {
     /// (claims and attempt records: the lease runs out and the delivery is sent again): on
     /// PostgreSQL their commit skips waiting for the disk flush, set in the same round trip as
     /// the `BEGIN`. Ingest never uses this: an accepted event is on disk before the 202.
-    pub async fn begin_relaxed(&self) -> Result<Tx> {
+    pub async fn begin_relaxed(&self, writer: &'static str) -> Result<Tx> {
         match self {
             Store::Postgres(pool) => Ok(Tx::Postgres(begin_relaxed(pool).await?)),
-            Store::Sqlite(_) => self.begin().await,
+            Store::Sqlite(_) => self.begin_for(writer).await,
         }
     }
 
@@ -200,7 +218,7 @@ impl Store {
     /// order with the others instead of polling for the lock (and losing to a busy writer).
     pub async fn write_turn(&self) -> Option<WriteTurn> {
         match self {
-            Store::Sqlite(_) => Some(sqlite_write_turn().await),
+            Store::Sqlite(_) => Some(sqlite_write_turn("other").await),
             Store::Postgres(_) => None,
         }
     }

@@ -5,12 +5,162 @@ use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
 
 use crate::error::{Error, Result};
-use crate::store::Store;
+use crate::store::{Store, Tx};
 
 /// A bind value.
 pub(crate) enum Arg {
     Text(String),
     Int(i64),
+    /// Typed even when NULL: PostgreSQL types a `VALUES` column by its binds.
+    MaybeText(Option<String>),
+    MaybeInt(Option<i64>),
+}
+
+impl From<&str> for Arg {
+    fn from(v: &str) -> Arg {
+        Arg::Text(v.to_string())
+    }
+}
+
+impl From<i64> for Arg {
+    fn from(v: i64) -> Arg {
+        Arg::Int(v)
+    }
+}
+
+impl From<Option<&str>> for Arg {
+    fn from(v: Option<&str>) -> Arg {
+        Arg::MaybeText(v.map(str::to_string))
+    }
+}
+
+impl From<Option<i64>> for Arg {
+    fn from(v: Option<i64>) -> Arg {
+        Arg::MaybeInt(v)
+    }
+}
+
+/// Binds `$args` (`Arg`s) to `$query` in order.
+macro_rules! bind_args {
+    ($query:expr, $args:expr) => {{
+        let mut query = $query;
+        for arg in $args {
+            query = match arg {
+                Arg::Text(v) => query.bind(v),
+                Arg::Int(v) => query.bind(v),
+                Arg::MaybeText(v) => query.bind(v),
+                Arg::MaybeInt(v) => query.bind(v),
+            };
+        }
+        query
+    }};
+}
+pub(crate) use bind_args;
+
+/// Statements sent in one round trip, their placeholders numbered across all of them. SQLite
+/// runs them in order from one string: one hand-off to its connection's thread instead of one
+/// per statement, each of which held the write turn while the thread was scheduled. PostgreSQL
+/// prepares one statement at a time, so there all but the last become data-modifying `WITH`
+/// parts of the last: on PostgreSQL they must not depend on each other's effects (one snapshot).
+#[derive(Default)]
+pub(crate) struct Statements {
+    parts: Vec<String>,
+    args: Vec<Arg>,
+}
+
+impl Statements {
+    /// Adds `sql(first)`, a statement whose placeholders are numbered from `$first`, and its binds.
+    pub fn push(&mut self, sql: impl FnOnce(usize) -> String, args: impl IntoIterator<Item = Arg>) {
+        self.parts.push(sql(self.args.len() + 1));
+        self.args.extend(args);
+    }
+
+    /// Binds so far.
+    pub fn binds(&self) -> usize {
+        self.args.len()
+    }
+
+    fn sql(&self, postgres: bool) -> String {
+        match self.parts.split_last() {
+            Some((last, before)) if postgres && !before.is_empty() => {
+                let parts: Vec<String> = before.iter().enumerate().map(|(i, part)| format!("s{i} AS ({part})")).collect();
+                format!("WITH {} {last}", parts.join(", "))
+            }
+            _ => self.parts.join(";\n"),
+        }
+    }
+
+    /// Runs them in the open transaction.
+    pub async fn execute_in(self, tx: &mut Tx) -> Result<()> {
+        if self.parts.is_empty() {
+            return Ok(());
+        }
+        let sql = self.sql(matches!(tx, Tx::Postgres(_)));
+        crate::on_tx!(tx, conn => bind_args!(sqlx::query(&sql), self.args).execute(conn).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    /// Runs them in the open transaction; the rows they return.
+    pub async fn fetch_all_in<T>(self, tx: &mut Tx) -> Result<Vec<T>>
+    where
+        T: for<'r> sqlx::FromRow<'r, SqliteRow> + for<'r> sqlx::FromRow<'r, PgRow> + Send + Unpin,
+    {
+        if self.parts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = self.sql(matches!(tx, Tx::Postgres(_)));
+        Ok(crate::on_tx!(tx, conn => bind_args!(sqlx::query_as::<_, T>(&sql), self.args).fetch_all(conn).await)?)
+    }
+}
+
+impl Statements {
+    /// SQLite: runs them as a transaction of their own, in this process's write turn, with its
+    /// `BEGIN IMMEDIATE` and `COMMIT` in the same call: one hand-off to the connection's thread
+    /// for the whole turn instead of three. The rows they return.
+    pub async fn commit_sqlite<T>(self, pool: &sqlx::SqlitePool, writer: &'static str) -> Result<Vec<T>>
+    where
+        T: for<'r> sqlx::FromRow<'r, SqliteRow> + Send + Unpin,
+    {
+        let sql = format!("BEGIN IMMEDIATE;\n{};\nCOMMIT", self.sql(false));
+        let _turn = crate::store::sqlite_write_turn(writer).await;
+        let mut conn = ClosedUnlessDone(Some(pool.acquire().await?));
+        let connection = conn.0.as_mut().expect("just acquired");
+        let result = bind_args!(sqlx::query_as::<_, T>(&sql), self.args).fetch_all(&mut **connection).await;
+        match result {
+            Ok(rows) => {
+                conn.0.take();
+                Ok(rows)
+            }
+            Err(err) => {
+                // Whatever failed, nothing stays half-written; the connection is then closed
+                // (see `ClosedUnlessDone`) in case the rollback did not go through either.
+                let _ = sqlx::query("ROLLBACK").execute(&mut **connection).await;
+                Err(err.into())
+            }
+        }
+    }
+}
+
+/// A connection that may have a transaction open: closed when dropped, unless taken out once
+/// the transaction is over (a cancelled or failed call must not leave one open for the next).
+struct ClosedUnlessDone(Option<sqlx::pool::PoolConnection<sqlx::Sqlite>>);
+
+impl Drop for ClosedUnlessDone {
+    fn drop(&mut self) {
+        if let Some(mut conn) = self.0.take() {
+            conn.close_on_drop();
+        }
+    }
+}
+
+/// `($first, …), (…)`: `rows` groups of `columns` numbered placeholders.
+pub(crate) fn value_rows(first: usize, rows: usize, columns: usize) -> String {
+    (0..rows).map(|r| format!("({})", value_list(first + r * columns, columns))).collect::<Vec<_>>().join(", ")
+}
+
+/// `$first, $first+1, …` for `n` values.
+pub(crate) fn value_list(first: usize, n: usize) -> String {
+    (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
 
 /// `WHERE` conditions and their binds.
@@ -45,16 +195,7 @@ impl Conditions {
     where
         T: for<'r> sqlx::FromRow<'r, SqliteRow> + for<'r> sqlx::FromRow<'r, PgRow> + Send + Unpin,
     {
-        Ok(crate::on_pool!(store, pool => {
-            let mut query = sqlx::query_as::<_, T>(sql);
-            for arg in self.args {
-                query = match arg {
-                    Arg::Text(v) => query.bind(v),
-                    Arg::Int(v) => query.bind(v),
-                };
-            }
-            query.fetch_all(pool).await
-        })?)
+        Ok(crate::on_pool!(store, pool => bind_args!(sqlx::query_as::<_, T>(sql), self.args).fetch_all(pool).await)?)
     }
 }
 
@@ -66,8 +207,7 @@ where
 {
     let mut found = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(500) {
-        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let sql = format!("{select} IN ({})", placeholders.join(", "));
+        let sql = format!("{select} IN ({})", value_list(1, chunk.len()));
         let rows = crate::on_pool!(store, pool => {
             let mut query = sqlx::query_as::<_, T>(&sql);
             for id in chunk {
@@ -106,4 +246,25 @@ pub(crate) fn parse_time_cursor(cursor: &str) -> Result<(i64, String)> {
     let bad = || Error::invalid("cursor", "The cursor is not one this API returned.");
     let (at, id) = cursor.split_once('.').ok_or_else(bad)?;
     Ok((at.parse().map_err(|_| bad())?, id.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_count_from_the_first_free_number() {
+        assert_eq!(value_list(2, 3), "$2, $3, $4");
+        assert_eq!(value_rows(3, 2, 2), "($3, $4), ($5, $6)");
+    }
+
+    #[test]
+    fn statements_number_their_binds_across_all_of_them() {
+        let mut statements = Statements::default();
+        statements.push(|first| format!("INSERT INTO a VALUES {}", value_rows(first, 2, 1)), [Arg::from(1), Arg::from(2)]);
+        statements.push(|first| format!("UPDATE b SET x = ${first}"), [Arg::from("x")]);
+        assert_eq!(statements.binds(), 3);
+        assert_eq!(statements.sql(false), "INSERT INTO a VALUES ($1), ($2);\nUPDATE b SET x = $3");
+        assert_eq!(statements.sql(true), "WITH s0 AS (INSERT INTO a VALUES ($1), ($2)) UPDATE b SET x = $3");
+    }
 }
