@@ -110,6 +110,84 @@ impl Step {
     }
 }
 
+/// The statements that record a group: its attempts, its deliveries' next steps, one rollup row
+/// per endpoint, and the streak resets of `plain_resets`.
+fn group_statements(
+    rows: &[(&Finished, &Step)],
+    tallies: &std::collections::BTreeMap<&str, stats::Tally>,
+    plain_resets: &std::collections::BTreeSet<&str>,
+    now: i64,
+) -> Statements {
+    let mut statements = Statements::default();
+    let attempts = rows.iter().flat_map(|(f, step)| {
+        let r = &f.record;
+        [
+            Arg::Text(ids::new_id("att")),
+            f.claimed.id.as_str().into(),
+            now.into(),
+            r.duration_ms.into(),
+            r.status_code.into(),
+            r.response_headers.as_deref().into(),
+            r.response_body.as_deref().into(),
+            r.error.as_deref().into(),
+            r.request.as_deref().into(),
+            step.failure.map(|c| c.as_str()).into(),
+        ]
+    });
+    statements.push(
+        |first| {
+            format!(
+                "INSERT INTO attempts (id, delivery_id, attempted_at, duration_ms, status_code, response_headers, response_body, error,
+                     request, failure_class) VALUES {}",
+                value_rows(first, rows.len(), 10)
+            )
+        },
+        attempts,
+    );
+    let deliveries = rows.iter().flat_map(|(f, step)| {
+        let (due, completed) = step.times(now);
+        let r = &f.record;
+        [
+            f.claimed.id.as_str().into(),
+            step.status.as_str().into(),
+            (f.claimed.attempts + 1).into(),
+            due.into(),
+            r.status_code.into(),
+            r.duration_ms.into(),
+            r.error.as_deref().into(),
+            completed.into(),
+        ]
+    });
+    statements.push(
+        |first| {
+            format!(
+                "UPDATE deliveries SET status = v.column2, attempts = v.column3, next_attempt_at = v.column4, lease_until = NULL,
+                     last_status_code = v.column5, last_duration_ms = v.column6, last_error = v.column7, completed_at = v.column8
+                 FROM (VALUES {}) AS v WHERE deliveries.id = v.column1",
+                value_rows(first, rows.len(), 8)
+            )
+        },
+        deliveries,
+    );
+    let hour = stats::hour_of(now);
+    let rollups = tallies.iter().flat_map(|(endpoint_id, tally)| {
+        [Arg::from(*endpoint_id), hour.into()].into_iter().chain(tally.counts().map(Arg::from)).collect::<Vec<_>>()
+    });
+    statements.push(|first| stats::upsert_sql(first, tallies.len()), rollups);
+    if !plain_resets.is_empty() {
+        statements.push(
+            |first| {
+                format!(
+                    "UPDATE endpoints SET consecutive_failures = 0 WHERE consecutive_failures <> 0 AND id IN ({})",
+                    value_list(first, plain_resets.len())
+                )
+            },
+            plain_resets.iter().map(|id| Arg::from(*id)),
+        );
+    }
+    statements
+}
+
 impl Herald {
     /// Closes the delivery unsent, with why.
     pub(super) async fn skip(&self, claimed: &Claimed, reason: &str) -> Result<()> {
@@ -158,73 +236,7 @@ impl Herald {
             .map(|(f, _)| f.endpoint.id.as_str())
             .collect();
 
-        let mut statements = Statements::default();
-        let attempts = rows.iter().flat_map(|(f, step)| {
-            let r = &f.record;
-            [
-                Arg::Text(ids::new_id("att")),
-                f.claimed.id.as_str().into(),
-                now.into(),
-                r.duration_ms.into(),
-                r.status_code.into(),
-                r.response_headers.as_deref().into(),
-                r.response_body.as_deref().into(),
-                r.error.as_deref().into(),
-                r.request.as_deref().into(),
-                step.failure.map(|c| c.as_str()).into(),
-            ]
-        });
-        statements.push(
-            |first| {
-                format!(
-                    "INSERT INTO attempts (id, delivery_id, attempted_at, duration_ms, status_code, response_headers, response_body, error,
-                         request, failure_class) VALUES {}",
-                    value_rows(first, rows.len(), 10)
-                )
-            },
-            attempts,
-        );
-        let deliveries = rows.iter().flat_map(|(f, step)| {
-            let (due, completed) = step.times(now);
-            let r = &f.record;
-            [
-                f.claimed.id.as_str().into(),
-                step.status.as_str().into(),
-                (f.claimed.attempts + 1).into(),
-                due.into(),
-                r.status_code.into(),
-                r.duration_ms.into(),
-                r.error.as_deref().into(),
-                completed.into(),
-            ]
-        });
-        statements.push(
-            |first| {
-                format!(
-                    "UPDATE deliveries SET status = v.column2, attempts = v.column3, next_attempt_at = v.column4, lease_until = NULL,
-                         last_status_code = v.column5, last_duration_ms = v.column6, last_error = v.column7, completed_at = v.column8
-                     FROM (VALUES {}) AS v WHERE deliveries.id = v.column1",
-                    value_rows(first, rows.len(), 8)
-                )
-            },
-            deliveries,
-        );
-        let hour = stats::hour_of(now);
-        let rollups = tallies.iter().flat_map(|(endpoint_id, tally)| {
-            [Arg::from(*endpoint_id), hour.into()].into_iter().chain(tally.counts().map(Arg::from)).collect::<Vec<_>>()
-        });
-        statements.push(|first| stats::upsert_sql(first, tallies.len()), rollups);
-        if !plain_resets.is_empty() {
-            statements.push(
-                |first| {
-                    format!(
-                        "UPDATE endpoints SET consecutive_failures = 0 WHERE consecutive_failures <> 0 AND id IN ({})",
-                        value_list(first, plain_resets.len())
-                    )
-                },
-                plain_resets.iter().map(|id| Arg::from(*id)),
-            );
-        }
+        let statements = group_statements(&rows, &tallies, &plain_resets, now);
         debug_assert!(statements.binds() < 32_000, "SQLite's limit on binds in one call");
 
         // Most groups need nothing more: on SQLite they are sent with their BEGIN and COMMIT.

@@ -80,6 +80,14 @@ impl Statements {
         self.args.len()
     }
 
+    /// Whether the connection keeps them prepared: not when large. Multi-row writes come in many
+    /// sizes (and, across many endpoints, in many shapes), each a statement of its own; a hundred
+    /// large ones kept per connection took 30 MiB with a thousand endpoints, and preparing one
+    /// costs little beside running it.
+    fn kept(&self) -> bool {
+        self.args.len() <= 1_000
+    }
+
     fn sql(&self, postgres: bool) -> String {
         match self.parts.split_last() {
             Some((last, before)) if postgres && !before.is_empty() => {
@@ -96,7 +104,7 @@ impl Statements {
             return Ok(());
         }
         let sql = self.sql(matches!(tx, Tx::Postgres(_)));
-        crate::on_tx!(tx, conn => bind_args!(sqlx::query(&sql), self.args).execute(conn).await.map(|_| ()))?;
+        crate::on_tx!(tx, conn => bind_args!(sqlx::query(&sql).persistent(self.kept()), self.args).execute(conn).await.map(|_| ()))?;
         Ok(())
     }
 
@@ -109,7 +117,7 @@ impl Statements {
             return Ok(Vec::new());
         }
         let sql = self.sql(matches!(tx, Tx::Postgres(_)));
-        Ok(crate::on_tx!(tx, conn => bind_args!(sqlx::query_as::<_, T>(&sql), self.args).fetch_all(conn).await)?)
+        Ok(crate::on_tx!(tx, conn => bind_args!(sqlx::query_as::<_, T>(&sql).persistent(self.kept()), self.args).fetch_all(conn).await)?)
     }
 }
 
@@ -125,7 +133,7 @@ impl Statements {
         let _turn = crate::store::sqlite_write_turn(writer).await;
         let mut conn = ClosedUnlessDone(Some(pool.acquire().await?));
         let connection = conn.0.as_mut().expect("just acquired");
-        let result = bind_args!(sqlx::query_as::<_, T>(&sql), self.args).fetch_all(&mut **connection).await;
+        let result = bind_args!(sqlx::query_as::<_, T>(&sql).persistent(self.kept()), self.args).fetch_all(&mut **connection).await;
         match result {
             Ok(rows) => {
                 conn.0.take();
