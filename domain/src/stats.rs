@@ -66,7 +66,7 @@ pub(crate) fn hour_of(at: Millis) -> Millis {
 }
 
 /// Binds of one rollup row in [`upsert_sql`]: endpoint, hour, then the tally's counts.
-pub(crate) const ROLLUP_BINDS: usize = 2 + 4 + BUCKETS;
+const ROLLUP_BINDS: usize = 2 + 4 + BUCKETS;
 
 /// Adds `rows` tallies to their endpoints' hourly rows, in one statement whose placeholders start
 /// at `$first` (each row: endpoint id, hour, then [`Tally::counts`]).

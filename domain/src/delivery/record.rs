@@ -170,9 +170,9 @@ fn group_statements(
         deliveries,
     );
     let hour = stats::hour_of(now);
-    let rollups = tallies.iter().flat_map(|(endpoint_id, tally)| {
-        [Arg::from(*endpoint_id), hour.into()].into_iter().chain(tally.counts().map(Arg::from)).collect::<Vec<_>>()
-    });
+    let rollups = tallies
+        .iter()
+        .flat_map(|(endpoint_id, tally)| [Arg::from(*endpoint_id), hour.into()].into_iter().chain(tally.counts().map(Arg::from)));
     statements.push(|first| stats::upsert_sql(first, tallies.len()), rollups);
     if !plain_resets.is_empty() {
         statements.push(

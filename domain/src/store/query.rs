@@ -100,12 +100,7 @@ impl Statements {
 
     /// Runs them in the open transaction.
     pub async fn execute_in(self, tx: &mut Tx) -> Result<()> {
-        if self.parts.is_empty() {
-            return Ok(());
-        }
-        let sql = self.sql(matches!(tx, Tx::Postgres(_)));
-        crate::on_tx!(tx, conn => bind_args!(sqlx::query(&sql).persistent(self.kept()), self.args).execute(conn).await.map(|_| ()))?;
-        Ok(())
+        self.fetch_all_in::<()>(tx).await.map(|_| ())
     }
 
     /// Runs them in the open transaction; the rows they return.
@@ -119,9 +114,7 @@ impl Statements {
         let sql = self.sql(matches!(tx, Tx::Postgres(_)));
         Ok(crate::on_tx!(tx, conn => bind_args!(sqlx::query_as::<_, T>(&sql).persistent(self.kept()), self.args).fetch_all(conn).await)?)
     }
-}
 
-impl Statements {
     /// SQLite: runs them as a transaction of their own, in this process's write turn, with its
     /// `BEGIN IMMEDIATE` and `COMMIT` in the same call: one hand-off to the connection's thread
     /// for the whole turn instead of three. The rows they return.
