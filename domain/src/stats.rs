@@ -69,12 +69,14 @@ pub(crate) fn hour_of(at: Millis) -> Millis {
 const ROLLUP_BINDS: usize = 2 + 4 + BUCKETS;
 
 /// Adds `rows` tallies to their endpoints' hourly rows, in one statement whose placeholders start
-/// at `$first` (each row: endpoint id, hour, then [`Tally::counts`]).
+/// at `$first` (each row: endpoint id, hour, then [`Tally::counts`]). An endpoint deleted while
+/// its attempt was in flight is left out: its row would fail the whole group.
 pub(crate) fn upsert_sql(first: usize, rows: usize) -> String {
     let lat: Vec<String> = (0..BUCKETS).map(|b| format!("lat_{b:02}")).collect();
     let add: Vec<String> = lat.iter().map(|c| format!("{c} = endpoint_stats.{c} + excluded.{c}")).collect();
     format!(
-        "INSERT INTO endpoint_stats (endpoint_id, hour, sent, succeeded, failed, gave_up, {}) VALUES {}
+        "INSERT INTO endpoint_stats (endpoint_id, hour, sent, succeeded, failed, gave_up, {})
+         SELECT v.* FROM (VALUES {}) AS v WHERE EXISTS (SELECT 1 FROM endpoints e WHERE e.id = v.column1)
          ON CONFLICT (endpoint_id, hour) DO UPDATE SET sent = endpoint_stats.sent + excluded.sent,
              succeeded = endpoint_stats.succeeded + excluded.succeeded, failed = endpoint_stats.failed + excluded.failed,
              gave_up = endpoint_stats.gave_up + excluded.gave_up, {}",

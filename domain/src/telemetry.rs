@@ -126,7 +126,7 @@ impl Herald {
     }
 
     /// Deliveries due now and not leased, and the oldest due time among them: one query on the
-    /// due index (`deliveries_due`).
+    /// due-by-endpoint index (one scan of what is waiting, however many endpoints).
     pub async fn due_backlog(&self) -> Result<Backlog> {
         let now = self.clock.now();
         let (due, oldest_due_at): (i64, Option<i64>) = on_pool!(&self.store, pool => sqlx::query_as(

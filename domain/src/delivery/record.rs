@@ -111,7 +111,9 @@ impl Step {
 }
 
 /// The statements that record a group: its attempts, its deliveries' next steps, one rollup row
-/// per endpoint, and the streak resets of `plain_resets`.
+/// per endpoint, and the streak resets of `plain_resets`. A delivery whose endpoint was deleted
+/// while it was being sent is gone with it: its rows are left out rather than failing the group
+/// (the others would then be sent again when their leases ran out).
 fn group_statements(
     rows: &[(&Finished, &Step)],
     tallies: &std::collections::BTreeMap<&str, stats::Tally>,
@@ -138,7 +140,8 @@ fn group_statements(
         |first| {
             format!(
                 "INSERT INTO attempts (id, delivery_id, attempted_at, duration_ms, status_code, response_headers, response_body, error,
-                     request, failure_class) VALUES {}",
+                     request, failure_class)
+                 SELECT v.* FROM (VALUES {}) AS v WHERE EXISTS (SELECT 1 FROM deliveries d WHERE d.id = v.column2)",
                 value_rows(first, rows.len(), 10)
             )
         },
@@ -315,11 +318,13 @@ impl Herald {
         code: Option<i64>,
     ) -> Result<Option<HealthChange>> {
         let now = self.clock.now();
-        let (failures,): (i64,) = on_tx!(tx, conn => sqlx::query_as(
+        let failures: Option<(i64,)> = on_tx!(tx, conn => sqlx::query_as(
             "UPDATE endpoints SET consecutive_failures = consecutive_failures + 1, last_failure_at = $2, last_failure_class = $3,
                  last_failure_code = $4
              WHERE id = $1 RETURNING consecutive_failures")
-            .bind(&endpoint.id).bind(now).bind(class.as_str()).bind(code).fetch_one(conn).await)?;
+            .bind(&endpoint.id).bind(now).bind(class.as_str()).bind(code).fetch_optional(conn).await)?;
+        // Deleted while its attempt was in flight: no health left to keep.
+        let Some((failures,)) = failures else { return Ok(None) };
         let reason = if verdict == Verdict::Gone {
             "The receiver answered 410 Gone".to_string()
         } else if failures >= retry::DEACTIVATE_AFTER {

@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 
 use crate::both_databases;
 use crate::helpers::{
-    add_endpoint, api_get, attempts, deliveries, eventually, post, run_one_event_through_every_attempt, send_event, system,
+    add_endpoint, api_get, attempts, delete, deliveries, eventually, post, run_one_event_through_every_attempt, send_event, system,
     tenant_with_key, tenant_with_owner_and_key, Answer, Plan, PrivateUrls, RunningWorker, Sink, TestApp,
 };
 
@@ -32,6 +32,7 @@ both_databases!(
     a_worker_in_another_process_wakes_when_events_are_queued,
     a_change_made_in_another_process_applies_to_the_next_event,
     a_delivery_that_waited_out_half_its_lease_is_claimed_afresh_and_sent_once,
+    an_endpoint_deleted_mid_send_leaves_the_other_deliveries_recorded_once,
 );
 
 async fn count(app: &TestApp, table: &str) -> i64 {
@@ -767,4 +768,56 @@ async fn a_delivery_that_waited_out_half_its_lease_is_claimed_afresh_and_sent_on
     assert_eq!(sent, [0, 1], "each event sent once, in order");
     let rows = deliveries(&app).await;
     assert!(rows.len() == 2 && rows.iter().all(|d| d.status == "succeeded" && d.attempts == 1), "{rows:?}");
+}
+
+/// Attempts finishing together are recorded together: one whose endpoint (and with it the
+/// delivery) was deleted while the request was out must not take the others down with it, or
+/// they would be sent again when their leases ran out.
+async fn an_endpoint_deleted_mid_send_leaves_the_other_deliveries_recorded_once(app: TestApp) {
+    let (tenant_id, key) = tenant_with_key(&app, "Lotus", Plan::Enterprise, PrivateUrls::Allowed).await;
+    let gone = add_endpoint(&app, &key, json!({ "name": "Gone", "url": "http://127.0.0.1:9/gone", "event_types": ["*"] })).await;
+    let kept = add_endpoint(&app, &key, json!({ "name": "Kept", "url": "http://127.0.0.1:9/kept", "event_types": ["*"] })).await;
+    for n in 0..10 {
+        send_event(&app, &key, "invoice.closed", json!({ "n": n })).await;
+    }
+    let claimed = app.herald.claim_due(100, 10, &[]).await.unwrap();
+    assert_eq!(claimed.len(), 20);
+    let rows = [app.herald.endpoint_row(&tenant_id, &gone).await.unwrap(), app.herald.endpoint_row(&tenant_id, &kept).await.unwrap()];
+    // The requests are out; the endpoint is deleted before their answers are recorded.
+    let r = delete(&app, &key, &format!("/endpoints/{gone}")).await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    let answered = |code| domain::delivery::AttemptRecord {
+        request: None,
+        status_code: Some(code),
+        response_headers: None,
+        response_body: None,
+        error: None,
+        duration_ms: 5,
+    };
+    // All at once, as the worker's requests finishing together would: recorded in groups that
+    // mix both endpoints. The deleted one's fail, so its health would be tracked too.
+    let recorded = futures::future::join_all(claimed.iter().map(|c| {
+        let endpoint = rows.iter().find(|e| e.id == c.endpoint_id).unwrap();
+        let (code, verdict) = if c.endpoint_id == gone {
+            (500, domain::delivery::retry::Verdict::Failed { retry_after: None })
+        } else {
+            (200, domain::delivery::retry::Verdict::Succeeded)
+        };
+        app.herald.record_attempt(c, endpoint, answered(code), verdict)
+    }))
+    .await;
+    assert!(recorded.iter().all(Result::is_ok), "{recorded:?}");
+
+    let rows = deliveries(&app).await;
+    assert!(rows.iter().all(|d| d.endpoint_id == kept), "the deleted endpoint's deliveries went with it");
+    assert_eq!(rows.len(), 10);
+    for row in &rows {
+        assert_eq!((row.status.as_str(), row.attempts), ("succeeded", 1), "{row:?}");
+        assert_eq!(attempts(&app, &row.id).await.len(), 1);
+    }
+    // Nothing is left leased, to be sent again once the lease runs out.
+    app.clock.advance(10 * MINUTE);
+    assert!(app.herald.claim_due(100, 100, &[]).await.unwrap().is_empty());
+    let stats = api_get(&app, &key, &format!("/endpoints/{kept}/stats?window=24h")).await.json();
+    assert_eq!((stats["sent"].as_i64(), stats["succeeded"].as_i64()), (Some(10), Some(10)), "{stats}");
 }

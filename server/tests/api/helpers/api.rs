@@ -93,6 +93,11 @@ pub async fn patch(app: &TestApp, key: &str, path: &str, body: Value) -> Reply {
     send(app, key, reqwest::Method::PATCH, path, body).await
 }
 
+/// `DELETE /api/v1{path}` with the API key `key`; the answer is not checked.
+pub async fn delete(app: &TestApp, key: &str, path: &str) -> Reply {
+    send(app, key, reqwest::Method::DELETE, path, Value::Null).await
+}
+
 async fn send(app: &TestApp, key: &str, method: reqwest::Method, path: &str, body: Value) -> Reply {
     let url = format!("{}/api/v1{path}", app.base);
     reply(plain_client().request(method, url).bearer_auth(key).json(&body).send().await.unwrap()).await

@@ -14,7 +14,7 @@ mod mail;
 mod sink;
 
 pub use accounts::{platform_key, signed_in_staff, system, tenant_with_key, tenant_with_owner_and_key, Plan, PrivateUrls, OWNER_PASSWORD};
-pub use api::{api_get, patch, plain_client, post, session_call, Reply};
+pub use api::{api_get, delete, patch, plain_client, post, session_call, Reply};
 pub use app::{eventually, herald_cli, within_limit, RunningWorker, TestApp};
 pub use db::{Backend, TempDir};
 pub use delivery::{add_endpoint, attempts, deliveries, run_one_event_through_every_attempt, send_event};
