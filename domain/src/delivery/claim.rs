@@ -30,10 +30,12 @@ pub struct Claimed {
     pub throttled: bool,
 }
 
-/// Step 1: up to `$3` endpoints with due deliveries, after `$2` in id order. A skip scan of the
-/// due-by-endpoint index: one probe per endpoint, however deep its backlog, so a claim costs
-/// the same with ten due rows or a million (a scan of the due rows in time order cannot stop
-/// early once busy endpoints' rows fill its head).
+/// Step 1: up to `$3` endpoints with due deliveries, after `$2` in id order, each with how many
+/// are due (counting up to `$4`; leased ones too). A skip scan of the due-by-endpoint index:
+/// one probe per endpoint, however deep its backlog, so a claim costs the same with ten due
+/// rows or a million (a scan of the due rows in time order cannot stop early once busy
+/// endpoints' rows fill its head). The counts come from the same index, and let a claim give
+/// each endpoint only the room it can use, so one claim serves many endpoints with few due.
 const DUE_ENDPOINTS: &str = "
 WITH RECURSIVE due(endpoint_id, n) AS (
     SELECT (SELECT endpoint_id FROM deliveries WHERE next_attempt_at <= $1 AND endpoint_id > $2 ORDER BY endpoint_id LIMIT 1), 1
@@ -41,7 +43,9 @@ WITH RECURSIVE due(endpoint_id, n) AS (
     SELECT (SELECT d.endpoint_id FROM deliveries d
             WHERE d.next_attempt_at <= $1 AND d.endpoint_id > due.endpoint_id ORDER BY d.endpoint_id LIMIT 1), n + 1
     FROM due WHERE due.endpoint_id IS NOT NULL AND n < $3)
-SELECT endpoint_id FROM due WHERE endpoint_id IS NOT NULL";
+SELECT endpoint_id, (SELECT COUNT(*) FROM (SELECT 1 FROM deliveries d
+                     WHERE d.endpoint_id = due.endpoint_id AND d.next_attempt_at <= $1 LIMIT $4) AS up_to) AS due_count
+FROM due WHERE endpoint_id IS NOT NULL";
 
 /// What a claim returns of each delivery it leased: a [`Claimed`].
 macro_rules! claimed_columns {
@@ -116,7 +120,8 @@ impl Herald {
     }
 
     /// Step 1 finds endpoints with due deliveries, from the cursor on; this gives each what is
-    /// left of its `per_endpoint`, up to `limit` in all; step 2 claims that many of each.
+    /// left of its `per_endpoint` (no more than it has due), up to `limit` in all; step 2 claims
+    /// that many of each.
     async fn claim_by_endpoint(
         &self,
         now: Millis,
@@ -134,19 +139,21 @@ impl Herald {
         let wanted = limit + full;
         let cursor = self.claim_cursor.0.lock().unwrap_or_else(|p| p.into_inner()).clone();
         let due_after = |after: String, n: usize| async move {
-            on_pool!(&self.store, pool => sqlx::query_scalar(DUE_ENDPOINTS).bind(now).bind(after).bind(n as i64).fetch_all(pool).await)
+            on_pool!(&self.store, pool => sqlx::query_as::<_, (String, i64)>(DUE_ENDPOINTS)
+                .bind(now).bind(after).bind(n as i64).bind(per_endpoint as i64).fetch_all(pool).await)
         };
         let mut due = due_after(cursor.clone(), wanted).await?;
         if due.len() < wanted && !cursor.is_empty() {
             // Wrap around to the endpoints before the cursor.
             let before = due_after(String::new(), wanted - due.len()).await?;
-            let seen: std::collections::HashSet<String> = due.iter().cloned().collect();
-            due.extend(before.into_iter().filter(|e| !seen.contains(e)));
+            let seen: std::collections::HashSet<String> = due.iter().map(|(e, _)| e.clone()).collect();
+            due.extend(before.into_iter().filter(|(e, _)| !seen.contains(e)));
         }
         let (mut endpoints, mut rooms) = (Vec::new(), Vec::new());
         let mut left = limit;
-        for endpoint_id in due {
-            let room = per_endpoint.saturating_sub(busy.get(endpoint_id.as_str()).copied().unwrap_or(0)).min(left);
+        for (endpoint_id, due_count) in due {
+            let free = per_endpoint.saturating_sub(busy.get(endpoint_id.as_str()).copied().unwrap_or(0));
+            let room = free.min(due_count as usize).min(left);
             if room == 0 {
                 continue;
             }
