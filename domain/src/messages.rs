@@ -263,11 +263,15 @@ async fn write_group(store: &Store, messages: &[&NewMessage]) -> Result<std::col
     }
 }
 
+/// Binds per row of [`insert_messages_sql`] and of [`insert_deliveries_sql`].
+const MESSAGE_BINDS: usize = 6;
+const DELIVERY_BINDS: usize = 10;
+
 /// `INSERT INTO messages` for `n` messages, numbering its placeholders from `$first`.
 fn insert_messages_sql(first: usize, n: usize) -> String {
     format!(
         "INSERT INTO messages (id, tenant_id, event_id, event_type, payload, created_at) VALUES {} ON CONFLICT DO NOTHING RETURNING id",
-        value_rows(first, n, 6)
+        value_rows(first, n, MESSAGE_BINDS)
     )
 }
 
@@ -278,13 +282,13 @@ fn insert_deliveries_sql(first: usize, n: usize, message_written: &str) -> Strin
     format!(
         "INSERT INTO deliveries (id, tenant_id, endpoint_id, message_id, event_type, status, kind, next_attempt_at, last_error, created_at)
          SELECT v.* FROM (VALUES {}) AS v WHERE EXISTS (SELECT 1 FROM endpoints e WHERE e.id = v.column3) AND {message_written}",
-        value_rows(first, n, 10)
+        value_rows(first, n, DELIVERY_BINDS)
     )
 }
 
 /// The binds of [`insert_messages_sql`].
 fn message_args<'a>(messages: &'a [&NewMessage]) -> impl Iterator<Item = Arg> + 'a {
-    messages.iter().flat_map(|m| {
+    messages.iter().flat_map(|m| -> [Arg; MESSAGE_BINDS] {
         [
             m.id.as_str().into(),
             m.tenant_id.as_str().into(),
@@ -298,7 +302,7 @@ fn message_args<'a>(messages: &'a [&NewMessage]) -> impl Iterator<Item = Arg> + 
 
 /// The binds of [`insert_deliveries_sql`]: a message and one of its deliveries per row.
 fn delivery_args<'a>(rows: &'a [(&NewMessage, &QueuedDelivery)]) -> impl Iterator<Item = Arg> + 'a {
-    rows.iter().flat_map(|(m, d)| {
+    rows.iter().flat_map(|(m, d)| -> [Arg; DELIVERY_BINDS] {
         let status = if d.off.is_none() { DeliveryStatus::Pending } else { DeliveryStatus::Skipped };
         let due = d.off.is_none().then_some(m.created_at);
         [
@@ -334,7 +338,7 @@ async fn write_group_postgres(pool: &sqlx::PgPool, messages: &[&NewMessage]) -> 
             format!(
                 "WITH m AS ({}), d AS ({}) SELECT id FROM m",
                 insert_messages_sql(1, chunk.len()),
-                insert_deliveries_sql(6 * chunk.len() + 1, rows.len(), "v.column4 IN (SELECT id FROM m)")
+                insert_deliveries_sql(MESSAGE_BINDS * chunk.len() + 1, rows.len(), "v.column4 IN (SELECT id FROM m)")
             )
         };
         let args = message_args(chunk).chain(delivery_args(&rows));
@@ -353,7 +357,7 @@ async fn write_group_sqlite(store: &Store, pool: &sqlx::SqlitePool, messages: &[
         // As many messages as stay under SQLite's 32,766 binds in one call.
         let mut binds = 0;
         let taken = rest.iter().take_while(|m| {
-            binds += 6 + 10 * m.deliveries.len();
+            binds += MESSAGE_BINDS + DELIVERY_BINDS * m.deliveries.len();
             binds <= 30_000
         });
         let (chunk, next) = rest.split_at(taken.count().max(1));

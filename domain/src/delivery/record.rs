@@ -34,6 +34,12 @@ pub(crate) type RecordJob = (Finished, tokio::sync::oneshot::Sender<Result<()>>)
 /// Attempts recorded by one transaction at most.
 const MAX_GROUP: usize = 256;
 
+/// How long the recorder lets more attempts finish before it records what has come in. A turn
+/// costs SQLite about the same for 7 attempts as for 24 (it writes whole pages of every index
+/// touched): gathering for 2 ms measured 2 to 8 % more delivered end to end on SQLite, and no
+/// change on PostgreSQL. The request is already over, so the wait delays only the row.
+const GATHER: std::time::Duration = std::time::Duration::from_millis(2);
+
 /// Starts the attempt recorder: it takes every finished attempt waiting and records them in
 /// one transaction (group commit). One transaction per attempt, each queueing for SQLite's one
 /// writer or waiting its turn for a pooled PostgreSQL connection, is what held delivery back.
@@ -42,6 +48,13 @@ pub(crate) fn spawn_recorder(herald: std::sync::Weak<crate::Inner>) -> tokio::sy
     tokio::spawn(async move {
         let mut group = Vec::with_capacity(MAX_GROUP);
         while waiting.recv_many(&mut group, MAX_GROUP).await > 0 {
+            if group.len() < MAX_GROUP {
+                tokio::time::sleep(GATHER).await;
+                while group.len() < MAX_GROUP {
+                    let Ok(job) = waiting.try_recv() else { break };
+                    group.push(job);
+                }
+            }
             let Some(inner) = herald.upgrade() else { break };
             let finished: Vec<&Finished> = group.iter().map(|(f, _)| f).collect();
             let herald = Herald(inner);

@@ -246,10 +246,7 @@ async fn only_operators_and_the_platform_change_the_catalog(app: TestApp) {
         let r = match method.as_str() {
             "POST" => post(&app, &key, path, body.clone().unwrap()).await,
             "PATCH" => patch(&app, &key, path, body.clone().unwrap()).await,
-            _ => {
-                let r = crate::helpers::plain_client().delete(format!("{}/api/v1{path}", app.base)).bearer_auth(&key).send().await.unwrap();
-                Reply { status: r.status(), headers: r.headers().clone(), text: r.text().await.unwrap() }
-            }
+            _ => crate::helpers::delete(&app, &key, path).await,
         };
         assert_eq!(r.status, 403, "tenant key {method} {path}: {}", r.text);
         assert!(r.error()["message"].as_str().unwrap().contains("Only Herald operators"), "{}", r.text);
