@@ -79,9 +79,6 @@ pub struct Inner {
     record_queue: tokio::sync::mpsc::Sender<delivery::record::RecordJob>,
     /// The event catalog as this process knows it (see [`event_types`]).
     pub catalog: event_types::CatalogCache,
-    /// The worker running in this process, which ingest hands new deliveries to (see
-    /// [`delivery::worker`]); `None` in a web process or once it stops.
-    local_worker: std::sync::Mutex<Option<delivery::worker::Worker>>,
 }
 
 impl std::ops::Deref for Herald {
@@ -124,17 +121,7 @@ impl Herald {
             key_lookups,
             record_queue: delivery::record::spawn_recorder(herald.clone()),
             catalog: Default::default(),
-            local_worker: Default::default(),
         }))
-    }
-
-    /// Set while a worker runs in this process (it holds this `Herald`: cleared when it stops).
-    pub(crate) fn set_local_worker(&self, worker: Option<delivery::worker::Worker>) {
-        *self.local_worker.lock().unwrap_or_else(|p| p.into_inner()) = worker;
-    }
-
-    pub(crate) fn local_worker(&self) -> Option<delivery::worker::Worker> {
-        self.local_worker.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     pub fn wake_workers(&self) {

@@ -6,8 +6,6 @@ use serde_json::Value;
 
 use crate::catalog::envelope;
 use crate::clock::rfc3339;
-use crate::delivery::worker::Reservation;
-use crate::delivery::Claimed;
 use crate::endpoints::EndpointRow;
 use crate::endpoints::{EndpointStatus, PayloadShape};
 use crate::error::{Error, Result};
@@ -114,10 +112,10 @@ impl Herald {
                 } else {
                     None
                 };
-                QueuedDelivery { id: ids::new_id("dlv"), endpoint_id: endpoint.id.clone(), off, lease_until: None }
+                QueuedDelivery { id: ids::new_id("dlv"), endpoint_id: endpoint.id.clone(), off }
             })
             .collect();
-        let mut message = NewMessage {
+        let message = NewMessage {
             id: message_id,
             tenant_id: tenant_id.clone(),
             event_id: event_id.clone(),
@@ -126,17 +124,6 @@ impl Herald {
             created_at: now,
             deliveries,
         };
-        let reserved = self.reserve_local_sends(&mut message, endpoints);
-        let unreserved = message.deliveries.iter().filter(|d| d.off.is_none() && d.lease_until.is_none()).count();
-        let handed_message = (!reserved.is_empty()).then(|| Message {
-            id: message.id.clone(),
-            tenant_id: tenant_id.clone(),
-            event_id: event_id.clone(),
-            event_type: event_type.to_string(),
-            payload: Some(message.payload.clone()),
-            created_at: now,
-            archived_at: None,
-        });
         let (reply, written) = tokio::sync::oneshot::channel();
         self.ingest_queue.send((message, reply)).await.map_err(|_| Error::Internal("the ingest writer stopped".into()))?;
         let written = written.await.map_err(|_| Error::Internal("the ingest writer stopped".into()))??;
@@ -146,44 +133,8 @@ impl Herald {
             return existing.map(|id| Accepted { id, created: false }).ok_or_else(|| Error::internal("idempotency", "lost message"));
         };
         self.count_ingested(&tenant_id);
-        if let Some(message) = handed_message {
-            let worker = reserved[0].1.worker().clone();
-            worker.hand_over(reserved, message).await;
-        }
-        if unreserved > 0 {
-            self.wake_workers();
-        }
+        self.wake_workers();
         Ok(Accepted { id: message_id, created: true })
-    }
-
-    /// Reserves room in this process's worker for each delivery to be sent (not one to a
-    /// throttled endpoint: its limits are kept by claims), and marks those leased to it.
-    fn reserve_local_sends(&self, message: &mut NewMessage, endpoints: &[EndpointRow]) -> Vec<(Claimed, Reservation)> {
-        let Some(worker) = self.local_worker() else { return Vec::new() };
-        let lease_until = message.created_at + self.engine.lease.as_millis() as i64;
-        let mut reserved = Vec::new();
-        for delivery in message.deliveries.iter_mut().filter(|d| d.off.is_none()) {
-            let throttled = endpoints
-                .iter()
-                .find(|e| e.id == delivery.endpoint_id)
-                .is_none_or(|e| e.max_per_second.is_some() || e.max_in_flight.is_some());
-            let Some(reservation) = (!throttled).then(|| worker.reserve(&delivery.endpoint_id)).flatten() else { continue };
-            delivery.lease_until = Some(lease_until);
-            let claimed = Claimed {
-                id: delivery.id.clone(),
-                tenant_id: message.tenant_id.clone(),
-                endpoint_id: delivery.endpoint_id.clone(),
-                message_id: message.id.clone(),
-                event_type: message.event_type.clone(),
-                kind: DeliveryKind::Event,
-                attempts: 0,
-                lease_until,
-                due_at: message.created_at,
-                throttled: false,
-            };
-            reserved.push((claimed, reservation));
-        }
-        reserved
     }
 
     async fn message_by_event_id(&self, tenant_id: &str, event_id: Option<&str>) -> Result<Option<String>> {
@@ -249,8 +200,6 @@ struct QueuedDelivery {
     endpoint_id: String,
     /// Why it is recorded as skipped instead of queued.
     off: Option<&'static str>,
-    /// Set when it is written leased to this process's worker (see [`Worker::reserve`]).
-    lease_until: Option<i64>,
 }
 
 /// A message to write, and where to answer: its id once committed, `None` if its `event_id`
@@ -316,7 +265,7 @@ async fn write_group(store: &Store, messages: &[&NewMessage]) -> Result<std::col
 
 /// Binds per row of [`insert_messages_sql`] and of [`insert_deliveries_sql`].
 const MESSAGE_BINDS: usize = 6;
-const DELIVERY_BINDS: usize = 11;
+const DELIVERY_BINDS: usize = 10;
 
 /// `INSERT INTO messages` for `n` messages, numbering its placeholders from `$first`.
 fn insert_messages_sql(first: usize, n: usize) -> String {
@@ -331,7 +280,7 @@ fn insert_messages_sql(first: usize, n: usize) -> String {
 /// deleted since it was read would take its deliveries with it).
 fn insert_deliveries_sql(first: usize, n: usize, message_written: &str) -> String {
     format!(
-        "INSERT INTO deliveries (id, tenant_id, endpoint_id, message_id, event_type, status, kind, next_attempt_at, last_error, created_at, lease_until)
+        "INSERT INTO deliveries (id, tenant_id, endpoint_id, message_id, event_type, status, kind, next_attempt_at, last_error, created_at)
          SELECT v.* FROM (VALUES {}) AS v WHERE EXISTS (SELECT 1 FROM endpoints e WHERE e.id = v.column3) AND {message_written}",
         value_rows(first, n, DELIVERY_BINDS)
     )
@@ -367,7 +316,6 @@ fn delivery_args<'a>(rows: &'a [(&NewMessage, &QueuedDelivery)]) -> impl Iterato
             due.into(),
             d.off.into(),
             m.created_at.into(),
-            d.lease_until.into(),
         ]
     })
 }

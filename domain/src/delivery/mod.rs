@@ -78,14 +78,15 @@ impl Herald {
     /// Reads what `claimed` needs: its endpoints, tenants and messages, one query each (an
     /// endpoint deleted meanwhile is missing, and its deliveries went with it).
     pub async fn load_batch(&self, claimed: &[Claimed]) -> Result<Batch> {
-        let messages = self.messages_by_id(&distinct(claimed, |c| &c.message_id)).await?;
-        self.load_batch_for(claimed, messages).await
-    }
-
-    /// The same, with the messages at hand (ingest hands its new deliveries over with theirs).
-    pub(crate) async fn load_batch_for(&self, claimed: &[Claimed], messages: Vec<Message>) -> Result<Batch> {
-        let endpoints: Vec<EndpointRow> = self.endpoint_rows_by_id(&distinct(claimed, |c| &c.endpoint_id)).await?;
-        let tenants: Vec<Tenant> = self.tenants_by_id(&distinct(claimed, |c| &c.tenant_id)).await?;
+        let distinct = |id: fn(&Claimed) -> &str| {
+            let mut ids: Vec<&str> = claimed.iter().map(id).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            ids
+        };
+        let endpoints: Vec<EndpointRow> = self.endpoint_rows_by_id(&distinct(|c| &c.endpoint_id)).await?;
+        let tenants: Vec<Tenant> = self.tenants_by_id(&distinct(|c| &c.tenant_id)).await?;
+        let messages = self.messages_by_id(&distinct(|c| &c.message_id)).await?;
         Ok(Batch {
             // Each delivery checks its endpoint's tenant against its own below.
             endpoints: endpoints.into_iter().map(|e| (e.id.clone(), e)).collect(),
@@ -151,14 +152,6 @@ impl Herald {
         };
         Ok(Attempted::Sent { endpoint, record, verdict, created_at: message.created_at })
     }
-}
-
-/// The ids `id` picks out of `claimed`, once each.
-fn distinct(claimed: &[Claimed], id: fn(&Claimed) -> &str) -> Vec<&str> {
-    let mut ids: Vec<&str> = claimed.iter().map(id).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    ids
 }
 
 /// What became of a claimed delivery before its outcome is recorded.

@@ -4,10 +4,6 @@
 //! rest waits in the lane, so a finished request hands its slot straight to the next delivery
 //! instead of waiting for the next claim's round trip.
 //!
-//! Ingest in the same process hands its new deliveries straight to this worker when it has
-//! room (see [`Worker::reserve`]): their rows are written already leased, so they skip the
-//! claim, which was a turn of SQLite's one writer for every few deliveries.
-//!
 //! On shutdown it claims nothing more and starts nothing waiting, lets the deliveries in flight
 //! finish for up to `EngineSettings::shutdown_grace`, and hands back the leases of the rest
 //! (waiting, or still unanswered), so another worker takes them at once.
@@ -22,7 +18,6 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::{Batch, Claimed};
-use crate::messages::Message;
 use crate::Herald;
 
 /// How often recovery jobs are looked at (each queues a second's worth when due).
@@ -48,8 +43,6 @@ pub struct Worker {
     unrecorded: Arc<Semaphore>,
     /// Rung when a delivery's request is over, so the loop can claim for the freed slot.
     finished: Arc<Notify>,
-    /// Rung when ingest hands deliveries over.
-    handed_in: Arc<Notify>,
     /// Claimed by this worker and not yet sent, by endpoint: what counts against each
     /// endpoint's limit, and what a shutdown hands back.
     lanes: Arc<Mutex<Lanes>>,
@@ -65,52 +58,12 @@ struct Lanes {
     held: usize,
     /// Shutting down: start nothing more.
     closed: bool,
-    /// Handed over by ingest, for the worker loop to take (see [`Worker::hand_over`]).
-    handed: Vec<Handed>,
 }
-
-/// Deliveries ingest wrote leased to this worker, and their message.
-type Handed = (Vec<(Claimed, Reservation)>, Message);
 
 #[derive(Default)]
 struct Lane {
     waiting: VecDeque<Waiting>,
     sending: Vec<Claimed>,
-    /// Promised to ingest and not yet handed over (see [`Worker::reserve`]).
-    reserved: usize,
-}
-
-impl Lane {
-    fn held(&self) -> usize {
-        self.waiting.len() + self.sending.len() + self.reserved
-    }
-}
-
-/// Room in a worker, promised to one delivery ingest is writing. Dropped unused (the write
-/// failed, or the event was a repeat), it is given back.
-pub struct Reservation {
-    worker: Worker,
-    endpoint_id: String,
-    unrecorded: Option<OwnedSemaphorePermit>,
-}
-
-impl Reservation {
-    pub fn worker(&self) -> &Worker {
-        &self.worker
-    }
-}
-
-impl Drop for Reservation {
-    fn drop(&mut self) {
-        if self.unrecorded.take().is_some() {
-            let mut lanes = self.worker.lanes();
-            lanes.held -= 1;
-            if let Some(lane) = lanes.by_endpoint.get_mut(&self.endpoint_id) {
-                lane.reserved -= 1;
-            }
-            self.worker.start_waiting(&mut lanes, &self.endpoint_id);
-        }
-    }
 }
 
 struct Waiting {
@@ -129,7 +82,6 @@ impl Worker {
             permits,
             unrecorded,
             finished: Arc::default(),
-            handed_in: Arc::default(),
             lanes: Arc::default(),
             sends: TaskTracker::new(),
             abandon: CancellationToken::new(),
@@ -146,7 +98,7 @@ impl Worker {
         let lanes = self.lanes();
         let mut ids = Vec::with_capacity(lanes.held);
         for (endpoint_id, lane) in &lanes.by_endpoint {
-            ids.extend(std::iter::repeat_n(endpoint_id, lane.held()).cloned());
+            ids.extend(std::iter::repeat_n(endpoint_id, lane.waiting.len() + lane.sending.len()).cloned());
         }
         ids
     }
@@ -187,82 +139,9 @@ impl Worker {
             lane.sending.push(next.claimed.clone());
             self.sends.spawn(self.clone().send(next));
         }
-        if lane.held() == 0 {
+        if lane.waiting.is_empty() && lane.sending.is_empty() {
             lanes.by_endpoint.remove(endpoint_id);
         }
-    }
-
-    /// Promises room for one more delivery to `endpoint_id`, within the same limits a claim
-    /// keeps to, or `None` (full, or stopping). Ingest writes the delivery leased to this worker
-    /// and then hands it over with [`Worker::hand_over`].
-    pub fn reserve(&self, endpoint_id: &str) -> Option<Reservation> {
-        let engine = &self.herald.engine;
-        let mut lanes = self.lanes();
-        let lane_held = lanes.by_endpoint.get(endpoint_id).map_or(0, Lane::held);
-        if lanes.closed || lanes.held >= AHEAD * engine.concurrency || lane_held >= AHEAD * engine.per_endpoint {
-            return None;
-        }
-        let unrecorded = self.unrecorded.clone().try_acquire_owned().ok()?;
-        lanes.held += 1;
-        lanes.by_endpoint.entry(endpoint_id.to_string()).or_default().reserved += 1;
-        Some(Reservation { worker: self.clone(), endpoint_id: endpoint_id.to_string(), unrecorded: Some(unrecorded) })
-    }
-
-    /// Hands over deliveries ingest wrote leased to this worker, each with its reservation, and
-    /// their message. The worker loop reads the rest they need for all handed over at once.
-    /// Stopping meanwhile, it hands them back to be claimed at once.
-    pub(crate) async fn hand_over(&self, reserved: Vec<(Claimed, Reservation)>, message: Message) {
-        {
-            let mut lanes = self.lanes();
-            if !lanes.closed {
-                lanes.handed.push((reserved, message));
-                drop(lanes);
-                self.handed_in.notify_one();
-                return;
-            }
-        }
-        let claimed: Vec<Claimed> = reserved.into_iter().map(|(c, _)| c).collect();
-        self.hand_back(&claimed).await;
-    }
-
-    /// Puts what ingest handed over in the endpoints' lanes, read in one batch.
-    async fn take_handed(&self, handed: Vec<Handed>) {
-        let (mut reserved, mut messages) = (Vec::new(), Vec::with_capacity(handed.len()));
-        for (deliveries, message) in handed {
-            reserved.extend(deliveries);
-            messages.push(message);
-        }
-        let claimed: Vec<Claimed> = reserved.iter().map(|(c, _)| c.clone()).collect();
-        let batch = match self.herald.load_batch_for(&claimed, messages).await {
-            Ok(batch) => Arc::new(batch),
-            Err(err) => {
-                drop(reserved);
-                tracing::error!(error = ?err, "reading what ingested deliveries need failed; handing them back");
-                return self.hand_back(&claimed).await;
-            }
-        };
-        let mut lanes = self.lanes();
-        let mut touched = Vec::new();
-        for (claimed, mut reservation) in reserved {
-            let unrecorded = reservation.unrecorded.take().expect("a reservation is used once");
-            let lane = lanes.by_endpoint.entry(claimed.endpoint_id.clone()).or_default();
-            lane.reserved -= 1;
-            if !touched.contains(&claimed.endpoint_id) {
-                touched.push(claimed.endpoint_id.clone());
-            }
-            lane.waiting.push_back(Waiting { claimed, batch: batch.clone(), unrecorded });
-        }
-        for endpoint_id in touched {
-            self.start_waiting(&mut lanes, &endpoint_id);
-        }
-    }
-
-    /// Makes deliveries leased to this worker due again at once, for any worker.
-    async fn hand_back(&self, claimed: &[Claimed]) {
-        if let Err(err) = self.herald.release(claimed).await {
-            tracing::error!(error = ?err, "could not hand back deliveries; their leases run out instead");
-        }
-        self.herald.wake_workers();
     }
 
     /// Sends and records one delivery. Its slot (`permits`, and its place in the endpoint's
@@ -311,18 +190,11 @@ impl Worker {
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
         let pacer = tokio::spawn(pace_jobs(self.herald.clone(), shutdown.clone()));
         let listener = tokio::spawn(super::wake::listen(self.herald.clone(), shutdown.clone()));
-        self.herald.set_local_worker(Some(self.clone()));
         let engine = &self.herald.engine;
-        // Whether to look for due deliveries: not when only handed-over ones woke the loop.
-        let mut look = true;
         while !*shutdown.borrow() {
-            let handed = std::mem::take(&mut self.lanes().handed);
-            if !handed.is_empty() {
-                self.take_handed(handed).await;
-            }
             let held = self.lanes().held;
             let room = (AHEAD * engine.concurrency).saturating_sub(held).min(self.unrecorded.available_permits());
-            let claimed = if room == 0 || !look {
+            let claimed = if room == 0 {
                 Vec::new()
             } else {
                 match self.herald.claim_due(room, AHEAD * engine.per_endpoint, &self.held_ids()).await {
@@ -334,20 +206,17 @@ impl Worker {
                 }
             };
             if claimed.is_empty() {
-                look = tokio::select! {
-                    _ = self.herald.wake.notified() => true,
+                tokio::select! {
+                    _ = self.herald.wake.notified() => {}
                     _ = self.finished.notified() => {
                         // Let a few more deliveries finish, so one claim refills several slots.
                         tokio::time::sleep(CLAIM_COALESCE).await;
-                        true
                     }
-                    _ = self.handed_in.notified() => false,
-                    _ = tokio::time::sleep(engine.idle_poll) => true,
-                    _ = shutdown.changed() => true,
-                };
+                    _ = tokio::time::sleep(engine.idle_poll) => {}
+                    _ = shutdown.changed() => {}
+                }
                 continue;
             }
-            look = true;
             let batch = match self.herald.load_batch(&claimed).await {
                 Ok(batch) => Arc::new(batch),
                 Err(err) => {
@@ -366,16 +235,7 @@ impl Worker {
         }
         let grace = engine.shutdown_grace;
         // Nothing waiting starts now; it is handed back below with whatever outlives the grace.
-        let handed = {
-            let mut lanes = self.lanes();
-            lanes.closed = true;
-            std::mem::take(&mut lanes.handed)
-        };
-        self.herald.set_local_worker(None);
-        let handed: Vec<Claimed> = handed.into_iter().flat_map(|(deliveries, _)| deliveries).map(|(c, _)| c).collect();
-        if !handed.is_empty() {
-            self.hand_back(&handed).await;
-        }
+        self.lanes().closed = true;
         self.sends.close();
         tracing::info!(in_flight = self.sends.len(), ?grace, "worker stopping: claiming nothing more, finishing deliveries in flight");
         if tokio::time::timeout(grace, self.sends.wait()).await.is_err() {
