@@ -73,21 +73,22 @@ RETURNING ",
     claimed_columns!()
 );
 
-/// SQLite, step 2: the same for `endpoints` endpoints (`$3`, `$4`: the first one and its room;
-/// `$5`, `$6`: the second…). SQLite has no LATERAL, so each endpoint gets a subquery of its own;
-/// its single writer needs no row locks.
+/// SQLite, step 2: the same for `endpoints` endpoints (`$1`: the lease; then, for each
+/// endpoint, its id, now twice and its room). SQLite has no LATERAL, so each endpoint gets a
+/// subquery of its own; its single writer needs no row locks. Each placeholder is used once,
+/// in order, so they go to SQLite anonymous (see [`crate::store::query::sqlite_placeholders`]).
 fn claim_sqlite_sql(endpoints: usize) -> String {
     let per_endpoint: Vec<String> = (0..endpoints)
         .map(|i| {
-            let (endpoint, room) = (3 + 2 * i, 4 + 2 * i);
+            let [endpoint, now, now_again, room] = std::array::from_fn(|k| 2 + 4 * i + k);
             format!(
-                "SELECT id FROM (SELECT id FROM deliveries WHERE endpoint_id = ${endpoint} AND next_attempt_at <= $1
-                 AND (lease_until IS NULL OR lease_until < $1) ORDER BY next_attempt_at LIMIT ${room})"
+                "SELECT id FROM (SELECT id FROM deliveries WHERE endpoint_id = ${endpoint} AND next_attempt_at <= ${now}
+                 AND (lease_until IS NULL OR lease_until < ${now_again}) ORDER BY next_attempt_at LIMIT ${room})"
             )
         })
         .collect();
     format!(
-        "UPDATE deliveries SET lease_until = $2
+        "UPDATE deliveries SET lease_until = $1
 WHERE id IN ({})
   AND endpoint_id NOT IN (SELECT id FROM endpoints WHERE max_per_second IS NOT NULL OR max_in_flight IS NOT NULL)
 RETURNING {}",
@@ -180,10 +181,10 @@ impl Herald {
                 Ok(claimed)
             }
             Store::Sqlite(pool) => {
-                let sql = claim_sqlite_sql(endpoints.len());
-                let mut query = sqlx::query_as::<_, Claimed>(&sql).bind(now).bind(lease_until);
+                let sql = crate::store::query::sqlite_placeholders(claim_sqlite_sql(endpoints.len()));
+                let mut query = sqlx::query_as::<_, Claimed>(&sql).bind(lease_until);
                 for (endpoint_id, room) in endpoints.iter().zip(&rooms) {
-                    query = query.bind(endpoint_id).bind(room);
+                    query = query.bind(endpoint_id).bind(now).bind(now).bind(room);
                 }
                 let _turn = crate::store::sqlite_write_turn("claim").await;
                 Ok(query.fetch_all(pool).await?)
@@ -210,5 +211,15 @@ impl Herald {
             metrics::counter!(crate::telemetry::LEASES_RELEASED).increment(released);
         }
         Ok(released)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sqlite_claim_binds_anonymous_placeholders() {
+        let sql = crate::store::query::sqlite_placeholders(super::claim_sqlite_sql(3));
+        assert!(!sql.contains('$'), "a named placeholder is left: {sql}");
+        assert_eq!(sql.matches('?').count(), 1 + 3 * 4);
     }
 }
