@@ -329,10 +329,7 @@ async fn serve(config: Config, herald: domain::Herald, role: Role, explicit_bind
     server::spawn_housekeeping(herald.clone());
     server::ops::spawn_sampler(herald.clone());
     let worker = (role != Role::Web).then(|| tokio::spawn(domain::delivery::worker::Worker::new(herald.clone()).run(stopped.clone())));
-    let mut web_stopped = stopped.clone();
-    let until = async move {
-        let _ = web_stopped.wait_for(|s| *s).await;
-    };
+    let grace = herald.engine.shutdown_grace;
     if role == Role::Worker {
         let database = if herald.store.is_postgres() { "PostgreSQL" } else { "SQLite" };
         if json_logs() {
@@ -347,7 +344,7 @@ async fn serve(config: Config, herald: domain::Herald, role: Role, explicit_bind
                 tokio::net::TcpListener::bind(config.bind).await.map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
             tracing::info!(bind = %config.bind, "serving /healthz, /readyz and /metrics");
             let router = server::ops::router(server::ops::Ops::new(herald.clone(), config.metrics_token.as_deref()));
-            server::serve(listener, router, until).await.map_err(|e| format!("server stopped: {e}"))?;
+            serve_until_stopped(listener, router, stopped.clone(), grace).await?;
         }
     } else {
         let listener = tokio::net::TcpListener::bind(config.bind).await.map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
@@ -358,7 +355,7 @@ async fn serve(config: Config, herald: domain::Herald, role: Role, explicit_bind
             print_banner(&config, &herald).await;
         }
         let router = server::router(herald.clone(), &config);
-        server::serve(listener, router, until).await.map_err(|e| format!("server stopped: {e}"))?;
+        serve_until_stopped(listener, router, stopped.clone(), grace).await?;
     }
     if let Some(worker) = worker {
         let _ = worker.await;
@@ -366,6 +363,32 @@ async fn serve(config: Config, herald: domain::Herald, role: Role, explicit_bind
     herald.store.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Serves until the stop signal, then gives the requests in flight `grace` to finish (the same
+/// grace deliveries get): one that outlives it, such as a test event to an endpoint that never
+/// answers, must not hold up a restart for the whole delivery timeout.
+async fn serve_until_stopped(
+    listener: tokio::net::TcpListener,
+    router: axum::Router,
+    mut stopped: tokio::sync::watch::Receiver<bool>,
+    grace: std::time::Duration,
+) -> Result<(), String> {
+    let mut until = stopped.clone();
+    let serving = server::serve(listener, router, async move {
+        let _ = until.wait_for(|s| *s).await;
+    });
+    let overdue = async move {
+        let _ = stopped.wait_for(|s| *s).await;
+        tokio::time::sleep(grace).await;
+    };
+    tokio::select! {
+        served = serving => served.map_err(|e| format!("server stopped: {e}")),
+        _ = overdue => {
+            tracing::warn!(?grace, "requests still open after the shutdown grace; stopping without them");
+            Ok(())
+        }
+    }
 }
 
 /// What a person starting `herald serve` by hand needs to know (human log format only).

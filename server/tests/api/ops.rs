@@ -17,6 +17,7 @@ both_databases!(
     metrics_are_for_loopback_callers_or_the_token_holder,
     metrics_count_events_deliveries_and_the_backlog,
     sigterm_finishes_in_flight_deliveries_and_hands_back_the_rest,
+    sigterm_stops_serving_a_request_still_open_after_the_grace,
     json_logs_carry_each_request_id,
 );
 
@@ -324,6 +325,33 @@ async fn sigterm_finishes_in_flight_deliveries_and_hands_back_the_rest(app: Test
     stuck.answer(Answer::Status(200));
     let _next = Process::start(&app, &[], &env).await;
     eventually("the handed-back and the waiting deliveries are sent", || stuck.received().len() == 2 && slow.received().len() == 2).await;
+}
+
+async fn sigterm_stops_serving_a_request_still_open_after_the_grace(app: TestApp) {
+    let stuck = Sink::start().await;
+    stuck.answer(Answer::Hang);
+    let (_, key) = tenant_with_key(&app, "Lotus", Plan::Enterprise, PrivateUrls::Allowed).await;
+    let endpoint_id = add_endpoint(&app, &key, json!({ "name": "Stuck", "url": stuck.url, "event_types": ["invoice.closed"] })).await;
+
+    // A test event waits for its receiver's answer, here for up to a minute; the grace is 1 s.
+    let env = [("HERALD_DELIVERY_TIMEOUT_SECS", "60"), ("HERALD_SHUTDOWN_GRACE_SECS", "1"), ("RUST_LOG", "warn")];
+    let mut herald = Process::start(&app, &[], &env).await;
+    let request = plain_client()
+        .post(format!("{}/api/v1/endpoints/{endpoint_id}/test", herald.base))
+        .bearer_auth(&key)
+        .json(&json!({ "event_type": "invoice.closed" }))
+        .send();
+    let open = tokio::spawn(request);
+    eventually("the test event reaches the receiver that never answers", || stuck.received().len() == 1).await;
+    assert!(!open.is_finished(), "the test event's request is still open at SIGTERM");
+
+    herald.terminate();
+    // Well before the minute the receiver could take: the request does not hold up the stop.
+    let status = herald.exit_within(Duration::from_secs(20)).await;
+    assert!(status.success(), "exit status {status:?}; log:\n{}", herald.log_text());
+    assert!(herald.log_text().contains("requests still open after the shutdown grace"), "log:\n{}", herald.log_text());
+    let answer = tokio::time::timeout(Duration::from_secs(5), open).await.expect("the open request ends with the process");
+    assert!(answer.unwrap().is_err(), "the request was cut off, not answered");
 }
 
 // ---- JSON logs ------------------------------------------------------------------------------
