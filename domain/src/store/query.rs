@@ -305,7 +305,7 @@ mod tests {
             "BEGIN;\nINSERT INTO a VALUES (?, ?), (?, ?);\nUPDATE b SET x = ? WHERE y = ?;\nCOMMIT"
         );
         assert_eq!(sqlite_placeholders("SELECT 1".into()), "SELECT 1");
-        // Reused, out of order, or past $9 and back: left as they are.
+        // Reused, out of order (`$1, $3` and `$1, $10` skip `$2`), or beside a literal `$`: left as they are.
         for kept in ["SELECT $1 WHERE a = $1", "SELECT $2, $1", "SELECT $1, $3", "SELECT '$' || $1", "SELECT $1, $10"] {
             assert_eq!(sqlite_placeholders(kept.into()), kept);
         }
