@@ -143,6 +143,7 @@ impl Backend {
         if o.wants("ingest") {
             let mut site = self.site("ingest", 1, &[Route::FAST], sink).await?;
             site.start("web")?;
+            let cpu = CpuUse::now(&site);
             let (accepted, took) = burst(&site, o.events, o.clients).await?;
             let ingest = accepted as f64 / took.as_secs_f64();
             report.line(
@@ -151,8 +152,11 @@ impl Backend {
                 &format!("≥ {:.0}/s", t.ingest),
                 Some(ingest >= t.ingest && accepted == o.events),
             );
+            report.line("  CPU per event", cpu.per_item(&site, accepted), "", None);
+            let cpu = CpuUse::now(&site);
             let drained = site.drain(1, accepted, sink).await?;
             report.line("backlog drain, 1 worker process", format!("{drained:.0} deliveries/s"), "", None);
+            report.line("  CPU per delivery", cpu.per_item(&site, sink.count()), "", None);
             one_worker = Some(drained);
             peak_rss = peak_rss.max(site.stop().await);
         }
@@ -180,6 +184,7 @@ impl Backend {
             let mut site = self.site("end-to-end", 1, &[Route::FAST], sink).await?;
             site.start("all")?;
             let started = Instant::now();
+            let cpu = CpuUse::now(&site);
             let (accepted, _) = burst(&site, o.events, o.clients).await?;
             let done = sink.wait_for(accepted, STRAGGLER_WAIT).await;
             let seconds = done.duration_since(started).as_secs_f64();
@@ -190,6 +195,7 @@ impl Backend {
                 &format!("≥ {:.0}/s", t.delivered),
                 Some(rate >= t.delivered && sink.count() == accepted),
             );
+            report.line("  CPU per event, ingest and delivery", cpu.per_item(&site, sink.count()), "", None);
             for (writer, held, turns) in site.sqlite_write_turns().await {
                 report.line(
                     &format!("  SQLite write turn: {writer}"),
@@ -267,6 +273,7 @@ impl Backend {
             site.start("all")?;
             let events = (o.events / 10).max(100);
             let started = Instant::now();
+            let cpu = CpuUse::now(&site);
             let (accepted, _) = burst(&site, events, o.clients).await?;
             let expected = accepted * routes.len();
             let done = sink.wait_for(expected, STRAGGLER_WAIT).await;
@@ -277,6 +284,7 @@ impl Backend {
                 "≥ 3,000/s",
                 Some(rate >= 3_000.0 && sink.count() == expected),
             );
+            report.line("  CPU per delivery, ingest included", cpu.per_item(&site, sink.count()), "", None);
             peak_rss = peak_rss.max(site.stop().await);
         }
 
@@ -467,6 +475,68 @@ fn free_port() -> Result<u16, String> {
 fn peak_rss_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     status.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse().ok()).unwrap_or(0)
+}
+
+/// Clock ticks per second in `/proc/<pid>/stat` (`USER_HZ`, 100 on Linux whatever the kernel's HZ).
+const TICKS_PER_SECOND: f64 = 100.0;
+
+/// CPU seconds (user and system) used so far by process `pid`, or by this one (`"self"`).
+fn cpu_seconds(pid: &str) -> f64 {
+    stat_cpu_seconds(&std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default())
+}
+
+/// User and system CPU seconds from a `/proc/<pid>/stat` line.
+fn stat_cpu_seconds(stat: &str) -> f64 {
+    // The command name, in parentheses, may hold spaces and parentheses: fields are counted
+    // after its last `)`, where the state is field 3, and utime and stime are fields 14 and 15.
+    let Some((_, fields)) = stat.rsplit_once(')') else { return 0.0 };
+    let fields: Vec<&str> = fields.split_whitespace().collect();
+    [11, 12].iter().filter_map(|&i| fields.get(i)?.parse::<f64>().ok()).sum::<f64>() / TICKS_PER_SECOND
+}
+
+/// CPU seconds used so far by the machine's PostgreSQL processes (the server, its backends
+/// and its background writers; the machine is assumed to run nothing else on it).
+fn postgres_cpu_seconds() -> f64 {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return 0.0 };
+    entries
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|pid| pid.bytes().all(|b| b.is_ascii_digit()))
+        .filter(|pid| std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|comm| comm.trim() == "postgres"))
+        .map(|pid| cpu_seconds(&pid))
+        .sum()
+}
+
+/// Where the machine's CPU went during a run: Herald's processes, PostgreSQL's (none on
+/// SQLite, which runs inside Herald), and this process (the load and the sink).
+struct CpuUse {
+    herald: f64,
+    database: Option<f64>,
+    bench: f64,
+    at: Instant,
+}
+
+impl CpuUse {
+    fn now(site: &Site) -> CpuUse {
+        CpuUse {
+            herald: site.processes.iter().map(|p| cpu_seconds(&p.id().to_string())).sum(),
+            database: site.postgres.is_some().then(postgres_cpu_seconds),
+            bench: cpu_seconds("self"),
+            at: Instant::now(),
+        }
+    }
+
+    /// CPU per item (event or delivery) of each party since `self`, and how many cores were busy
+    /// on average.
+    fn per_item(&self, site: &Site, items: usize) -> String {
+        let end = CpuUse::now(site);
+        let per = |seconds: f64| format!("{:.0} µs", 1e6 * seconds / items.max(1) as f64);
+        let herald = end.herald - self.herald;
+        let database = end.database.zip(self.database).map(|(end, start)| end - start);
+        let bench = end.bench - self.bench;
+        let busy = (herald + database.unwrap_or(0.0) + bench) / end.at.duration_since(self.at).as_secs_f64();
+        let database = database.map(|d| format!("PostgreSQL {}, ", per(d))).unwrap_or_default();
+        format!("Herald {}, {database}bench {}; {busy:.1} cores busy", per(herald), per(bench))
+    }
 }
 
 fn event_body() -> Bytes {
@@ -727,4 +797,17 @@ pub(crate) async fn open_herald(database_url: &str, dir: &Path) -> Result<(domai
     config.data_dir = dir.to_path_buf();
     let herald = crate::open(&mut config, Arc::new(SystemClock)).await?;
     Ok((herald, config))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpu_time_is_read_past_a_command_name_with_spaces_and_parentheses() {
+        // utime 250 and stime 75 ticks: fields 14 and 15.
+        let stat = "4242 (tokio (rt) 1) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 75 3 1 20 0 4 0 1000 9000 300";
+        assert_eq!(stat_cpu_seconds(stat), 3.25);
+        assert_eq!(stat_cpu_seconds("garbled"), 0.0, "an unreadable line counts nothing rather than failing the run");
+    }
 }
