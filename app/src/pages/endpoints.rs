@@ -593,9 +593,13 @@ fn EndpointEditor(initial: Option<EndpointView>, catalog: Vec<CatalogGroup>) -> 
     };
     let has_saved = saved_hint.is_some();
     let cancel_href = initial.as_ref().map(|e| format!("/endpoints/{}", e.id)).unwrap_or_else(|| "/endpoints".into());
+    // The server-rendered form is inert until the page is hydrated: its fields are not yet
+    // bound, so hydration would wipe what was typed, and a submit would reload the page.
+    let live = RwSignal::new(false);
+    Effect::new(move |_| live.set(true));
 
     view! {
-        <form class="card form-card" on:submit=on_submit novalidate=true>
+        <form class="card form-card" on:submit=on_submit novalidate=true inert=move || !live.get() aria-busy=move || (!live.get()).to_string()>
             <Alert message=form_error(error, &["name", "description", "url", "email", "method", "channel", "payload_shape", "event_types", "auth_header.name", "auth_header.value", "filter"])/>
             <div class="form-section">
                 <h2>"Basics"</h2>
