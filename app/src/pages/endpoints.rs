@@ -597,6 +597,8 @@ fn EndpointEditor(initial: Option<EndpointView>, catalog: Vec<CatalogGroup>) -> 
     // bound, so hydration would wipe what was typed, and a submit would reload the page.
     let live = RwSignal::new(false);
     Effect::new(move |_| live.set(true));
+    // Choices shown checked before hydration too (`prop:checked` is only set in the browser).
+    let (is_email_at_first, shape_at_first) = (channel.get_untracked() == Channel::Email, shape.get_untracked());
 
     view! {
         <form class="card form-card" on:submit=on_submit novalidate=true inert=move || !live.get() aria-busy=move || (!live.get()).to_string()>
@@ -617,8 +619,8 @@ fn EndpointEditor(initial: Option<EndpointView>, catalog: Vec<CatalogGroup>) -> 
             <div class="form-section">
                 <h2>"Destination"</h2>
                 <div class="segmented" role="radiogroup" aria-label="Channel">
-                    <label><input type="radio" name="channel" value="http" prop:checked=move || !is_email() on:change=move |_| channel.set(Channel::Http)/>" HTTP request"</label>
-                    <label><input type="radio" name="channel" value="email" prop:checked=is_email on:change=move |_| channel.set(Channel::Email)/>" Email"</label>
+                    <label><input type="radio" name="channel" value="http" checked=!is_email_at_first prop:checked=move || !is_email() on:change=move |_| channel.set(Channel::Http)/>" HTTP request"</label>
+                    <label><input type="radio" name="channel" value="email" checked=is_email_at_first prop:checked=is_email on:change=move |_| channel.set(Channel::Email)/>" Email"</label>
                 </div>
                 <Show when=move || !is_email() fallback=move || view! {
                     <div class="field" class:has-error=move || field_error(error, "email").get().is_some()>
@@ -649,7 +651,7 @@ fn EndpointEditor(initial: Option<EndpointView>, catalog: Vec<CatalogGroup>) -> 
                 <h2>"Events"</h2>
                 <p class="field-error" role="alert">{move || field_error(error, "event_types").get()}</p>
                 <label class="check check-strong">
-                    <input type="checkbox" id="all-events" bind:checked=all_events/>
+                    <input type="checkbox" id="all-events" checked=all_events.get_untracked() bind:checked=all_events/>
                     " All events, including types added later"
                 </label>
                 <div class="event-groups" class:disabled=move || all_events.get()>
@@ -659,9 +661,10 @@ fn EndpointEditor(initial: Option<EndpointView>, catalog: Vec<CatalogGroup>) -> 
                             {group.types.into_iter().map(|t| {
                                 let name = t.name.clone();
                                 let toggle_name = t.name.clone();
+                                let checked_at_first = selected.with_untracked(|s| s.contains(&t.name));
                                 view! {
                                     <label class="check" title=t.description.clone()>
-                                        <input type="checkbox" value=t.name.clone()
+                                        <input type="checkbox" value=t.name.clone() checked=checked_at_first
                                             prop:checked=move || selected.with(|s| s.contains(&name))
                                             prop:disabled=move || all_events.get()
                                             on:change=move |ev| {
@@ -727,8 +730,8 @@ fn EndpointEditor(initial: Option<EndpointView>, catalog: Vec<CatalogGroup>) -> 
             <div class="form-section">
                 <h2>"Payload"</h2>
                 <div class="segmented" role="radiogroup" aria-label="Payload shape">
-                    <label><input type="radio" name="payload_shape" value="envelope" prop:checked=move || shape.get() == PayloadShape::Envelope on:change=move |_| shape.set(PayloadShape::Envelope)/>" Full envelope " <span class="muted">"(id, event type, timestamp, data)"</span></label>
-                    <label><input type="radio" name="payload_shape" value="data" prop:checked=move || shape.get() == PayloadShape::Data on:change=move |_| shape.set(PayloadShape::Data)/>" Data object only"</label>
+                    <label><input type="radio" name="payload_shape" value="envelope" checked=shape_at_first == PayloadShape::Envelope prop:checked=move || shape.get() == PayloadShape::Envelope on:change=move |_| shape.set(PayloadShape::Envelope)/>" Full envelope " <span class="muted">"(id, event type, timestamp, data)"</span></label>
+                    <label><input type="radio" name="payload_shape" value="data" checked=shape_at_first == PayloadShape::Data prop:checked=move || shape.get() == PayloadShape::Data on:change=move |_| shape.set(PayloadShape::Data)/>" Data object only"</label>
                 </div>
             </div>
             {can_throttle.then(|| view! {
