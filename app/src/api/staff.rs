@@ -152,10 +152,8 @@ pub async fn create_tenant(
 }
 
 /// Support: deliveries of every tenant (archived ones too); empty fields mean "any".
-// Before `#[server]`, so that it covers the functions the macro generates as well (clippy
-// 1.96 reports them; earlier ones did not).
-#[allow(clippy::too_many_arguments)]
 #[server(prefix = "/rpc", endpoint = "search_deliveries")]
+#[allow(clippy::too_many_arguments)]
 pub async fn search_deliveries(
     tenant: String,
     endpoint_url: String,
