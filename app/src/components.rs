@@ -97,13 +97,28 @@ pub fn Confirm(
     children: Children,
 ) -> impl IntoView {
     let (asking, set_asking) = signal(false);
+    // Pressing the action's own button answers the question: it closes rather than lingering
+    // beside the result (the action's handler, or its form's submit, still runs).
+    let answered = move |ev: leptos::ev::MouseEvent| {
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            let on_button =
+                ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()).and_then(|e| e.closest("button").ok().flatten());
+            if on_button.is_some() {
+                set_asking.set(false);
+            }
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (ev, set_asking);
+    };
     view! {
         <div class="confirm">
             <button type="button" class=button_class class:hidden=move || asking.get()
                 on:click=move |_| set_asking.set(true)>{label}</button>
             <div class="confirm-ask" class:hidden=move || !asking.get()>
                 <span class="confirm-question">{question}</span>
-                {children()}
+                <span class="confirm-action" on:click=answered>{children()}</span>
                 <button type="button" class="btn btn-ghost btn-sm" on:click=move |_| set_asking.set(false)>"Cancel"</button>
             </div>
         </div>

@@ -69,6 +69,9 @@ test('endpoints up to the Basic limit, masked auth header, events, secret, catal
   await page.getByRole('button', { name: 'Rotate secret' }).click();
   await page.getByRole('button', { name: 'Yes, rotate' }).click();
   await expect(secret).not.toHaveText(first);
+  // Answered: the question closes, and the action can be asked for again.
+  await expect(page.getByText('Replace the secret?')).toBeHidden();
+  await expect(page.getByRole('button', { name: 'Rotate secret' })).toBeVisible();
   await expect(page.getByText('The previous secret also signs deliveries for the next 24 hours')).toBeVisible();
   await shot(page, 'endpoint-detail');
 
